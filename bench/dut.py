@@ -1,0 +1,314 @@
+# The three DPDK processes of a run: the generator, and one of two devices under
+# test (dpdockd, or the baseline dpdk-testpmd io-forward) between the same
+# net_memif (server side, ingress) and net_null (no-rx, egress) ports.
+# Every process gets --no-huge --no-shconf and its own --file-prefix, so several
+# run side by side; the empty runtime dir EAL still creates per prefix is
+# removed by remove_runtime_dirs() once they are gone. CPU placement comes from Cpus:
+# the generator's forwarding lcore and the device's worker lcore each own a CPU;
+# the idle control/main lcores share the generator's CPU.
+# A forwarder's measure() returns a Sample for the measured window only
+# (after warm-up). Everything here runs on run.py's main thread.
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+from procs import ProcessError
+
+MBUFS = 16383  # dpdockd's deployment and the baseline use the same pool size
+BURST = 32
+LINK_TIMEOUT_S = 15.0
+
+
+@dataclass
+class Cpus:
+    """Which CPU runs what. With one CPU everything shares it (correct, not fast)."""
+    generator: int
+    worker: int
+    control: int
+
+    @staticmethod
+    def choose():
+        cpus = sorted(os.sched_getaffinity(0))
+        worker = cpus[-1]
+        generator = cpus[0]
+        control = cpus[1] if len(cpus) > 2 else generator
+        return Cpus(generator=generator, worker=worker, control=control)
+
+
+@dataclass
+class Sample:
+    pps: float
+    cycles_per_packet: float
+    forwarded: int
+    received: int
+    seconds: float
+    extra: dict = field(default_factory=dict)
+
+
+def memif_devargs(sock_path, role):
+    # socket-abstract=no: the socket is a file in our temp dir (removed with it),
+    # and its appearance tells us the server side is listening.
+    return f"net_memif0,role={role},socket={sock_path},socket-abstract=no,id=0"
+
+
+SINK_DEVARGS = "net_null0,no-rx=1"  # a sink must not invent rx traffic of its own
+
+
+def eal_common(prefix, memory_mb):
+    return ["--no-huge", "-m", str(memory_mb), "--no-shconf", "--no-pci", f"--file-prefix={prefix}"]
+
+
+def runtime_dir(prefix):
+    """EAL's per-prefix runtime dir; created even with --no-shconf and left behind, empty."""
+    base = "/var/run/dpdk" if os.geteuid() == 0 else os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
+    return os.path.join(base, prefix)
+
+
+def remove_runtime_dirs(prefixes):
+    for prefix in prefixes:
+        try:
+            os.rmdir(runtime_dir(prefix))  # only if empty: never anything a process still uses
+        except OSError:
+            pass
+
+
+def wait_for_path(path, proc, timeout):
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if not proc.alive():
+            raise ProcessError(f"{proc.name} exited with {proc.popen.returncode}; see {proc.log_path}")
+        if time.monotonic() > deadline:
+            raise ProcessError(f"{proc.name}: {path} did not appear within {timeout} s; see {proc.log_path}")
+        time.sleep(0.05)
+
+
+def parse_testpmd_stop(lines):
+    """Per-port forward statistics and busy cycles from the output of testpmd's `stop`."""
+    ports = {}
+    current = None
+    cycles = None
+    for line in lines:
+        if m := re.search(r"Forward statistics for port (\d+)", line):
+            current = ports.setdefault(int(m.group(1)), {})
+        elif "Accumulated forward statistics" in line:
+            current = None
+        elif current is not None and (m := re.search(r"RX-packets:\s*(\d+)\s+RX-dropped:\s*(\d+)", line)):
+            current["rx"], current["rx_dropped"] = int(m.group(1)), int(m.group(2))
+        elif current is not None and (m := re.search(r"TX-packets:\s*(\d+)\s+TX-dropped:\s*(\d+)", line)):
+            current["tx"], current["tx_dropped"] = int(m.group(1)), int(m.group(2))
+        elif m := re.search(r"total cycles=(\d+)", line):
+            cycles = int(m.group(1))
+    return ports, cycles
+
+
+class Testpmd:
+    """An interactive dpdk-testpmd driven through its stdin."""
+
+    def __init__(self, sup, name, binary, lcores, prefix, memory_mb, vdevs, app_args):
+        argv = [binary, f"--lcores={lcores}", *eal_common(prefix, memory_mb)]
+        # testpmd's stdout is a pipe here, fully buffered by stdio: without
+        # stdbuf the output of `stop` would arrive only at exit.
+        launcher = ["stdbuf", "-oL"] if shutil.which("stdbuf") else []
+        for vdev in vdevs:
+            argv += ["--vdev", vdev]
+        argv += ["--", "-i", "--disable-link-check", "--nb-cores=1", f"--burst={BURST}", *app_args]
+        self.eal_args = argv[1:argv.index("--")]
+        self.prefix = prefix
+        self.proc = sup.spawn(name, launcher + argv, quit_command="quit")
+
+    def start(self):
+        self.proc.send("start")
+
+    def stop(self, timeout=10.0):
+        """Stop forwarding; returns (per-port stats, busy cycles) since the last start."""
+        mark = self.proc.mark()
+        self.proc.send("stop")
+        self.proc.wait_for(r"^Done\.$", timeout, since=mark)
+        return parse_testpmd_stop(self.proc.lines(mark))
+
+
+class Generator:
+    """testpmd replaying a pcap forever (net_pcap infinite_rx) into the memif client side."""
+
+    def __init__(self, sup, binary, cpus, prefix, pcap_path, pcap_frames, memif_sock):
+        # net_pcap keeps the whole file in mbufs of the rx pool, plus the working set.
+        mbufs = pcap_frames + 32768
+        memory_mb = max(512, mbufs * 2560 // (1 << 20) + 256)
+        self.testpmd = Testpmd(sup, "generator", binary, f"0@{cpus.generator},1@{cpus.generator}", prefix,
+                               memory_mb,
+                               [f"net_pcap0,rx_pcap={pcap_path},infinite_rx=1", memif_devargs(memif_sock, "client")],
+                               ["--forward-mode=io", f"--total-num-mbufs={mbufs}"])
+
+    def start(self):
+        self.testpmd.start()
+
+
+class BaselineForwarder:
+    """dpdk-testpmd io-forward: memif server -> net_null, nothing else."""
+    name = "baseline"
+
+    def __init__(self, sup, binary, cpus, prefix, memif_sock):
+        self.testpmd = Testpmd(sup, "testpmd-iofwd", binary, f"0@{cpus.control},1@{cpus.worker}", prefix, 1024,
+                               [memif_devargs(memif_sock, "server"), SINK_DEVARGS],
+                               ["--forward-mode=io", "--record-core-cycles", f"--total-num-mbufs={MBUFS}"])
+        self.eal_args = self.testpmd.eal_args
+        wait_for_path(memif_sock, self.testpmd.proc, LINK_TIMEOUT_S)
+
+    def versions(self):
+        return {}
+
+    def measure(self, warmup, duration):
+        # The memif link comes up a moment after the generator connects, and
+        # the generator may trickle for a while: first wait until packets flow,
+        # then warm up. testpmd restarts its stats and cycles with each `start`.
+        deadline = time.monotonic() + LINK_TIMEOUT_S
+        while True:
+            self.testpmd.start()
+            time.sleep(0.2)
+            ports, _ = self.testpmd.stop()
+            if sum(p.get("tx", 0) for p in ports.values()) > 0:
+                break
+            if time.monotonic() > deadline:
+                raise ProcessError(f"baseline forwarded nothing within {LINK_TIMEOUT_S} s; "
+                                   f"see {self.testpmd.proc.log_path}")
+        if warmup > 0:
+            self.testpmd.start()
+            time.sleep(warmup)
+            self.testpmd.stop()
+        self.testpmd.start()
+        t0 = time.monotonic()
+        time.sleep(duration)
+        t1 = time.monotonic()
+        ports, cycles = self.testpmd.stop()
+        # memif's server-side rx statistics are unreliable in DPDK 22.11 (0 when
+        # the port started before the client connected), so what went out to the
+        # sink is the forwarded count, and cycles are per forwarded packet.
+        forwarded = sum(p.get("tx", 0) for p in ports.values())
+        received = sum(p.get("rx", 0) for p in ports.values())
+        seconds = t1 - t0
+        return Sample(pps=forwarded / seconds, cycles_per_packet=(cycles or 0) / forwarded if forwarded else 0.0,
+                      forwarded=forwarded, received=received, seconds=seconds,
+                      extra={"tx_dropped": sum(p.get("tx_dropped", 0) for p in ports.values())})
+
+
+class Control:
+    """dpdockd's control socket: through the `dpdock` CLI when given, else directly."""
+
+    def __init__(self, socket_path, cli=None):
+        self.socket_path = socket_path
+        self.cli = cli
+
+    def call(self, cmd, timeout=5.0):
+        if self.cli:
+            done = subprocess.run([self.cli, "--socket", self.socket_path, "raw", cmd], capture_output=True,
+                                  text=True, timeout=timeout)
+            if done.returncode != 0:
+                raise ProcessError(f"dpdock raw {cmd}: exit {done.returncode}: {done.stderr.strip()}")
+            return json.loads(done.stdout)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(timeout)
+            conn.connect(self.socket_path)
+            conn.sendall((json.dumps({"cmd": cmd}) + "\n").encode())
+            reply = b""
+            while not reply.endswith(b"\n"):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        response = json.loads(reply)
+        if not response.get("ok"):
+            raise ProcessError(f"dpdockd {cmd}: {response.get('error')}")
+        return response["result"]
+
+
+def dpdockd_config(socket_path, memif_sock, cpus, source_macs):
+    """The deployment: network `bench`, the sink's MAC static, memif in, null out."""
+    mac_table = 1 << max(16, (source_macs * 2 - 1).bit_length())
+    return f"""# generated by bench/run.py
+dataplane:
+  workers: 1
+  mbufs: {MBUFS}
+  burst: {BURST}
+  idle-sleep-us: 0
+  memory-mb: 1024
+  mac-table-size: {mac_table}
+  socket: {socket_path}
+  eal-args: ["--lcores=0@{cpus.control},1@{cpus.worker}"]
+networks:
+  - name: bench
+    subnet: 10.99.0.0/16
+    static-macs: [{{mac: "02:00:00:00:00:02", port: sink}}]
+ports:
+  - {{name: gen, devargs: "{memif_devargs(memif_sock, 'server')}", network: bench}}
+  - {{name: sink, devargs: "{SINK_DEVARGS}", network: bench}}
+"""
+
+
+class DpdockdForwarder:
+    name = "dpdock"
+
+    def __init__(self, sup, binary, cli, cpus, workdir, memif_sock, source_macs, prefixes):
+        """`prefixes` gets dpdockd's EAL file prefix as soon as it is known, for clean-up."""
+        self.socket_path = os.path.join(workdir, "dpdock.sock")
+        config_path = os.path.join(workdir, "dpdock.yaml")
+        with open(config_path, "w") as out:
+            out.write(dpdockd_config(self.socket_path, memif_sock, cpus, source_macs))
+        self.cpus = cpus
+        self.proc = sup.spawn("dpdockd", [binary, "--config", config_path, "--socket", self.socket_path])
+        prefixes.append(f"dpdock-{self.proc.pid}")  # dataplane/eal.cpp's default prefix
+        self.control = Control(self.socket_path, cli)
+        wait_for_path(self.socket_path, self.proc, LINK_TIMEOUT_S)
+        wait_for_path(memif_sock, self.proc, LINK_TIMEOUT_S)
+        self.eal_args = self._eal_args()
+
+    def _eal_args(self):
+        # dpdockd does not print its EAL argv; this is what dataplane/eal.cpp
+        # composes for this deployment (our eal-args carry the lcore map).
+        hugepages = any("EAL started with hugepages" in line for line in self.proc.lines())
+        memory = ["--in-memory"] if hugepages else ["--no-huge", "-m", "1024", "--no-shconf"]
+        return ["--main-lcore", "0", *memory, "--no-pci", f"--file-prefix=dpdock-{self.proc.pid}",
+                f"--lcores=0@{self.cpus.control},1@{self.cpus.worker}"]
+
+    def versions(self):
+        return self.control.call("version")
+
+    def stats(self):
+        return self.control.call("stats.show")
+
+    def measure(self, warmup, duration):
+        deadline = time.monotonic() + LINK_TIMEOUT_S
+        while port_counter(self.stats(), "gen", "rx_packets") == 0:
+            if not self.proc.alive() or time.monotonic() > deadline:
+                raise ProcessError(f"dpdockd received nothing on port gen within {LINK_TIMEOUT_S} s; "
+                                   f"see {self.proc.log_path}")
+            time.sleep(0.1)
+        time.sleep(warmup)
+        # The window runs from the middle of the clear call to the middle of
+        # the show call: the daemon acts somewhere inside each round trip.
+        before = time.monotonic()
+        self.control.call("stats.clear")
+        t0 = (before + time.monotonic()) / 2
+        time.sleep(duration)
+        before = time.monotonic()
+        stats = self.stats()
+        t1 = (before + time.monotonic()) / 2
+        seconds = t1 - t0
+        forwarded = port_counter(stats, "sink", "tx_packets")
+        worker = stats["workers"][0] if stats.get("workers") else {}
+        drops = {k: v for k, v in stats.get("drops", {}).items() if v}
+        return Sample(pps=forwarded / seconds, cycles_per_packet=float(worker.get("cycles_per_packet", 0.0)),
+                      forwarded=forwarded, received=port_counter(stats, "gen", "rx_packets"), seconds=seconds,
+                      extra={"gen_tx_packets": port_counter(stats, "gen", "tx_packets"),
+                             "flooded": stats.get("flooded", 0), "drops": drops, "mac": stats.get("mac", {})})
+
+
+def port_counter(stats, name, key):
+    for port in stats.get("ports", []):
+        if port.get("name") == name:
+            return int(port.get(key, 0))
+    return 0

@@ -1,0 +1,87 @@
+# Results of a benchmark invocation: per-scenario summaries (min/median/max
+# over repetitions), ratios to the baseline paired by repetition (run i of
+# dpdock against run i of the baseline, which ran right after it under the
+# same cache placement), the verdict against the scenario's targets, the
+# terminal table and the JSON document. Pure functions of the collected data.
+import statistics
+
+SYSTEMS = ("dpdock", "baseline")
+
+
+def spread(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def summarize(scenario, runs, tsc_hz=None):
+    """Summary of one scenario from its runs: [{"system", "rep", "pps", "cycles_per_packet", ...}].
+
+    With `tsc_hz`, "busy" is the share of the worker's time spent on packets:
+    near 1 means the device was the bottleneck, well below 1 the generator was
+    (and the pps ratio then understates the slower side's headroom).
+    """
+    by_system = {s: sorted((r for r in runs if r["system"] == s), key=lambda r: r["rep"]) for s in SYSTEMS}
+    summary = {}
+    for system, rows in by_system.items():
+        if rows:
+            summary[system] = {"pps": spread([r["pps"] for r in rows]),
+                               "cycles_per_packet": spread([r["cycles_per_packet"] for r in rows]),
+                               "gbps": spread([r["pps"] * scenario["mean-frame-bytes"] * 8 / 1e9 for r in rows]),
+                               "busy": spread([r["pps"] * r["cycles_per_packet"] / tsc_hz for r in rows])
+                               if tsc_hz else None}
+    pairs = [(a, b) for a in by_system["dpdock"] for b in by_system["baseline"] if a["rep"] == b["rep"]]
+    if pairs:
+        summary["ratio_pps"] = spread([a["pps"] / b["pps"] for a, b in pairs if b["pps"] > 0])
+        summary["ratio_cycles"] = spread([b["cycles_per_packet"] / a["cycles_per_packet"]
+                                          for a, b in pairs if a["cycles_per_packet"] > 0])
+    summary["verdict"] = verdict(scenario.get("targets", {}), summary)
+    return summary
+
+
+def verdict(targets, summary):
+    """"met", "missed (...)" or "n/a" for the medians against the scenario's targets."""
+    if "dpdock" not in summary or not targets:
+        return "n/a"
+    misses = []
+    if "min-ratio" in targets:
+        ratio = summary.get("ratio_pps")
+        if ratio is None:
+            return "n/a (no baseline)"
+        if ratio["median"] < targets["min-ratio"]:
+            misses.append(f"ratio < {targets['min-ratio']:.2f}")
+    if "max-cycles" in targets and summary["dpdock"]["cycles_per_packet"]["median"] >= targets["max-cycles"]:
+        misses.append(f"cycles >= {targets['max-cycles']}")
+    return "met" if not misses else "missed (" + ", ".join(misses) + ")"
+
+
+def _triple(s, scale=1.0, digits=1):
+    if s is None:
+        return "-"
+    return "/".join(f"{s[k] / scale:.{digits}f}" for k in ("min", "median", "max"))
+
+
+def table(results):
+    """The terminal table: one row per scenario and system, ratios on the dpdock row."""
+    header = ["scenario", "system", "Mpps min/med/max", "cycles/pkt min/med/max", "busy med", "Gbit/s med",
+              "pps ratio min/med/max", "cycle ratio med", "target"]
+    rows = []
+    for entry in results:
+        summary = entry["summary"]
+        for system in SYSTEMS:
+            if system not in summary:
+                continue
+            s = summary[system]
+            is_dut = system == "dpdock"
+            rows.append([entry["scenario"]["name"], system, _triple(s["pps"], 1e6, 2),
+                         _triple(s["cycles_per_packet"], 1.0, 1),
+                         f"{s['busy']['median']:.0%}" if s.get("busy") else "-", f"{s['gbps']['median']:.2f}",
+                         _triple(summary.get("ratio_pps"), 1.0, 2) if is_dut else "",
+                         f"{summary['ratio_cycles']['median']:.2f}" if is_dut and summary.get("ratio_cycles") else "",
+                         summary["verdict"] if is_dut else ""])
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)

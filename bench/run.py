@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+# dpdock throughput harness: runs one or all scenarios of bench/scenarios/ with
+# dpdockd and with the baseline (dpdk-testpmd io-forward) between the same
+# generator -> net_memif -> device -> net_null, interleaved A B A B, and prints
+# packets/s, worker cycles per packet and the ratio to the baseline.
+# --smoke runs every scenario once, briefly, dpdockd only, and fails unless
+# dpdockd forwarded from the generator port to the sink (ctest bench_smoke).
+# Everything it starts is ended by PID and its temp dir removed, also on error,
+# Ctrl-C or SIGTERM. Python 3 standard library only.
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import report  # noqa: E402
+import traffic  # noqa: E402
+from dut import BURST, MBUFS, BaselineForwarder, Cpus, DpdockdForwarder, Generator, remove_runtime_dirs  # noqa: E402
+from procs import ProcessError, Supervisor  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load_scenarios(names):
+    scenarios = []
+    for path in sorted(glob.glob(os.path.join(HERE, "scenarios", "*.json"))):
+        with open(path) as f:
+            scenario = json.load(f)
+        sizes = traffic.size_pattern(scenario["frame-sizes"])
+        scenario["mean-frame-bytes"] = sum(sizes) / len(sizes)
+        scenarios.append(scenario)
+    if names:
+        known = {s["name"] for s in scenarios}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            sys.exit(f"run.py: unknown scenario(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        scenarios = [s for s in scenarios if s["name"] in names]
+    return scenarios
+
+
+def scenario_frames(scenario):
+    if scenario["kind"] != "l2" or scenario.get("destination", "known") != "known":
+        raise ValueError(f"scenario {scenario['name']}: only kind l2 with a known destination exists so far")
+    return traffic.l2_frames(scenario["source-macs"], traffic.size_pattern(scenario["frame-sizes"]))
+
+
+EXIT_SKIP = 77  # ctest's SKIP_RETURN_CODE for bench_smoke
+
+
+def find_binary(given, candidates, what, missing_code=2):
+    for path in ([given] if given else candidates):
+        found = shutil.which(path) if path and not os.path.isabs(path) else path
+        if found and os.access(found, os.X_OK):
+            return found
+    tried = ", ".join(c for c in ([given] if given else candidates) if c) or "nothing"
+    print(f"run.py: {what} not found (tried {tried})", file=sys.stderr)
+    sys.exit(missing_code)
+
+
+def package_version(binary):
+    """Debian package version of the package owning `binary`, or "unknown"."""
+    try:
+        owner = subprocess.run(["dpkg", "-S", os.path.realpath(binary)], capture_output=True, text=True, timeout=10)
+        package = owner.stdout.split(":")[0].strip()
+        version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package], capture_output=True,
+                                 text=True, timeout=10)
+        return f"{package} {version.stdout.strip()}" if owner.returncode == 0 and version.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+class Bench:
+    def __init__(self, args, workdir):
+        self.args = args
+        self.workdir = workdir
+        self.cpus = Cpus.choose()
+        self.run_index = 0
+        self.versions = {}
+        self.eal_args = {}
+        self.tsc_hz = tsc_hz()
+
+    def prefix(self, role):
+        return f"dpdock-bench-{os.getpid()}-{self.run_index}-{role}"
+
+    def run_one(self, scenario, system, rep, pcap_path, pcap_frames):
+        self.run_index += 1
+        rundir = os.path.join(self.workdir, f"run{self.run_index:03d}")
+        os.mkdir(rundir)
+        memif_sock = os.path.join(rundir, "memif.sock")
+        prefixes = []
+        try:
+            with Supervisor(rundir) as sup:
+                prefixes.append(self.prefix("gen"))
+                if system == "dpdock":
+                    dut = DpdockdForwarder(sup, self.args.dpdockd, self.args.cli, self.cpus, rundir, memif_sock,
+                                           scenario["source-macs"], prefixes)
+                else:
+                    prefixes.append(self.prefix("iofwd"))
+                    dut = BaselineForwarder(sup, self.args.testpmd, self.cpus, self.prefix("iofwd"), memif_sock)
+                gen = Generator(sup, self.args.testpmd, self.cpus, self.prefix("gen"), pcap_path, pcap_frames,
+                                memif_sock)
+                gen.start()
+                sample = dut.measure(self.args.warmup, self.args.duration)
+                if system not in self.versions:
+                    self.versions[system] = dut.versions()
+                self.eal_args.setdefault(system, dut.eal_args)
+                self.eal_args.setdefault("generator", gen.testpmd.eal_args)
+        except ProcessError:
+            dump_logs(rundir)
+            raise
+        finally:
+            remove_runtime_dirs(prefixes)
+        row = {"system": system, "rep": rep, "pps": sample.pps, "cycles_per_packet": sample.cycles_per_packet,
+               "forwarded": sample.forwarded, "received": sample.received, "seconds": sample.seconds,
+               **sample.extra}
+        if self.args.verbose:
+            print(f"  {scenario['name']} {system} #{rep}: {sample.pps / 1e6:.2f} Mpps, "
+                  f"{sample.cycles_per_packet:.1f} cycles/pkt, {json.dumps(sample.extra)}", flush=True)
+        return row
+
+    def run_scenario(self, scenario):
+        pcap_path = os.path.join(self.workdir, f"{scenario['name']}.pcap")
+        pcap_frames = traffic.write_pcap(pcap_path, scenario_frames(scenario))
+        runs = []
+        for rep in range(self.args.reps):
+            for system in self.args.systems:  # A B A B: both see the same cache placement in turn
+                try:
+                    runs.append(self.run_one(scenario, system, rep, pcap_path, pcap_frames))
+                except ProcessError as e:
+                    # A memif link now and then never comes up; one fresh start is
+                    # allowed, a second failure ends the invocation.
+                    print(f"run.py: {scenario['name']} {system} #{rep} failed ({e}); retrying once",
+                          file=sys.stderr, flush=True)
+                    row = self.run_one(scenario, system, rep, pcap_path, pcap_frames)
+                    row["retried"] = True
+                    runs.append(row)
+        os.unlink(pcap_path)
+        return {"scenario": scenario, "pcap_frames": pcap_frames, "runs": runs,
+                "summary": report.summarize(scenario, runs, self.tsc_hz)}
+
+
+def dump_logs(rundir, tail=25):
+    for path in sorted(glob.glob(os.path.join(rundir, "*.log"))):
+        with open(path, errors="replace") as f:
+            lines = f.readlines()
+        sys.stderr.write(f"---- last lines of {os.path.basename(path)} ----\n" + "".join(lines[-tail:]))
+
+
+def smoke_failures(result):
+    """Why a smoke run failed: dpdockd must take packets in on gen and send them out on sink only."""
+    failures = []
+    for run in result["runs"]:
+        name = f"{result['scenario']['name']} ({run['system']})"
+        if run["received"] <= 0:
+            failures.append(f"{name}: no rx on port gen")
+        if run["forwarded"] <= 0:
+            failures.append(f"{name}: no tx on port sink")
+        if run.get("gen_tx_packets", 0) != 0:
+            failures.append(f"{name}: {run['gen_tx_packets']} packets sent back to the generator port")
+    return failures
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="dpdock throughput harness (see bench/README.md)")
+    parser.add_argument("--scenario", action="append", help="run only this scenario (repeatable; default: all)")
+    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions of each A/B pair (default 3)")
+    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per run (default 5)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of traffic before measuring (default 2)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check: every scenario once for ~2 s, dpdockd only, fail unless it forwarded")
+    parser.add_argument("--systems", default="dpdock,baseline",
+                        help="comma-separated devices to run, in this order per rep (default dpdock,baseline)")
+    parser.add_argument("--dpdockd", help="dpdockd binary (default: build/release/control/dpdockd, else build*/control/dpdockd)")
+    parser.add_argument("--cli", help="dpdock CLI binary for the counters (default: speak the socket directly)")
+    parser.add_argument("--testpmd", help="dpdk-testpmd binary (default: from PATH)")
+    parser.add_argument("--write-pcaps", metavar="DIR",
+                        help="write each scenario's pcap (e.g. for pktgen -s) into DIR and exit")
+    parser.add_argument("--keep-temp", action="store_true", help="keep the temp dir (configs, pcaps, logs)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every run as it finishes")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.reps, args.duration, args.warmup, args.systems = 1, 2.0, 0.5, "dpdock"
+    args.systems = [s for s in args.systems.split(",") if s]
+    if not args.systems or any(s not in report.SYSTEMS for s in args.systems):
+        parser.error(f"--systems takes a comma-separated subset of {','.join(report.SYSTEMS)}")
+    if args.reps < 1 or args.duration <= 0 or args.warmup < 0:
+        parser.error("--reps must be >= 1, --duration > 0, --warmup >= 0")
+    return args
+
+
+def on_sigterm(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+def main(argv):
+    args = parse_args(argv)
+    scenarios = load_scenarios(args.scenario)
+    if args.list:
+        for s in scenarios:
+            print(f"{s['name']:<18} {s['description']}")
+        return 0
+    if args.write_pcaps:
+        os.makedirs(args.write_pcaps, exist_ok=True)
+        for s in scenarios:
+            path = os.path.join(args.write_pcaps, f"{s['name']}.pcap")
+            count = traffic.write_pcap(path, scenario_frames(s))
+            print(f"{path}: {count} frames")
+        return 0
+    root = os.path.dirname(HERE)
+    if "dpdock" in args.systems:
+        # scripts/build.sh's Release build first: Debug figures mean nothing.
+        candidates = [os.path.join(root, "build", "release", "control", "dpdockd")]
+        candidates += sorted(glob.glob(os.path.join(root, "build*", "control", "dpdockd")))
+        args.dpdockd = find_binary(args.dpdockd, candidates, "dpdockd")
+    args.cli = find_binary(args.cli, [], "dpdock CLI") if args.cli else None
+    # Without testpmd there is no generator: a CI machine without DPDK's tools skips the smoke run.
+    args.testpmd = find_binary(args.testpmd, ["dpdk-testpmd"], "dpdk-testpmd", EXIT_SKIP if args.smoke else 2)
+    signal.signal(signal.SIGTERM, on_sigterm)
+    signal.signal(signal.SIGHUP, on_sigterm)
+
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    workdir = tempfile.mkdtemp(prefix="dpdock-bench-")
+    results = []
+    try:
+        bench = Bench(args, workdir)
+        print(f"dpdock bench: {len(scenarios)} scenario(s), {args.reps} rep(s) x {args.duration:g} s "
+              f"(+{args.warmup:g} s warm-up); CPUs: generator {bench.cpus.generator}, worker {bench.cpus.worker}, "
+              f"control {bench.cpus.control}", flush=True)
+        print(f"dpdockd: {args.dpdockd}; testpmd: {args.testpmd}", flush=True)
+        for scenario in scenarios:
+            print(f"- {scenario['name']}: {scenario['description']}", flush=True)
+            results.append(bench.run_scenario(scenario))
+    except ProcessError as e:
+        print(f"run.py: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("run.py: interrupted; every process stopped", file=sys.stderr)
+        return 130
+    finally:
+        if args.keep_temp:
+            print(f"run.py: temp dir kept: {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    print()
+    print(report.table(results))
+    if args.json:
+        document = {
+            "tool": "dpdock bench/run.py",
+            "started": started,
+            "host": {"kernel": platform.release(), "machine": platform.machine(), "cpu": cpu_model(),
+                     "cpus": sorted(os.sched_getaffinity(0))},
+            "versions": {"dpdockd": bench.versions.get("dpdock", {}), "testpmd": package_version(args.testpmd),
+                         "python": platform.python_version()},
+            "binaries": {"dpdockd": args.dpdockd, "cli": args.cli, "testpmd": args.testpmd},
+            "settings": {"tsc_hz": bench.tsc_hz, "reps": args.reps, "duration_s": args.duration, "warmup_s": args.warmup, "burst": BURST,
+                         "mbufs": MBUFS, "cpus": vars(bench.cpus), "order": "dpdock, baseline per rep (A B A B)"},
+            "eal_args": bench.eal_args,
+            "scenarios": [{"name": r["scenario"]["name"], "description": r["scenario"]["description"],
+                           "definition": r["scenario"], "pcap_frames": r["pcap_frames"], "runs": r["runs"],
+                           "summary": r["summary"]} for r in results],
+        }
+        with open(args.json, "w") as out:
+            json.dump(document, out, indent=2)
+            out.write("\n")
+    if args.smoke:
+        failures = [f for r in results for f in smoke_failures(r)]
+        for failure in failures:
+            print(f"FAIL {failure}", file=sys.stderr)
+        if failures:
+            return 1
+        print(f"smoke: all {len(results)} scenario(s) forwarded gen -> sink")
+    return 0
+
+
+def tsc_hz():
+    """The TSC rate, which both devices count cycles in. Linux's "cpu MHz" is it
+    on machines with a constant, known-frequency TSC (as here); else None."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read()
+    except OSError:
+        return None
+    flags = next((line for line in text.splitlines() if line.startswith("flags")), "").split()
+    if "constant_tsc" not in flags or "nonstop_tsc" not in flags:
+        return None
+    for line in text.splitlines():
+        if line.startswith("cpu MHz"):
+            return float(line.split(":", 1)[1]) * 1e6
+    return None
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,112 @@
+// The deployment model: plain structs that say what dpdock should run. YAML,
+// the CLI and `config save` all produce and consume these, so the model knows
+// nothing about YAML beyond the positions it keeps for error messages.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/packet/net_types.hpp"
+
+namespace dpdock::config {
+
+// Where an object came from. line/column are 1-based; 0 means "not from a file"
+// (created at run time through the control socket).
+struct SourcePos {
+    std::string file;
+    int line = 0;
+    int column = 0;
+    friend bool operator==(const SourcePos&, const SourcePos&) = default;
+};
+
+struct DataplaneSpec {
+    unsigned workers = 1;                 // worker lcores (lcore 0 is the control thread)
+    std::uint32_t mbufs = 8191;           // mbufs in the pool; 2^n - 1 is optimal for rte_mempool
+    std::uint16_t burst = 32;             // rx/tx burst size
+    std::uint16_t rx_ring = 1024;         // rx descriptors per queue
+    std::uint16_t tx_ring = 1024;         // tx descriptors per queue
+    std::uint32_t mac_table_size = 65536; // learned + static MAC entries, all networks together
+    std::uint32_t mac_ageing_s = 300;     // like the Linux bridge's ageing_time
+    std::uint32_t idle_sleep_us = 0;      // 0: pure polling; else sleep this long after a run of empty polls
+    std::uint32_t memory_mb = 512;        // EAL memory when no hugepages are mounted (--no-huge -m)
+    std::string socket_path = "/run/dpdock/dpdock.sock";
+    std::vector<std::string> eal_args;    // extra EAL arguments, appended verbatim
+    SourcePos pos;
+    friend bool operator==(const DataplaneSpec&, const DataplaneSpec&) = default;
+};
+
+// Docker's daemon.json "bip"/"fixed-cidr"/"mtu": the default network "bridge".
+struct BridgeSpec {
+    Ipv4Cidr bip{Ipv4Address(0xac110001), 16};  // 172.17.0.1/16, the gateway and its prefix
+    std::optional<Ipv4Cidr> fixed_cidr;         // containers get addresses only from here
+    std::uint32_t mtu = 1500;
+    SourcePos pos;
+    friend bool operator==(const BridgeSpec&, const BridgeSpec&) = default;
+};
+
+inline constexpr const char* kDefaultNetworkName = "bridge";
+
+struct StaticMacSpec {
+    MacAddress mac;
+    std::string port;  // a container name (its interface on this network) or a raw port name
+    SourcePos pos;
+    friend bool operator==(const StaticMacSpec&, const StaticMacSpec&) = default;
+};
+
+struct NetworkSpec {
+    std::string name;
+    std::string driver = "bridge";
+    Ipv4Cidr subnet;                       // network address + prefix, host bits zero
+    Ipv4Address gateway;                   // the dataplane's own address on this network
+    std::optional<Ipv4Cidr> ip_range;      // allocation limited to this range
+    bool internal = false;                 // no route out of the host
+    std::uint32_t mtu = 1500;
+    std::map<std::string, std::string> options;  // Docker's --opt KEY=VALUE, validated by name
+    std::vector<StaticMacSpec> static_macs;
+    SourcePos pos;
+    friend bool operator==(const NetworkSpec&, const NetworkSpec&) = default;
+};
+
+enum class AttachMethod { Veth, Tap };
+
+// One interface of a container: its address on one network.
+struct EndpointSpec {
+    std::string network;
+    std::optional<Ipv4Address> ip;   // allocated from the network when absent
+    std::optional<MacAddress> mac;   // derived from the IP (02:42:...) when absent
+    SourcePos pos;
+    friend bool operator==(const EndpointSpec&, const EndpointSpec&) = default;
+};
+
+struct ContainerSpec {
+    std::string name;
+    std::string netns;  // /run/netns/NAME or /proc/PID/ns/net
+    AttachMethod method = AttachMethod::Veth;
+    std::vector<EndpointSpec> networks;  // first one gives the default route
+    SourcePos pos;
+    friend bool operator==(const ContainerSpec&, const ContainerSpec&) = default;
+};
+
+// A raw DPDK port that is a member of a network: a generator's memif, a NIC, a ring.
+struct PortSpec {
+    std::string name;
+    std::string devargs;  // e.g. "net_memif0,role=server,socket=/run/dpdock/gen.sock"
+    std::string network;
+    SourcePos pos;
+    friend bool operator==(const PortSpec&, const PortSpec&) = default;
+};
+
+struct Deployment {
+    DataplaneSpec dataplane;
+    BridgeSpec bridge;
+    std::vector<NetworkSpec> networks;  // user networks; the default "bridge" is derived from `bridge`
+    std::vector<ContainerSpec> containers;
+    std::vector<PortSpec> ports;
+    std::string source_file;  // "" for the embedded default
+    friend bool operator==(const Deployment&, const Deployment&) = default;
+};
+
+}  // namespace dpdock::config

@@ -1,0 +1,400 @@
+#include "config/yaml_reader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "config/config_error.hpp"
+
+namespace dpdock::config {
+namespace {
+
+struct Field {
+    YAML::Node key;
+    YAML::Node value;
+};
+using Fields = std::map<std::string, Field, std::less<>>;
+using Keys = std::initializer_list<std::string_view>;
+
+// Integer fields of the model; bool is unsigned too but is read as true/false.
+template <typename T>
+concept UnsignedNumber = std::is_unsigned_v<T> && !std::is_same_v<T, bool>;
+
+std::string join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string indexed(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+std::string describe(const YAML::Node& node) {
+    switch (node.Type()) {
+        case YAML::NodeType::Map: return "a mapping";
+        case YAML::NodeType::Sequence: return "a list";
+        case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
+        default: return "nothing";
+    }
+}
+
+// Walks one YAML document. Internal steps return false after recording the
+// first error, which keeps each section reader a flat chain of `&&`.
+class Reader {
+public:
+    explicit Reader(std::string file) : file_(std::move(file)) {}
+
+    Result<Deployment> read(const YAML::Node& root) {
+        Deployment d;
+        d.source_file = file_;
+        d.bridge.pos = SourcePos{file_, 0, 0};
+        d.dataplane.pos = SourcePos{file_, 0, 0};
+        if (!read_root(root, d)) return error_->status();
+        return d;
+    }
+
+    // yaml-cpp marks are 0-based; SourcePos is 1-based with 0 for "unknown".
+    static SourcePos position(const std::string& file, const YAML::Mark& m) {
+        if (m.is_null()) return SourcePos{file, 0, 0};
+        return SourcePos{file, m.line + 1, m.column + 1};
+    }
+
+private:
+    SourcePos pos(const YAML::Mark& m) const { return position(file_, m); }
+
+    // A null value ("key:" with nothing after it) has no useful mark of its own.
+    static YAML::Mark mark(const Field& f) { return f.value.IsNull() ? f.key.Mark() : f.value.Mark(); }
+
+    bool fail(const YAML::Mark& m, std::string path, std::string message) {
+        error_ = ConfigError::at(pos(m), std::move(path), std::move(message));
+        return false;
+    }
+
+    // Splits a mapping into its fields, refusing unknown and repeated keys.
+    // A null node counts as an empty mapping ("dataplane:" alone is fine).
+    bool fields(const YAML::Node& node, const YAML::Mark& at, const std::string& path, Keys allowed, Fields& out) {
+        if (node.IsNull()) return true;
+        if (!node.IsMap()) return fail(at, path, "expected a mapping, got " + describe(node));
+        for (const auto& kv : node) {
+            if (!kv.first.IsScalar()) {
+                return fail(kv.first.Mark(), path, "expected a plain key, got " + describe(kv.first));
+            }
+            const std::string& key = kv.first.Scalar();
+            bool known = false;
+            std::string expected;
+            for (auto k : allowed) {
+                known = known || k == key;
+                expected += (expected.empty() ? "" : ", ") + std::string(k);
+            }
+            if (!known) {
+                return fail(kv.first.Mark(), join(path, key),
+                            "unknown key '" + key + "' (expected one of: " + expected + ")");
+            }
+            if (out.count(key) != 0) return fail(kv.first.Mark(), join(path, key), "duplicate key '" + key + "'");
+            out.emplace(key, Field{kv.first, kv.second});
+        }
+        return true;
+    }
+
+    // Calls fn(item_node, item_path) for each element of a list; null is an empty list.
+    template <typename Fn>
+    bool items(const Field& f, const std::string& path, Fn&& fn) {
+        if (f.value.IsNull()) return true;
+        if (!f.value.IsSequence()) return fail(mark(f), path, "expected a list, got " + describe(f.value));
+        for (std::size_t i = 0; i < f.value.size(); ++i) {
+            if (!fn(f.value[i], indexed(path, i))) return false;
+        }
+        return true;
+    }
+
+    bool scalar(const Field& f, const std::string& path, const char* what, std::string& out) {
+        if (!f.value.IsScalar()) {
+            return fail(mark(f), path, std::string("expected ") + what + ", got " + describe(f.value));
+        }
+        out = f.value.Scalar();
+        return true;
+    }
+
+    template <UnsignedNumber T>
+    bool convert(const Field& f, const std::string& path, T& out) {
+        std::string text;
+        if (!scalar(f, path, "an integer", text)) return false;
+        std::uint64_t v = 0;
+        const char* end = text.data() + text.size();
+        auto [ptr, ec] = std::from_chars(text.data(), end, v);
+        if (text.empty() || ec == std::errc::invalid_argument || (ec == std::errc() && ptr != end)) {
+            return fail(mark(f), path, "expected an integer, got '" + text + "'");
+        }
+        if (ec != std::errc() || v > std::numeric_limits<T>::max()) {
+            return fail(
+                mark(f), path,
+                "expected an integer from 0 to " + std::to_string(std::numeric_limits<T>::max()) + ", got " + text);
+        }
+        out = static_cast<T>(v);
+        return true;
+    }
+
+    bool convert(const Field& f, const std::string& path, bool& out) {
+        std::string text;
+        if (!scalar(f, path, "true or false", text)) return false;
+        if (text == "true" || text == "True" || text == "TRUE") {
+            out = true;
+        } else if (text == "false" || text == "False" || text == "FALSE") {
+            out = false;
+        } else {
+            return fail(mark(f), path, "expected true or false, got '" + text + "'");
+        }
+        return true;
+    }
+
+    bool convert(const Field& f, const std::string& path, std::string& out) { return scalar(f, path, "a string", out); }
+
+    bool convert(const Field& f, const std::string& path, Ipv4Cidr& out) {
+        std::string text;
+        if (!scalar(f, path, "a CIDR like 10.0.0.0/24", text)) return false;
+        auto v = Ipv4Cidr::parse(text);
+        if (!v) return fail(mark(f), path, "expected a CIDR like 10.0.0.0/24, got '" + text + "'");
+        out = *v;
+        return true;
+    }
+
+    bool convert(const Field& f, const std::string& path, Ipv4Address& out) {
+        std::string text;
+        if (!scalar(f, path, "an IPv4 address like 10.0.0.2", text)) return false;
+        auto v = Ipv4Address::parse(text);
+        if (!v) return fail(mark(f), path, "expected an IPv4 address like 10.0.0.2, got '" + text + "'");
+        out = *v;
+        return true;
+    }
+
+    bool convert(const Field& f, const std::string& path, MacAddress& out) {
+        std::string text;
+        if (!scalar(f, path, "a MAC address like 02:42:0a:00:00:02", text)) return false;
+        auto v = MacAddress::parse(text);
+        if (!v) return fail(mark(f), path, "expected a MAC address like 02:42:0a:00:00:02, got '" + text + "'");
+        out = *v;
+        return true;
+    }
+
+    template <typename T>
+    bool convert(const Field& f, const std::string& path, std::optional<T>& out) {
+        T v{};
+        if (!convert(f, path, v)) return false;
+        out = v;
+        return true;
+    }
+
+    bool convert(const Field& f, const std::string& path, std::vector<std::string>& out) {
+        out.clear();
+        return items(f, path, [&](const YAML::Node& item, const std::string& item_path) {
+            return convert(Field{f.key, item}, item_path, out.emplace_back());
+        });
+    }
+
+    bool convert(const Field& f, const std::string& path, std::map<std::string, std::string>& out) {
+        if (f.value.IsNull()) return true;
+        if (!f.value.IsMap()) return fail(mark(f), path, "expected a mapping, got " + describe(f.value));
+        for (const auto& kv : f.value) {
+            std::string key;
+            if (!convert(Field{f.key, kv.first}, path, key)) return false;
+            const std::string item_path = path + "[" + key + "]";
+            if (out.count(key) != 0) return fail(kv.first.Mark(), item_path, "duplicate key '" + key + "'");
+            if (!convert(Field{kv.first, kv.second}, item_path, out[key])) return false;
+        }
+        return true;
+    }
+
+    // Reads m[key] into out when present; leaves the default otherwise.
+    template <typename T>
+    bool optional(const Fields& m, std::string_view key, const std::string& path, T& out) {
+        auto it = m.find(key);
+        return it == m.end() || convert(it->second, join(path, key), out);
+    }
+
+    template <typename T>
+    bool required(const Fields& m, const YAML::Mark& at, std::string_view key, const std::string& path, T& out) {
+        if (m.find(key) == m.end()) return fail(at, join(path, key), "required key is missing");
+        return optional(m, key, path, out);
+    }
+
+    bool read_root(const YAML::Node& root, Deployment& d) {
+        Fields m;
+        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports"}, m)) return false;
+        if (auto it = m.find("dataplane"); it != m.end() && !read_dataplane(it->second, d.dataplane)) return false;
+        if (auto it = m.find("bridge"); it != m.end() && !read_bridge(it->second, d.bridge)) return false;
+        if (auto it = m.find("networks"); it != m.end()) {
+            if (!items(it->second, "networks", [&](const YAML::Node& n, const std::string& p) {
+                    return read_network(n, p, d.networks.emplace_back());
+                })) {
+                return false;
+            }
+        }
+        if (auto it = m.find("containers"); it != m.end()) {
+            if (!items(it->second, "containers", [&](const YAML::Node& n, const std::string& p) {
+                    return read_container(n, p, d.containers.emplace_back());
+                })) {
+                return false;
+            }
+        }
+        if (auto it = m.find("ports"); it != m.end()) {
+            return items(it->second, "ports", [&](const YAML::Node& n, const std::string& p) {
+                return read_port(n, p, d.ports.emplace_back());
+            });
+        }
+        return true;
+    }
+
+    bool read_dataplane(const Field& f, DataplaneSpec& dp) {
+        const std::string p = "dataplane";
+        dp.pos = pos(mark(f));
+        Fields m;
+        return fields(f.value, mark(f), p,
+                      {"workers", "mbufs", "burst", "rx-ring", "tx-ring", "mac-table-size", "mac-ageing",
+                       "idle-sleep-us", "memory-mb", "socket", "eal-args"},
+                      m) &&
+               optional(m, "workers", p, dp.workers) && optional(m, "mbufs", p, dp.mbufs) &&
+               optional(m, "burst", p, dp.burst) && optional(m, "rx-ring", p, dp.rx_ring) &&
+               optional(m, "tx-ring", p, dp.tx_ring) && optional(m, "mac-table-size", p, dp.mac_table_size) &&
+               optional(m, "mac-ageing", p, dp.mac_ageing_s) && optional(m, "idle-sleep-us", p, dp.idle_sleep_us) &&
+               optional(m, "memory-mb", p, dp.memory_mb) && optional(m, "socket", p, dp.socket_path) &&
+               optional(m, "eal-args", p, dp.eal_args);
+    }
+
+    bool read_bridge(const Field& f, BridgeSpec& b) {
+        const std::string p = "bridge";
+        b.pos = pos(mark(f));
+        Fields m;
+        return fields(f.value, mark(f), p, {"bip", "fixed-cidr", "mtu"}, m) && optional(m, "bip", p, b.bip) &&
+               optional(m, "fixed-cidr", p, b.fixed_cidr) && optional(m, "mtu", p, b.mtu);
+    }
+
+    bool read_network(const YAML::Node& node, const std::string& p, NetworkSpec& n) {
+        n.pos = pos(node.Mark());
+        Fields m;
+        bool ok =
+            fields(node, node.Mark(), p,
+                   {"name", "driver", "subnet", "gateway", "ip-range", "internal", "mtu", "options", "static-macs"},
+                   m) &&
+            required(m, node.Mark(), "name", p, n.name) && optional(m, "driver", p, n.driver) &&
+            required(m, node.Mark(), "subnet", p, n.subnet) && optional(m, "ip-range", p, n.ip_range) &&
+            optional(m, "internal", p, n.internal) && optional(m, "mtu", p, n.mtu) &&
+            optional(m, "options", p, n.options);
+        if (!ok) return false;
+        // Docker's default gateway: the first host address of the subnet.
+        n.gateway = Ipv4Address(n.subnet.network().host() + 1);
+        if (!optional(m, "gateway", p, n.gateway)) return false;
+        // Docker lets --opt com.docker.network.driver.mtu stand in for the MTU;
+        // when both are given, validate() insists that they agree.
+        if (m.find("mtu") == m.end()) {
+            if (auto it = n.options.find("com.docker.network.driver.mtu"); it != n.options.end()) {
+                std::uint32_t mtu = 0;
+                const auto& t = it->second;
+                auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), mtu);
+                if (ec == std::errc() && ptr == t.data() + t.size()) n.mtu = mtu;
+            }
+        }
+        auto it = m.find("static-macs");
+        return it == m.end() ||
+               items(it->second, join(p, "static-macs"), [&](const YAML::Node& s, const std::string& sp) {
+                   auto& sm = n.static_macs.emplace_back();
+                   sm.pos = pos(s.Mark());
+                   Fields sf;
+                   return fields(s, s.Mark(), sp, {"mac", "port"}, sf) && required(sf, s.Mark(), "mac", sp, sm.mac) &&
+                          required(sf, s.Mark(), "port", sp, sm.port);
+               });
+    }
+
+    bool read_container(const YAML::Node& node, const std::string& p, ContainerSpec& c) {
+        c.pos = pos(node.Mark());
+        Fields m;
+        std::string method = "veth";
+        bool ok = fields(node, node.Mark(), p, {"name", "netns", "method", "networks"}, m) &&
+                  required(m, node.Mark(), "name", p, c.name) && required(m, node.Mark(), "netns", p, c.netns) &&
+                  optional(m, "method", p, method);
+        if (!ok) return false;
+        if (method == "veth") {
+            c.method = AttachMethod::Veth;
+        } else if (method == "tap") {
+            c.method = AttachMethod::Tap;
+        } else {
+            return fail(mark(m.find("method")->second), join(p, "method"),
+                        "expected veth or tap, got '" + method + "'");
+        }
+        auto it = m.find("networks");
+        if (it == m.end()) {
+            c.networks.push_back(EndpointSpec{kDefaultNetworkName, std::nullopt, std::nullopt, c.pos});
+            return true;
+        }
+        return items(it->second, join(p, "networks"), [&](const YAML::Node& e, const std::string& ep) {
+            auto& endpoint = c.networks.emplace_back();
+            endpoint.pos = pos(e.Mark());
+            if (e.IsScalar()) {
+                endpoint.network = e.Scalar();
+                return true;
+            }
+            if (!e.IsMap()) return fail(e.Mark(), ep, "expected a network name or a mapping, got " + describe(e));
+            Fields ef;
+            return fields(e, e.Mark(), ep, {"name", "ip", "mac"}, ef) &&
+                   required(ef, e.Mark(), "name", ep, endpoint.network) && optional(ef, "ip", ep, endpoint.ip) &&
+                   optional(ef, "mac", ep, endpoint.mac);
+        });
+    }
+
+    bool read_port(const YAML::Node& node, const std::string& p, PortSpec& port) {
+        port.pos = pos(node.Mark());
+        Fields m;
+        return fields(node, node.Mark(), p, {"name", "devargs", "network"}, m) &&
+               required(m, node.Mark(), "name", p, port.name) && required(m, node.Mark(), "devargs", p, port.devargs) &&
+               required(m, node.Mark(), "network", p, port.network);
+    }
+
+    std::string file_;
+    std::optional<ConfigError> error_;
+};
+
+}  // namespace
+
+Result<Deployment> read_yaml_string(const std::string& text, const std::string& source_name) {
+    // yaml-cpp reports syntax errors by exception; they stop here.
+    try {
+        const std::vector<YAML::Node> docs = YAML::LoadAll(text);
+        if (docs.size() > 1) {
+            return ConfigError::at(Reader::position(source_name, docs[1].Mark()), "",
+                                   "expected one YAML document, found " + std::to_string(docs.size()))
+                .status();
+        }
+        return Reader(source_name).read(docs.empty() ? YAML::Node() : docs[0]);
+    } catch (const YAML::Exception& e) {
+        return ConfigError::at(Reader::position(source_name, e.mark), "", "invalid YAML: " + e.msg).status();
+    }
+}
+
+Result<Deployment> read_yaml_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ConfigError{path, 0, 0, "", std::string("cannot open: ") + std::strerror(errno)}.status();
+    std::string text;
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int err = errno;
+            ::close(fd);
+            return ConfigError{path, 0, 0, "", std::string("cannot read: ") + std::strerror(err)}.status();
+        }
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return read_yaml_string(text, path);
+}
+
+}  // namespace dpdock::config

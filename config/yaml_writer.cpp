@@ -1,0 +1,191 @@
+#include "config/yaml_writer.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "config/config_error.hpp"
+
+namespace dpdock::config {
+namespace {
+
+template <typename T>
+void put(YAML::Emitter& out, const char* key, const T& value) {
+    out << YAML::Key << key << YAML::Value << value;
+}
+
+// Only the fields that differ from DataplaneSpec{}; the section is left out when none do.
+void write_dataplane(YAML::Emitter& out, const DataplaneSpec& dp) {
+    DataplaneSpec def;
+    def.pos = dp.pos;
+    if (dp == def) return;
+    out << YAML::Key << "dataplane" << YAML::Value << YAML::BeginMap;
+    if (dp.workers != def.workers) put(out, "workers", dp.workers);
+    if (dp.mbufs != def.mbufs) put(out, "mbufs", dp.mbufs);
+    if (dp.burst != def.burst) put(out, "burst", dp.burst);
+    if (dp.rx_ring != def.rx_ring) put(out, "rx-ring", dp.rx_ring);
+    if (dp.tx_ring != def.tx_ring) put(out, "tx-ring", dp.tx_ring);
+    if (dp.mac_table_size != def.mac_table_size) put(out, "mac-table-size", dp.mac_table_size);
+    if (dp.mac_ageing_s != def.mac_ageing_s) put(out, "mac-ageing", dp.mac_ageing_s);
+    if (dp.idle_sleep_us != def.idle_sleep_us) put(out, "idle-sleep-us", dp.idle_sleep_us);
+    if (dp.memory_mb != def.memory_mb) put(out, "memory-mb", dp.memory_mb);
+    if (dp.socket_path != def.socket_path) put(out, "socket", dp.socket_path);
+    if (dp.eal_args != def.eal_args) put(out, "eal-args", dp.eal_args);
+    out << YAML::EndMap;
+}
+
+void write_network(YAML::Emitter& out, const NetworkSpec& n) {
+    out << YAML::BeginMap;
+    put(out, "name", n.name);
+    if (n.driver != "bridge") put(out, "driver", n.driver);
+    put(out, "subnet", n.subnet.to_string());
+    put(out, "gateway", n.gateway.to_string());
+    if (n.ip_range) put(out, "ip-range", n.ip_range->to_string());
+    if (n.internal) put(out, "internal", true);
+    if (n.mtu != 1500) put(out, "mtu", n.mtu);
+    if (!n.options.empty()) put(out, "options", n.options);
+    if (!n.static_macs.empty()) {
+        out << YAML::Key << "static-macs" << YAML::Value << YAML::BeginSeq;
+        for (const auto& sm : n.static_macs) {
+            out << YAML::Flow << YAML::BeginMap;
+            put(out, "mac", sm.mac.to_string());
+            put(out, "port", sm.port);
+            out << YAML::EndMap;
+        }
+        out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+}
+
+void write_container(YAML::Emitter& out, const ContainerSpec& c) {
+    out << YAML::BeginMap;
+    put(out, "name", c.name);
+    put(out, "netns", c.netns);
+    if (c.method == AttachMethod::Tap) put(out, "method", "tap");
+    out << YAML::Key << "networks" << YAML::Value;
+    // Always written: an absent list would mean [bridge], not "no networks".
+    if (c.networks.empty()) out << YAML::Flow;
+    out << YAML::BeginSeq;
+    for (const auto& e : c.networks) {
+        if (!e.ip && !e.mac) {
+            out << e.network;
+            continue;
+        }
+        out << YAML::Flow << YAML::BeginMap;
+        put(out, "name", e.network);
+        if (e.ip) put(out, "ip", e.ip->to_string());
+        if (e.mac) put(out, "mac", e.mac->to_string());
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+}
+
+std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+Status io_error(const std::string& path, const std::string& message) {
+    return ConfigError{path, 0, 0, "", message}.status();
+}
+
+// Closes the descriptor and removes the temp file unless the rename happened.
+class TempFile {
+public:
+    explicit TempFile(std::string name) : name_(std::move(name)) {}
+    ~TempFile() {
+        if (fd_ >= 0) ::close(fd_);
+        if (!renamed_) ::unlink(name_.c_str());
+    }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+
+    bool create() { return (fd_ = ::mkostemp(name_.data(), O_CLOEXEC)) >= 0; }
+    int fd() const { return fd_; }
+    const std::string& name() const { return name_; }
+    bool close() {
+        const int fd = fd_;
+        fd_ = -1;
+        return ::close(fd) == 0;
+    }
+    void mark_renamed() { renamed_ = true; }
+
+private:
+    std::string name_;
+    int fd_ = -1;
+    bool renamed_ = false;
+};
+
+}  // namespace
+
+std::string to_yaml(const Deployment& d) {
+    YAML::Emitter out;
+    out << YAML::Comment("dpdock deployment, written by dpdock (config save)") << YAML::Newline;
+    out << YAML::BeginMap;
+    write_dataplane(out, d.dataplane);
+
+    out << YAML::Key << "bridge" << YAML::Value << YAML::BeginMap;
+    put(out, "bip", d.bridge.bip.to_string());
+    if (d.bridge.fixed_cidr) put(out, "fixed-cidr", d.bridge.fixed_cidr->to_string());
+    if (d.bridge.mtu != 1500) put(out, "mtu", d.bridge.mtu);
+    out << YAML::EndMap;
+
+    if (!d.networks.empty()) {
+        out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq;
+        for (const auto& n : d.networks) write_network(out, n);
+        out << YAML::EndSeq;
+    }
+    if (!d.containers.empty()) {
+        out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq;
+        for (const auto& c : d.containers) write_container(out, c);
+        out << YAML::EndSeq;
+    }
+    if (!d.ports.empty()) {
+        out << YAML::Key << "ports" << YAML::Value << YAML::BeginSeq;
+        for (const auto& p : d.ports) {
+            out << YAML::BeginMap;
+            put(out, "name", p.name);
+            put(out, "devargs", p.devargs);
+            put(out, "network", p.network);
+            out << YAML::EndMap;
+        }
+        out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+    return std::string(out.c_str()) + "\n";
+}
+
+Status save_atomically(const Deployment& d, const std::string& path) {
+    const std::string text = to_yaml(d);
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (base.empty()) return io_error(path, "not a file name");
+
+    TempFile tmp(dir + "/." + base + ".tmp.XXXXXX");
+    if (!tmp.create()) return io_error(path, errno_text("cannot create a temporary file"));
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(tmp.fd(), text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return io_error(tmp.name(), errno_text("cannot write"));
+        done += static_cast<std::size_t>(n);
+    }
+    // mkostemp makes the file 0600; a config file is not a secret.
+    if (::fchmod(tmp.fd(), 0644) != 0) return io_error(tmp.name(), errno_text("cannot chmod"));
+    if (::fsync(tmp.fd()) != 0) return io_error(tmp.name(), errno_text("cannot fsync"));
+    if (!tmp.close()) return io_error(tmp.name(), errno_text("cannot close"));
+    if (::rename(tmp.name().c_str(), path.c_str()) != 0) return io_error(path, errno_text("cannot rename into place"));
+    tmp.mark_renamed();
+
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return io_error(dir, errno_text("cannot open directory"));
+    const bool synced = ::fsync(dfd) == 0;
+    const std::string sync_error = synced ? "" : errno_text("cannot fsync directory");
+    ::close(dfd);
+    if (!synced) return io_error(dir, sync_error);
+    return Status();
+}
+
+}  // namespace dpdock::config

@@ -1,0 +1,47 @@
+// Netlink half of attaching a container: the veth pair or TAP that links the
+// dataplane to a container's network namespace, configured like Docker's eth0.
+// All work goes through rtnetlink (libmnl) and ethtool ioctls; no program is run.
+// Every call either completes or removes what it created (a failed attach leaves
+// no half-made interface) and names the failing step with strerror.
+// Threading: called from the control thread; never changes the caller's netns
+// (sockets of the container's netns are made on a short-lived thread).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "dataplane/packet/net_types.hpp"
+#include "dataplane/util/status.hpp"
+
+namespace dpdock::attach {
+
+// The container side of an attachment, as the container sees it.
+struct InterfaceConfig {
+    std::string name = "eth0";
+    MacAddress mac;
+    Ipv4Cidr address;
+    std::optional<Ipv4Address> default_gateway;
+    std::uint32_t mtu = 1500;
+};
+
+// Creates a veth pair: host_ifname stays in the daemon's netns (up, MTU =
+// inside.mtu); the peer is created directly in the netns at netns_path as
+// inside.name, with tx checksum offload off (a userspace dataplane would
+// otherwise forward its partial checksums broken), then configured (MAC, MTU,
+// address, lo and link up, default route). Returns the host end's ifindex.
+Result<int> create_veth(const std::string& host_ifname, const std::string& netns_path, const InterfaceConfig& inside);
+
+// Moves ifname (e.g. a TAP made by DPDK's net_tap) from the daemon's netns into
+// netns_path as inside.name and configures it like create_veth does. On
+// failure the link is moved back under its old name, MAC and MTU.
+Status move_and_configure(const std::string& ifname, const std::string& netns_path, const InterfaceConfig& inside);
+
+// Deletes a link of the daemon's netns (a veth takes its peer with it).
+// A link that does not exist counts as deleted.
+Status delete_link(const std::string& ifname);
+
+// ifindex of a link in the daemon's netns.
+std::optional<int> ifindex_of(const std::string& ifname);
+
+}  // namespace dpdock::attach

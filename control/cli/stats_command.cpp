@@ -1,0 +1,89 @@
+// dpdock stats [--watch]: the daemon's "stats.show" as three tables (ports,
+// drop reasons, workers); --watch re-prints every second until interrupted.
+#include <unistd.h>
+
+#include <iostream>
+#include <thread>
+
+#include "control/cli/subcommands.hpp"
+#include "control/cli/table_printer.hpp"
+
+namespace dpdock::cli {
+namespace {
+
+struct Column {
+    const char* header;
+    const char* key;
+};
+
+constexpr Column kPortColumns[] = {{"port", "port_id"},       {"name", "name"},         {"rx packets", "rx_packets"},
+                                   {"rx bytes", "rx_bytes"},   {"tx packets", "tx_packets"}, {"tx bytes", "tx_bytes"},
+                                   {"drops", "drops"}};
+constexpr Column kWorkerColumns[] = {{"worker", "worker"},         {"lcore", "lcore"}, {"rx packets", "rx_packets"},
+                                     {"tx packets", "tx_packets"}, {"loops", "loops"},
+                                     {"cycles/pkt", "cycles_per_packet"}};
+
+nlohmann::json field(const nlohmann::json& object, const char* key) {
+    if (!object.is_object()) return nullptr;
+    auto it = object.find(key);
+    return it == object.end() ? nlohmann::json() : *it;
+}
+
+template <std::size_t N>
+void print_objects(std::ostream& out, const nlohmann::json& rows, const Column (&columns)[N]) {
+    std::vector<std::string> headers;
+    for (const Column& column : columns) headers.emplace_back(column.header);
+    TablePrinter table(std::move(headers));
+    if (rows.is_array()) {
+        for (const auto& row : rows) {
+            std::vector<std::string> cells;
+            for (const Column& column : columns) cells.push_back(cell(field(row, column.key)));
+            table.add_row(std::move(cells));
+        }
+    }
+    table.print(out);
+}
+
+void print_stats(std::ostream& out, const nlohmann::json& stats) {
+    print_objects(out, field(stats, "ports"), kPortColumns);
+    out << "\n";
+    TablePrinter drops({"drop reason", "packets"});
+    if (const auto reasons = field(stats, "drops"); reasons.is_object()) {
+        for (const auto& [reason, count] : reasons.items()) drops.add_row({reason, cell(count)});
+    }
+    drops.print(out);
+    out << "\n";
+    print_objects(out, field(stats, "workers"), kWorkerColumns);
+}
+
+}  // namespace
+
+int run_stats(Context& ctx, const std::vector<std::string>& args) {
+    po::options_description options("Options");
+    options.add_options()("watch,w", "re-print every second until interrupted");
+    auto parsed = parse_args(ctx, args, options);
+    if (!parsed.values) return parsed.exit_code;
+    const bool watch = parsed.values->count("watch") > 0;
+    const bool clear_screen = watch && ctx.format == Format::Table && isatty(STDOUT_FILENO);
+
+    for (;;) {
+        auto stats = ctx.call("stats.show");
+        if (!stats) return report_error(stats.status());
+        if (clear_screen) std::cout << "\033[H\033[2J";
+        if (ctx.format == Format::Json) {
+            // One document per line under --watch, so a script can read them as a stream.
+            if (watch) {
+                std::cout << stats->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+            } else {
+                print_json(std::cout, *stats);
+            }
+        } else {
+            print_stats(std::cout, *stats);
+        }
+        std::cout.flush();
+        if (!watch) return kExitOk;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+}
+
+}  // namespace dpdock::cli

@@ -1,0 +1,45 @@
+// What command handlers may touch: the running state, the dataplane, and the
+// control-side counter baselines. Handlers run on the control thread, one at
+// a time, so they need no locking among themselves.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "control/command_registry.hpp"
+#include "control/state.hpp"
+#include "dataplane/dataplane.hpp"
+#include "dataplane/sync/counters.hpp"
+
+namespace dpdock::control {
+
+struct CommandContext {
+    State& state;
+    dataplane::Dataplane& dataplane;
+    std::string config_path;  // "" when running the embedded default
+    // `stats clear` stores the totals here; `stats show` subtracts them.
+    std::vector<sync::WorkerCounters> stats_baseline;
+    struct PortBaseline {
+        std::uint64_t serial;  // PortRecord::serial: a reused port id starts afresh
+        sync::PortCounters counters;
+    };
+    std::map<PortId, PortBaseline> port_baseline;
+};
+
+void register_stats_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_network_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_container_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_table_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_config_commands(CommandRegistry& registry, CommandContext& ctx);
+
+// All of the above.
+inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx) {
+    register_stats_commands(registry, ctx);
+    register_network_commands(registry, ctx);
+    register_container_commands(registry, ctx);
+    register_table_commands(registry, ctx);
+    register_config_commands(registry, ctx);
+}
+
+}  // namespace dpdock::control

@@ -1,0 +1,99 @@
+// stats.show, stats.clear, version: counters per port, per worker and per drop reason.
+#include <rte_cycles.h>
+#include <rte_version.h>
+
+#include <nlohmann/json.hpp>
+
+#include "control/commands/command_context.hpp"
+#include "dataplane/port.hpp"
+
+namespace dpdock::control {
+namespace {
+
+using nlohmann::json;
+
+sync::WorkerCounters since_baseline(const CommandContext& ctx, std::size_t worker,
+                                    const sync::WorkerCounters& now) {
+    sync::WorkerCounters c = now;
+    if (worker < ctx.stats_baseline.size()) sync::subtract(c, ctx.stats_baseline[worker]);
+    return c;
+}
+
+json stats_show(CommandContext& ctx) {
+    const auto live = ctx.dataplane.read_counters();
+    const auto lcores = ctx.dataplane.worker_lcores();
+    sync::WorkerCounters total;
+    json workers = json::array();
+    for (std::size_t w = 0; w < live.size(); ++w) {
+        const auto c = since_baseline(ctx, w, live[w]);
+        sync::accumulate(total, c);
+        workers.push_back({{"worker", w},
+                           {"lcore", lcores[w]},
+                           {"loops", c.loops},
+                           {"rx_packets", c.rx_packets},
+                           {"tx_packets", c.tx_packets},
+                           {"busy_cycles", c.busy_cycles},
+                           {"cycles_per_packet", c.busy_packets == 0 ? 0.0
+                                                 : static_cast<double>(c.busy_cycles) / c.busy_packets}});
+    }
+    json ports = json::array();
+    for (const auto& [port, record] : ctx.dataplane.ports()) {
+        sync::PortCounters pc = ctx.dataplane.port_counters(port);
+        if (auto b = ctx.port_baseline.find(port); b != ctx.port_baseline.end() && b->second.serial == record.serial) {
+            pc.rx_packets -= b->second.counters.rx_packets;
+            pc.rx_bytes -= b->second.counters.rx_bytes;
+            pc.tx_packets -= b->second.counters.tx_packets;
+            pc.tx_bytes -= b->second.counters.tx_bytes;
+            pc.drops -= b->second.counters.drops;
+        }
+        ports.push_back({{"port_id", port},
+                         {"name", ctx.state.port_owner(port)},
+                         {"worker", record.worker},
+                         {"rx_packets", pc.rx_packets},
+                         {"rx_bytes", pc.rx_bytes},
+                         {"tx_packets", pc.tx_packets},
+                         {"tx_bytes", pc.tx_bytes},
+                         {"drops", pc.drops}});
+    }
+    json drops = json::object();
+    for (std::size_t r = 0; r < kDropReasonCount; ++r) drops[std::string(kDropReasonNames[r])] = total.drops[r];
+    json mac = {{"entries", ctx.dataplane.macs().size()},
+                {"capacity", ctx.dataplane.macs().capacity()},
+                {"learned", total.mac_learned},
+                {"moved", total.mac_moved},
+                {"table_full", total.mac_table_full},
+                {"static_conflict", total.mac_static_conflict}};
+    return {{"ports", ports},
+            {"workers", workers},
+            {"drops", drops},
+            {"mac", mac},
+            {"flooded", total.flooded},
+            {"rx_packets", total.rx_packets},
+            {"tx_packets", total.tx_packets}};
+}
+
+}  // namespace
+
+void register_stats_commands(CommandRegistry& registry, CommandContext& ctx) {
+    registry.add("stats.show", "counters per port, per worker and per drop reason",
+                 [&ctx](const json& args) -> Result<json> {
+                     if (auto st = reject_unknown_keys(args, {}); !st) return st;
+                     return stats_show(ctx);
+                 });
+    registry.add("stats.clear", "restart every counter from zero (the dataplane's own counters are untouched)",
+                 [&ctx](const json& args) -> Result<json> {
+                     if (auto st = reject_unknown_keys(args, {}); !st) return st;
+                     ctx.stats_baseline = ctx.dataplane.read_counters();
+                     ctx.port_baseline.clear();
+                     for (const auto& [port, record] : ctx.dataplane.ports()) {
+                         ctx.port_baseline[port] = {record.serial, ctx.dataplane.port_counters(port)};
+                     }
+                     return json::object();
+                 });
+    registry.add("version", "daemon and DPDK versions", [](const json& args) -> Result<json> {
+        if (auto st = reject_unknown_keys(args, {}); !st) return st;
+        return json{{"dpdockd", DPDOCK_VERSION}, {"dpdk", rte_version()}};
+    });
+}
+
+}  // namespace dpdock::control

@@ -1,0 +1,137 @@
+#include "control/daemon.hpp"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <functional>
+
+#include <rte_cycles.h>
+
+#include "config/loader.hpp"
+#include "config/defaults.hpp"
+#include "control/attach/link_watcher.hpp"
+#include "control/command_registry.hpp"
+#include "control/commands/command_context.hpp"
+#include "control/event_loop.hpp"
+#include "control/server.hpp"
+#include "control/state.hpp"
+#include "dataplane/dataplane.hpp"
+#include "dataplane/eal.hpp"
+
+namespace dpdock::control {
+namespace {
+
+void log(const std::string& message) {
+    std::fprintf(stderr, "dpdockd: %s\n", message.c_str());
+    std::fflush(stderr);
+}
+
+// SIGINT/SIGTERM are blocked in every thread (EAL's included, which inherit
+// the mask) and read through a signalfd by the event loop.
+int block_stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill the daemon
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+Result<config::Deployment> load_deployment(const DaemonOptions& options) {
+    if (options.config_path.empty()) return config::load_string(config::embedded_demo_yaml(), "<embedded demo>");
+    return config::load_file(options.config_path);
+}
+
+// Serves until a stop signal. Everything here runs on the control thread.
+void serve(const config::DataplaneSpec& spec, int signal_fd, CommandContext& ctx) {
+    EventLoop loop;
+    std::atomic<bool> stop{false};
+    loop.add(signal_fd, EPOLLIN, [&](std::uint32_t) {
+        signalfd_siginfo info;
+        while (read(signal_fd, &info, sizeof info) == sizeof info) stop = true;
+    });
+
+    CommandRegistry registry;
+    register_all_commands(registry, ctx);
+    ControlServer server(loop, registry, ServerOptions{.path = spec.socket_path});
+    if (auto st = server.start(); !st) {
+        log("control socket: " + st.message());
+        return;
+    }
+
+    auto watcher = attach::LinkWatcher::open();
+    if (watcher) {
+        loop.add(watcher->fd(), EPOLLIN, [&](std::uint32_t) {
+            for (const auto& name : watcher->drain_deleted()) ctx.state.on_link_deleted(name);
+        });
+    } else {
+        log("link watcher unavailable: " + watcher.message());
+    }
+
+    const std::uint64_t max_age = std::uint64_t{spec.mac_ageing_s} * rte_get_tsc_hz();
+    loop.run_every(std::chrono::seconds(1), [&] { ctx.dataplane.macs().expire(rte_rdtsc(), max_age); });
+
+    log("ready: control socket " + spec.socket_path);
+    loop.run(stop);
+    log("stopping");
+}
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& options) {
+    const int signal_fd = block_stop_signals();
+    auto deployment = load_deployment(options);
+    if (!deployment) {
+        log(deployment.message());
+        return 1;
+    }
+    if (options.socket_path) deployment->dataplane.socket_path = *options.socket_path;
+    const config::DataplaneSpec& spec = deployment->dataplane;
+
+    std::vector<std::string> eal_args = spec.eal_args;
+    eal_args.insert(eal_args.end(), options.eal_args.begin(), options.eal_args.end());
+    auto eal = dataplane::start_eal({.program_name = "dpdockd",
+                                     .file_prefix = "dpdock-" + std::to_string(getpid()),
+                                     .workers = spec.workers,
+                                     .memory_mb = spec.memory_mb,
+                                     .extra_args = eal_args});
+    if (!eal) {
+        log("EAL: " + eal.message());
+        return 1;
+    }
+    log(std::string("EAL started ") + (eal->hugepages ? "with hugepages" : "without hugepages (--no-huge)"));
+
+    int exit_code = 0;
+    {
+        auto dp = dataplane::Dataplane::start({.worker_lcores = eal->worker_lcores,
+                                               .burst = spec.burst,
+                                               .mbufs = spec.mbufs,
+                                               .rx_ring = spec.rx_ring,
+                                               .tx_ring = spec.tx_ring,
+                                               .mac_table_size = spec.mac_table_size,
+                                               .idle_sleep_us = spec.idle_sleep_us});
+        if (!dp) {
+            log("dataplane: " + dp.message());
+            exit_code = 1;
+        } else {
+            State state(**dp);
+            if (auto st = state.apply(*deployment); !st) {
+                log(st.message());
+                exit_code = 1;
+            } else {
+                CommandContext ctx{state, **dp, options.config_path, {}, {}};
+                serve(spec, signal_fd, ctx);
+            }
+            state.clear();
+        }
+    }
+    dataplane::stop_eal();
+    close(signal_fd);
+    return exit_code;
+}
+
+}  // namespace dpdock::control

@@ -1,0 +1,21 @@
+// The daemon's life: load the deployment, start EAL and the dataplane,
+// realise the deployment, then serve the control socket, watch links and age
+// MAC entries on the control thread until SIGINT/SIGTERM; then undo all of it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dpdock::control {
+
+struct DaemonOptions {
+    std::string config_path;                 // "" = the embedded demo deployment
+    std::optional<std::string> socket_path;  // overrides dataplane.socket
+    std::vector<std::string> eal_args;       // after "--" on the command line
+};
+
+// Returns the process exit code: 0 after a clean shutdown, 1 when start-up failed.
+int run_daemon(const DaemonOptions& options);
+
+}  // namespace dpdock::control

@@ -1,0 +1,83 @@
+#include "control/endpoint.hpp"
+
+#include <cstdio>
+#include <functional>
+
+#include "control/attach/netlink.hpp"
+
+namespace dpdock::control {
+
+std::string host_ifname_for(const std::string& container, const std::string& network,
+                            config::AttachMethod method) {
+    // FNV-1a: stable across runs and builds, unlike std::hash.
+    std::uint32_t h = 2166136261u;
+    for (char c : container + "/" + network) h = (h ^ static_cast<std::uint8_t>(c)) * 16777619u;
+    char name[16];
+    std::snprintf(name, sizeof name, "%s%08x", method == config::AttachMethod::Tap ? "dt" : "dk", h);
+    return name;
+}
+
+namespace {
+
+attach::InterfaceConfig interface_config(const EndpointRequest& r) {
+    attach::InterfaceConfig cfg;
+    cfg.name = r.interface_name;
+    cfg.mac = r.mac;
+    cfg.address = Ipv4Cidr(r.ip, r.prefix);
+    if (r.default_route) cfg.default_gateway = r.gateway;
+    cfg.mtu = r.mtu;
+    return cfg;
+}
+
+Result<Endpoint> attach_veth(dataplane::Dataplane& dp, unsigned workers, const EndpointRequest& r, Endpoint ep) {
+    // A link of this name can only be a leftover of a crashed run of ours:
+    // deleting it also deletes its peer inside the container.
+    if (attach::ifindex_of(ep.host_ifname)) attach::delete_link(ep.host_ifname);
+    auto created = attach::create_veth(ep.host_ifname, r.netns, interface_config(r));
+    if (!created) return Result<Endpoint>::error(created.message());
+    const std::string devargs = "net_af_packet_" + ep.host_ifname + ",iface=" + ep.host_ifname +
+                                ",qpairs=" + std::to_string(workers);
+    auto port = dp.add_port(devargs, r.mtu);
+    if (!port) {
+        attach::delete_link(ep.host_ifname);
+        return Result<Endpoint>::error("cannot open " + ep.host_ifname + " as a DPDK port: " + port.message());
+    }
+    ep.port = *port;
+    return ep;
+}
+
+Result<Endpoint> attach_tap(dataplane::Dataplane& dp, const EndpointRequest& r, Endpoint ep) {
+    // net_tap creates the TAP in our namespace and brings it up; only then is
+    // it moved into the container (link ioctls fail after the move).
+    auto port = dp.add_port("net_tap_" + ep.host_ifname + ",iface=" + ep.host_ifname, r.mtu);
+    if (!port) return Result<Endpoint>::error("cannot create TAP " + ep.host_ifname + ": " + port.message());
+    if (auto st = attach::move_and_configure(ep.host_ifname, r.netns, interface_config(r)); !st) {
+        dp.remove_port(*port);
+        return Result<Endpoint>::error(st.message());
+    }
+    ep.port = *port;
+    return ep;
+}
+
+}  // namespace
+
+Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, unsigned workers, const EndpointRequest& request) {
+    Endpoint ep;
+    ep.request = request;
+    ep.host_ifname = host_ifname_for(request.container, request.network, request.method);
+    if (request.method == config::AttachMethod::Tap) return attach_tap(dp, request, std::move(ep));
+    return attach_veth(dp, workers, request, std::move(ep));
+}
+
+Status detach_endpoint(dataplane::Dataplane& dp, const Endpoint& endpoint) {
+    Status first = dp.remove_port(endpoint.port);
+    // A TAP disappears with its DPDK port (its only file descriptor closes);
+    // a veth must be deleted, which also removes the container's end.
+    if (endpoint.request.method == config::AttachMethod::Veth) {
+        Status st = attach::delete_link(endpoint.host_ifname);
+        if (first && !st) first = st;
+    }
+    return first;
+}
+
+}  // namespace dpdock::control

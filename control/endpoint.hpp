@@ -1,0 +1,51 @@
+// Attaching one container interface (an endpoint: one container on one
+// network) to the dataplane, and detaching it. Attach = netlink steps that
+// create and configure the interface inside the container's namespace, then a
+// hot-plugged DPDK port on its host side. Each step is undone if a later one
+// fails, so a failed attach leaves nothing behind. Control thread only.
+#pragma once
+
+#include <string>
+
+#include "config/model.hpp"
+#include "dataplane/dataplane.hpp"
+#include "dataplane/packet/net_types.hpp"
+#include "dataplane/util/status.hpp"
+
+namespace dpdock::control {
+
+struct EndpointRequest {
+    std::string container;
+    std::string netns;
+    config::AttachMethod method = config::AttachMethod::Veth;
+    std::string network;
+    std::string interface_name;  // inside the container: eth0, eth1, ...
+    Ipv4Address ip;
+    std::uint8_t prefix = 16;
+    MacAddress mac;
+    Ipv4Address gateway;
+    bool default_route = false;  // the container's first network gives its default route
+    std::uint32_t mtu = 1500;
+};
+
+struct Endpoint {
+    EndpointRequest request;
+    std::string host_ifname;  // host-side veth end, or the TAP's original name
+    PortId port = kNoPort;
+};
+
+// Host-side interface name for an endpoint: short (IFNAMSIZ), stable for the
+// same container and network, so a leftover from a crashed run is recognised.
+std::string host_ifname_for(const std::string& container, const std::string& network,
+                            config::AttachMethod method);
+
+// Creates the interface and its DPDK port. The port is not in any network
+// until the caller publishes a snapshot that includes it.
+Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, unsigned workers, const EndpointRequest& request);
+
+// Removes the DPDK port (the caller has already published a snapshot without
+// it) and the interface. Best effort: reports the first error but always
+// tries every step.
+Status detach_endpoint(dataplane::Dataplane& dp, const Endpoint& endpoint);
+
+}  // namespace dpdock::control

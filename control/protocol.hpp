@@ -1,0 +1,71 @@
+// The control protocol's envelope: one JSON object per '\n'-terminated line.
+//   request  {"cmd":"network.create","args":{...}}   (args optional, an object)
+//   response {"ok":true,"result":...} | {"ok":false,"error":"message"}
+// docs/control-protocol.md is the user-facing description. Plain functions,
+// no state: callable from any thread. The parts the CLI needs are inline
+// here because the `dpdock` executable links no daemon library.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "dataplane/util/status.hpp"
+
+namespace dpdock::control {
+
+struct Request {
+    std::string cmd;
+    nlohmann::json args;  // always an object; {} when the request had none
+};
+
+// Checks the envelope of an already parsed request.
+Result<Request> parse_request(const nlohmann::json& request);
+
+nlohmann::json ok_response(nlohmann::json result);
+nlohmann::json error_response(std::string_view message);
+
+// Parses one line of JSON; errors read "malformed JSON at byte N: <reason>".
+inline Result<nlohmann::json> parse_json_line(std::string_view line) {
+    try {
+        return nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+        // what() is "[json.exception.parse_error.101] parse error at line 1, column 7: <reason>".
+        std::string_view what = e.what();
+        std::string reason;
+        if (auto at = what.find(": "); at != std::string_view::npos) reason = what.substr(at + 2);
+        std::string message = "malformed JSON at byte " + std::to_string(e.byte);
+        if (!reason.empty()) message += ": " + reason;
+        return Result<nlohmann::json>::error(std::move(message));
+    }
+}
+
+// One line on the wire. Strings that are not valid UTF-8 are replaced rather
+// than thrown on: a handler echoing odd bytes must not take the daemon down.
+inline std::string encode_line(const nlohmann::json& message) {
+    std::string line = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line += '\n';
+    return line;
+}
+
+inline nlohmann::json make_request(std::string_view cmd, nlohmann::json args = nlohmann::json::object()) {
+    return {{"cmd", cmd}, {"args", std::move(args)}};
+}
+
+// Decodes a response line: the result when ok, else the daemon's error message.
+inline Result<nlohmann::json> parse_response(std::string_view line) {
+    auto parsed = parse_json_line(line);
+    if (!parsed) return Result<nlohmann::json>::error("invalid response from dpdockd: " + parsed.message());
+    const nlohmann::json& response = *parsed;
+    if (!response.is_object() || !response.contains("ok") || !response["ok"].is_boolean()) {
+        return Result<nlohmann::json>::error("invalid response from dpdockd: no boolean \"ok\"");
+    }
+    if (response["ok"].get<bool>()) return response.contains("result") ? response["result"] : nlohmann::json();
+    if (response.contains("error") && response["error"].is_string()) {
+        return Result<nlohmann::json>::error(response["error"].get<std::string>());
+    }
+    return Result<nlohmann::json>::error("dpdockd reported an error without a message");
+}
+
+}  // namespace dpdock::control

@@ -1,0 +1,287 @@
+#include "control/state.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "config/resolve.hpp"
+#include "config/validate.hpp"
+
+namespace dpdock::control {
+namespace {
+
+void log_error(const std::string& what, const Status& st) {
+    if (!st) std::fprintf(stderr, "dpdockd: %s: %s\n", what.c_str(), st.message().c_str());
+}
+
+bool same_request(const EndpointRequest& a, const EndpointRequest& b) {
+    // The interface name and which endpoint carries the default route are
+    // not compared: they are fixed when an endpoint is attached and stay as
+    // they are when other networks of the container come and go (as in Docker).
+    return a.container == b.container && a.netns == b.netns && a.method == b.method && a.network == b.network &&
+           a.ip == b.ip && a.prefix == b.prefix && a.mac == b.mac && a.gateway == b.gateway && a.mtu == b.mtu;
+}
+
+bool same_port(const config::PortSpec& a, const config::PortSpec& b) {
+    return a.name == b.name && a.devargs == b.devargs && a.network == b.network;
+}
+
+const config::NetworkSpec* find_network(const std::vector<config::NetworkSpec>& networks, const std::string& name) {
+    auto it = std::find_if(networks.begin(), networks.end(), [&](const auto& n) { return n.name == name; });
+    return it == networks.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+State::~State() { clear(); }
+
+std::optional<NetworkId> State::network_id(const std::string& name) const {
+    auto it = network_ids_.find(name);
+    if (it == network_ids_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::string State::port_owner(PortId port) const {
+    for (const auto& ep : endpoints_) {
+        if (ep.port == port) return ep.request.container + "/" + ep.request.network;
+    }
+    for (const auto& rp : raw_ports_) {
+        if (rp.port == port) return rp.spec.name;
+    }
+    return "port" + std::to_string(port);
+}
+
+Status State::apply(config::Deployment target) {
+    if (auto st = config::validate(target); !st) return st;
+    if (auto st = config::resolve(target); !st) return st;
+    if (auto st = converge(target); !st) {
+        log_error("rolling back", converge(deployment_));
+        return st;
+    }
+    deployment_ = std::move(target);
+    return {};
+}
+
+void State::clear() {
+    log_error("shutdown", converge(config::Deployment{}));
+    // An empty deployment still has the default bridge; drop it too.
+    update_networks({});
+    publish();
+    deployment_ = config::Deployment{};
+}
+
+std::vector<EndpointRequest> State::endpoint_requests(const config::Deployment& target,
+                                                      const std::vector<config::NetworkSpec>& networks) const {
+    std::vector<EndpointRequest> out;
+    for (const auto& container : target.containers) {
+        for (std::size_t i = 0; i < container.networks.size(); ++i) {
+            const auto& endpoint = container.networks[i];
+            const config::NetworkSpec& network = *find_network(networks, endpoint.network);
+            EndpointRequest r;
+            r.container = container.name;
+            r.netns = container.netns;
+            r.method = container.method;
+            r.network = network.name;
+            r.ip = *endpoint.ip;
+            r.prefix = network.subnet.prefix();
+            r.mac = *endpoint.mac;
+            r.gateway = network.gateway;
+            r.default_route = i == 0;
+            r.mtu = network.mtu;
+            out.push_back(r);
+        }
+    }
+    return out;
+}
+
+Status State::converge(const config::Deployment& target) {
+    const auto wanted_networks = config::all_networks(target);
+    const auto wanted_endpoints = endpoint_requests(target, wanted_networks);
+    remove_stale(wanted_endpoints, target.ports, wanted_networks);
+    update_networks(wanted_networks);
+    Status st = add_missing(wanted_endpoints, target.ports);
+    publish();
+    if (!st) return st;
+    return sync_static_macs();
+}
+
+void State::remove_stale(const std::vector<EndpointRequest>& wanted_endpoints,
+                         const std::vector<config::PortSpec>& wanted_ports,
+                         const std::vector<config::NetworkSpec>& wanted_networks) {
+    std::vector<Endpoint> gone_endpoints;
+    std::erase_if(endpoints_, [&](const Endpoint& ep) {
+        const bool wanted = std::any_of(wanted_endpoints.begin(), wanted_endpoints.end(),
+                                        [&](const EndpointRequest& r) { return same_request(r, ep.request); });
+        if (!wanted) gone_endpoints.push_back(ep);
+        return !wanted;
+    });
+    std::vector<RawPort> gone_ports;
+    std::erase_if(raw_ports_, [&](const RawPort& rp) {
+        const bool wanted = find_network(wanted_networks, rp.spec.network) != nullptr &&
+                            std::any_of(wanted_ports.begin(), wanted_ports.end(),
+                                        [&](const config::PortSpec& p) { return same_port(p, rp.spec); });
+        if (!wanted) gone_ports.push_back(rp);
+        return !wanted;
+    });
+    if (gone_endpoints.empty() && gone_ports.empty()) return;
+    publish();  // workers stop using the ports before they are closed
+    auto forget_statics = [&](PortId port) {
+        std::erase_if(static_macs_, [&](const StaticMac& s) { return std::get<2>(s) == port; });
+    };
+    for (const auto& ep : gone_endpoints) {
+        log_error("detaching " + ep.request.container + " from " + ep.request.network, detach_endpoint(dp_, ep));
+        forget_statics(ep.port);
+    }
+    for (const auto& rp : gone_ports) {
+        log_error("removing port " + rp.spec.name, dp_.remove_port(rp.port));
+        forget_statics(rp.port);
+    }
+}
+
+void State::update_networks(const std::vector<config::NetworkSpec>& wanted) {
+    std::vector<NetworkId> removed;
+    for (auto it = network_ids_.begin(); it != network_ids_.end();) {
+        if (find_network(wanted, it->first) == nullptr) {
+            removed.push_back(it->second);
+            it = network_ids_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (!removed.empty()) {
+        std::erase_if(networks_, [&](const auto& n) { return !network_ids_.contains(n.name); });
+        publish();
+        // No worker sees the removed ids any more: forget their MACs before an
+        // id can be given to a new network.
+        for (NetworkId id : removed) {
+            dp_.macs().flush_network(id);
+            std::erase_if(static_macs_, [&](const StaticMac& s) { return std::get<0>(s) == id; });
+        }
+    }
+    for (const auto& network : wanted) {
+        if (network_ids_.contains(network.name)) continue;
+        NetworkId id = 0;
+        while (std::any_of(network_ids_.begin(), network_ids_.end(), [&](const auto& kv) { return kv.second == id; })) {
+            ++id;
+        }
+        network_ids_[network.name] = id;
+    }
+    networks_ = wanted;
+}
+
+Status State::add_missing(const std::vector<EndpointRequest>& wanted_endpoints,
+                          const std::vector<config::PortSpec>& wanted_ports) {
+    for (const auto& spec : wanted_ports) {
+        const bool present = std::any_of(raw_ports_.begin(), raw_ports_.end(),
+                                          [&](const RawPort& rp) { return same_port(rp.spec, spec); });
+        if (present) continue;
+        auto port = dp_.add_port(spec.devargs, find_network(networks_, spec.network)->mtu);
+        if (!port) return Status::error("port " + spec.name + ": " + port.message());
+        raw_ports_.push_back({spec, *port});
+    }
+    for (const auto& request : wanted_endpoints) {
+        const bool present = std::any_of(endpoints_.begin(), endpoints_.end(),
+                                         [&](const Endpoint& ep) { return same_request(ep.request, request); });
+        if (present) continue;
+        EndpointRequest named = request;
+        named.interface_name = free_interface_name(request.container);
+        auto attached = attach_endpoint(dp_, dp_.worker_count(), named);
+        if (!attached) {
+            return Status::error("container " + request.container + ", network " + request.network + ": " +
+                                 attached.message());
+        }
+        endpoints_.push_back(std::move(*attached));
+    }
+    return {};
+}
+
+std::string State::free_interface_name(const std::string& container) const {
+    for (unsigned i = 0;; ++i) {
+        std::string name = "eth" + std::to_string(i);
+        const bool used = std::any_of(endpoints_.begin(), endpoints_.end(), [&](const Endpoint& ep) {
+            return ep.request.container == container && ep.request.interface_name == name;
+        });
+        if (!used) return name;
+    }
+}
+
+Status State::sync_static_macs() {
+    std::set<StaticMac> wanted;
+    for (const auto& network : networks_) {
+        const NetworkId id = network_ids_.at(network.name);
+        for (const auto& entry : network.static_macs) {
+            PortId port = kNoPort;
+            for (const auto& ep : endpoints_) {
+                if (ep.request.container == entry.port && ep.request.network == network.name) port = ep.port;
+            }
+            for (const auto& rp : raw_ports_) {
+                if (rp.spec.name == entry.port) port = rp.port;
+            }
+            if (port == kNoPort) return Status::error("static MAC " + entry.mac.to_string() + ": no port " + entry.port);
+            wanted.insert({id, entry.mac.to_u64(), port});
+        }
+    }
+    for (auto it = static_macs_.begin(); it != static_macs_.end();) {
+        if (wanted.contains(*it)) {
+            ++it;
+            continue;
+        }
+        dp_.macs().remove_static(std::get<0>(*it), MacAddress::from_u64(std::get<1>(*it)));
+        it = static_macs_.erase(it);
+    }
+    for (const auto& s : wanted) {
+        if (static_macs_.contains(s)) continue;
+        const MacAddress mac = MacAddress::from_u64(std::get<1>(s));
+        if (auto st = dp_.macs().add_static(std::get<0>(s), mac, std::get<2>(s)); !st) {
+            return Status::error("static MAC " + mac.to_string() + ": " + st.message());
+        }
+        static_macs_.insert(s);
+    }
+    return {};
+}
+
+void State::publish() {
+    auto snap = std::make_unique<bridge::ForwardingSnapshot>();
+    NetworkId max_id = 0;
+    for (const auto& [name, id] : network_ids_) max_id = std::max(max_id, id);
+    snap->networks.resize(network_ids_.empty() ? 0 : max_id + 1u);
+    for (const auto& network : networks_) {
+        auto& info = snap->networks[network_ids_.at(network.name)];
+        info.gateway_ip = network.gateway;
+        info.gateway_mac = docker_mac_for(network.gateway);
+    }
+    auto place = [&](PortId port, const std::string& network, bridge::PortRole role) {
+        auto id = network_ids_.find(network);
+        if (id == network_ids_.end()) return;  // its network is being removed
+        snap->ports[port] = {role, id->second};
+        snap->networks[id->second].members.push_back(port);
+    };
+    for (const auto& ep : endpoints_) place(ep.port, ep.request.network, bridge::PortRole::Container);
+    for (const auto& rp : raw_ports_) place(rp.port, rp.spec.network, bridge::PortRole::Member);
+    dp_.publish(std::move(snap));
+}
+
+void State::on_link_deleted(const std::string& ifname) {
+    auto it = std::find_if(endpoints_.begin(), endpoints_.end(), [&](const Endpoint& ep) {
+        return ep.request.method == config::AttachMethod::Veth && ep.host_ifname == ifname;
+    });
+    if (it == endpoints_.end()) return;
+    const EndpointRequest gone = it->request;
+    std::fprintf(stderr, "dpdockd: %s was deleted: detaching %s from %s\n", ifname.c_str(), gone.container.c_str(),
+                 gone.network.c_str());
+    config::Deployment target = deployment_;
+    for (auto& c : target.containers) {
+        if (c.name == gone.container) {
+            std::erase_if(c.networks, [&](const config::EndpointSpec& e) { return e.network == gone.network; });
+        }
+    }
+    std::erase_if(target.containers, [](const config::ContainerSpec& c) { return c.networks.empty(); });
+    // Static MACs that named the vanished container on that network go too.
+    for (auto& n : target.networks) {
+        if (n.name == gone.network) {
+            std::erase_if(n.static_macs, [&](const config::StaticMacSpec& s) { return s.port == gone.container; });
+        }
+    }
+    log_error("detaching after link deletion", apply(std::move(target)));
+}
+
+}  // namespace dpdock::control

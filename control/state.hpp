@@ -1,0 +1,82 @@
+// State: the deployment dpdock runs (the desired model) together with what
+// realises it (network ids, attached endpoints, raw ports, static MACs).
+//
+// Every change, from YAML at start-up, a CLI command or `config reload`, is
+// the same operation: build a candidate model, validate and resolve it
+// (config/), then apply() it. apply() converges the running objects to the
+// candidate (detach what went away or changed, attach what is new, publish
+// one snapshot); if any step fails it converges back to the previous model,
+// so the running state is always a valid model. Control thread only.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "config/model.hpp"
+#include "control/endpoint.hpp"
+#include "dataplane/dataplane.hpp"
+#include "dataplane/util/status.hpp"
+
+namespace dpdock::control {
+
+struct RawPort {
+    config::PortSpec spec;
+    PortId port = kNoPort;
+};
+
+class State {
+public:
+    explicit State(dataplane::Dataplane& dp) : dp_(dp) {}
+    ~State();  // detaches everything it attached
+    State(const State&) = delete;
+    State& operator=(const State&) = delete;
+
+    // Validates and resolves `target` (IPs, MACs), then converges to it. On
+    // failure nothing changed: the previous model is running again.
+    Status apply(config::Deployment target);
+    // Converges to an empty deployment (shutdown).
+    void clear();
+
+    // A link we own was deleted outside our control (container gone): detach
+    // the endpoint and drop it from the model.
+    void on_link_deleted(const std::string& ifname);
+
+    const config::Deployment& deployment() const { return deployment_; }
+    const std::vector<config::NetworkSpec>& networks() const { return networks_; }
+    const std::vector<Endpoint>& endpoints() const { return endpoints_; }
+    const std::vector<RawPort>& raw_ports() const { return raw_ports_; }
+    std::optional<NetworkId> network_id(const std::string& name) const;
+    // Who owns a port: "container/network" or a raw port's name.
+    std::string port_owner(PortId port) const;
+
+private:
+    using StaticMac = std::tuple<NetworkId, std::uint64_t, PortId>;  // network, MAC as u64, port
+
+    Status converge(const config::Deployment& target);
+    std::vector<EndpointRequest> endpoint_requests(const config::Deployment& target,
+                                                   const std::vector<config::NetworkSpec>& networks) const;
+    void remove_stale(const std::vector<EndpointRequest>& wanted_endpoints,
+                      const std::vector<config::PortSpec>& wanted_ports,
+                      const std::vector<config::NetworkSpec>& wanted_networks);
+    void update_networks(const std::vector<config::NetworkSpec>& wanted);
+    Status add_missing(const std::vector<EndpointRequest>& wanted_endpoints,
+                       const std::vector<config::PortSpec>& wanted_ports);
+    Status sync_static_macs();
+    // Lowest ethN not used by the container's attached endpoints.
+    std::string free_interface_name(const std::string& container) const;
+    void publish();
+
+    dataplane::Dataplane& dp_;
+    config::Deployment deployment_;
+    std::vector<config::NetworkSpec> networks_;  // default bridge first, then user networks
+    std::map<std::string, NetworkId> network_ids_;
+    std::vector<Endpoint> endpoints_;
+    std::vector<RawPort> raw_ports_;
+    std::set<StaticMac> static_macs_;  // as installed in the MAC table
+};
+
+}  // namespace dpdock::control

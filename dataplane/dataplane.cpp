@@ -1,0 +1,178 @@
+#include "dataplane/dataplane.hpp"
+
+#include <rte_cycles.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "dataplane/fastpath/worker.hpp"
+#include "dataplane/mempool.hpp"
+#include "dataplane/port.hpp"
+
+namespace dpdock::dataplane {
+
+Dataplane::Dataplane(const DataplaneOptions& options) : options_(options) {}
+
+Result<std::unique_ptr<Dataplane>> Dataplane::start(const DataplaneOptions& options) {
+    using R = Result<std::unique_ptr<Dataplane>>;
+    if (options.worker_lcores.empty()) return R::error("at least one worker lcore is needed");
+    if (options.burst == 0 || options.burst > kMaxBurst) {
+        return R::error("burst must be 1.." + std::to_string(kMaxBurst));
+    }
+    std::unique_ptr<Dataplane> dp(new Dataplane(options));
+    const int socket = static_cast<int>(rte_socket_id());
+
+    auto pool = create_packet_pool("dpdock_pkts", options.mbufs, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    if (!pool) return R::error(pool.message());
+    dp->pool_ = *pool;
+
+    auto rcu = sync::Rcu::create(static_cast<unsigned>(options.worker_lcores.size()));
+    if (!rcu) return R::error(rcu.message());
+    dp->rcu_ = std::move(*rcu);
+    dp->snapshot_ = std::make_unique<sync::Snapshot<bridge::ForwardingSnapshot>>(*dp->rcu_);
+    dp->snapshot_->publish(std::make_unique<bridge::ForwardingSnapshot>());
+
+    auto macs = bridge::MacTable::create({.name = "dpdock_macs",
+                                          .capacity = options.mac_table_size,
+                                          .refresh_ticks = rte_get_tsc_hz(),
+                                          .socket_id = socket,
+                                          .qsbr = dp->rcu_->qsbr()});
+    if (!macs) return R::error(macs.message());
+    dp->macs_ = std::move(*macs);
+
+    if (auto st = dp->launch_workers(); !st) return R::error(st.message());
+    return dp;
+}
+
+Status Dataplane::launch_workers() {
+    const int socket = static_cast<int>(rte_socket_id());
+    for (unsigned i = 0; i < options_.worker_lcores.size(); ++i) {
+        counters_.push_back(std::make_unique<sync::WorkerCounters>());
+        auto ctx = std::make_unique<WorkerContext>();
+        ctx->index = i;
+        ctx->burst = options_.burst;
+        ctx->idle_sleep_us = options_.idle_sleep_us;
+        ctx->snapshot = snapshot_.get();
+        ctx->macs = macs_.get();
+        ctx->rcu = rcu_.get();
+        ctx->counters = counters_.back().get();
+        ctx->stop = &stop_;
+        if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket); !st) {
+            return st;
+        }
+        contexts_.push_back(std::move(ctx));
+    }
+    for (unsigned i = 0; i < contexts_.size(); ++i) {
+        const unsigned lcore = options_.worker_lcores[i];
+        if (rte_eal_remote_launch(&worker_main, contexts_[i].get(), lcore) != 0) {
+            stop_workers();
+            return Status::error("cannot launch a worker on lcore " + std::to_string(lcore));
+        }
+        workers_running_ = true;
+    }
+    return {};
+}
+
+void Dataplane::stop_workers() {
+    stop_.store(true, std::memory_order_relaxed);
+    if (workers_running_) {
+        for (unsigned lcore : options_.worker_lcores) rte_eal_wait_lcore(lcore);
+    }
+    workers_running_ = false;
+}
+
+Dataplane::~Dataplane() {
+    stop_workers();
+    // Workers are gone: no reader can hold a port any more.
+    while (!ports_.empty()) {
+        const PortId port = ports_.begin()->first;
+        dataplane::remove_port(port);
+        ports_.erase(port);
+    }
+    macs_.reset();
+    snapshot_.reset();
+    rcu_.reset();
+    if (pool_ != nullptr) rte_mempool_free(pool_);
+}
+
+Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu) {
+    auto port = probe_port(devargs);
+    if (!port) return port;
+    PortOptions options;
+    options.rx_queues = 1;
+    options.tx_queues = static_cast<std::uint16_t>(contexts_.size());
+    options.rx_ring = options_.rx_ring;
+    options.tx_ring = options_.tx_ring;
+    options.pool = pool_;
+    options.mtu = mtu;
+    if (auto st = configure_and_start_port(*port, options); !st) {
+        dataplane::remove_port(*port);
+        return Result<PortId>::error(st.message());
+    }
+    // The least loaded worker polls it, for as long as the port lives: moving
+    // an rx queue between workers would need both to agree on a hand-over.
+    std::vector<unsigned> load(contexts_.size(), 0);
+    for (const auto& [id, record] : ports_) ++load[record.worker];
+    unsigned worker = 0;
+    for (unsigned w = 1; w < load.size(); ++w) {
+        if (load[w] < load[worker]) worker = w;
+    }
+    ports_[*port] = PortRecord{devargs, worker, {}, next_serial_++};
+    ports_[*port].baseline = port_counters(*port);
+    return port;
+}
+
+Status Dataplane::remove_port(PortId port) {
+    auto it = ports_.find(port);
+    if (it == ports_.end()) return Status::error("no port " + std::to_string(port));
+    if (current().ports[port].role != bridge::PortRole::Unused) {
+        return Status::error("port " + std::to_string(port) + " is still in the forwarding snapshot");
+    }
+    // The snapshot without the port is published; one more grace period makes
+    // sure no worker is still inside a burst that read the older one.
+    rcu_->synchronize();
+    macs_->flush_port(port);
+    ports_.erase(it);
+    return dataplane::remove_port(port);
+}
+
+void Dataplane::publish(std::unique_ptr<bridge::ForwardingSnapshot> snap) {
+    snap->rx_ports.assign(contexts_.size(), {});
+    for (const auto& [port, record] : ports_) {
+        if (snap->ports[port].role != bridge::PortRole::Unused) snap->rx_ports[record.worker].push_back(port);
+    }
+    snapshot_->publish(std::move(snap));
+}
+
+std::vector<sync::WorkerCounters> Dataplane::read_counters() const {
+    std::vector<sync::WorkerCounters> out;
+    out.reserve(counters_.size());
+    for (const auto& c : counters_) out.push_back(sync::read_counters(*c));
+    return out;
+}
+
+}  // namespace dpdock::dataplane
+
+namespace dpdock::dataplane {
+
+sync::PortCounters Dataplane::port_counters(PortId port) const {
+    sync::PortCounters sum;
+    for (const auto& c : counters_) {
+        const sync::PortCounters& pc = c->ports[port];
+        sum.rx_packets += sync::load(pc.rx_packets);
+        sum.rx_bytes += sync::load(pc.rx_bytes);
+        sum.tx_packets += sync::load(pc.tx_packets);
+        sum.tx_bytes += sync::load(pc.tx_bytes);
+        sum.drops += sync::load(pc.drops);
+    }
+    if (auto it = ports_.find(port); it != ports_.end()) {
+        const sync::PortCounters& b = it->second.baseline;
+        sum.rx_packets -= b.rx_packets;
+        sum.rx_bytes -= b.rx_bytes;
+        sum.tx_packets -= b.tx_packets;
+        sum.tx_bytes -= b.tx_bytes;
+        sum.drops -= b.drops;
+    }
+    return sum;
+}
+
+}  // namespace dpdock::dataplane

@@ -1,0 +1,91 @@
+// Dataplane: the running forwarding engine, owned by the control thread.
+// It holds the mbuf pool, the RCU domain, the forwarding snapshot, the MAC
+// table and the worker lcores, and it hot-plugs ports. Every method is called
+// from the control thread only; workers see changes through publish().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rte_mempool.h>
+
+#include "dataplane/bridge/mac_table.hpp"
+#include "dataplane/bridge/network.hpp"
+#include "dataplane/fastpath/worker_context.hpp"
+#include "dataplane/sync/counters.hpp"
+#include "dataplane/sync/rcu.hpp"
+#include "dataplane/sync/snapshot.hpp"
+#include "dataplane/util/status.hpp"
+
+namespace dpdock::dataplane {
+
+struct DataplaneOptions {
+    std::vector<unsigned> worker_lcores;  // one worker per lcore
+    std::uint16_t burst = 32;
+    std::uint32_t mbufs = 8191;
+    std::uint16_t rx_ring = 1024;
+    std::uint16_t tx_ring = 1024;
+    std::uint32_t mac_table_size = 65536;
+    std::uint32_t idle_sleep_us = 0;
+};
+
+struct PortRecord {
+    std::string devargs;
+    unsigned worker = 0;  // the one worker that polls its rx queue, fixed for the port's life
+    // Port ids are reused at once after removal: the counters of the id's
+    // previous owner, summed over workers when this port was added.
+    sync::PortCounters baseline;
+    std::uint64_t serial = 0;  // unique per add_port() in this process, unlike the port id
+};
+
+class Dataplane {
+public:
+    static Result<std::unique_ptr<Dataplane>> start(const DataplaneOptions& options);
+    ~Dataplane();  // stops the workers, removes every port
+    Dataplane(const Dataplane&) = delete;
+    Dataplane& operator=(const Dataplane&) = delete;
+
+    // Probes and starts a port (any DPDK devargs). It carries no traffic until
+    // a published snapshot places it in a network.
+    Result<PortId> add_port(const std::string& devargs, std::uint32_t mtu);
+    // Removes a port: the caller must already have published a snapshot
+    // without it. Waits a grace period, forgets its MACs, closes the device.
+    Status remove_port(PortId port);
+    const std::map<PortId, PortRecord>& ports() const { return ports_; }
+
+    // Fills the per-worker rx assignment of `snap` from the port records and
+    // publishes it; returns after the previous snapshot is unreachable.
+    void publish(std::unique_ptr<bridge::ForwardingSnapshot> snap);
+    const bridge::ForwardingSnapshot& current() const { return *snapshot_->read(); }
+
+    bridge::MacTable& macs() { return *macs_; }
+    unsigned worker_count() const { return static_cast<unsigned>(contexts_.size()); }
+    std::vector<unsigned> worker_lcores() const { return options_.worker_lcores; }
+    // Each worker's counters, read atomically field by field.
+    std::vector<sync::WorkerCounters> read_counters() const;
+    // One port's counters summed over workers, since the port was added.
+    sync::PortCounters port_counters(PortId port) const;
+
+private:
+    explicit Dataplane(const DataplaneOptions& options);
+    Status launch_workers();
+    void stop_workers();
+
+    DataplaneOptions options_;
+    rte_mempool* pool_ = nullptr;
+    std::unique_ptr<sync::Rcu> rcu_;
+    std::unique_ptr<sync::Snapshot<bridge::ForwardingSnapshot>> snapshot_;
+    std::unique_ptr<bridge::MacTable> macs_;
+    std::vector<std::unique_ptr<sync::WorkerCounters>> counters_;
+    std::vector<std::unique_ptr<WorkerContext>> contexts_;
+    std::atomic<bool> stop_{false};
+    bool workers_running_ = false;
+    std::map<PortId, PortRecord> ports_;
+    std::uint64_t next_serial_ = 1;
+};
+
+}  // namespace dpdock::dataplane

@@ -1,0 +1,27 @@
+// classify_stage: parse + ingress network. See stages.hpp.
+#include "dataplane/fastpath/stages.hpp"
+#include "dataplane/packet/parse.hpp"
+
+namespace dpdock::dataplane {
+
+std::uint16_t classify_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
+                             std::uint16_t n) {
+    std::uint16_t kept = 0;
+    for (std::uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        if (auto reason = parse_packet(m)) {
+            drop_packet(ctx, m, *reason);
+            continue;
+        }
+        const NetworkId network = m->port < snap.ports.size() ? snap.ports[m->port].network : kNoNetwork;
+        if (network == kNoNetwork || snap.ports[m->port].role == bridge::PortRole::Unused) {
+            drop_packet(ctx, m, DropReason::NoNetwork);
+            continue;
+        }
+        packet_meta(m).network = network;
+        pkts[kept++] = m;
+    }
+    return kept;
+}
+
+}  // namespace dpdock::dataplane

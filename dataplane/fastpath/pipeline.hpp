@@ -1,0 +1,17 @@
+// The packet path of one burst, in one function: read pipeline.cpp to know
+// where a packet goes. Called by the worker loop for every rx burst.
+#pragma once
+
+#include <cstdint>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/bridge/network.hpp"
+#include "dataplane/fastpath/worker_context.hpp"
+
+namespace dpdock::dataplane {
+
+void process_burst(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
+                   std::uint64_t now);
+
+}  // namespace dpdock::dataplane

@@ -1,0 +1,52 @@
+#include "dataplane/fastpath/tx_buffer.hpp"
+
+#include <rte_malloc.h>
+
+#include "dataplane/packet/drop_reason.hpp"
+
+namespace dpdock::dataplane {
+
+Status TxBuffers::init(std::uint16_t queue, std::uint16_t burst, sync::WorkerCounters* counters, int socket) {
+    queue_ = queue;
+    counters_ = counters;
+    for (std::uint16_t port = 0; port < sync::kMaxPorts; ++port) {
+        auto* buffer = static_cast<rte_eth_dev_tx_buffer*>(
+            rte_zmalloc_socket("dpdock_tx_buffer", RTE_ETH_TX_BUFFER_SIZE(burst), 0, socket));
+        if (buffer == nullptr) return Status::error("cannot allocate tx buffers");
+        buffers_[port] = buffer;
+        rte_eth_tx_buffer_init(buffer, burst);
+        error_contexts_[port] = {this, port};
+        rte_eth_tx_buffer_set_err_callback(buffer, &TxBuffers::on_unsent, &error_contexts_[port]);
+    }
+    return {};
+}
+
+TxBuffers::~TxBuffers() {
+    for (auto* buffer : buffers_) rte_free(buffer);
+}
+
+void TxBuffers::flush_all() {
+    while (pending_ != 0) {
+        const auto port = static_cast<std::uint16_t>(__builtin_ctzll(pending_));
+        pending_ &= pending_ - 1;
+        rte_eth_tx_buffer_flush(port, queue_, buffers_[port]);
+    }
+}
+
+void TxBuffers::on_unsent(rte_mbuf** pkts, std::uint16_t count, void* userdata) {
+    auto* ctx = static_cast<ErrorContext*>(userdata);
+    sync::WorkerCounters& c = *ctx->self->counters_;
+    sync::PortCounters& pc = c.ports[ctx->port];
+    std::uint64_t bytes = 0;
+    for (std::uint16_t i = 0; i < count; ++i) {
+        bytes += rte_pktmbuf_pkt_len(pkts[i]);
+        rte_pktmbuf_free(pkts[i]);
+    }
+    // Take them back out of the tx counters: they were counted when queued.
+    sync::bump(pc.tx_packets, -std::uint64_t{count});
+    sync::bump(pc.tx_bytes, -bytes);
+    sync::bump(c.tx_packets, -std::uint64_t{count});
+    sync::bump(c.drops[static_cast<std::size_t>(DropReason::TxFull)], count);
+}
+
+}  // namespace dpdock::dataplane

@@ -1,0 +1,46 @@
+// Everything one worker lcore owns or reads while forwarding. One instance per
+// worker, created by the control thread before the worker starts and not
+// touched by it afterwards (except the stop flag and the counter reads).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/bridge/network.hpp"
+#include "dataplane/fastpath/tx_buffer.hpp"
+#include "dataplane/packet/drop_reason.hpp"
+#include "dataplane/packet/packet_meta.hpp"
+#include "dataplane/sync/counters.hpp"
+#include "dataplane/sync/rcu.hpp"
+#include "dataplane/sync/snapshot.hpp"
+
+namespace dpdock::bridge {
+class MacTable;
+}
+
+namespace dpdock::dataplane {
+
+inline constexpr std::uint16_t kMaxBurst = 256;
+
+struct WorkerContext {
+    unsigned index = 0;  // worker number: RCU reader id and tx queue id on every port
+    std::uint16_t burst = 32;
+    std::uint32_t idle_sleep_us = 0;
+    const sync::Snapshot<bridge::ForwardingSnapshot>* snapshot = nullptr;
+    bridge::MacTable* macs = nullptr;
+    sync::Rcu* rcu = nullptr;
+    sync::WorkerCounters* counters = nullptr;  // written only by this worker
+    const std::atomic<bool>* stop = nullptr;
+    TxBuffers tx;
+};
+
+// The only way the fast path frees a packet: counted by reason and by ingress port.
+inline void drop_packet(WorkerContext& ctx, rte_mbuf* m, DropReason reason) {
+    sync::bump(ctx.counters->drops[static_cast<std::size_t>(reason)]);
+    if (m->port < sync::kMaxPorts) sync::bump(ctx.counters->ports[m->port].drops);
+    rte_pktmbuf_free(m);
+}
+
+}  // namespace dpdock::dataplane

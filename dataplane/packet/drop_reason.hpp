@@ -1,0 +1,35 @@
+// The only vocabulary the fast path has for freeing a packet. Every drop has a
+// name and a per-worker counter; the CLI, telemetry and tests read this table.
+// Add a reason: append the enumerator and its name, the static_assert keeps
+// them in step.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace dpdock {
+
+enum class DropReason : std::uint8_t {
+    BadHeader,   // truncated or malformed L2/L3 header
+    NoNetwork,   // received on a port that is not (or no longer) in a network
+    SamePort,    // destination MAC sits on the ingress port (a bridge never hairpins)
+    NoRoute,     // addressed to the gateway, but nothing routes it (L3 not enabled for it)
+    TxFull,      // the egress port's tx ring stayed full
+    PortGone,    // the egress port was removed while the packet was in flight
+    FloodEmpty,  // broadcast/unknown destination in a network with no other port
+    Count,
+};
+
+inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReason::Count)> kDropReasonNames = {
+    "bad_header", "no_network", "same_port", "no_route", "tx_full", "port_gone", "flood_empty",
+};
+static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
+static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");
+
+inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::Count);
+
+constexpr std::string_view drop_reason_name(DropReason r) { return kDropReasonNames[static_cast<std::size_t>(r)]; }
+
+}  // namespace dpdock

@@ -1,0 +1,53 @@
+// PacketMeta: what parse_burst() learned about a packet, stored in the mbuf
+// private area so later stages never re-parse. Written by the worker that
+// received the mbuf, read only by that worker.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/packet/drop_reason.hpp"
+#include "dataplane/packet/net_types.hpp"
+
+namespace dpdock {
+
+enum class L3Type : std::uint8_t { None, Ipv4, Ipv6, Arp, Other };
+
+// What we know about the L4 checksum of a received packet. Veth/af_packet can
+// hand us packets whose checksum covers only the pseudo-header (tx offload in
+// the sender); NAT must then patch differently than for a full checksum.
+enum class ChecksumState : std::uint8_t { Unknown, Full, PseudoHeaderOnly };
+
+enum PacketFlags : std::uint8_t {
+    kFlagBroadcast = 1 << 0,
+    kFlagMulticast = 1 << 1,  // group bit set, broadcast included
+    kFlagVlan = 1 << 2,       // at least one 802.1Q/802.1ad tag
+    kFlagFragment = 1 << 3,   // IPv4 fragment (MF set or offset != 0)
+    kFlagL4Valid = 1 << 4,    // the L4 header is fully inside the frame
+};
+
+struct PacketMeta {
+    std::uint16_t l3_offset;   // bytes from frame start to the L3 header (after VLAN tags)
+    std::uint16_t l4_offset;   // bytes from frame start to the L4 header; 0 when none
+    std::uint16_t l3_payload;  // IPv4 total length minus header, as the header declares
+    std::uint16_t vlan_tci;    // outermost tag's TCI in host order, when kFlagVlan
+    Be16 ethertype;            // innermost ethertype (after tags)
+    L3Type l3_type;
+    std::uint8_t l4_proto;     // IPPROTO_* for IPv4/IPv6, else 0
+    std::uint8_t flags;        // PacketFlags
+    ChecksumState l4_checksum;
+    PortId ingress_port;
+    NetworkId network;
+    std::uint32_t flow_hash;   // hash of the L3/L4 5-tuple (or MACs), for spreading and VXLAN sport
+};
+
+inline constexpr std::uint16_t kMbufPrivSize = 64;  // mempool private area; a multiple of RTE_MBUF_PRIV_ALIGN
+static_assert(sizeof(PacketMeta) <= kMbufPrivSize);
+static_assert(kMbufPrivSize % RTE_MBUF_PRIV_ALIGN == 0);
+static_assert(std::is_trivially_copyable_v<PacketMeta>);
+
+inline PacketMeta& packet_meta(rte_mbuf* m) { return *static_cast<PacketMeta*>(rte_mbuf_to_priv(m)); }
+
+}  // namespace dpdock

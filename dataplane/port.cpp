@@ -1,0 +1,213 @@
+// rte_devargs_reset() is still "experimental" in 22.11; without it a parsed
+// devargs leaks its copy of the string.
+#define ALLOW_EXPERIMENTAL_API
+
+#include "dataplane/port.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+
+namespace dpdock::dataplane {
+namespace {
+
+std::string describe(PortId port) {
+    const std::string name = port_name(port);
+    return "port " + std::to_string(port) + (name.empty() ? "" : " (" + name + ")");
+}
+
+Status no_port(PortId port) { return Status::error("no port " + std::to_string(port)); }
+
+// DPDK calls return -errno; this turns one into "<what>: <reason>".
+Status dpdk_error(PortId port, const std::string& what, int ret) {
+    return Status::error(describe(port) + ": " + what + ": " + rte_strerror(-ret));
+}
+
+struct DeviceName {
+    std::string bus;
+    std::string name;
+};
+
+Result<DeviceName> parse_devargs(const std::string& devargs) {
+    rte_devargs da;
+    std::memset(&da, 0, sizeof(da));
+    const int ret = rte_devargs_parse(&da, devargs.c_str());
+    if (ret != 0) {
+        return Result<DeviceName>::error("invalid device arguments '" + devargs + "': " + rte_strerror(-ret));
+    }
+    DeviceName out{da.bus != nullptr ? rte_bus_name(da.bus) : "", da.name};
+    rte_devargs_reset(&da);
+    return out;
+}
+
+}  // namespace
+
+Result<PortId> probe_port(const std::string& devargs) {
+    using R = Result<PortId>;
+    auto device = parse_devargs(devargs);
+    if (!device) return device.status();
+    const std::string& name = device->name;
+
+    PortId existing = 0;
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &existing) == 0) {
+        return R::error("device " + name + " already exists (port " + std::to_string(existing) + ")");
+    }
+    if (const int ret = rte_dev_probe(devargs.c_str()); ret != 0) {
+        return R::error("cannot probe '" + devargs + "': " + rte_strerror(-ret));
+    }
+    PortId port = 0;
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) {
+        // Probed, but not as an ethdev of that name (another class of device,
+        // or a driver that names its ports differently): undo the probe.
+        rte_eal_hotplug_remove(device->bus.c_str(), name.c_str());
+        return R::error("device " + name + " was probed but is not an ethdev port of that name");
+    }
+    return port;
+}
+
+Status configure_and_start_port(PortId port, const PortOptions& options) {
+    if (!rte_eth_dev_is_valid_port(port)) return no_port(port);
+    if (options.pool == nullptr) return Status::error(describe(port) + ": no mbuf pool for rx");
+    if (options.rx_queues == 0 || options.tx_queues == 0) {
+        return Status::error(describe(port) + ": needs at least one rx and one tx queue");
+    }
+
+    rte_eth_dev_info info;
+    if (const int ret = rte_eth_dev_info_get(port, &info); ret != 0) {
+        return dpdk_error(port, "cannot read device info", ret);
+    }
+    if (options.rx_queues > info.max_rx_queues) {
+        return Status::error(describe(port) + " supports at most " + std::to_string(info.max_rx_queues) +
+                             " rx queues, " + std::to_string(options.rx_queues) + " requested");
+    }
+    // af_packet fans received packets out over all its qpairs sockets by flow
+    // hash at probe time: an rx queue left unconfigured silently swallows its
+    // share of the flows (measured: half of them with qpairs=2, one rx queue).
+    if (std::strcmp(info.driver_name, "net_af_packet") == 0 && options.rx_queues < info.max_rx_queues) {
+        return Status::error(describe(port) + " spreads received packets over its " +
+                             std::to_string(info.max_rx_queues) + " queue pairs: all " +
+                             std::to_string(info.max_rx_queues) + " rx queues must be configured and polled, " +
+                             std::to_string(options.rx_queues) + " requested");
+    }
+    if (options.tx_queues > info.max_tx_queues) {
+        // One tx queue per worker; af_packet needs qpairs=<workers> for that.
+        return Status::error(describe(port) + " supports at most " + std::to_string(info.max_tx_queues) +
+                             " tx queues, " + std::to_string(options.tx_queues) +
+                             " requested (one per worker)");
+    }
+
+    rte_eth_conf conf;
+    std::memset(&conf, 0, sizeof(conf));
+    if ((info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0) {
+        conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+    }
+    if (const int ret = rte_eth_dev_configure(port, options.rx_queues, options.tx_queues, &conf); ret != 0) {
+        return dpdk_error(port, "cannot configure", ret);
+    }
+
+    std::uint16_t rx_ring = options.rx_ring;
+    std::uint16_t tx_ring = options.tx_ring;
+    if (const int ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_ring, &tx_ring); ret != 0) {
+        return dpdk_error(port, "cannot size the rx/tx rings", ret);
+    }
+    // SOCKET_ID_ANY for virtual devices, which queue setup accepts.
+    const int socket = rte_eth_dev_socket_id(port);
+
+    rte_eth_rxconf rxconf = info.default_rxconf;
+    rxconf.offloads = conf.rxmode.offloads;
+    for (std::uint16_t q = 0; q < options.rx_queues; ++q) {
+        if (const int ret = rte_eth_rx_queue_setup(port, q, rx_ring, socket, &rxconf, options.pool); ret != 0) {
+            return dpdk_error(port, "cannot set up rx queue " + std::to_string(q), ret);
+        }
+    }
+    rte_eth_txconf txconf = info.default_txconf;
+    txconf.offloads = conf.txmode.offloads;
+    for (std::uint16_t q = 0; q < options.tx_queues; ++q) {
+        if (const int ret = rte_eth_tx_queue_setup(port, q, tx_ring, socket, &txconf); ret != 0) {
+            return dpdk_error(port, "cannot set up tx queue " + std::to_string(q), ret);
+        }
+    }
+
+    if (options.mtu != 0) {
+        if (options.mtu > UINT16_MAX) {
+            return Status::error(describe(port) + ": MTU " + std::to_string(options.mtu) + " is too large");
+        }
+        // af_packet/tap/null/ring may have no MTU operation: they carry what they are given.
+        const int ret = rte_eth_dev_set_mtu(port, static_cast<std::uint16_t>(options.mtu));
+        if (ret != 0 && ret != -ENOTSUP) {
+            return dpdk_error(port,
+                              "cannot set MTU " + std::to_string(options.mtu) + " (device range " +
+                                  std::to_string(info.min_mtu) + ".." + std::to_string(info.max_mtu) + ")",
+                              ret);
+        }
+    }
+    if (const int ret = rte_eth_promiscuous_enable(port); ret != 0 && ret != -ENOTSUP) {
+        return dpdk_error(port, "cannot enable promiscuous mode", ret);
+    }
+    if (const int ret = rte_eth_dev_start(port); ret != 0) return dpdk_error(port, "cannot start", ret);
+    return {};
+}
+
+Status remove_port(PortId port) {
+    if (!rte_eth_dev_is_valid_port(port)) return no_port(port);
+    rte_eth_dev_info info;
+    if (const int ret = rte_eth_dev_info_get(port, &info); ret != 0) {
+        return dpdk_error(port, "cannot read device info", ret);
+    }
+    // Each step is tried even when an earlier one failed, so as much as
+    // possible is released; the first failure is reported.
+    const std::string name = describe(port);
+    Status result;
+    auto note = [&](const char* what, int ret) {
+        if (ret != 0 && result.ok()) result = Status::error(name + ": " + what + ": " + rte_strerror(-ret));
+    };
+    note("cannot stop", rte_eth_dev_stop(port));
+    note("cannot close", rte_eth_dev_close(port));
+    // Closing frees the port id but leaves the device probed: without this
+    // the same devargs could never be probed again.
+    if (info.device != nullptr) note("cannot remove the device", rte_dev_remove(info.device));
+    return result;
+}
+
+Result<PortStats> read_port_stats(PortId port) {
+    if (!rte_eth_dev_is_valid_port(port)) return no_port(port);
+    rte_eth_stats s;
+    if (const int ret = rte_eth_stats_get(port, &s); ret != 0) return dpdk_error(port, "cannot read stats", ret);
+    return PortStats{.rx_packets = s.ipackets,
+                     .rx_bytes = s.ibytes,
+                     .tx_packets = s.opackets,
+                     .tx_bytes = s.obytes,
+                     .rx_missed = s.imissed,
+                     .rx_errors = s.ierrors,
+                     .tx_errors = s.oerrors,
+                     .rx_nombuf = s.rx_nombuf};
+}
+
+std::string port_name(PortId port) {
+    // Checked first: DPDK logs an error for every lookup of an unknown id.
+    char name[RTE_ETH_NAME_MAX_LEN];
+    if (!rte_eth_dev_is_valid_port(port) || rte_eth_dev_get_name_by_port(port, name) != 0) return {};
+    return name;
+}
+
+MacAddress port_mac(PortId port) {
+    rte_ether_addr addr;
+    if (!rte_eth_dev_is_valid_port(port) || rte_eth_macaddr_get(port, &addr) != 0) return {};
+    std::array<std::uint8_t, 6> bytes{};
+    std::memcpy(bytes.data(), addr.addr_bytes, bytes.size());
+    return MacAddress(bytes);
+}
+
+bool link_up(PortId port) {
+    rte_eth_link link;
+    std::memset(&link, 0, sizeof(link));
+    return rte_eth_dev_is_valid_port(port) && rte_eth_link_get_nowait(port, &link) == 0 &&
+           link.link_status == RTE_ETH_LINK_UP;
+}
+
+}  // namespace dpdock::dataplane

@@ -1,0 +1,52 @@
+// One ethdev port through its life: probe from devargs (any DPDK vdev or
+// device), configure queues and start, read stats, stop/close/remove.
+// Control thread only. A port must be out of every worker's hands (no rx/tx
+// in flight) before remove_port(); its id is reused by the next probe at once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <rte_mempool.h>
+
+#include "dataplane/packet/net_types.hpp"
+#include "dataplane/util/status.hpp"
+
+namespace dpdock::dataplane {
+
+struct PortOptions {
+    std::uint16_t rx_queues = 1;
+    std::uint16_t tx_queues = 1;  // one per worker, so workers never share a tx queue
+    std::uint16_t rx_ring = 1024;  // descriptors; clamped to what the device accepts
+    std::uint16_t tx_ring = 1024;
+    rte_mempool* pool = nullptr;  // rx buffers
+    std::uint32_t mtu = 0;        // 0 keeps the device's MTU
+};
+
+struct PortStats {
+    std::uint64_t rx_packets = 0;
+    std::uint64_t rx_bytes = 0;
+    std::uint64_t tx_packets = 0;
+    std::uint64_t tx_bytes = 0;
+    std::uint64_t rx_missed = 0;  // dropped by the device: rx ring full
+    std::uint64_t rx_errors = 0;
+    std::uint64_t tx_errors = 0;
+    std::uint64_t rx_nombuf = 0;  // rx failed for want of an mbuf
+};
+
+// `devargs` is "<device name>[,key=value...]", e.g.
+// "net_af_packet_dk1,iface=dk1,qpairs=2". A name that already exists is
+// refused (DPDK would report success without probing anything).
+Result<PortId> probe_port(const std::string& devargs);
+
+Status configure_and_start_port(PortId port, const PortOptions& options);
+
+// Stops, closes and removes the device, also when it was never started.
+Status remove_port(PortId port);
+
+Result<PortStats> read_port_stats(PortId port);
+std::string port_name(PortId port);  // empty for an unknown id
+MacAddress port_mac(PortId port);    // zero for an unknown id
+bool link_up(PortId port);
+
+}  // namespace dpdock::dataplane

@@ -1,0 +1,56 @@
+// Per-worker counters. Each block has exactly one writer (its worker), which
+// updates with relaxed atomic stores; the control thread sums the blocks with
+// relaxed loads. "stats clear" never writes worker memory: the control side
+// keeps a baseline and subtracts it (see CounterBaseline).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include <rte_build_config.h>
+#include <rte_common.h>
+
+#include "dataplane/packet/drop_reason.hpp"
+
+namespace dpdock::sync {
+
+inline constexpr unsigned kMaxPorts = RTE_MAX_ETHPORTS;
+
+// Single-writer increment: a plain read of our own value, an atomic store so
+// that readers on other threads never see a torn or raced value.
+inline void bump(std::uint64_t& counter, std::uint64_t n = 1) {
+    __atomic_store_n(&counter, counter + n, __ATOMIC_RELAXED);
+}
+inline std::uint64_t load(const std::uint64_t& counter) { return __atomic_load_n(&counter, __ATOMIC_RELAXED); }
+
+struct PortCounters {
+    std::uint64_t rx_packets = 0;
+    std::uint64_t rx_bytes = 0;
+    std::uint64_t tx_packets = 0;
+    std::uint64_t tx_bytes = 0;
+    std::uint64_t drops = 0;  // dropped after being received on this port, any reason
+};
+
+struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
+    std::uint64_t loops = 0;
+    std::uint64_t rx_packets = 0;
+    std::uint64_t tx_packets = 0;
+    std::uint64_t flooded = 0;           // packets replicated to a network's flood list
+    std::uint64_t mac_learned = 0;
+    std::uint64_t mac_moved = 0;
+    std::uint64_t mac_table_full = 0;    // a new MAC could not be learned (capacity)
+    std::uint64_t mac_static_conflict = 0;  // a static MAC seen on another port
+    std::uint64_t busy_cycles = 0;       // TSC spent in iterations that had packets
+    std::uint64_t busy_packets = 0;      // packets received in those iterations
+    std::array<std::uint64_t, kDropReasonCount> drops{};
+    std::array<PortCounters, kMaxPorts> ports{};
+};
+
+// A consistent-enough copy of a WorkerCounters (each field read atomically).
+WorkerCounters read_counters(const WorkerCounters& live);
+// a += b, field by field.
+void accumulate(WorkerCounters& total, const WorkerCounters& add);
+// a -= b, field by field (for baselines).
+void subtract(WorkerCounters& total, const WorkerCounters& baseline);
+
+}  // namespace dpdock::sync

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds dpdock. Usage: scripts/build.sh [release|debug|asan]  (default release)
+# Output goes to build/<kind>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+kind=${1:-release}
+case "$kind" in
+  release) args=(-DCMAKE_BUILD_TYPE=Release) ;;
+  debug) args=(-DCMAKE_BUILD_TYPE=Debug) ;;
+  asan) args=(-DCMAKE_BUILD_TYPE=Debug -DDPDOCK_SANITIZE=ON) ;;
+  *) echo "usage: $0 [release|debug|asan]" >&2; exit 2 ;;
+esac
+cmake -S . -B "build/$kind" "${args[@]}" >/dev/null
+cmake --build "build/$kind" -j"$(nproc)"

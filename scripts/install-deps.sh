@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything dpdock needs on Debian 12 (build, tests, demo, benchmarks).
+# Idempotent: asks apt only for what is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libdpdk-dev dpdk dpdk-dev
+  libyaml-cpp-dev libboost-program-options-dev nlohmann-json3-dev libmnl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  iproute2 iputils-ping ethtool socat iperf3 procps python3
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

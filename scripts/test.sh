@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's test command: installs dependencies, builds, and runs every test
+# (unit and integration) in the Release build and again under ASan/UBSan.
+# Needs root (integration tests create network namespaces).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+if [[ $(id -u) -ne 0 ]]; then
+  echo "test.sh: integration tests need root (network namespaces, veth)" >&2
+  exit 1
+fi
+
+status=0
+for kind in release asan; do
+  echo "=== $kind build"
+  scripts/build.sh "$kind"
+  echo "=== $kind tests"
+  # LeakSanitizer cannot follow memory DPDK maps itself; ASan and UBSan stay on.
+  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "build/$kind" --output-on-failure --timeout 1800 || status=1
+done
+exit $status

@@ -1,0 +1,153 @@
+#include "tests/integration/dpdockd_instance.hpp"
+
+#include <csignal>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace dpdock::test {
+namespace {
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+Result<std::string> roundtrip(const std::string& socket_path, const std::string& line) {
+    using R = Result<std::string>;
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return R::error("socket failed");
+    timeval tv{30, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return R::error("connect " + socket_path + " failed");
+    }
+    const std::string out = line + "\n";
+    if (::send(fd, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
+        ::close(fd);
+        return R::error("send failed");
+    }
+    std::string in;
+    char buf[65536];
+    while (in.find('\n') == std::string::npos) {
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) {
+            ::close(fd);
+            return R::error("no answer from the daemon");
+        }
+        in.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return in.substr(0, in.find('\n'));
+}
+
+}  // namespace
+
+Result<DpdockdInstance> DpdockdInstance::start(const std::string& yaml) {
+    static std::atomic<int> counter{0};
+    DpdockdInstance d;
+    d.dir_ = "/tmp/dpdock-it-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+    std::filesystem::remove_all(d.dir_);
+    std::filesystem::create_directories(d.dir_);
+    d.config_ = d.dir_ + "/deployment.yaml";
+    d.socket_ = d.dir_ + "/dpdock.sock";
+    d.log_ = d.dir_ + "/dpdockd.log";
+    std::ofstream(d.config_) << yaml;
+    if (auto st = d.launch(); !st) return Result<DpdockdInstance>::error(st.message());
+    return d;
+}
+
+Status DpdockdInstance::launch() {
+    auto child = ChildProcess::spawn({DPDOCK_DPDOCKD_PATH, "--config", config_, "--socket", socket_}, log_);
+    if (!child) return Status::error(child.message());
+    process_.emplace(std::move(*child));
+    const bool up = wait_until(
+        [&] {
+            if (!process_->running()) return true;
+            auto r = request("version");
+            return r.ok() && r->value("ok", false);
+        },
+        std::chrono::seconds(30), std::chrono::milliseconds(100));
+    if (!up || !process_->running()) return Status::error("dpdockd did not come up; log:\n" + log());
+    return {};
+}
+
+Status DpdockdInstance::restart() {
+    if (process_ && process_->running()) return Status::error("dpdockd is still running");
+    return launch();
+}
+
+DpdockdInstance::~DpdockdInstance() {
+    if (dir_.empty()) return;  // moved from
+    if (process_ && process_->running()) {
+        process_->send_signal(SIGTERM);
+        process_->wait_for_exit(std::chrono::seconds(20));
+    }
+    process_.reset();  // SIGKILLs it if it still runs
+    if (std::getenv("DPDOCK_KEEP_TEST_DIRS") == nullptr) std::filesystem::remove_all(dir_);
+}
+
+Result<nlohmann::json> DpdockdInstance::request(const std::string& cmd, const nlohmann::json& args) const {
+    auto line = roundtrip(socket_, nlohmann::json{{"cmd", cmd}, {"args", args}}.dump());
+    if (!line) return Result<nlohmann::json>::error(line.message());
+    try {
+        return nlohmann::json::parse(*line);
+    } catch (const nlohmann::json::exception& e) {
+        return Result<nlohmann::json>::error(std::string("bad answer: ") + e.what());
+    }
+}
+
+Result<nlohmann::json> DpdockdInstance::call(const std::string& cmd, const nlohmann::json& args) const {
+    auto r = request(cmd, args);
+    if (!r) return r;
+    if (!r->value("ok", false)) return Result<nlohmann::json>::error(r->value("error", r->dump()));
+    return (*r)["result"];
+}
+
+std::pair<int, std::string> DpdockdInstance::cli(const std::string& args) const {
+    const std::string out_path = dir_ + "/cli.out";
+    const int rc = shell(std::string(DPDOCK_CLI_PATH) + " --socket " + shell_quote(socket_) + " " + args + " >" +
+                         shell_quote(out_path) + " 2>&1");
+    return {rc, read_file(out_path)};
+}
+
+Status DpdockdInstance::stop(int signal, std::chrono::milliseconds timeout) {
+    if (!process_ || !process_->running()) return Status::error("dpdockd is not running");
+    if (auto st = process_->send_signal(signal); !st) return st;
+    auto code = process_->wait_for_exit(timeout);
+    if (!code) return Status::error(code.message() + "; log:\n" + log());
+    if (signal != SIGKILL && *code != 0) return Status::error("exit code " + std::to_string(*code) + "; log:\n" + log());
+    return {};
+}
+
+std::string DpdockdInstance::log() const { return read_file(log_); }
+
+std::optional<nlohmann::json> DpdockdInstance::port_stats(const std::string& owner) const {
+    auto stats = call("stats.show");
+    if (!stats) return std::nullopt;
+    for (const auto& p : (*stats)["ports"]) {
+        if (p["name"] == owner) return p;
+    }
+    return std::nullopt;
+}
+
+std::string container_yaml(const std::string& name, const std::string& netns_path, const std::string& networks,
+                           const std::string& method) {
+    return "  - name: " + name + "\n    netns: " + netns_path + "\n    method: " + method + "\n    networks: " +
+           networks + "\n";
+}
+
+}  // namespace dpdock::test

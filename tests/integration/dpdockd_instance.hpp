@@ -1,0 +1,62 @@
+// DpdockdInstance: one dpdockd started by a test with its own YAML file,
+// control socket and log in a private temp dir; killed (by PID) and cleaned
+// up when the test ends, also when it fails. request() speaks the control
+// protocol directly; cli() runs the real `dpdock` binary.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "dataplane/util/status.hpp"
+#include "tests/support/process.hpp"
+
+namespace dpdock::test {
+
+class DpdockdInstance {
+public:
+    // Writes `yaml` (its dataplane.socket is set by us) and starts dpdockd;
+    // returns once the control socket answers, or an error with the log.
+    static Result<DpdockdInstance> start(const std::string& yaml);
+    // Starts another dpdockd on the same files (after a crash or stop).
+    Status restart();
+
+    DpdockdInstance(DpdockdInstance&&) noexcept = default;
+    DpdockdInstance& operator=(DpdockdInstance&&) noexcept = default;
+    ~DpdockdInstance();
+
+    // {"ok":..., ...} as the daemon answered, or an error if the socket failed.
+    Result<nlohmann::json> request(const std::string& cmd, const nlohmann::json& args = nlohmann::json::object()) const;
+    // result of an ok:true answer; an error carrying the daemon's message otherwise.
+    Result<nlohmann::json> call(const std::string& cmd, const nlohmann::json& args = nlohmann::json::object()) const;
+    // Runs `dpdock --socket S ARGS`; returns exit code and output (stdout+stderr).
+    std::pair<int, std::string> cli(const std::string& args) const;
+
+    Status stop(int signal = 15, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+    ChildProcess& process() { return *process_; }
+    const std::string& socket_path() const { return socket_; }
+    const std::string& config_path() const { return config_; }
+    const std::string& dir() const { return dir_; }
+    std::string log() const;
+
+    // Counters of one port by owner name ("c1/bridge") from stats.show; nullopt if absent.
+    std::optional<nlohmann::json> port_stats(const std::string& owner) const;
+
+private:
+    DpdockdInstance() = default;
+    Status launch();
+
+    std::string dir_;
+    std::string config_;
+    std::string socket_;
+    std::string log_;
+    std::optional<ChildProcess> process_;
+};
+
+// A YAML list item for a container on the default bridge network.
+std::string container_yaml(const std::string& name, const std::string& netns_path, const std::string& networks,
+                           const std::string& method = "veth");
+
+}  // namespace dpdock::test

@@ -1,0 +1,252 @@
+// validate(): one failing deployment per rule, each checked for the object's
+// file:line:col, the key path and the message; plus deployments that pass.
+#include "config/validate.hpp"
+
+#include <gtest/gtest.h>
+
+#include "config_test_util.hpp"
+
+namespace dpdock::config::test {
+namespace {
+
+struct RuleCase {
+    const char* name;
+    std::string yaml;
+    const char* location;
+    const char* key_path;
+    const char* text;
+};
+
+void PrintTo(const RuleCase& c, std::ostream* os) { *os << c.name; }
+
+// One network "a" (10.1.0.0/24) at line 2, followed by `extra` lines of it.
+std::string net_a(const std::string& extra) { return "networks:\n  - name: a\n    subnet: 10.1.0.0/24\n" + extra; }
+
+// Network "a" plus container "c" (line 5) with one endpoint on a (line 8).
+std::string endpoint_on_a(const std::string& endpoint_fields) {
+    return net_a("containers:\n  - name: c\n    netns: /run/netns/c\n    networks:\n      - name: a\n" +
+                 endpoint_fields);
+}
+
+std::string two_containers_on_a(const std::string& first, const std::string& second) {
+    return net_a("containers:\n  - name: c1\n    netns: /n/c1\n    networks:\n      - {name: a, " + first +
+                 "}\n  - name: c2\n    netns: /n/c2\n    networks:\n      - {name: a, " + second + "}\n");
+}
+
+const RuleCase kRules[] = {
+    // names
+    {"EmptyName", "networks:\n  - name: ''\n    subnet: 10.1.0.0/24\n", "test.yaml:2:5: ", "networks[0].name",
+     "name must not be empty"},
+    {"BadNameCharacter", "networks:\n  - name: -a\n    subnet: 10.1.0.0/24\n", "test.yaml:2:5: ", "networks[0].name",
+     "invalid name '-a'"},
+    {"BadNameSpace", "containers:\n  - name: my box\n    netns: /n\n", "test.yaml:2:5: ", "containers[0].name",
+     "invalid name 'my box'"},
+    {"NameTooLong", "ports:\n  - name: " + std::string(64, 'p') + "\n    devargs: net_null0\n    network: bridge\n",
+     "test.yaml:2:5: ", "ports[0].name", "longer than 63 characters"},
+    {"BridgeNameReserved", "networks:\n  - name: bridge\n    subnet: 10.1.0.0/24\n",
+     "test.yaml:2:5: ", "networks[0].name", "'bridge' is reserved for the default network"},
+    {"DuplicateNetwork", net_a("  - name: a\n    subnet: 10.2.0.0/24\n"), "test.yaml:4:5: ", "networks[1].name",
+     "duplicate network name 'a' (also networks[0])"},
+    {"DuplicateContainer", "containers:\n  - name: c\n    netns: /n/1\n  - name: c\n    netns: /n/2\n",
+     "test.yaml:4:5: ", "containers[1].name", "duplicate name 'c' (also containers[0])"},
+    {"PortNameClashesWithContainer",
+     "containers:\n  - name: x\n    netns: /n/1\nports:\n  - name: x\n    devargs: net_null0\n    network: bridge\n",
+     "test.yaml:5:5: ", "ports[0].name", "duplicate name 'x' (also containers[0])"},
+    // networks
+    {"OverlayDriver", net_a("    driver: overlay\n"), "test.yaml:2:5: ", "networks[0].driver",
+     "driver 'overlay' is not supported yet"},
+    {"UnknownDriver", net_a("    driver: macvlan\n"), "test.yaml:2:5: ", "networks[0].driver",
+     "unknown driver 'macvlan'"},
+    {"SubnetHostBits", "networks:\n  - name: a\n    subnet: 10.1.0.7/24\n", "test.yaml:2:5: ", "networks[0].subnet",
+     "has host bits set (did you mean 10.1.0.0/24?)"},
+    {"SubnetTooSmall", "networks:\n  - name: a\n    subnet: 10.1.0.0/31\n", "test.yaml:2:5: ", "networks[0].subnet",
+     "leaves no room"},
+    {"GatewayOutsideSubnet", net_a("    gateway: 10.2.0.1\n"), "test.yaml:2:5: ", "networks[0].gateway",
+     "gateway 10.2.0.1 is outside subnet 10.1.0.0/24"},
+    {"GatewayIsNetworkAddress", net_a("    gateway: 10.1.0.0\n"), "test.yaml:2:5: ", "networks[0].gateway",
+     "network or broadcast address"},
+    {"GatewayIsBroadcast", net_a("    gateway: 10.1.0.255\n"), "test.yaml:2:5: ", "networks[0].gateway",
+     "network or broadcast address"},
+    {"IpRangeOutsideSubnet", net_a("    ip-range: 10.2.0.0/28\n"), "test.yaml:2:5: ", "networks[0].ip-range",
+     "not inside subnet 10.1.0.0/24"},
+    {"IpRangeWiderThanSubnet", net_a("    ip-range: 10.0.0.0/8\n"), "test.yaml:2:5: ", "networks[0].ip-range",
+     "not inside subnet"},
+    {"IpRangeHostBits", net_a("    ip-range: 10.1.0.9/28\n"), "test.yaml:2:5: ", "networks[0].ip-range",
+     "has host bits set"},
+    {"SubnetsOverlap", net_a("  - name: b\n    subnet: 10.1.0.128/25\n"), "test.yaml:4:5: ", "networks[1].subnet",
+     "subnet 10.1.0.128/25 overlaps network 'a' (10.1.0.0/24)"},
+    {"SubnetOverlapsDefaultBridge", "networks:\n  - name: a\n    subnet: 172.17.42.0/24\n",
+     "test.yaml:2:5: ", "networks[0].subnet", "overlaps network 'bridge' (172.17.0.0/16)"},
+    {"NetworkMtuTooSmall", net_a("    mtu: 67\n"), "test.yaml:2:5: ", "networks[0].mtu", "mtu 67 is outside 68..9216"},
+    {"NetworkMtuTooLarge", net_a("    mtu: 9217\n"), "test.yaml:2:5: ", "networks[0].mtu", "outside 68..9216"},
+    // options
+    {"UnknownOption", net_a("    options:\n      com.docker.network.bridge.inhibit_ipv4: 'true'\n"),
+     "test.yaml:2:5: ", "networks[0].options[com.docker.network.bridge.inhibit_ipv4]", "unknown option"},
+    {"IccOff", net_a("    options:\n      com.docker.network.bridge.enable_icc: 'false'\n"),
+     "test.yaml:2:5: ", "networks[0].options[com.docker.network.bridge.enable_icc]",
+     "com.docker.network.bridge.enable_icc is not supported yet"},
+    {"MasqueradeOff", net_a("    options:\n      com.docker.network.bridge.enable_ip_masquerade: 'false'\n"),
+     "test.yaml:2:5: ", "networks[0].options[com.docker.network.bridge.enable_ip_masquerade]",
+     "com.docker.network.bridge.enable_ip_masquerade is not supported yet"},
+    {"HostBinding", net_a("    options:\n      com.docker.network.bridge.host_binding_ipv4: 127.0.0.1\n"),
+     "test.yaml:2:5: ", "networks[0].options[com.docker.network.bridge.host_binding_ipv4]",
+     "com.docker.network.bridge.host_binding_ipv4 is not supported yet"},
+    {"OptionMtuNotANumber", net_a("    options:\n      com.docker.network.driver.mtu: big\n"),
+     "test.yaml:2:5: ", "networks[0].options[com.docker.network.driver.mtu]", "expected an integer, got 'big'"},
+    {"OptionMtuDisagrees", net_a("    mtu: 1500\n    options:\n      com.docker.network.driver.mtu: 1400\n"),
+     "test.yaml:2:5: ", "networks[0].options[com.docker.network.driver.mtu]", "they must agree"},
+    {"OptionMtuOutOfRange", net_a("    options:\n      com.docker.network.driver.mtu: 20000\n"),
+     "test.yaml:2:5: ", "networks[0].mtu", "mtu 20000 is outside"},
+    // default bridge
+    {"BipIsNetworkAddress", "bridge:\n  bip: 172.17.0.0/16\n", "test.yaml:2:3: ", "bridge.bip",
+     "must be the gateway's address"},
+    {"BipTooSmall", "bridge:\n  bip: 172.17.0.1/31\n", "test.yaml:2:3: ", "bridge.bip", "leaves no room"},
+    {"FixedCidrOutsideBip", "bridge:\n  bip: 172.17.0.1/16\n  fixed-cidr: 10.0.0.0/24\n",
+     "test.yaml:2:3: ", "bridge.fixed-cidr", "is not inside bip 172.17.0.1/16"},
+    {"FixedCidrHostBits", "bridge:\n  fixed-cidr: 172.17.1.1/24\n", "test.yaml:2:3: ", "bridge.fixed-cidr",
+     "has host bits set"},
+    {"BridgeMtu", "bridge:\n  mtu: 10000\n", "test.yaml:2:3: ", "bridge.mtu", "mtu 10000 is outside 68..9216"},
+    // dataplane
+    {"NoWorkers", "dataplane:\n  workers: 0\n", "test.yaml:2:3: ", "dataplane.workers", "0 is outside 1..16"},
+    {"TooManyWorkers", "dataplane:\n  workers: 17\n", "test.yaml:2:3: ", "dataplane.workers", "17 is outside 1..16"},
+    {"BurstZero", "dataplane:\n  burst: 0\n", "test.yaml:2:3: ", "dataplane.burst", "0 is outside 1..512"},
+    {"BurstTooLarge", "dataplane:\n  burst: 513\n", "test.yaml:2:3: ", "dataplane.burst", "outside 1..512"},
+    {"BurstAboveRxRing", "dataplane:\n  rx-ring: 128\n  burst: 256\n", "test.yaml:2:3: ", "dataplane.burst",
+     "burst 256 is larger than rx-ring 128"},
+    {"RxRingNotPowerOfTwo", "dataplane:\n  rx-ring: 1000\n", "test.yaml:2:3: ", "dataplane.rx-ring",
+     "1000 must be a power of two from 64 to 16384"},
+    {"RxRingTooSmall", "dataplane:\n  rx-ring: 32\n  burst: 16\n", "test.yaml:2:3: ", "dataplane.rx-ring",
+     "power of two from 64"},
+    {"TxRingTooLarge", "dataplane:\n  tx-ring: 32768\n", "test.yaml:2:3: ", "dataplane.tx-ring",
+     "32768 must be a power of two"},
+    {"TooFewMbufs", "dataplane:\n  mbufs: 1023\n", "test.yaml:2:3: ", "dataplane.mbufs", "below the minimum of 1024"},
+    {"MacTableTooSmall", "dataplane:\n  mac-table-size: 15\n", "test.yaml:2:3: ", "dataplane.mac-table-size",
+     "below the minimum of 16"},
+    {"TooLittleMemory", "dataplane:\n  memory-mb: 63\n", "test.yaml:2:3: ", "dataplane.memory-mb",
+     "below the minimum of 64"},
+    {"RelativeSocket", "dataplane:\n  socket: dpdock.sock\n", "test.yaml:2:3: ", "dataplane.socket",
+     "must be an absolute path"},
+    // containers and endpoints
+    {"RelativeNetns", "containers:\n  - name: c\n    netns: run/netns/c\n", "test.yaml:2:5: ", "containers[0].netns",
+     "netns must be an absolute path"},
+    {"UnknownEndpointNetwork", "containers:\n  - name: c\n    netns: /n\n    networks:\n      - bridge\n      - nope\n",
+     "test.yaml:6:9: ", "containers[0].networks[1]", "unknown network 'nope'"},
+    {"UnknownNetworkInFlowList", "containers:\n  - name: c\n    netns: /n\n    networks: [a]\n",
+     "test.yaml:4:16: ", "containers[0].networks[0]", "unknown network 'a'"},
+    {"NetworkTwice", endpoint_on_a("      - a\n"), "test.yaml:9:9: ", "containers[0].networks[1]",
+     "network 'a' is listed twice"},
+    {"StaticIpOutsideSubnet", endpoint_on_a("        ip: 10.2.0.5\n"),
+     "test.yaml:8:9: ", "containers[0].networks[0].ip", "ip 10.2.0.5 is outside subnet 10.1.0.0/24 of network 'a'"},
+    {"StaticIpIsGateway", endpoint_on_a("        ip: 10.1.0.1\n"), "test.yaml:8:9: ", "containers[0].networks[0].ip",
+     "gateway, network or broadcast"},
+    {"StaticIpIsBroadcast", endpoint_on_a("        ip: 10.1.0.255\n"),
+     "test.yaml:8:9: ", "containers[0].networks[0].ip", "gateway, network or broadcast"},
+    {"StaticIpIsNetworkAddress", endpoint_on_a("        ip: 10.1.0.0\n"),
+     "test.yaml:8:9: ", "containers[0].networks[0].ip", "gateway, network or broadcast"},
+    {"StaticIpTwice", two_containers_on_a("ip: 10.1.0.9", "ip: 10.1.0.9"), "test.yaml:12:9: ",
+     "containers[1].networks[0].ip", "ip 10.1.0.9 is already used by container 'c1' on network 'a'"},
+    {"MulticastEndpointMac", endpoint_on_a("        mac: 01:00:5e:00:00:01\n"),
+     "test.yaml:8:9: ", "containers[0].networks[0].mac", "not a unicast address"},
+    {"ZeroEndpointMac", endpoint_on_a("        mac: 00:00:00:00:00:00\n"),
+     "test.yaml:8:9: ", "containers[0].networks[0].mac", "not a unicast address"},
+    {"MacTwice", two_containers_on_a("mac: 02:00:00:00:00:01", "mac: 02:00:00:00:00:01"),
+     "test.yaml:12:9: ", "containers[1].networks[0].mac", "already used by container 'c1'"},
+    // ports
+    {"EmptyDevargs", "ports:\n  - name: p\n    devargs: ''\n    network: bridge\n",
+     "test.yaml:2:5: ", "ports[0].devargs", "devargs must not be empty"},
+    {"PortOnUnknownNetwork", "ports:\n  - name: p\n    devargs: net_null0\n    network: nope\n",
+     "test.yaml:2:5: ", "ports[0].network", "unknown network 'nope'"},
+    // static MACs
+    {"StaticMacMulticast", net_a("    static-macs:\n      - {mac: ff:ff:ff:ff:ff:ff, port: p}\n"),
+     "test.yaml:5:9: ", "networks[0].static-macs[0].mac", "not a unicast address"},
+    {"StaticMacUnknownPort", net_a("    static-macs:\n      - {mac: 02:00:00:00:00:01, port: ghost}\n"),
+     "test.yaml:5:9: ", "networks[0].static-macs[0].port",
+     "'ghost' is neither a container connected to network 'a' nor a port of it"},
+    {"StaticMacContainerOnOtherNetwork",
+     net_a("    static-macs:\n      - {mac: 02:00:00:00:00:01, port: c}\ncontainers:\n  - name: c\n    netns: /n\n"),
+     "test.yaml:5:9: ", "networks[0].static-macs[0].port", "neither a container connected to network 'a'"},
+    {"StaticMacTwice",
+     net_a("    static-macs:\n      - {mac: 02:00:00:00:00:01, port: p}\n      - {mac: 02:00:00:00:00:01, port: p}\n"
+           "ports:\n  - {name: p, devargs: net_null0, network: a}\n"),
+     "test.yaml:6:9: ", "networks[0].static-macs[1].mac", "listed twice"},
+};
+
+class ValidateRule : public ::testing::TestWithParam<RuleCase> {};
+
+TEST_P(ValidateRule, FailsWithPositionAndKeyPath) {
+    const RuleCase& c = GetParam();
+    expect_error(c.yaml, c.location, c.key_path, c.text);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rules, ValidateRule, ::testing::ValuesIn(kRules),
+                         [](const ::testing::TestParamInfo<RuleCase>& info) { return std::string(info.param.name); });
+
+TEST(Validate, AcceptsDockerDefaultOptionsAndBridgeName) {
+    auto r = load(net_a(R"(    options:
+      com.docker.network.bridge.enable_icc: "true"
+      com.docker.network.bridge.enable_ip_masquerade: "true"
+      com.docker.network.bridge.host_binding_ipv4: 0.0.0.0
+      com.docker.network.bridge.name: any text at all
+      com.docker.network.driver.mtu: "1500"
+)"));
+    EXPECT_TRUE(r.ok()) << r.message();
+}
+
+TEST(Validate, StaticMacMayNameAPortOrAConnectedContainer) {
+    auto r = load(net_a(R"(    static-macs:
+      - {mac: 02:00:00:00:00:01, port: gen}
+      - {mac: 02:00:00:00:00:02, port: c}
+containers:
+  - name: c
+    netns: /run/netns/c
+    networks: [a]
+ports:
+  - name: gen
+    devargs: net_null0
+    network: a
+)"));
+    EXPECT_TRUE(r.ok()) << r.message();
+}
+
+TEST(Validate, StaticIpOutsideIpRangeIsAllowed) {
+    // Docker allows a static address anywhere in the subnet, ip-range only limits allocation.
+    auto r = load(net_a("    ip-range: 10.1.0.128/25\n") +
+                  "containers:\n  - name: c\n    netns: /n\n    networks:\n      - {name: a, ip: 10.1.0.5}\n");
+    ASSERT_TRUE(r.ok()) << r.message();
+    EXPECT_EQ(r->containers.at(0).networks.at(0).ip->to_string(), "10.1.0.5");
+}
+
+TEST(Validate, SameIpOnDifferentNetworksIsFine) {
+    auto r = load(net_a("  - name: b\n    subnet: 10.2.0.0/24\n") +
+                  "containers:\n  - name: c1\n    netns: /n/1\n    networks: [{name: a, mac: 02:00:00:00:00:01}]\n"
+                  "  - name: c2\n    netns: /n/2\n    networks: [{name: b, mac: 02:00:00:00:00:01}]\n");
+    EXPECT_TRUE(r.ok()) << r.message();
+}
+
+TEST(Validate, ObjectsMadeOutsideAFileHaveNoLineNumbers) {
+    Deployment d;
+    NetworkSpec n;
+    n.name = "bad name";
+    n.subnet = *Ipv4Cidr::parse("10.1.0.0/24");
+    n.gateway = *Ipv4Address::parse("10.1.0.1");
+    d.networks.push_back(n);
+    Status s = validate(d);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.message(),
+              "networks[0].name: invalid name 'bad name': use letters, digits, '_', '.' and '-', starting "
+              "with a letter or digit");
+}
+
+TEST(Validate, NameRule) {
+    EXPECT_TRUE(is_valid_name("a"));
+    EXPECT_TRUE(is_valid_name("9front_net.v2-x"));
+    EXPECT_TRUE(is_valid_name(std::string(63, 'n')));
+    EXPECT_FALSE(is_valid_name(std::string(64, 'n')));
+    EXPECT_FALSE(is_valid_name(""));
+    EXPECT_FALSE(is_valid_name("_a"));
+    EXPECT_FALSE(is_valid_name(".a"));
+    EXPECT_FALSE(is_valid_name("a/b"));
+}
+
+}  // namespace
+}  // namespace dpdock::config::test
