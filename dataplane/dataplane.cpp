@@ -98,7 +98,7 @@ Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu
     auto port = probe_port(devargs);
     if (!port) return port;
     PortOptions options;
-    options.rx_queues = 1;
+    options.rx_queues = rx_queues_needed(*port);
     options.tx_queues = static_cast<std::uint16_t>(contexts_.size());
     options.rx_ring = options_.rx_ring;
     options.tx_ring = options_.tx_ring;
@@ -116,7 +116,7 @@ Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu
     for (unsigned w = 1; w < load.size(); ++w) {
         if (load[w] < load[worker]) worker = w;
     }
-    ports_[*port] = PortRecord{devargs, worker, {}, next_serial_++};
+    ports_[*port] = PortRecord{devargs, worker, options.rx_queues, {}, next_serial_++};
     ports_[*port].baseline = port_counters(*port);
     return port;
 }
@@ -136,9 +136,10 @@ Status Dataplane::remove_port(PortId port) {
 }
 
 void Dataplane::publish(std::unique_ptr<bridge::ForwardingSnapshot> snap) {
-    snap->rx_ports.assign(contexts_.size(), {});
+    snap->rx_queues.assign(contexts_.size(), {});
     for (const auto& [port, record] : ports_) {
-        if (snap->ports[port].role != bridge::PortRole::Unused) snap->rx_ports[record.worker].push_back(port);
+        if (snap->ports[port].role == bridge::PortRole::Unused) continue;
+        for (std::uint16_t q = 0; q < record.rx_queues; ++q) snap->rx_queues[record.worker].push_back({port, q});
     }
     snapshot_->publish(std::move(snap));
 }

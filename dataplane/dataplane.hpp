@@ -35,7 +35,8 @@ struct DataplaneOptions {
 
 struct PortRecord {
     std::string devargs;
-    unsigned worker = 0;  // the one worker that polls its rx queue, fixed for the port's life
+    unsigned worker = 0;  // the one worker that polls its rx queues, fixed for the port's life
+    std::uint16_t rx_queues = 1;
     // Port ids are reused at once after removal: the counters of the id's
     // previous owner, summed over workers when this port was added.
     sync::PortCounters baseline;

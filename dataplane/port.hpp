@@ -39,6 +39,10 @@ struct PortStats {
 // refused (DPDK would report success without probing anything).
 Result<PortId> probe_port(const std::string& devargs);
 
+// How many rx queues the port must have configured and polled: 1, except for
+// drivers that spread received packets over every queue they were probed with.
+std::uint16_t rx_queues_needed(PortId port);
+
 Status configure_and_start_port(PortId port, const PortOptions& options);
 
 // Stops, closes and removes the device, also when it was never started.

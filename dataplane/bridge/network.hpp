@@ -30,10 +30,15 @@ struct NetworkInfo {
     std::vector<PortId> members;  // every port of the network: the flood list
 };
 
+struct RxQueue {
+    PortId port = kNoPort;
+    std::uint16_t queue = 0;
+};
+
 struct ForwardingSnapshot {
     std::array<PortInfo, sync::kMaxPorts> ports{};
     std::vector<NetworkInfo> networks;            // indexed by NetworkId
-    std::vector<std::vector<PortId>> rx_ports;    // per worker: ports whose rx queue 0 it polls
+    std::vector<std::vector<RxQueue>> rx_queues;  // per worker: the rx queues it polls
 
     bool port_in_network(PortId port, NetworkId network) const {
         return port < ports.size() && ports[port].role != PortRole::Unused && ports[port].network == network;

@@ -24,9 +24,10 @@ int worker_main(void* arg) {
         const std::uint64_t start = rte_rdtsc();
         const bridge::ForwardingSnapshot* snap = ctx.snapshot->read();
         std::uint64_t received = 0;
-        if (snap != nullptr && ctx.index < snap->rx_ports.size()) {
-            for (PortId port : snap->rx_ports[ctx.index]) {
-                const std::uint16_t n = rte_eth_rx_burst(port, 0, pkts, ctx.burst);
+        if (snap != nullptr && ctx.index < snap->rx_queues.size()) {
+            for (const bridge::RxQueue& rxq : snap->rx_queues[ctx.index]) {
+                const PortId port = rxq.port;
+                const std::uint16_t n = rte_eth_rx_burst(port, rxq.queue, pkts, ctx.burst);
                 if (n == 0) continue;
                 received += n;
                 sync::PortCounters& pc = ctx.counters->ports[port];

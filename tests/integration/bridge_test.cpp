@@ -66,6 +66,20 @@ TEST_F(BridgeTest, TwoContainersPingAndTransferTcpBytes) {
     EXPECT_EQ(learned["02:42:ac:11:00:03"], "c2/bridge");
 }
 
+TEST_F(BridgeTest, TwoWorkersCarryEveryFlow) {
+    // af_packet spreads a veth's packets over one socket per worker by flow
+    // hash; each must be polled, or some flows would silently black-hole.
+    auto d = DpdockdInstance::start("dataplane:\n  workers: 2\n  idle-sleep-us: 20\ncontainers:\n" +
+                                    container_yaml("c1", c1_->path(), "[bridge]") +
+                                    container_yaml("c2", c2_->path(), "[bridge]"));
+    ASSERT_TRUE(d.ok()) << d.message();
+    EXPECT_TRUE(ping(*c1_, kC2, 3)) << d->log();
+    for (std::uint16_t port = 5101; port < 5109; ++port) {
+        auto st = tcp_transfer(*c2_, kC2, port, *c1_, 256u << 10);
+        EXPECT_TRUE(st.ok()) << "flow to port " << port << ": " << st.message();
+    }
+}
+
 TEST_F(BridgeTest, ContainerInterfacesAreConfiguredLikeDocker) {
     auto d = start_two();
     ASSERT_TRUE(d.ok()) << d.message();
