@@ -66,6 +66,36 @@ ParsedArgs parse_args(Context& ctx, const std::vector<std::string>& args, const 
     return {std::move(values), kExitOk};
 }
 
+namespace {
+constexpr const char* kOperands = "operands";
+}  // namespace
+
+ParsedArgs parse_args_with_operands(Context& ctx, const std::vector<std::string>& args,
+                                    const po::options_description& options, int max_operands) {
+    po::options_description hidden;
+    hidden.add_options()(kOperands, po::value<std::vector<std::string>>());
+    po::positional_options_description positional;
+    positional.add(kOperands, max_operands);
+    return parse_args(ctx, args, options, positional, hidden);
+}
+
+std::vector<std::string> operands(const po::variables_map& values) {
+    return values.count(kOperands) ? values[kOperands].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+int print_result(const Context& ctx, const Result<nlohmann::json>& result,
+                 const std::function<void(const nlohmann::json&)>& for_people) {
+    if (!result) return report_error(result.status());
+    if (ctx.format == Format::Json) {
+        print_json(std::cout, *result);
+    } else {
+        for_people(*result);
+    }
+    return kExitOk;
+}
+
+void print_name(const nlohmann::json& result) { std::cout << cell(result["name"]) << "\n"; }
+
 int usage_error(const Context& ctx, std::string_view message) {
     std::cerr << "Error: " << message << "\n"
               << usage_line(*ctx.command) << "\n"

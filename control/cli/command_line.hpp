@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -67,6 +68,20 @@ struct ParsedArgs {
 ParsedArgs parse_args(Context& ctx, const std::vector<std::string>& args, const po::options_description& options,
                       const po::positional_options_description& positional = {},
                       const po::options_description& hidden = po::options_description());
+
+// parse_args() for subcommands whose positional arguments (at most
+// `max_operands`, -1 for any number) are read back with operands().
+ParsedArgs parse_args_with_operands(Context& ctx, const std::vector<std::string>& args,
+                                    const po::options_description& options, int max_operands);
+std::vector<std::string> operands(const po::variables_map& values);
+
+// The end of most subcommands: the daemon's answer printed as JSON under
+// --format json, or by `for_people` otherwise; a failed call is reported.
+int print_result(const Context& ctx, const Result<nlohmann::json>& result,
+                 const std::function<void(const nlohmann::json&)>& for_people);
+
+// For people, a created or removed object is its name on a line (like docker).
+void print_name(const nlohmann::json& result);
 
 // "Error: <message>" and the subcommand's usage on stderr; returns kExitUsage.
 int usage_error(const Context& ctx, std::string_view message);

@@ -1,6 +1,7 @@
 // dpdock: the command-line client of dpdockd. Global options come before the
 // subcommand (and may be repeated after it); everything after the subcommand's
-// name is parsed by the subcommand itself (subcommands.hpp).
+// name (one word like "ps", or two like "network create") is parsed by the
+// subcommand itself (subcommands.hpp).
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -73,12 +74,20 @@ int main(int argc, char** argv) {
         return kExitUsage;
     }
 
-    const std::string name = argv[command_at];
+    const std::string first = argv[command_at];
+    const bool has_second = command_at + 1 < argc;
+    const std::string two_words = has_second ? first + " " + argv[command_at + 1] : first;
     for (const Subcommand& command : subcommands()) {
-        if (command.name != name) continue;
+        const int words = has_second && command.name == two_words ? 2 : command.name == first ? 1 : 0;
+        if (words == 0) continue;
         ctx.command = &command;
-        return command.run(ctx, std::vector<std::string>(argv + command_at + 1, argv + argc));
+        return command.run(ctx, std::vector<std::string>(argv + command_at + words, argv + argc));
     }
-    std::cerr << "Error: unknown command \"" << name << "\"\nRun 'dpdock --help' for the list of commands.\n";
+    std::cerr << "Error: unknown command \"" << two_words << "\"\n";
+    const std::string group = first + " ";
+    for (const Subcommand& command : subcommands()) {
+        if (command.name.starts_with(group)) std::cerr << "  dpdock " << command.name << " " << command.usage << "\n";
+    }
+    std::cerr << "Run 'dpdock --help' for the list of commands.\n";
     return kExitUsage;
 }

@@ -14,6 +14,18 @@ namespace dpdock::cli {
 // Sorted by name; the order of `dpdock --help`.
 std::span<const Subcommand> subcommands();
 
+int run_attach(Context& ctx, const std::vector<std::string>& args);  // container_command.cpp
+int run_detach(Context& ctx, const std::vector<std::string>& args);  // container_command.cpp
+int run_ps(Context& ctx, const std::vector<std::string>& args);      // container_command.cpp
+int run_config_save(Context& ctx, const std::vector<std::string>& args);    // config_command.cpp
+int run_config_reload(Context& ctx, const std::vector<std::string>& args);  // config_command.cpp
+int run_mac(Context& ctx, const std::vector<std::string>& args);  // mac_command.cpp
+int run_network_create(Context& ctx, const std::vector<std::string>& args);      // network_command.cpp
+int run_network_ls(Context& ctx, const std::vector<std::string>& args);          // network_command.cpp
+int run_network_inspect(Context& ctx, const std::vector<std::string>& args);     // network_command.cpp
+int run_network_rm(Context& ctx, const std::vector<std::string>& args);          // network_command.cpp
+int run_network_connect(Context& ctx, const std::vector<std::string>& args);     // network_command.cpp
+int run_network_disconnect(Context& ctx, const std::vector<std::string>& args);  // network_command.cpp
 int run_raw(Context& ctx, const std::vector<std::string>& args);      // raw_command.cpp
 int run_stats(Context& ctx, const std::vector<std::string>& args);    // stats_command.cpp
 int run_version(Context& ctx, const std::vector<std::string>& args);  // version_command.cpp

@@ -54,10 +54,14 @@ TEST(Loader, LoadedModelIsResolved) {
     EXPECT_EQ(e.mac, MacAddress::parse("02:42:ac:11:00:02"));
 }
 
+// The repository's docs/ folder, found from this source file's location.
+std::filesystem::path docs_dir() {
+    return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / "docs";
+}
+
 // The ```yaml block under "## Full example" in docs/yaml.md.
 std::string docs_example() {
-    const auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
-    std::ifstream in(root / "docs" / "yaml.md");
+    std::ifstream in(docs_dir() / "yaml.md");
     std::stringstream text;
     text << in.rdbuf();
     const std::string doc = text.str();
@@ -80,6 +84,17 @@ TEST(Loader, DocsExampleLoadsWithTheAddressesItPromises) {
     EXPECT_EQ(c[0].networks.at(1).mac, MacAddress::parse("02:42:0a:14:00:0a"));
     EXPECT_EQ(c[2].networks.at(0).ip, Ipv4Address::parse("172.17.1.0"));
     EXPECT_EQ(r->networks.at(0).gateway, Ipv4Address::parse("10.10.0.1"));
+}
+
+TEST(Loader, ExampleFilesLoad) {
+    const auto dir = docs_dir() / "examples";
+    std::size_t loaded = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        auto r = load_file(entry.path().string());
+        EXPECT_TRUE(r.ok()) << r.message();
+        ++loaded;
+    }
+    EXPECT_GT(loaded, 0u) << "no examples in " << dir;
 }
 
 }  // namespace

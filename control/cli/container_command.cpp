@@ -1,0 +1,66 @@
+// dpdock attach|detach|ps: containers (network namespaces) joining and
+// leaving dpdock's networks, sent as the daemon's container.* commands.
+#include <iostream>
+
+#include "control/cli/subcommands.hpp"
+#include "control/cli/table_printer.hpp"
+
+namespace dpdock::cli {
+
+using nlohmann::json;
+
+int run_attach(Context& ctx, const std::vector<std::string>& args) {
+    po::options_description options("Options");
+    options.add_options()
+        ("name", po::value<std::string>()->value_name("NAME"), "the container's name (required)")
+        ("netns", po::value<std::string>()->value_name("PATH"),
+         "its network namespace: /run/netns/NAME or /proc/PID/ns/net (required)")
+        ("network", po::value<std::string>()->value_name("NET"), "network to join (default: bridge)")
+        ("ip", po::value<std::string>()->value_name("IP"), "IPv4 address (default: the next free one)")
+        ("mac", po::value<std::string>()->value_name("MAC"), "MAC address (default: 02:42 and the IP)")
+        ("method", po::value<std::string>()->value_name("veth|tap"), "attachment (default: veth)")
+        ("publish,p", po::value<std::vector<std::string>>()->composing()->value_name("SPEC"),
+         "publish a port, as docker run -p")
+        ("expose", po::value<std::vector<std::string>>()->composing()->value_name("PORT[/PROTO]"),
+         "expose a port, published by -P")
+        ("publish-all,P", "publish every exposed port to a dynamic host port");
+    auto parsed = parse_args(ctx, args, options);
+    if (!parsed.values) return parsed.exit_code;
+    const po::variables_map& v = *parsed.values;
+    if (!v.count("name")) return usage_error(ctx, "--name is required");
+    if (!v.count("netns")) return usage_error(ctx, "--netns is required");
+
+    json request = json::object();
+    for (const char* key : {"name", "netns", "network", "ip", "mac", "method"}) {
+        if (v.count(key)) request[key] = v[key].as<std::string>();
+    }
+    if (v.count("publish")) request["publish"] = v["publish"].as<std::vector<std::string>>();
+    if (v.count("expose")) request["expose"] = v["expose"].as<std::vector<std::string>>();
+    if (v.count("publish-all")) request["publish_all"] = true;
+    return print_result(ctx, ctx.call("container.attach", request), print_name);
+}
+
+int run_detach(Context& ctx, const std::vector<std::string>& args) {
+    auto parsed = parse_args_with_operands(ctx, args, po::options_description(), 1);
+    if (!parsed.values) return parsed.exit_code;
+    if (operands(*parsed.values).empty()) return usage_error(ctx, "missing NAME");
+    return print_result(ctx, ctx.call("container.detach", {{"name", operands(*parsed.values).front()}}), print_name);
+}
+
+int run_ps(Context& ctx, const std::vector<std::string>& args) {
+    auto parsed = parse_args(ctx, args, po::options_description());
+    if (!parsed.values) return parsed.exit_code;
+    return print_result(ctx, ctx.call("container.ps"), [](const json& containers) {
+        // One row per endpoint: a container on two networks has two interfaces.
+        TablePrinter table({"name", "network", "interface", "ip", "mac", "method", "host interface"});
+        for (const auto& c : containers) {
+            for (const auto& e : c["networks"]) {
+                table.add_row({cell(c["name"]), cell(e["network"]), cell(e["interface"]), cell(e["ip"]),
+                               cell(e["mac"]), cell(c["method"]), cell(e["host_interface"])});
+            }
+        }
+        table.print(std::cout);
+    });
+}
+
+}  // namespace dpdock::cli

@@ -1,0 +1,143 @@
+// The `dpdock` CLI end to end against a real dpdockd: Docker's network verbs
+// on namespaces the test makes, with traffic checked between each step.
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "tests/integration/dpdockd_instance.hpp"
+#include "tests/support/netns.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/traffic.hpp"
+
+namespace dpdock::test {
+namespace {
+
+Netns make_ns(const char* tag) {
+    auto ns = Netns::create(tag);
+    if (!ns) throw std::runtime_error(ns.message());
+    return std::move(*ns);
+}
+
+Ipv4Address ip(const char* text) { return *Ipv4Address::parse(text); }
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+class CliTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto d = DpdockdInstance::start("dataplane:\n  idle-sleep-us: 20\n");
+        ASSERT_TRUE(d.ok()) << d.message();
+        daemon_.emplace(std::move(*d));
+        a_.emplace(make_ns("clia"));
+        b_.emplace(make_ns("clib"));
+    }
+    // Runs the CLI; fails the test unless it exits `expected`. Returns its output.
+    std::string dpdock(const std::string& args, int expected = 0) {
+        auto [rc, out] = daemon_->cli(args);
+        EXPECT_EQ(rc, expected) << "dpdock " << args << "\n" << out;
+        return out;
+    }
+    std::optional<DpdockdInstance> daemon_;
+    std::optional<Netns> a_, b_;
+};
+
+TEST_F(CliTest, NetworkLifecycleLikeDocker) {
+    // A user network without --subnet takes the next free /16 after docker0's.
+    EXPECT_EQ(dpdock("network create front"), "front\n");
+    const std::string ls = dpdock("network ls");
+    EXPECT_TRUE(contains(ls, "NETWORK ID")) << ls;
+    EXPECT_TRUE(contains(ls, "172.18.0.0/16")) << ls;
+    EXPECT_TRUE(contains(ls, "172.18.0.1")) << ls;
+
+    dpdock("attach --name a --netns " + a_->path() + " --network front");
+    dpdock("attach --name b --netns " + b_->path() + " --network front --ip 172.18.0.50");
+    EXPECT_TRUE(ping(*a_, ip("172.18.0.50"), 3)) << daemon_->log();
+    auto st = tcp_transfer(*b_, ip("172.18.0.50"), 5201, *a_, 1u << 20);
+    EXPECT_TRUE(st.ok()) << st.message();
+
+    // inspect: the fields `docker network inspect` shows for the same objects.
+    auto inspect = nlohmann::json::parse(dpdock("network inspect front"));
+    ASSERT_EQ(inspect.size(), 1u);
+    EXPECT_EQ(inspect[0]["Name"], "front");
+    EXPECT_EQ(inspect[0]["Driver"], "bridge");
+    EXPECT_EQ(inspect[0]["IPAM"]["Config"][0]["Subnet"], "172.18.0.0/16");
+    EXPECT_EQ(inspect[0]["IPAM"]["Config"][0]["Gateway"], "172.18.0.1");
+    EXPECT_EQ(inspect[0]["Containers"]["a"]["IPv4Address"], "172.18.0.2/16");
+    EXPECT_EQ(inspect[0]["Containers"]["a"]["MacAddress"], "02:42:ac:12:00:02");
+    EXPECT_EQ(inspect[0]["Containers"]["b"]["IPv4Address"], "172.18.0.50/16");
+    EXPECT_EQ(inspect[0]["Containers"]["b"]["MacAddress"], "02:42:ac:12:00:32");
+
+    // A second network: b gets eth1 there; the first network keeps the default route.
+    dpdock("network create --subnet 10.77.0.0/24 --gateway 10.77.0.254 back");
+    dpdock("network connect --ip 10.77.0.9 back b");
+    const std::string ps = dpdock("ps");
+    EXPECT_TRUE(contains(ps, "back")) << ps;
+    EXPECT_TRUE(contains(ps, "10.77.0.9/24")) << ps;
+    EXPECT_TRUE(contains(b_->exec_output("ip -o -4 addr show dev eth1"), "10.77.0.9/24"));
+    EXPECT_TRUE(contains(b_->exec_output("ip route show default"), "via 172.18.0.1 dev eth0"));
+
+    // The MAC table shows both containers on their ports after the traffic.
+    const std::string macs = dpdock("mac front");
+    EXPECT_TRUE(contains(macs, "02:42:ac:12:00:02")) << macs;
+    EXPECT_TRUE(contains(macs, "02:42:ac:12:00:32")) << macs;
+
+    // rm is refused while containers are connected, and changes nothing.
+    EXPECT_TRUE(contains(dpdock("network rm back", 1), "active endpoints"));
+    dpdock("network disconnect back b");
+    EXPECT_FALSE(contains(dpdock("ps"), "10.77.0.9")) << "address not released";
+    EXPECT_EQ(b_->exec("ip link show dev eth1 >/dev/null 2>&1"), 1) << "eth1 left behind in the container";
+    EXPECT_EQ(dpdock("network rm back"), "back\n");
+
+    // Detach b; a keeps working with a fresh container reusing b's address.
+    EXPECT_EQ(dpdock("detach b"), "b\n");
+    EXPECT_FALSE(ping(*a_, ip("172.18.0.50"), 1));
+    dpdock("attach --name b2 --netns " + b_->path() + " --network front --ip 172.18.0.50");
+    EXPECT_TRUE(ping(*a_, ip("172.18.0.50"), 3)) << daemon_->log();
+    dpdock("detach b2");
+    dpdock("detach a");
+    EXPECT_EQ(dpdock("network rm front"), "front\n");
+    EXPECT_FALSE(contains(dpdock("network ls"), "front"));
+}
+
+TEST_F(CliTest, JsonFormatIsTheDaemonsResult) {
+    dpdock("attach --name a --netns " + a_->path());
+    auto ps = nlohmann::json::parse(dpdock("--format json ps"));
+    ASSERT_EQ(ps.size(), 1u);
+    EXPECT_EQ(ps[0]["name"], "a");
+    EXPECT_EQ(ps[0]["networks"][0]["network"], "bridge");
+    EXPECT_EQ(ps[0]["networks"][0]["ip"], "172.17.0.2/16");
+    auto ls = nlohmann::json::parse(dpdock("network ls --format json"));
+    ASSERT_EQ(ls.size(), 1u);
+    EXPECT_EQ(ls[0]["name"], "bridge");
+    EXPECT_EQ(ls[0]["containers"], 1);
+}
+
+TEST_F(CliTest, ErrorsCarryTheDaemonsMessageAndChangeNothing) {
+    const std::string before = dpdock("--format json network ls");
+    EXPECT_TRUE(contains(dpdock("network create --subnet 10.0.0.0/33 bad", 1), "not a CIDR"));
+    EXPECT_TRUE(contains(dpdock("network create --opt com.docker.network.bridge.enable_icc=false noicc", 1),
+                         "enable_icc"));
+    EXPECT_TRUE(contains(dpdock("network create --opt novalue x", 2), "KEY=VALUE"));
+    EXPECT_TRUE(contains(dpdock("network rm bridge", 1), "pre-defined"));
+    EXPECT_TRUE(contains(dpdock("network inspect nosuch", 1), "nosuch not found"));
+    EXPECT_TRUE(contains(dpdock("attach --name a --netns /run/netns/dpdock-no-such-ns", 1), "dpdock-no-such-ns"));
+    EXPECT_TRUE(contains(dpdock("attach --name a --netns " + a_->path() + " --ip 10.9.9.9", 1), "10.9.9.9"));
+    EXPECT_TRUE(contains(dpdock("attach --name a --netns " + a_->path() + " -p 8080:80", 1), "publish"));
+    EXPECT_TRUE(contains(dpdock("detach nosuch", 1), "not found"));
+    EXPECT_TRUE(contains(dpdock("attach --netns " + a_->path(), 2), "--name is required"));
+    EXPECT_TRUE(contains(dpdock("network frobnicate", 2), "dpdock network create"));
+    EXPECT_EQ(dpdock("--format json network ls"), before);
+    EXPECT_EQ(dpdock("--format json ps"), "[]\n");
+}
+
+TEST(CliWithoutDaemon, SaysTheDaemonIsNotRunning) {
+    const std::string out = shell_output(std::string(DPDOCK_CLI_PATH) +
+                                         " --socket /run/dpdock-test-no-such.sock network ls 2>&1; echo rc=$?");
+    EXPECT_TRUE(contains(out, "/run/dpdock-test-no-such.sock")) << out;
+    EXPECT_TRUE(contains(out, "rc=1")) << out;
+}
+
+}  // namespace
+}  // namespace dpdock::test
