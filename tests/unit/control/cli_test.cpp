@@ -161,7 +161,7 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
 TEST_F(CliTest, HelpExitsZero) {
     const CliRun top = run({"--help"});
     EXPECT_EQ(top.exit_code, 0);
-    EXPECT_NE(top.out.find("  stats    Show packet counters"), std::string::npos) << top.out;
+    EXPECT_NE(top.out.find("  stats               Show packet counters"), std::string::npos) << top.out;
     const CliRun sub = run({"stats", "--help"});
     EXPECT_EQ(sub.exit_code, 0);
     EXPECT_EQ(sub.out.rfind("Usage: dpdock stats [--watch]\n", 0), 0u) << sub.out;
