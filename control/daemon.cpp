@@ -95,7 +95,7 @@ int run_daemon(const DaemonOptions& options) {
     std::vector<std::string> eal_args = spec.eal_args;
     eal_args.insert(eal_args.end(), options.eal_args.begin(), options.eal_args.end());
     auto eal = dataplane::start_eal({.program_name = "dpdockd",
-                                     .file_prefix = "dpdock-" + std::to_string(getpid()),
+                                     .file_prefix = {},  // "dpdock-<pid>": swept by the next start after a crash
                                      .workers = spec.workers,
                                      .memory_mb = spec.memory_mb,
                                      .extra_args = eal_args});

@@ -1,8 +1,11 @@
 #include "dataplane/eal.hpp"
 
 #include <sched.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <list>
 #include <sstream>
@@ -58,6 +61,31 @@ std::string lcore_map(unsigned workers, const std::vector<unsigned>& cpus) {
         map += std::to_string(cpus[i]);
     }
     return map + ')';
+}
+
+// EAL leaves its per-prefix runtime directory behind, holding the telemetry
+// sockets nobody unlinks: one litter directory per daemon instance. rmdir
+// still refuses when anything unexpected is left in it.
+void remove_runtime_dir(const std::string& runtime_dir) {
+    for (const char* socket : {"/dpdk_telemetry.v2", "/telemetry"}) unlink((runtime_dir + socket).c_str());
+    rmdir(runtime_dir.c_str());
+}
+
+constexpr std::string_view kDefaultPrefix = "dpdock-";
+
+// A daemon killed by SIGKILL cannot remove its runtime directory; the next
+// start does, for every default-prefix ("dpdock-<pid>") directory whose
+// process is gone.
+void remove_runtime_dirs_of_dead_daemons() {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/var/run/dpdk", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (!name.starts_with(kDefaultPrefix)) continue;
+        const std::string digits = name.substr(kDefaultPrefix.size());
+        if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+        const pid_t pid = static_cast<pid_t>(std::stol(digits));
+        if (kill(pid, 0) != 0 && errno == ESRCH) remove_runtime_dir(entry.path().string());
+    }
 }
 
 }  // namespace
@@ -130,12 +158,14 @@ std::vector<std::string> build_eal_argv(const EalOptions& options, bool hugepage
     if (!has_option(user, "-a", "--allow") && !has_option(user, "-b", "--block")) argv.push_back("--no-pci");
 
     argv.push_back("--file-prefix=" +
-                   (options.file_prefix.empty() ? "dpdock-" + std::to_string(getpid()) : options.file_prefix));
+                   (options.file_prefix.empty() ? std::string(kDefaultPrefix) + std::to_string(getpid())
+                                                : options.file_prefix));
     argv.insert(argv.end(), user.begin(), user.end());
     return argv;
 }
 
 Result<EalInfo> start_eal(const EalOptions& options) {
+    if (options.file_prefix.empty()) remove_runtime_dirs_of_dead_daemons();
     EalInfo info;
     info.argv = build_eal_argv(options, !options.force_no_huge && hugepages_available(), allowed_cpus());
 
@@ -162,12 +192,7 @@ Result<EalInfo> start_eal(const EalOptions& options) {
 void stop_eal() {
     const std::string runtime_dir = rte_eal_get_runtime_dir();
     rte_eal_cleanup();
-    // EAL leaves its per-prefix runtime directory behind, holding the
-    // telemetry sockets nobody unlinks: one litter directory per daemon
-    // instance. The prefix is this instance's own, so they go; rmdir still
-    // refuses when anything unexpected is left in it.
-    for (const char* socket : {"/dpdk_telemetry.v2", "/telemetry"}) unlink((runtime_dir + socket).c_str());
-    rmdir(runtime_dir.c_str());
+    remove_runtime_dir(runtime_dir);
 }
 
 }  // namespace dpdock::dataplane

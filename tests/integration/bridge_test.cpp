@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
 #include <optional>
 
 #include "tests/integration/dpdockd_instance.hpp"
@@ -163,9 +164,13 @@ TEST_F(BridgeTest, SigtermRemovesEverythingAndExitsZero) {
 TEST_F(BridgeTest, RestartAfterSigkillComesUpClean) {
     auto d = start_two();
     ASSERT_TRUE(d.ok()) << d.message();
+    const std::string killed_runtime_dir = "/var/run/dpdk/dpdock-" + std::to_string(d->process().pid());
     ASSERT_TRUE(d->stop(SIGKILL).ok());
+    EXPECT_TRUE(std::filesystem::exists(killed_runtime_dir));
     auto st = d->restart();
     ASSERT_TRUE(st.ok()) << st.message();
+    // The new instance swept the dead one's EAL runtime directory.
+    EXPECT_FALSE(std::filesystem::exists(killed_runtime_dir));
     EXPECT_TRUE(ping(*c1_, kC2, 3)) << d->log();
     auto transfer = tcp_transfer(*c2_, kC2, 5004, *c1_, 1u << 20);
     EXPECT_TRUE(transfer.ok()) << transfer.message();

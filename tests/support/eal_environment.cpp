@@ -25,6 +25,9 @@ void ensure_eal() {
             std::fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
             std::abort();
         }
+        // EAL creates /var/run/dpdk/<prefix> and never removes it; tests leave nothing behind.
+        static const std::string runtime_dir = rte_eal_get_runtime_dir();
+        std::atexit([] { rmdir(runtime_dir.c_str()); });
     });
 }
 
