@@ -165,14 +165,7 @@ sync::PortCounters Dataplane::port_counters(PortId port) const {
         sum.tx_bytes += sync::load(pc.tx_bytes);
         sum.drops += sync::load(pc.drops);
     }
-    if (auto it = ports_.find(port); it != ports_.end()) {
-        const sync::PortCounters& b = it->second.baseline;
-        sum.rx_packets -= b.rx_packets;
-        sum.rx_bytes -= b.rx_bytes;
-        sum.tx_packets -= b.tx_packets;
-        sum.tx_bytes -= b.tx_bytes;
-        sum.drops -= b.drops;
-    }
+    if (auto it = ports_.find(port); it != ports_.end()) sum -= it->second.baseline;
     return sum;
 }
 

@@ -40,11 +40,7 @@ json stats_show(CommandContext& ctx) {
     for (const auto& [port, record] : ctx.dataplane.ports()) {
         sync::PortCounters pc = ctx.dataplane.port_counters(port);
         if (auto b = ctx.port_baseline.find(port); b != ctx.port_baseline.end() && b->second.serial == record.serial) {
-            pc.rx_packets -= b->second.counters.rx_packets;
-            pc.rx_bytes -= b->second.counters.rx_bytes;
-            pc.tx_packets -= b->second.counters.tx_packets;
-            pc.tx_bytes -= b->second.counters.tx_bytes;
-            pc.drops -= b->second.counters.drops;
+            pc -= b->second.counters;
         }
         ports.push_back({{"port_id", port},
                          {"name", ctx.state.port_owner(port)},

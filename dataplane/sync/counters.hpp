@@ -29,6 +29,16 @@ struct PortCounters {
     std::uint64_t tx_packets = 0;
     std::uint64_t tx_bytes = 0;
     std::uint64_t drops = 0;  // dropped after being received on this port, any reason
+
+    // Counting from a baseline: the counters since `earlier` was read.
+    PortCounters& operator-=(const PortCounters& earlier) {
+        rx_packets -= earlier.rx_packets;
+        rx_bytes -= earlier.rx_bytes;
+        tx_packets -= earlier.tx_packets;
+        tx_bytes -= earlier.tx_bytes;
+        drops -= earlier.drops;
+        return *this;
+    }
 };
 
 struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
