@@ -47,7 +47,8 @@ Result<config::Deployment> load_deployment(const DaemonOptions& options) {
 }
 
 // Serves until a stop signal. Everything here runs on the control thread.
-void serve(const config::DataplaneSpec& spec, int signal_fd, CommandContext& ctx) {
+void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group, int signal_fd,
+           CommandContext& ctx) {
     EventLoop loop;
     std::atomic<bool> stop{false};
     loop.add(signal_fd, EPOLLIN, [&](std::uint32_t) {
@@ -57,7 +58,7 @@ void serve(const config::DataplaneSpec& spec, int signal_fd, CommandContext& ctx
 
     CommandRegistry registry;
     register_all_commands(registry, ctx);
-    ControlServer server(loop, registry, ServerOptions{.path = spec.socket_path});
+    ControlServer server(loop, registry, ServerOptions{.path = spec.socket_path, .group = socket_group});
     if (auto st = server.start(); !st) {
         log("control socket: " + st.message());
         return;
@@ -124,7 +125,7 @@ int run_daemon(const DaemonOptions& options) {
                 exit_code = 1;
             } else {
                 CommandContext ctx{state, **dp, options.config_path, {}, {}};
-                serve(spec, signal_fd, ctx);
+                serve(spec, options.socket_group, signal_fd, ctx);
             }
             state.clear();
         }

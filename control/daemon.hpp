@@ -3,6 +3,8 @@
 // MAC entries on the control thread until SIGINT/SIGTERM; then undo all of it.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@ struct DaemonOptions {
     std::string config_path;                 // "" = the embedded demo deployment
     std::optional<std::string> socket_path;  // overrides dataplane.socket
     std::vector<std::string> eal_args;       // after "--" on the command line
+    std::optional<gid_t> socket_group;       // owns the socket and may use it, like dockerd's --group
 };
 
 // Returns the process exit code: 0 after a clean shutdown, 1 when start-up failed.

@@ -2,7 +2,10 @@
 // control/daemon.cpp runs it. EAL options may follow "--".
 #include <boost/program_options.hpp>
 
+#include <grp.h>
+
 #include <cstdio>
+#include <optional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,6 +13,19 @@
 #include "control/daemon.hpp"
 
 namespace po = boost::program_options;
+
+namespace {
+
+// A group name from /etc/group, or a plain group number.
+std::optional<gid_t> group_id(const std::string& name) {
+    if (const ::group* entry = getgrnam(name.c_str()); entry != nullptr) return entry->gr_gid;
+    if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos && name.size() < 10) {
+        return static_cast<gid_t>(std::stoul(name));
+    }
+    return std::nullopt;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     std::vector<std::string> eal_args;
@@ -24,7 +40,9 @@ int main(int argc, char** argv) {
     po::options_description desc("Usage: dpdockd [options] [-- EAL options]\nOptions");
     desc.add_options()("help,h", "show this help")("version", "print the version")(
         "config,c", po::value<std::string>(), "deployment YAML file (default: the embedded demo deployment)")(
-        "socket,s", po::value<std::string>(), "control socket path (overrides dataplane.socket)");
+        "socket,s", po::value<std::string>(), "control socket path (overrides dataplane.socket)")(
+        "group,G", po::value<std::string>(),
+        "group that owns the control socket and may use it (name or number), like dockerd's --group");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(own_argc, argv).options(desc).run(), vm);
@@ -44,6 +62,15 @@ int main(int argc, char** argv) {
     dpdock::control::DaemonOptions options;
     if (vm.count("config")) options.config_path = vm["config"].as<std::string>();
     if (vm.count("socket")) options.socket_path = vm["socket"].as<std::string>();
+    if (vm.count("group")) {
+        const std::string& group = vm["group"].as<std::string>();
+        auto gid = group_id(group);
+        if (!gid) {
+            std::fprintf(stderr, "dpdockd: --group: no group named \"%s\"\n", group.c_str());
+            return 2;
+        }
+        options.socket_group = *gid;
+    }
     options.eal_args = std::move(eal_args);
     return dpdock::control::run_daemon(options);
 }

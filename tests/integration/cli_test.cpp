@@ -1,5 +1,7 @@
 // The `dpdock` CLI end to end against a real dpdockd: Docker's network verbs
 // on namespaces the test makes, with traffic checked between each step.
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -130,6 +132,19 @@ TEST_F(CliTest, ErrorsCarryTheDaemonsMessageAndChangeNothing) {
     EXPECT_TRUE(contains(dpdock("network frobnicate", 2), "dpdock network create"));
     EXPECT_EQ(dpdock("--format json network ls"), before);
     EXPECT_EQ(dpdock("--format json ps"), "[]\n");
+}
+
+TEST(DaemonSocket, GroupOptionOwnsTheSocketLikeDockerd) {
+    // gid 1 ("daemon" on Debian) stands in for a "dpdock" group an operator would create.
+    auto d = DpdockdInstance::start("dataplane:\n  idle-sleep-us: 20\n", {"--group", "1"});
+    ASSERT_TRUE(d.ok()) << d.message();
+    struct stat st {};
+    ASSERT_EQ(stat(d->socket_path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_gid, 1u);
+    EXPECT_EQ(st.st_mode & 0777, 0660u);
+    auto bad = DpdockdInstance::start("", {"--group", "dpdock-no-such-group"});
+    ASSERT_FALSE(bad.ok());
+    EXPECT_TRUE(contains(bad.message(), "no group named")) << bad.message();
 }
 
 TEST(CliWithoutDaemon, SaysTheDaemonIsNotRunning) {

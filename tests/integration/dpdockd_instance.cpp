@@ -56,7 +56,7 @@ Result<std::string> roundtrip(const std::string& socket_path, const std::string&
 
 }  // namespace
 
-Result<DpdockdInstance> DpdockdInstance::start(const std::string& yaml) {
+Result<DpdockdInstance> DpdockdInstance::start(const std::string& yaml, std::vector<std::string> daemon_args) {
     static std::atomic<int> counter{0};
     DpdockdInstance d;
     d.dir_ = "/tmp/dpdock-it-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
@@ -65,13 +65,16 @@ Result<DpdockdInstance> DpdockdInstance::start(const std::string& yaml) {
     d.config_ = d.dir_ + "/deployment.yaml";
     d.socket_ = d.dir_ + "/dpdock.sock";
     d.log_ = d.dir_ + "/dpdockd.log";
+    d.daemon_args_ = std::move(daemon_args);
     std::ofstream(d.config_) << yaml;
     if (auto st = d.launch(); !st) return Result<DpdockdInstance>::error(st.message());
     return d;
 }
 
 Status DpdockdInstance::launch() {
-    auto child = ChildProcess::spawn({DPDOCK_DPDOCKD_PATH, "--config", config_, "--socket", socket_}, log_);
+    std::vector<std::string> argv = {DPDOCK_DPDOCKD_PATH, "--config", config_, "--socket", socket_};
+    argv.insert(argv.end(), daemon_args_.begin(), daemon_args_.end());
+    auto child = ChildProcess::spawn(argv, log_);
     if (!child) return Status::error(child.message());
     process_.emplace(std::move(*child));
     const bool up = wait_until(

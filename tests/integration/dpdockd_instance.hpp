@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,9 +18,10 @@ namespace dpdock::test {
 
 class DpdockdInstance {
 public:
-    // Writes `yaml` (its dataplane.socket is set by us) and starts dpdockd;
-    // returns once the control socket answers, or an error with the log.
-    static Result<DpdockdInstance> start(const std::string& yaml);
+    // Writes `yaml` (its dataplane.socket is set by us) and starts dpdockd
+    // with `daemon_args` added to its command line; returns once the control
+    // socket answers, or an error with the log.
+    static Result<DpdockdInstance> start(const std::string& yaml, std::vector<std::string> daemon_args = {});
     // Starts another dpdockd on the same files (after a crash or stop).
     Status restart();
 
@@ -52,6 +54,7 @@ private:
     std::string config_;
     std::string socket_;
     std::string log_;
+    std::vector<std::string> daemon_args_;
     std::optional<ChildProcess> process_;
 };
 
