@@ -163,7 +163,7 @@ sync::PortCounters Dataplane::port_counters(PortId port) const {
         sum.rx_bytes += sync::load(pc.rx_bytes);
         sum.tx_packets += sync::load(pc.tx_packets);
         sum.tx_bytes += sync::load(pc.tx_bytes);
-        sum.drops += sync::load(pc.drops);
+        for (std::size_t r = 0; r < kDropReasonCount; ++r) sum.drops[r] += sync::load(pc.drops[r]);
     }
     if (auto it = ports_.find(port); it != ports_.end()) sum -= it->second.baseline;
     return sum;

@@ -4,6 +4,7 @@
 
 #include "dataplane/port.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -192,14 +193,24 @@ Result<PortStats> read_port_stats(PortId port) {
     if (!rte_eth_dev_is_valid_port(port)) return no_port(port);
     rte_eth_stats s;
     if (const int ret = rte_eth_stats_get(port, &s); ret != 0) return dpdk_error(port, "cannot read stats", ret);
-    return PortStats{.rx_packets = s.ipackets,
-                     .rx_bytes = s.ibytes,
-                     .tx_packets = s.opackets,
-                     .tx_bytes = s.obytes,
-                     .rx_missed = s.imissed,
-                     .rx_errors = s.ierrors,
-                     .tx_errors = s.oerrors,
-                     .rx_nombuf = s.rx_nombuf};
+    PortStats stats{.rx_packets = s.ipackets,
+                    .rx_bytes = s.ibytes,
+                    .tx_packets = s.opackets,
+                    .tx_bytes = s.obytes,
+                    .rx_missed = s.imissed,
+                    .rx_errors = s.ierrors,
+                    .tx_errors = s.oerrors,
+                    .rx_nombuf = s.rx_nombuf,
+                    .rx_queue_packets = {},
+                    .tx_queue_packets = {}};
+    rte_eth_dev_info info;
+    if (rte_eth_dev_info_get(port, &info) == 0) {
+        const auto rx = std::min<unsigned>(info.nb_rx_queues, RTE_ETHDEV_QUEUE_STAT_CNTRS);
+        const auto tx = std::min<unsigned>(info.nb_tx_queues, RTE_ETHDEV_QUEUE_STAT_CNTRS);
+        stats.rx_queue_packets.assign(s.q_ipackets, s.q_ipackets + rx);
+        stats.tx_queue_packets.assign(s.q_opackets, s.q_opackets + tx);
+    }
+    return stats;
 }
 
 std::string port_name(PortId port) {

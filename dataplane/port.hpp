@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <rte_mempool.h>
 
@@ -32,6 +33,10 @@ struct PortStats {
     std::uint64_t rx_errors = 0;
     std::uint64_t tx_errors = 0;
     std::uint64_t rx_nombuf = 0;  // rx failed for want of an mbuf
+    // Per configured queue (the first RTE_ETHDEV_QUEUE_STAT_CNTRS of them),
+    // where the driver counts per queue; empty where it does not.
+    std::vector<std::uint64_t> rx_queue_packets;
+    std::vector<std::uint64_t> tx_queue_packets;
 };
 
 // `devargs` is "<device name>[,key=value...]", e.g.

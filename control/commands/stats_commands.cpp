@@ -19,6 +19,25 @@ sync::WorkerCounters since_baseline(const CommandContext& ctx, std::size_t worke
     return c;
 }
 
+json drops_by_reason(const std::array<std::uint64_t, kDropReasonCount>& drops) {
+    json out = json::object();
+    for (std::size_t r = 0; r < kDropReasonCount; ++r) out[std::string(kDropReasonNames[r])] = drops[r];
+    return out;
+}
+
+// What the device itself counted: its ring overflows and errors, which the
+// workers never see, and its per-queue packet counts.
+json device_stats(PortId port) {
+    auto s = dataplane::read_port_stats(port);
+    if (!s) return nullptr;
+    return {{"rx_missed", s->rx_missed},
+            {"rx_errors", s->rx_errors},
+            {"tx_errors", s->tx_errors},
+            {"rx_nombuf", s->rx_nombuf},
+            {"rx_queue_packets", s->rx_queue_packets},
+            {"tx_queue_packets", s->tx_queue_packets}};
+}
+
 json stats_show(CommandContext& ctx) {
     const auto live = ctx.dataplane.read_counters();
     const auto lcores = ctx.dataplane.worker_lcores();
@@ -49,10 +68,10 @@ json stats_show(CommandContext& ctx) {
                          {"rx_bytes", pc.rx_bytes},
                          {"tx_packets", pc.tx_packets},
                          {"tx_bytes", pc.tx_bytes},
-                         {"drops", pc.drops}});
+                         {"drops", pc.total_drops()},
+                         {"drops_by_reason", drops_by_reason(pc.drops)},
+                         {"device", device_stats(port)}});
     }
-    json drops = json::object();
-    for (std::size_t r = 0; r < kDropReasonCount; ++r) drops[std::string(kDropReasonNames[r])] = total.drops[r];
     json mac = {{"entries", ctx.dataplane.macs().size()},
                 {"capacity", ctx.dataplane.macs().capacity()},
                 {"learned", total.mac_learned},
@@ -61,7 +80,7 @@ json stats_show(CommandContext& ctx) {
                 {"static_conflict", total.mac_static_conflict}};
     return {{"ports", ports},
             {"workers", workers},
-            {"drops", drops},
+            {"drops", drops_by_reason(total.drops)},
             {"mac", mac},
             {"flooded", total.flooded},
             {"rx_packets", total.rx_packets},

@@ -37,16 +37,18 @@ void TxBuffers::on_unsent(rte_mbuf** pkts, std::uint16_t count, void* userdata) 
     auto* ctx = static_cast<ErrorContext*>(userdata);
     sync::WorkerCounters& c = *ctx->self->counters_;
     sync::PortCounters& pc = c.ports[ctx->port];
+    constexpr auto kTxFull = static_cast<std::size_t>(DropReason::TxFull);
     std::uint64_t bytes = 0;
     for (std::uint16_t i = 0; i < count; ++i) {
         bytes += rte_pktmbuf_pkt_len(pkts[i]);
+        if (pkts[i]->port < sync::kMaxPorts) sync::bump(c.ports[pkts[i]->port].drops[kTxFull]);
         rte_pktmbuf_free(pkts[i]);
     }
     // Take them back out of the tx counters: they were counted when queued.
     sync::bump(pc.tx_packets, -std::uint64_t{count});
     sync::bump(pc.tx_bytes, -bytes);
     sync::bump(c.tx_packets, -std::uint64_t{count});
-    sync::bump(c.drops[static_cast<std::size_t>(DropReason::TxFull)], count);
+    sync::bump(c.drops[kTxFull], count);
 }
 
 }  // namespace dpdock::dataplane

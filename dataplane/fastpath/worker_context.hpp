@@ -39,7 +39,7 @@ struct WorkerContext {
 // The only way the fast path frees a packet: counted by reason and by ingress port.
 inline void drop_packet(WorkerContext& ctx, rte_mbuf* m, DropReason reason) {
     sync::bump(ctx.counters->drops[static_cast<std::size_t>(reason)]);
-    if (m->port < sync::kMaxPorts) sync::bump(ctx.counters->ports[m->port].drops);
+    if (m->port < sync::kMaxPorts) sync::bump(ctx.counters->ports[m->port].drops[static_cast<std::size_t>(reason)]);
     rte_pktmbuf_free(m);
 }
 

@@ -28,15 +28,22 @@ struct PortCounters {
     std::uint64_t rx_bytes = 0;
     std::uint64_t tx_packets = 0;
     std::uint64_t tx_bytes = 0;
-    std::uint64_t drops = 0;  // dropped after being received on this port, any reason
+    // Packets dropped after being received on this port, by reason (a
+    // full egress tx ring too: the ingress port is where the traffic came from).
+    std::array<std::uint64_t, kDropReasonCount> drops{};
 
+    std::uint64_t total_drops() const {
+        std::uint64_t sum = 0;
+        for (std::uint64_t d : drops) sum += d;
+        return sum;
+    }
     // Counting from a baseline: the counters since `earlier` was read.
     PortCounters& operator-=(const PortCounters& earlier) {
         rx_packets -= earlier.rx_packets;
         rx_bytes -= earlier.rx_bytes;
         tx_packets -= earlier.tx_packets;
         tx_bytes -= earlier.tx_bytes;
-        drops -= earlier.drops;
+        for (std::size_t r = 0; r < kDropReasonCount; ++r) drops[r] -= earlier.drops[r];
         return *this;
     }
 };
