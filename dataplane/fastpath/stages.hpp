@@ -18,10 +18,18 @@ std::uint16_t classify_stage(WorkerContext& ctx, const bridge::ForwardingSnapsho
                              std::uint16_t n);
 
 // Layer 2 inside each packet's network: learns source MACs, forwards to the
-// learned port or floods. Packets addressed to the network's gateway MAC are
-// the L3 stage's business: they are returned compacted to the front.
+// learned port or floods. Packets addressed to the network's gateway MAC, and
+// ARP requests for its gateway IP, are the gateway's business: they are
+// returned compacted to the front.
 std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
                            std::uint16_t n, std::uint64_t now);
+
+// The network's gateway address: answers ARP requests for it and ICMP echo
+// requests to it (back out of the ingress port). IPv4 packets for other
+// destinations are returned compacted to the front, to be routed; anything
+// else is dropped with a reason.
+std::uint16_t gateway_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
+                            std::uint16_t n);
 
 // Sends one packet to every port of its network except the one it came from.
 void flood_packet(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m);
