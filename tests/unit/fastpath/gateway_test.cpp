@@ -10,11 +10,6 @@
 namespace dpdock::test {
 namespace {
 
-const Ipv4Address kGateway = *Ipv4Address::parse("172.17.0.1");
-const Ipv4Address kC1 = *Ipv4Address::parse("172.17.0.2");
-const MacAddress kGatewayMac = docker_mac_for(kGateway);
-const MacAddress kC1Mac = docker_mac_for(kC1);
-const MacAddress kBroadcast = MacAddress::from_u64(0xffffffffffffULL);
 
 class GatewayTest : public ::testing::Test {
 protected:

@@ -14,6 +14,8 @@
 #include "dataplane/bridge/mac_table.hpp"
 #include "dataplane/bridge/network.hpp"
 #include "dataplane/fastpath/pipeline.hpp"
+#include "dataplane/fastpath/stages.hpp"
+#include "dataplane/l3/neighbour_table.hpp"
 #include "dataplane/sync/rcu.hpp"
 #include "tests/support/eal_environment.hpp"
 #include "tests/support/packet_builder.hpp"
@@ -22,6 +24,13 @@
 namespace dpdock::test {
 
 using Frame = std::vector<std::uint8_t>;
+
+// The default bridge's gateway and its first container, as Docker numbers them.
+inline const Ipv4Address kGateway = *Ipv4Address::parse("172.17.0.1");
+inline const Ipv4Address kC1 = *Ipv4Address::parse("172.17.0.2");
+inline const MacAddress kGatewayMac = docker_mac_for(kGateway);
+inline const MacAddress kC1Mac = docker_mac_for(kC1);
+inline const MacAddress kBroadcast = MacAddress::from_u64(0xffffffffffffULL);
 
 class PipelineHarness {
 public:
@@ -42,13 +51,28 @@ public:
         counters_ = std::make_unique<sync::WorkerCounters>();
         ctx_ = std::make_unique<dataplane::WorkerContext>();
         ctx_->macs = macs_.get();
+        auto neighbours = l3::NeighbourTable::create("phn" + std::to_string(tables - 1), 64, SOCKET_ID_ANY);
+        EXPECT_TRUE(neighbours.ok()) << neighbours.message();
+        neighbours_ = std::move(*neighbours);
+        ctx_->neighbours = neighbours_.get();
+        ctx_->pool = pool_.get();
         ctx_->rcu = rcu_.get();
         ctx_->counters = counters_.get();
         EXPECT_TRUE(ctx_->tx.init(0, 32, counters_.get(), SOCKET_ID_ANY).ok());
     }
 
-    NetworkId add_network(Ipv4Address gateway_ip) {
-        snap_.networks.push_back({docker_mac_for(gateway_ip), gateway_ip, {}});
+    ~PipelineHarness() {
+        for (unsigned i = 0; i < ctx_->pending.count; ++i) rte_pktmbuf_free(ctx_->pending.slots[i].m);
+    }
+    PipelineHarness(const PipelineHarness&) = delete;
+    PipelineHarness& operator=(const PipelineHarness&) = delete;
+
+    NetworkId add_network(Ipv4Address gateway_ip, std::uint8_t prefix = 16) {
+        bridge::NetworkInfo net;
+        net.gateway_mac = docker_mac_for(gateway_ip);
+        net.gateway_ip = gateway_ip;
+        net.subnet = Ipv4Cidr(Ipv4Cidr(gateway_ip, prefix).network(), prefix);
+        snap_.networks.push_back(net);
         return static_cast<NetworkId>(snap_.networks.size() - 1);
     }
 
@@ -62,6 +86,20 @@ public:
         snap_.ports[id] = {role, network};
         if (network != kNoNetwork) snap_.networks[network].members.push_back(id);
         return id;
+    }
+
+    // Makes `port` the uplink with this address, gateway and MAC; ARP answers
+    // are trusted for `timeout` ticks and requests repeated after `retry`.
+    void set_uplink(PortId port, Ipv4Cidr address, Ipv4Address gateway, MacAddress mac, std::uint64_t timeout,
+                    std::uint64_t retry) {
+        snap_.ports[port] = {bridge::PortRole::Uplink, kNoNetwork};
+        snap_.uplink = bridge::UplinkInfo{port, mac, address, gateway, timeout, retry};
+    }
+
+    // One worker loop iteration without traffic: waiting packets are looked at.
+    void idle(std::uint64_t now) {
+        if (ctx_->pending.count != 0) dataplane::service_pending(*ctx_, snap_, now);
+        ctx_->tx.flush_all();
     }
 
     // Runs `frames` through the pipeline as one burst received on `port`, then flushes tx.
@@ -107,6 +145,7 @@ private:
     MempoolPtr pool_;
     std::unique_ptr<sync::Rcu> rcu_;
     std::unique_ptr<bridge::MacTable> macs_;
+    std::unique_ptr<l3::NeighbourTable> neighbours_;
     std::unique_ptr<sync::WorkerCounters> counters_;
     std::unique_ptr<dataplane::WorkerContext> ctx_;
     std::vector<std::unique_ptr<RingPort>> rings_;
