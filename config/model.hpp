@@ -99,12 +99,26 @@ struct PortSpec {
     friend bool operator==(const PortSpec&, const PortSpec&) = default;
 };
 
+// The port to the outside world: any DPDK device, with the host's address on
+// it and the next hop for everything off its subnet. Without an uplink,
+// traffic through a network's gateway has nowhere to go.
+struct UplinkSpec {
+    std::string devargs;               // e.g. "net_af_packet0,iface=eth1"
+    Ipv4Cidr address;                  // the host's address and prefix on the uplink
+    Ipv4Address gateway;               // the default gateway, inside `address`'s subnet
+    std::uint32_t mtu = 1500;
+    std::uint32_t arp_timeout_s = 60;  // a resolved next hop is trusted this long, then asked again
+    SourcePos pos;
+    friend bool operator==(const UplinkSpec&, const UplinkSpec&) = default;
+};
+
 struct Deployment {
     DataplaneSpec dataplane;
     BridgeSpec bridge;
     std::vector<NetworkSpec> networks;  // user networks; the default "bridge" is derived from `bridge`
     std::vector<ContainerSpec> containers;
     std::vector<PortSpec> ports;
+    std::optional<UplinkSpec> uplink;
     std::string source_file;  // "" for the embedded default
     friend bool operator==(const Deployment&, const Deployment&) = default;
 };

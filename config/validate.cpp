@@ -217,6 +217,34 @@ Status check_networks(const Deployment& d) {
     return Status();
 }
 
+Status check_uplink(const Deployment& d) {
+    if (!d.uplink) return Status();
+    const UplinkSpec& u = *d.uplink;
+    const Ipv4Cidr& a = u.address;
+    if (u.devargs.empty()) return fail(u.pos, "uplink.devargs", "devargs must not be empty");
+    if (a.prefix() == 0 || a.prefix() > kMaxSubnetPrefix) {
+        return fail(u.pos, "uplink.address",
+                    "prefix of " + a.to_string() + " must be 1.." + std::to_string(kMaxSubnetPrefix));
+    }
+    if (a.address() == a.network() || a.address() == a.broadcast()) {
+        return fail(u.pos, "uplink.address", a.to_string() + " is the subnet's network or broadcast address");
+    }
+    if (!a.contains(u.gateway) || u.gateway == a.address() || u.gateway == a.broadcast() ||
+        u.gateway == a.network()) {
+        return fail(u.pos, "uplink.gateway",
+                    "gateway " + u.gateway.to_string() + " must be another host address inside " + a.to_string());
+    }
+    if (auto s = check_mtu(u.mtu, u.pos, "uplink.mtu"); !s) return s;
+    if (u.arp_timeout_s == 0) return fail(u.pos, "uplink.arp-timeout", "arp-timeout must be at least 1 second");
+    for (const auto& n : all_networks(d)) {
+        if (a.overlaps(n.subnet)) {
+            return fail(u.pos, "uplink.address",
+                        a.to_string() + " overlaps network '" + n.name + "' (" + n.subnet.to_string() + ")");
+        }
+    }
+    return Status();
+}
+
 // Containers, their endpoints, and ports: names share one namespace because
 // both become dataplane ports and both may be named by static-macs.
 Status check_members(const Deployment& d) {
@@ -347,6 +375,7 @@ Status validate(const Deployment& d) {
     if (auto s = check_bridge(d.bridge); !s) return s;
     if (auto s = check_networks(d); !s) return s;
     if (auto s = check_members(d); !s) return s;
+    if (auto s = check_uplink(d); !s) return s;
     return check_static_macs(d);
 }
 

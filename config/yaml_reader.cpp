@@ -227,7 +227,10 @@ private:
 
     bool read_root(const YAML::Node& root, Deployment& d) {
         Fields m;
-        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports"}, m)) return false;
+        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink"}, m)) {
+            return false;
+        }
+        if (auto it = m.find("uplink"); it != m.end() && !read_uplink(it->second, d.uplink.emplace())) return false;
         if (auto it = m.find("dataplane"); it != m.end() && !read_dataplane(it->second, d.dataplane)) return false;
         if (auto it = m.find("bridge"); it != m.end() && !read_bridge(it->second, d.bridge)) return false;
         if (auto it = m.find("networks"); it != m.end()) {
@@ -274,6 +277,16 @@ private:
         Fields m;
         return fields(f.value, mark(f), p, {"bip", "fixed-cidr", "mtu"}, m) && optional(m, "bip", p, b.bip) &&
                optional(m, "fixed-cidr", p, b.fixed_cidr) && optional(m, "mtu", p, b.mtu);
+    }
+
+    bool read_uplink(const Field& f, UplinkSpec& u) {
+        const std::string p = "uplink";
+        u.pos = pos(mark(f));
+        Fields m;
+        return fields(f.value, mark(f), p, {"devargs", "address", "gateway", "mtu", "arp-timeout"}, m) &&
+               required(m, mark(f), "devargs", p, u.devargs) && required(m, mark(f), "address", p, u.address) &&
+               required(m, mark(f), "gateway", p, u.gateway) && optional(m, "mtu", p, u.mtu) &&
+               optional(m, "arp-timeout", p, u.arp_timeout_s);
     }
 
     bool read_network(const YAML::Node& node, const std::string& p, NetworkSpec& n) {

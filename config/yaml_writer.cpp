@@ -131,6 +131,15 @@ std::string to_yaml(const Deployment& d) {
     if (d.bridge.mtu != 1500) put(out, "mtu", d.bridge.mtu);
     out << YAML::EndMap;
 
+    if (d.uplink) {
+        out << YAML::Key << "uplink" << YAML::Value << YAML::BeginMap;
+        put(out, "devargs", d.uplink->devargs);
+        put(out, "address", d.uplink->address.to_string());
+        put(out, "gateway", d.uplink->gateway.to_string());
+        if (d.uplink->mtu != 1500) put(out, "mtu", d.uplink->mtu);
+        if (d.uplink->arp_timeout_s != 60) put(out, "arp-timeout", d.uplink->arp_timeout_s);
+        out << YAML::EndMap;
+    }
     if (!d.networks.empty()) {
         out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq;
         for (const auto& n : d.networks) write_network(out, n);

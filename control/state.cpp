@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <rte_cycles.h>
+
 #include "config/resolve.hpp"
 #include "config/validate.hpp"
+#include "dataplane/port.hpp"
 
 namespace dpdock::control {
 namespace {
@@ -47,6 +50,7 @@ std::string State::port_owner(PortId port) const {
     for (const auto& rp : raw_ports_) {
         if (rp.port == port) return rp.spec.name;
     }
+    if (uplink_ && uplink_->port == port) return "uplink";
     return "port" + std::to_string(port);
 }
 
@@ -99,6 +103,7 @@ Status State::converge(const config::Deployment& target) {
     remove_stale(wanted_endpoints, target.ports, wanted_networks);
     update_networks(wanted_networks);
     Status st = add_missing(wanted_endpoints, target.ports);
+    if (st) st = converge_uplink(target.uplink);
     publish();
     if (!st) return st;
     return sync_static_macs();
@@ -194,6 +199,26 @@ Status State::add_missing(const std::vector<EndpointRequest>& wanted_endpoints,
     return {};
 }
 
+Status State::converge_uplink(const std::optional<config::UplinkSpec>& wanted) {
+    const bool same_port = uplink_ && wanted && uplink_->spec.devargs == wanted->devargs &&
+                           uplink_->spec.mtu == wanted->mtu;
+    if (uplink_ && !same_port) {
+        const PortId port = uplink_->port;
+        uplink_.reset();
+        publish();  // workers stop using the port before it is closed
+        log_error("removing the uplink", dp_.remove_port(port));
+    }
+    if (!wanted) return {};
+    if (uplink_) {
+        uplink_->spec = *wanted;  // address, gateway or timeout: the next snapshot carries them
+        return {};
+    }
+    auto port = dp_.add_port(wanted->devargs, wanted->mtu);
+    if (!port) return Status::error("uplink: " + port.message());
+    uplink_ = RawUplink{*wanted, *port};
+    return {};
+}
+
 std::string State::free_interface_name(const std::string& container) const {
     for (unsigned i = 0;; ++i) {
         std::string name = "eth" + std::to_string(i);
@@ -248,6 +273,14 @@ void State::publish() {
         auto& info = snap->networks[network_ids_.at(network.name)];
         info.gateway_ip = network.gateway;
         info.gateway_mac = docker_mac_for(network.gateway);
+        info.subnet = network.subnet;
+        info.internal = network.internal;
+    }
+    if (uplink_) {
+        const std::uint64_t hz = rte_get_tsc_hz();
+        snap->ports[uplink_->port] = {bridge::PortRole::Uplink, kNoNetwork};
+        snap->uplink = bridge::UplinkInfo{uplink_->port, dataplane::port_mac(uplink_->port), uplink_->spec.address,
+                                          uplink_->spec.gateway, uplink_->spec.arp_timeout_s * hz, hz};
     }
     auto place = [&](PortId port, const std::string& network, bridge::PortRole role) {
         auto id = network_ids_.find(network);

@@ -28,6 +28,11 @@ struct RawPort {
     PortId port = kNoPort;
 };
 
+struct RawUplink {
+    config::UplinkSpec spec;
+    PortId port = kNoPort;
+};
+
 class State {
 public:
     explicit State(dataplane::Dataplane& dp) : dp_(dp) {}
@@ -66,6 +71,8 @@ private:
     Status add_missing(const std::vector<EndpointRequest>& wanted_endpoints,
                        const std::vector<config::PortSpec>& wanted_ports);
     Status sync_static_macs();
+    // Adds, replaces (new devargs or MTU) or removes the uplink port.
+    Status converge_uplink(const std::optional<config::UplinkSpec>& wanted);
     // Lowest ethN not used by the container's attached endpoints.
     std::string free_interface_name(const std::string& container) const;
     void publish();
@@ -76,6 +83,7 @@ private:
     std::map<std::string, NetworkId> network_ids_;
     std::vector<Endpoint> endpoints_;
     std::vector<RawPort> raw_ports_;
+    std::optional<RawUplink> uplink_;
     std::set<StaticMac> static_macs_;  // as installed in the MAC table
 };
 

@@ -39,6 +39,10 @@ Result<std::unique_ptr<Dataplane>> Dataplane::start(const DataplaneOptions& opti
     if (!macs) return R::error(macs.message());
     dp->macs_ = std::move(*macs);
 
+    auto neighbours = l3::NeighbourTable::create("dpdock_neigh", kNeighbourTableSize, socket);
+    if (!neighbours) return R::error(neighbours.message());
+    dp->neighbours_ = std::move(*neighbours);
+
     if (auto st = dp->launch_workers(); !st) return R::error(st.message());
     return dp;
 }
@@ -53,6 +57,8 @@ Status Dataplane::launch_workers() {
         ctx->idle_sleep_us = options_.idle_sleep_us;
         ctx->snapshot = snapshot_.get();
         ctx->macs = macs_.get();
+        ctx->neighbours = neighbours_.get();
+        ctx->pool = pool_;
         ctx->rcu = rcu_.get();
         ctx->counters = counters_.back().get();
         ctx->stop = &stop_;

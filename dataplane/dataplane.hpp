@@ -15,6 +15,7 @@
 
 #include "dataplane/bridge/mac_table.hpp"
 #include "dataplane/bridge/network.hpp"
+#include "dataplane/l3/neighbour_table.hpp"
 #include "dataplane/fastpath/worker_context.hpp"
 #include "dataplane/sync/counters.hpp"
 #include "dataplane/sync/rcu.hpp"
@@ -22,6 +23,9 @@
 #include "dataplane/util/status.hpp"
 
 namespace dpdock::dataplane {
+
+// Next hops on the uplink's subnet that can be resolved at once.
+inline constexpr std::uint32_t kNeighbourTableSize = 1024;
 
 struct DataplaneOptions {
     std::vector<unsigned> worker_lcores;  // one worker per lcore
@@ -81,6 +85,7 @@ private:
     std::unique_ptr<sync::Rcu> rcu_;
     std::unique_ptr<sync::Snapshot<bridge::ForwardingSnapshot>> snapshot_;
     std::unique_ptr<bridge::MacTable> macs_;
+    std::unique_ptr<l3::NeighbourTable> neighbours_;
     std::vector<std::unique_ptr<sync::WorkerCounters>> counters_;
     std::vector<std::unique_ptr<WorkerContext>> contexts_;
     std::atomic<bool> stop_{false};

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "dataplane/packet/net_types.hpp"
@@ -17,6 +18,7 @@ enum class PortRole : std::uint8_t {
     Unused,     // no port with this id, or it is being removed
     Container,  // host end of a container's veth or tap
     Member,     // a raw DPDK port in a network (NIC, memif, ring)
+    Uplink,     // the port to the outside world; in no network
 };
 
 struct PortInfo {
@@ -27,6 +29,8 @@ struct PortInfo {
 struct NetworkInfo {
     MacAddress gateway_mac;
     Ipv4Address gateway_ip;
+    Ipv4Cidr subnet;
+    bool internal = false;        // no route out
     std::vector<PortId> members;  // every port of the network: the flood list
 };
 
@@ -35,13 +39,30 @@ struct RxQueue {
     std::uint16_t queue = 0;
 };
 
+struct UplinkInfo {
+    PortId port = kNoPort;
+    MacAddress mac;                  // the port's own MAC
+    Ipv4Cidr address;                // the host's address and prefix
+    Ipv4Address gateway;             // next hop for everything off the uplink's subnet
+    std::uint64_t arp_timeout_ticks = 0;  // a confirmed neighbour is trusted this long (TSC)
+    std::uint64_t arp_retry_ticks = 0;    // an unanswered ARP request is repeated after this long
+};
+
 struct ForwardingSnapshot {
     std::array<PortInfo, sync::kMaxPorts> ports{};
     std::vector<NetworkInfo> networks;            // indexed by NetworkId
+    std::optional<UplinkInfo> uplink;
     std::vector<std::vector<RxQueue>> rx_queues;  // per worker: the rx queues it polls
 
     bool port_in_network(PortId port, NetworkId network) const {
         return port < ports.size() && ports[port].role != PortRole::Unused && ports[port].network == network;
+    }
+    // An address the host itself owns or serves directly: any network's subnet or the uplink address.
+    bool is_host_side(Ipv4Address ip) const {
+        for (const auto& n : networks) {
+            if (n.subnet.prefix() != 0 && n.subnet.contains(ip)) return true;
+        }
+        return uplink && uplink->address.address() == ip;
     }
 };
 

@@ -2,6 +2,7 @@
 #include <rte_ether.h>
 
 #include "dataplane/bridge/mac_table.hpp"
+#include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
 
 namespace dpdock::dataplane {
@@ -61,7 +62,12 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot&
         if (m == nullptr) continue;
         const PacketMeta& meta = packet_meta(m);
         if ((meta.flags & kFlagMulticast) != 0) {
-            flood_packet(ctx, snap, m);
+            // Nobody else on the network owns the gateway address: its ARP is not flooded.
+            if (is_arp_request_for(m, meta, snap.networks[meta.network].gateway_ip)) {
+                pkts[to_gateway++] = m;
+            } else {
+                flood_packet(ctx, snap, m);
+            }
             continue;
         }
         const PortId dst_port = out[u++];

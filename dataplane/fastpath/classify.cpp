@@ -14,7 +14,8 @@ std::uint16_t classify_stage(WorkerContext& ctx, const bridge::ForwardingSnapsho
             continue;
         }
         const NetworkId network = m->port < snap.ports.size() ? snap.ports[m->port].network : kNoNetwork;
-        if (network == kNoNetwork || snap.ports[m->port].role == bridge::PortRole::Unused) {
+        const bool uplink = m->port < snap.ports.size() && snap.ports[m->port].role == bridge::PortRole::Uplink;
+        if (!uplink && (network == kNoNetwork || snap.ports[m->port].role == bridge::PortRole::Unused)) {
             drop_packet(ctx, m, DropReason::NoNetwork);
             continue;
         }

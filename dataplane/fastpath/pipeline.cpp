@@ -8,11 +8,17 @@ void process_burst(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, r
                    std::uint64_t now) {
     // 1. Parse once; malformed frames and frames from ports outside any network stop here.
     n = classify_stage(ctx, snap, pkts, n);
+    // A burst comes from one rx queue of one port. From the uplink: the outside world.
+    if (n != 0 && snap.ports[pkts[0]->port].role == bridge::PortRole::Uplink) {
+        uplink_stage(ctx, snap, pkts, n, now);
+        return;
+    }
     // 2. Bridge: learn, then forward or flood inside the packet's own network.
     n = bridge_stage(ctx, snap, pkts, n, now);
-    // 3. What is left was addressed to a gateway. Routing between networks and
-    //    to the outside (NAT) is not enabled yet, so nothing routes it.
-    for (std::uint16_t i = 0; i < n; ++i) drop_packet(ctx, pkts[i], DropReason::NoRoute);
+    // 3. What is left was addressed to a gateway: ARP and ping for the gateway are answered.
+    n = gateway_stage(ctx, snap, pkts, n);
+    // 4. IPv4 for other destinations: out through the uplink, or dropped.
+    route_stage(ctx, snap, pkts, n, now);
 }
 
 }  // namespace dpdock::dataplane

@@ -18,10 +18,40 @@ std::uint16_t classify_stage(WorkerContext& ctx, const bridge::ForwardingSnapsho
                              std::uint16_t n);
 
 // Layer 2 inside each packet's network: learns source MACs, forwards to the
-// learned port or floods. Packets addressed to the network's gateway MAC are
-// the L3 stage's business: they are returned compacted to the front.
+// learned port or floods. Packets addressed to the network's gateway MAC, and
+// ARP requests for its gateway IP, are the gateway's business: they are
+// returned compacted to the front.
 std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
                            std::uint16_t n, std::uint64_t now);
+
+// The network's gateway address: answers ARP requests for it and ICMP echo
+// requests to it (back out of the ingress port). IPv4 packets for other
+// destinations are returned compacted to the front, to be routed; anything
+// else is dropped with a reason.
+std::uint16_t gateway_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
+                            std::uint16_t n);
+
+// Routes what the gateway handed on: packets for off-host destinations leave
+// through the uplink (TTL decremented, checksum patched) towards the uplink
+// gateway or an on-link host. Everything else is dropped with a reason.
+void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
+                 std::uint64_t now);
+
+// Everything received on the uplink: ARP for the host address is answered
+// (and its sender remembered as a neighbour), ARP replies to the host fill
+// the neighbour table, ICMP echo to the host address is answered.
+void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
+                  std::uint64_t now);
+
+// Sends `m` (an IPv4 packet with its Ethernet header) out of the uplink to
+// `next_hop`: at once when its MAC is known, else queued while ARP resolves it.
+void send_via_uplink(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
+                     std::uint64_t now);
+
+// Sends the queued packets whose next hop resolved, repeats ARP requests that
+// went unanswered, and gives up on a next hop after kArpAttempts requests.
+// Called by the worker loop every iteration while packets wait.
+void service_pending(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, std::uint64_t now);
 
 // Sends one packet to every port of its network except the one it came from.
 void flood_packet(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m);

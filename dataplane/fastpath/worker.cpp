@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 
 #include "dataplane/fastpath/pipeline.hpp"
+#include "dataplane/fastpath/stages.hpp"
 
 namespace dpdock::dataplane {
 namespace {
@@ -38,6 +39,7 @@ int worker_main(void* arg) {
                 process_burst(ctx, *snap, pkts, n, start);
             }
         }
+        if (snap != nullptr && ctx.pending.count != 0) service_pending(ctx, *snap, start);
         ctx.tx.flush_all();
         sync::bump(ctx.counters->loops);
         ctx.rcu->quiescent(ctx.index);
@@ -52,6 +54,9 @@ int worker_main(void* arg) {
             ctx.rcu->online(ctx.index);
         }
     }
+    // Packets still waiting for ARP go back to the pool before the ports close.
+    for (unsigned i = 0; i < ctx.pending.count; ++i) drop_packet(ctx, ctx.pending.slots[i].m, DropReason::NoRoute);
+    ctx.pending.count = 0;
     ctx.rcu->offline(ctx.index);
     ctx.rcu->unregister_reader(ctx.index);
     return 0;

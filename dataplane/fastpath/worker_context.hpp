@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/bridge/network.hpp"
+#include "dataplane/fastpath/pending.hpp"
 #include "dataplane/fastpath/tx_buffer.hpp"
 #include "dataplane/packet/drop_reason.hpp"
 #include "dataplane/packet/packet_meta.hpp"
@@ -18,6 +19,9 @@
 
 namespace dpdock::bridge {
 class MacTable;
+}
+namespace dpdock::l3 {
+class NeighbourTable;
 }
 
 namespace dpdock::dataplane {
@@ -30,16 +34,26 @@ struct WorkerContext {
     std::uint32_t idle_sleep_us = 0;
     const sync::Snapshot<bridge::ForwardingSnapshot>* snapshot = nullptr;
     bridge::MacTable* macs = nullptr;
+    l3::NeighbourTable* neighbours = nullptr;
+    rte_mempool* pool = nullptr;  // for the packets this worker originates (ARP requests)
     sync::Rcu* rcu = nullptr;
     sync::WorkerCounters* counters = nullptr;  // written only by this worker
     const std::atomic<bool>* stop = nullptr;
     TxBuffers tx;
+    PendingPackets pending;  // waiting for ARP
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.
 inline void drop_packet(WorkerContext& ctx, rte_mbuf* m, DropReason reason) {
     sync::bump(ctx.counters->drops[static_cast<std::size_t>(reason)]);
     if (m->port < sync::kMaxPorts) sync::bump(ctx.counters->ports[m->port].drops[static_cast<std::size_t>(reason)]);
+    rte_pktmbuf_free(m);
+}
+
+// A packet addressed to the dataplane itself that needs no answer (an ARP
+// reply it asked for): counted as delivered, not as a drop.
+inline void consume_packet(WorkerContext& ctx, rte_mbuf* m) {
+    sync::bump(ctx.counters->local_delivered);
     rte_pktmbuf_free(m);
 }
 

@@ -19,11 +19,17 @@ enum class DropReason : std::uint8_t {
     TxFull,      // the egress port's tx ring stayed full
     PortGone,    // the egress port was removed while the packet was in flight
     FloodEmpty,  // broadcast/unknown destination in a network with no other port
+    ArpIgnored,  // well-formed ARP that asks for none of our addresses (or a reply nobody awaited)
+    NotServed,   // addressed to a dataplane address, but not something it answers (only ARP and ICMP echo)
+    TtlExceeded,     // routed with TTL 0 or 1
+    ArpQueueFull,    // next hop unresolved and this worker's queue of waiting packets is full
+    ArpUnresolved,   // next hop never answered ARP; the waiting packet is given up
     Count,
 };
 
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReason::Count)> kDropReasonNames = {
-    "bad_header", "no_network", "same_port", "no_route", "tx_full", "port_gone", "flood_empty",
+    "bad_header", "no_network", "same_port", "no_route", "tx_full", "port_gone", "flood_empty", "arp_ignored",
+    "not_served",  "ttl_exceeded", "arp_queue_full", "arp_unresolved",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");

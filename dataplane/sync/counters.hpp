@@ -53,6 +53,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     std::uint64_t rx_packets = 0;
     std::uint64_t tx_packets = 0;
     std::uint64_t flooded = 0;           // packets replicated to a network's flood list
+    std::uint64_t local_delivered = 0;   // addressed to the dataplane itself and consumed (ARP replies)
     std::uint64_t mac_learned = 0;
     std::uint64_t mac_moved = 0;
     std::uint64_t mac_table_full = 0;    // a new MAC could not be learned (capacity)

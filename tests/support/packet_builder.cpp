@@ -102,6 +102,11 @@ PacketBuilder& PacketBuilder::icmp_echo(std::uint16_t id, std::uint16_t seq) {
     return *this;
 }
 
+PacketBuilder& PacketBuilder::icmp_type(std::uint8_t type) {
+    icmp_type_ = type;
+    return *this;
+}
+
 PacketBuilder& PacketBuilder::arp_request(MacAddress sha, Ipv4Address spa, Ipv4Address tpa) {
     return arp_reply(sha, spa, MacAddress(), tpa).arp_op(RTE_ARP_OP_REQUEST);
 }
@@ -170,6 +175,16 @@ PacketBuilder& PacketBuilder::set_total_length(std::uint16_t total_length) {
 
 PacketBuilder& PacketBuilder::set_ipv6_payload_length(std::uint16_t payload_length) {
     ipv6_payload_length_ = payload_length;
+    return *this;
+}
+
+PacketBuilder& PacketBuilder::flip_ipv4_checksum() {
+    flip_ipv4_checksum_ = true;
+    return *this;
+}
+
+PacketBuilder& PacketBuilder::flip_l4_checksum() {
+    flip_l4_checksum_ = true;
     return *this;
 }
 
@@ -292,7 +307,7 @@ void PacketBuilder::put_l4(std::vector<std::uint8_t>& out) const {
     }
     case L4::IcmpEcho: {
         auto* icmp = append<rte_icmp_hdr>(out);
-        icmp->icmp_type = l3_ == L3::Ipv6 ? 128 : RTE_IP_ICMP_ECHO_REQUEST;
+        icmp->icmp_type = l3_ == L3::Ipv6 ? 128 : icmp_type_;
         icmp->icmp_ident = rte_cpu_to_be_16(sport_);
         icmp->icmp_seq_nb = rte_cpu_to_be_16(dport_);
         break;
@@ -300,6 +315,12 @@ void PacketBuilder::put_l4(std::vector<std::uint8_t>& out) const {
     case L4::None: break;
     }
     out.insert(out.end(), payload_.begin(), payload_.end());
+}
+
+std::size_t PacketBuilder::l4_checksum_offset() const {
+    return l4_ == L4::Tcp   ? offsetof(rte_tcp_hdr, cksum)
+           : l4_ == L4::Udp ? offsetof(rte_udp_hdr, dgram_cksum)
+                            : offsetof(rte_icmp_hdr, icmp_cksum);
 }
 
 void PacketBuilder::fix_l4_checksum(std::vector<std::uint8_t>& out, std::size_t l3, std::size_t l4) const {
@@ -312,10 +333,7 @@ void PacketBuilder::fix_l4_checksum(std::vector<std::uint8_t>& out, std::size_t 
     } else if (l3_ == L3::Ipv6) {
         sum = rte_ipv6_udptcp_cksum(view<rte_ipv6_hdr>(out, l3), out.data() + l4);
     }
-    const std::size_t field = l4_ == L4::Tcp   ? offsetof(rte_tcp_hdr, cksum)
-                              : l4_ == L4::Udp ? offsetof(rte_udp_hdr, dgram_cksum)
-                                               : offsetof(rte_icmp_hdr, icmp_cksum);
-    std::memcpy(out.data() + l4 + field, &sum, sizeof sum);
+    std::memcpy(out.data() + l4 + l4_checksum_offset(), &sum, sizeof sum);
 }
 
 void PacketBuilder::corrupt(std::vector<std::uint8_t>& out, std::size_t l3, std::size_t l4) const {
@@ -330,6 +348,11 @@ void PacketBuilder::corrupt(std::vector<std::uint8_t>& out, std::size_t l3, std:
     }
     if (tcp_data_offset_) {
         view<rte_tcp_hdr>(out, l4)->data_off = static_cast<std::uint8_t>(*tcp_data_offset_ << 4);
+    }
+    if (flip_ipv4_checksum_) view<rte_ipv4_hdr>(out, l3)->hdr_checksum ^= 0xffff;
+    if (flip_l4_checksum_) {
+        out[l4 + l4_checksum_offset()] ^= 0xff;
+        out[l4 + l4_checksum_offset() + 1] ^= 0xff;
     }
     if (truncate_ && *truncate_ < out.size()) out.resize(*truncate_);
 }

@@ -37,6 +37,7 @@ public:
     PacketBuilder& tcp(std::uint16_t sport, std::uint16_t dport, std::uint8_t flags = 0x02 /* SYN */);
     PacketBuilder& udp(std::uint16_t sport, std::uint16_t dport);
     PacketBuilder& icmp_echo(std::uint16_t id, std::uint16_t seq);
+    PacketBuilder& icmp_type(std::uint8_t type);  // after icmp_echo: 0 = echo reply, others for negative tests
     PacketBuilder& arp_request(MacAddress sha, Ipv4Address spa, Ipv4Address tpa);
     PacketBuilder& arp_reply(MacAddress sha, Ipv4Address spa, MacAddress tha, Ipv4Address tpa);
     PacketBuilder& payload(std::span<const std::uint8_t> bytes);
@@ -55,6 +56,8 @@ public:
     PacketBuilder& set_total_length(std::uint16_t total_length);
     PacketBuilder& set_ipv6_payload_length(std::uint16_t payload_length);
     PacketBuilder& set_tcp_data_offset(std::uint8_t words);
+    PacketBuilder& flip_ipv4_checksum();  // invert the IPv4 header checksum
+    PacketBuilder& flip_l4_checksum();    // invert the TCP/UDP/ICMP checksum
     PacketBuilder& truncate(std::size_t frame_len);  // keep only the first frame_len bytes
 
     std::vector<std::uint8_t> build() const;
@@ -65,6 +68,7 @@ private:
 
     void put_l3(std::vector<std::uint8_t>& out, std::size_t l4_len) const;
     void put_l4(std::vector<std::uint8_t>& out) const;
+    std::size_t l4_checksum_offset() const;
     void fix_l4_checksum(std::vector<std::uint8_t>& out, std::size_t l3, std::size_t l4) const;
     void corrupt(std::vector<std::uint8_t>& out, std::size_t l3, std::size_t l4) const;
 
@@ -87,6 +91,7 @@ private:
     L4 l4_ = L4::None;
     std::uint16_t sport_ = 0, dport_ = 0;
     std::uint8_t tcp_flags_ = 0;
+    std::uint8_t icmp_type_ = 8;  // RTE_IP_ICMP_ECHO_REQUEST
     std::size_t tcp_option_words_ = 0;
     std::vector<std::uint8_t> payload_;
     std::size_t pad_to_ = 0;
@@ -96,6 +101,8 @@ private:
     std::optional<std::uint16_t> ipv6_payload_length_;
     std::optional<std::uint8_t> tcp_data_offset_;
     std::optional<std::size_t> truncate_;
+    bool flip_ipv4_checksum_ = false;
+    bool flip_l4_checksum_ = false;
 };
 
 struct MempoolDeleter {

@@ -33,6 +33,7 @@ inline Deployment without_positions(Deployment d) {
         for (auto& e : c.networks) e.pos = {};
     }
     for (auto& p : d.ports) p.pos = {};
+    if (d.uplink) d.uplink->pos = {};
     return d;
 }
 

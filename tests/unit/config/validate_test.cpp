@@ -169,6 +169,24 @@ const RuleCase kRules[] = {
      net_a("    static-macs:\n      - {mac: 02:00:00:00:00:01, port: p}\n      - {mac: 02:00:00:00:00:01, port: p}\n"
            "ports:\n  - {name: p, devargs: net_null0, network: a}\n"),
      "test.yaml:6:9: ", "networks[0].static-macs[1].mac", "listed twice"},
+    // uplink
+    {"UplinkGatewayOffSubnet", "uplink:\n  devargs: d\n  address: 10.9.0.2/24\n  gateway: 10.8.0.1\n",
+     "test.yaml:2:3: ", "uplink.gateway", "gateway 10.8.0.1 must be another host address inside 10.9.0.2/24"},
+    {"UplinkGatewayIsTheHost", "uplink:\n  devargs: d\n  address: 10.9.0.2/24\n  gateway: 10.9.0.2\n",
+     "test.yaml:2:3: ", "uplink.gateway", "must be another host address"},
+    {"UplinkAddressIsNetwork", "uplink:\n  devargs: d\n  address: 10.9.0.0/24\n  gateway: 10.9.0.1\n",
+     "test.yaml:2:3: ", "uplink.address", "is the subnet's network or broadcast address"},
+    {"UplinkPrefixTooLong", "uplink:\n  devargs: d\n  address: 10.9.0.2/32\n  gateway: 10.9.0.1\n",
+     "test.yaml:2:3: ", "uplink.address", "prefix of 10.9.0.2/32 must be 1..30"},
+    {"UplinkOverlapsANetwork", "uplink:\n  devargs: d\n  address: 172.17.5.2/24\n  gateway: 172.17.5.1\n",
+     "test.yaml:2:3: ", "uplink.address", "overlaps network 'bridge' (172.17.0.0/16)"},
+    {"UplinkEmptyDevargs", "uplink:\n  devargs: ''\n  address: 10.9.0.2/24\n  gateway: 10.9.0.1\n",
+     "test.yaml:2:3: ", "uplink.devargs", "must not be empty"},
+    {"UplinkZeroArpTimeout",
+     "uplink:\n  devargs: d\n  address: 10.9.0.2/24\n  gateway: 10.9.0.1\n  arp-timeout: 0\n", "test.yaml:2:3: ",
+     "uplink.arp-timeout", "at least 1 second"},
+    {"UplinkBadMtu", "uplink:\n  devargs: d\n  address: 10.9.0.2/24\n  gateway: 10.9.0.1\n  mtu: 20\n",
+     "test.yaml:2:3: ", "uplink.mtu", "outside 68..9216"},
 };
 
 class ValidateRule : public ::testing::TestWithParam<RuleCase> {};

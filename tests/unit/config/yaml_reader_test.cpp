@@ -17,7 +17,7 @@ Deployment read_ok(const std::string& yaml) {
 
 TEST(YamlReader, UnknownTopLevelKeyIsNamed) {
     expect_error("dataplane:\n  workers: 2\nbridges:\n  mtu: 1500\n", "test.yaml:3:1: ", "bridges",
-                 "unknown key 'bridges' (expected one of: dataplane, bridge, networks, containers, ports)");
+                 "unknown key 'bridges' (expected one of: dataplane, bridge, networks, containers, ports, uplink)");
 }
 
 TEST(YamlReader, UnknownKeyInListItemIsNamedWithIndex) {
@@ -40,6 +40,23 @@ TEST(YamlReader, UnknownKeyInEndpoint) {
         address: 172.17.0.9
 )",
                  "test.yaml:6:9: ", "containers[0].networks[0].address", "unknown key 'address'");
+}
+
+TEST(YamlReader, UplinkFieldsAndErrors) {
+    const Deployment d = read_ok("uplink:\n  devargs: net_null0\n  address: 10.9.0.2/24\n  gateway: 10.9.0.1\n");
+    ASSERT_TRUE(d.uplink.has_value());
+    EXPECT_EQ(d.uplink->devargs, "net_null0");
+    EXPECT_EQ(d.uplink->address, *Ipv4Cidr::parse("10.9.0.2/24"));
+    EXPECT_EQ(d.uplink->gateway, *Ipv4Address::parse("10.9.0.1"));
+    EXPECT_EQ(d.uplink->mtu, 1500u);
+    EXPECT_EQ(d.uplink->arp_timeout_s, 60u);
+    EXPECT_FALSE(read_ok("dataplane:\n  workers: 1\n").uplink.has_value());
+    expect_error("uplink:\n  devargs: net_null0\n  gateway: 10.9.0.1\n", "test.yaml:2:3: ", "uplink.address",
+                 "required key is missing");
+    expect_error("uplink:\n  devargs: net_null0\n  address: 10.9.0.2\n  gateway: 10.9.0.1\n", "test.yaml:3:12: ",
+                 "uplink.address", "expected a CIDR");
+    expect_error("uplink:\n  devargs: x\n  address: 10.9.0.2/24\n  gateway: 10.9.0.1\n  vlan: 3\n",
+                 "test.yaml:5:3: ", "uplink.vlan", "unknown key 'vlan'");
 }
 
 TEST(YamlReader, DuplicateKeyIsAnError) {

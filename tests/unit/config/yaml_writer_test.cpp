@@ -15,7 +15,13 @@
 namespace dpdock::config::test {
 namespace {
 
-const char* kRich = R"(dataplane:
+const char* kRich = R"(uplink:
+  devargs: net_af_packet9,iface=up0
+  address: 192.168.50.2/24
+  gateway: 192.168.50.1
+  mtu: 9000
+  arp-timeout: 30
+dataplane:
   workers: 4
   mbufs: 32767
   burst: 64

@@ -1,0 +1,35 @@
+// gateway_stage: the network's own address. See stages.hpp.
+#include "dataplane/fastpath/local_reply.hpp"
+#include "dataplane/fastpath/stages.hpp"
+#include "dataplane/packet/headers.hpp"
+
+namespace dpdock::dataplane {
+
+std::uint16_t gateway_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
+                            std::uint16_t n) {
+    std::uint16_t to_route = 0;
+    for (std::uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        const PacketMeta& meta = packet_meta(m);
+        const bridge::NetworkInfo& net = snap.networks[meta.network];
+        std::optional<DropReason> verdict;
+        if (meta.l3_type == L3Type::Arp) {
+            verdict = answer_arp(m, meta, net.gateway_mac, net.gateway_ip);
+        } else if (meta.l3_type != L3Type::Ipv4) {
+            verdict = DropReason::NoRoute;
+        } else if (header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == net.gateway_ip.be().raw()) {
+            verdict = answer_echo(m, meta, net.gateway_mac);
+        } else {
+            pkts[to_route++] = m;
+            continue;
+        }
+        if (verdict) {
+            drop_packet(ctx, m, *verdict);
+        } else {
+            ctx.tx.send(meta.ingress_port, m);
+        }
+    }
+    return to_route;
+}
+
+}  // namespace dpdock::dataplane

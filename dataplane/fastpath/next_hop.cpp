@@ -1,0 +1,104 @@
+// send_via_uplink / service_pending: ARP resolution of uplink next hops. See stages.hpp.
+#include <algorithm>
+#include <cstring>
+
+#include <rte_arp.h>
+
+#include "dataplane/fastpath/stages.hpp"
+#include "dataplane/l3/neighbour_table.hpp"
+
+namespace dpdock::dataplane {
+namespace {
+
+void put_mac(rte_ether_addr* to, MacAddress mac) { std::memcpy(to->addr_bytes, mac.bytes().data(), 6); }
+
+void transmit(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m, MacAddress to) {
+    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+    put_mac(&eth->dst_addr, to);
+    put_mac(&eth->src_addr, uplink.mac);
+    ctx.tx.send(uplink.port, m);
+}
+
+// Broadcasts "who has next_hop? tell <host address>" on the uplink. A pool
+// running dry only delays resolution: the packet waits for the next attempt.
+void ask(WorkerContext& ctx, const bridge::UplinkInfo& uplink, Ipv4Address next_hop) {
+    rte_mbuf* m = rte_pktmbuf_alloc(ctx.pool);
+    if (m == nullptr) return;
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_append(m, sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr)));
+    std::memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+    put_mac(&eth->src_addr, uplink.mac);
+    eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
+    auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+    arp->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+    arp->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+    arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+    arp->arp_plen = sizeof(std::uint32_t);
+    arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
+    put_mac(&arp->arp_data.arp_sha, uplink.mac);
+    arp->arp_data.arp_sip = uplink.address.address().be().raw();
+    std::memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
+    arp->arp_data.arp_tip = next_hop.be().raw();
+    m->port = uplink.port;  // counted as the uplink's own traffic should it be dropped
+    ctx.tx.send(uplink.port, m);
+}
+
+bool already_waiting_for(const PendingPackets& pending, Ipv4Address next_hop) {
+    for (unsigned i = 0; i < pending.count; ++i) {
+        if (pending.slots[i].next_hop == next_hop) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+void send_via_uplink(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
+                     std::uint64_t now) {
+    if (auto mac = ctx.neighbours->lookup(next_hop, now, uplink.arp_timeout_ticks)) {
+        transmit(ctx, uplink, m, *mac);
+        return;
+    }
+    PendingPackets& pending = ctx.pending;
+    if (pending.count == PendingPackets::kCapacity) {
+        drop_packet(ctx, m, DropReason::ArpQueueFull);
+        return;
+    }
+    // One request per next hop, however many packets wait for it.
+    const bool asked = already_waiting_for(pending, next_hop);
+    if (!asked) ask(ctx, uplink, next_hop);
+    pending.slots[pending.count++] = {m, next_hop, now, asked ? std::uint8_t{0} : std::uint8_t{1}};
+}
+
+void service_pending(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, std::uint64_t now) {
+    PendingPackets& pending = ctx.pending;
+    unsigned kept = 0;
+    Ipv4Address asked_now[PendingPackets::kCapacity];
+    unsigned n_asked = 0;
+    for (unsigned i = 0; i < pending.count; ++i) {
+        PendingPacket p = pending.slots[i];
+        if (!snap.uplink) {
+            drop_packet(ctx, p.m, DropReason::NoRoute);  // the uplink went away meanwhile
+            continue;
+        }
+        const bridge::UplinkInfo& uplink = *snap.uplink;
+        if (auto mac = ctx.neighbours->lookup(p.next_hop, now, uplink.arp_timeout_ticks)) {
+            transmit(ctx, uplink, p.m, *mac);
+            continue;
+        }
+        if (now - p.asked >= uplink.arp_retry_ticks) {
+            if (p.attempts >= kArpAttempts) {
+                drop_packet(ctx, p.m, DropReason::ArpUnresolved);
+                continue;
+            }
+            if (std::find(asked_now, asked_now + n_asked, p.next_hop) == asked_now + n_asked) {
+                ask(ctx, uplink, p.next_hop);
+                asked_now[n_asked++] = p.next_hop;
+            }
+            p.asked = now;
+            ++p.attempts;
+        }
+        pending.slots[kept++] = p;
+    }
+    pending.count = kept;
+}
+
+}  // namespace dpdock::dataplane

@@ -1,0 +1,31 @@
+// route_stage: from a network's gateway to the outside. See stages.hpp.
+#include "dataplane/fastpath/stages.hpp"
+#include "dataplane/packet/checksum.hpp"
+#include "dataplane/packet/headers.hpp"
+
+namespace dpdock::dataplane {
+
+void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
+                 std::uint64_t now) {
+    for (std::uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        const PacketMeta& meta = packet_meta(m);
+        auto* ip = header_at<rte_ipv4_hdr>(m, meta.l3_offset);
+        const Ipv4Address dst = Ipv4Address::from_be(Be32::from_raw(ip->dst_addr));
+        // Tagged frames would leave with the container's tag on the uplink;
+        // traffic between networks is not routed here (isolation).
+        if (!snap.uplink || snap.networks[meta.network].internal || (meta.flags & kFlagVlan) != 0 ||
+            snap.is_host_side(dst)) {
+            drop_packet(ctx, m, DropReason::NoRoute);
+            continue;
+        }
+        if (!ipv4_decrement_ttl(*ip)) {
+            drop_packet(ctx, m, DropReason::TtlExceeded);
+            continue;
+        }
+        const bridge::UplinkInfo& uplink = *snap.uplink;
+        send_via_uplink(ctx, uplink, m, uplink.address.contains(dst) ? dst : uplink.gateway, now);
+    }
+}
+
+}  // namespace dpdock::dataplane

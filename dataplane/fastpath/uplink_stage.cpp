@@ -1,0 +1,55 @@
+// uplink_stage: traffic arriving from the outside. See stages.hpp.
+#include <cstring>
+
+#include "dataplane/fastpath/local_reply.hpp"
+#include "dataplane/fastpath/stages.hpp"
+#include "dataplane/l3/neighbour_table.hpp"
+#include "dataplane/packet/headers.hpp"
+
+namespace dpdock::dataplane {
+namespace {
+
+// Like Linux, a request or reply aimed at the host address teaches us its sender.
+void learn_sender(WorkerContext& ctx, const rte_arp_hdr& arp, Ipv4Address host, std::uint64_t now) {
+    if (arp.arp_data.arp_tip != host.be().raw()) return;
+    std::array<std::uint8_t, 6> b;
+    std::memcpy(b.data(), arp.arp_data.arp_sha.addr_bytes, b.size());
+    const MacAddress sender(b);
+    if (sender.is_multicast() || sender.is_zero()) return;
+    ctx.neighbours->confirm(Ipv4Address::from_be(Be32::from_raw(arp.arp_data.arp_sip)), sender, now);
+}
+
+}  // namespace
+
+void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
+                  std::uint64_t now) {
+    const bridge::UplinkInfo& uplink = *snap.uplink;
+    const Ipv4Address host = uplink.address.address();
+    for (std::uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        const PacketMeta& meta = packet_meta(m);
+        std::optional<DropReason> verdict;
+        if (meta.l3_type == L3Type::Arp) {
+            const auto* arp = header_at<const rte_arp_hdr>(m, meta.l3_offset);
+            learn_sender(ctx, *arp, host, now);
+            if (arp->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY) && arp->arp_data.arp_tip == host.be().raw()) {
+                // The answer to one of our requests: it has done its job.
+                consume_packet(ctx, m);
+                continue;
+            }
+            verdict = answer_arp(m, meta, uplink.mac, host);
+        } else if (meta.l3_type == L3Type::Ipv4 &&
+                   header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == host.be().raw()) {
+            verdict = answer_echo(m, meta, uplink.mac);
+        } else {
+            verdict = DropReason::NoRoute;
+        }
+        if (verdict) {
+            drop_packet(ctx, m, *verdict);
+        } else {
+            ctx.tx.send(uplink.port, m);
+        }
+    }
+}
+
+}  // namespace dpdock::dataplane

@@ -1,0 +1,180 @@
+// Routing to the uplink: next hops resolved by ARP (with a bounded queue of
+// waiting packets), TTL decremented with the checksum patched, the host
+// address answering ARP and ping on the uplink. Time is passed in, not read.
+#include <gtest/gtest.h>
+
+#include <rte_arp.h>
+#include <rte_icmp.h>
+
+#include "tests/unit/fastpath/pipeline_harness.hpp"
+
+namespace dpdock::test {
+namespace {
+
+const Ipv4Cidr kHost = *Ipv4Cidr::parse("192.168.50.2/24");
+const Ipv4Address kRouter = *Ipv4Address::parse("192.168.50.1");
+const Ipv4Address kOnLink = *Ipv4Address::parse("192.168.50.7");
+const Ipv4Address kFar = *Ipv4Address::parse("203.0.113.9");
+const MacAddress kUplinkMac = MacAddress::from_u64(0x02aa00000001ULL);
+const MacAddress kRouterMac = MacAddress::from_u64(0x02bb00000001ULL);
+constexpr std::uint64_t kTimeout = 1000;
+constexpr std::uint64_t kRetry = 100;
+
+class RouteTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        net_ = h_.add_network(kGateway);
+        c1_ = h_.add_port(net_);
+        up_ = h_.add_port(kNoNetwork, bridge::PortRole::Uplink);
+        h_.set_uplink(up_, kHost, kRouter, kUplinkMac, kTimeout, kRetry);
+    }
+
+    // c1 -> dst through its gateway: UDP with a payload.
+    PacketBuilder from_c1(Ipv4Address dst, std::uint8_t ttl = 64) {
+        PacketBuilder b;
+        b.eth(kGatewayMac, kC1Mac).ipv4(kC1, dst, ttl).ipv4_id(9).udp(40000, 53).payload(20);
+        return b;
+    }
+    // The same packet as it must leave the uplink towards `next_hop_mac`.
+    Frame routed(Ipv4Address dst, MacAddress next_hop_mac, std::uint8_t ttl = 63) {
+        return PacketBuilder().eth(next_hop_mac, kUplinkMac).ipv4(kC1, dst, ttl).ipv4_id(9).udp(40000, 53).payload(20).build();
+    }
+    Frame arp_request_for(Ipv4Address ip) {
+        return PacketBuilder().eth(kBroadcast, kUplinkMac).arp_request(kUplinkMac, kHost.address(), ip).build();
+    }
+    Frame arp_reply_from(Ipv4Address ip, MacAddress mac) {
+        return PacketBuilder().eth(kUplinkMac, mac).arp_reply(mac, ip, kUplinkMac, kHost.address()).build();
+    }
+
+    PipelineHarness h_;
+    NetworkId net_ = 0;
+    PortId c1_ = 0, up_ = 0;
+};
+
+TEST_F(RouteTest, FirstPacketWaitsForArpThenLeavesWithTtlDecremented) {
+    h_.receive(c1_, {from_c1(kFar).build(), from_c1(kFar).build()}, 10);
+    // One request for the uplink's gateway however many packets wait.
+    auto sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(arp_request_for(kRouter), sent[0]), "");
+    EXPECT_EQ(h_.context().pending.count, 2u);
+
+    h_.receive(up_, {arp_reply_from(kRouter, kRouterMac)}, 20);
+    h_.idle(21);
+    sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 2u);
+    // TTL 63 and a header checksum equal to a full recomputation (the builder's).
+    for (const Frame& f : sent) EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), f), "");
+    EXPECT_EQ(h_.context().pending.count, 0u);
+    EXPECT_EQ(h_.total_drops(), 0u);
+
+    // Resolved: the next packet leaves at once, without a request.
+    h_.receive(c1_, {from_c1(kFar).build()}, 30);
+    sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), sent[0]), "");
+}
+
+TEST_F(RouteTest, OnLinkDestinationIsItsOwnNextHop) {
+    h_.receive(c1_, {from_c1(kOnLink).build()}, 10);
+    auto sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(arp_request_for(kOnLink), sent[0]), "");
+    const MacAddress on_link_mac = MacAddress::from_u64(0x02cc00000007ULL);
+    h_.receive(up_, {arp_reply_from(kOnLink, on_link_mac)}, 20);
+    h_.idle(21);
+    sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(routed(kOnLink, on_link_mac), sent[0]), "");
+}
+
+TEST_F(RouteTest, UnansweredArpIsRepeatedThenThePacketIsDropped) {
+    h_.receive(c1_, {from_c1(kFar).build()}, 0);
+    EXPECT_EQ(h_.sent(up_).size(), 1u);
+    h_.idle(kRetry - 1);  // too early to ask again
+    EXPECT_TRUE(h_.sent(up_).empty());
+    h_.idle(kRetry);
+    EXPECT_EQ(h_.sent(up_).size(), 1u);
+    h_.idle(2 * kRetry);
+    EXPECT_EQ(h_.sent(up_).size(), 1u);
+    EXPECT_EQ(h_.drops(DropReason::ArpUnresolved), 0u);
+    h_.idle(3 * kRetry);
+    EXPECT_TRUE(h_.sent(up_).empty());
+    EXPECT_EQ(h_.drops(DropReason::ArpUnresolved), 1u);
+    EXPECT_EQ(h_.context().pending.count, 0u);
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
+TEST_F(RouteTest, WaitingQueueIsBoundedAndOverflowIsCounted) {
+    const unsigned extra = 5;
+    for (unsigned i = 0; i < dataplane::PendingPackets::kCapacity + extra; ++i) {
+        h_.receive(c1_, {from_c1(kFar).build()}, 1);
+    }
+    EXPECT_EQ(h_.context().pending.count, dataplane::PendingPackets::kCapacity);
+    EXPECT_EQ(h_.drops(DropReason::ArpQueueFull), extra);
+    EXPECT_EQ(h_.sent(up_).size(), 1u);  // still one request
+}
+
+TEST_F(RouteTest, NeighbourEntriesTimeOut) {
+    h_.receive(up_, {arp_reply_from(kRouter, kRouterMac)}, 100);
+    h_.receive(c1_, {from_c1(kFar).build()}, 100 + kTimeout - 1);
+    auto sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), sent[0]), "");
+    // Past the timeout the neighbour is asked again before anything is sent.
+    h_.receive(c1_, {from_c1(kFar).build()}, 100 + kTimeout);
+    sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(arp_request_for(kRouter), sent[0]), "");
+}
+
+TEST_F(RouteTest, ExpiringTtlAndHostSideDestinationsAreNotRouted) {
+    h_.receive(c1_, {from_c1(kFar, 1).build(), from_c1(kFar, 0).build()}, 1);
+    EXPECT_EQ(h_.drops(DropReason::TtlExceeded), 2u);
+    // Another network's subnet and the host address itself are not reached through the uplink.
+    const NetworkId other = h_.add_network(*Ipv4Address::parse("10.77.0.1"), 24);
+    (void)other;
+    h_.receive(c1_, {from_c1(*Ipv4Address::parse("10.77.0.2")).build(), from_c1(kHost.address()).build()}, 1);
+    EXPECT_EQ(h_.drops(DropReason::NoRoute), 2u);
+    EXPECT_TRUE(h_.sent(up_).empty());
+}
+
+TEST_F(RouteTest, InternalNetworkOrNoUplinkHasNoRouteOut) {
+    h_.snapshot().networks[net_].internal = true;
+    h_.receive(c1_, {from_c1(kFar).build()}, 1);
+    h_.snapshot().networks[net_].internal = false;
+    h_.snapshot().uplink.reset();
+    h_.receive(c1_, {from_c1(kFar).build()}, 1);
+    EXPECT_EQ(h_.drops(DropReason::NoRoute), 2u);
+    EXPECT_TRUE(h_.sent(up_).empty());
+}
+
+TEST_F(RouteTest, UplinkAnswersArpAndPingForTheHostAddress) {
+    const Frame request =
+        PacketBuilder().eth(kBroadcast, kRouterMac).arp_request(kRouterMac, kRouter, kHost.address()).build();
+    PacketBuilder ping;
+    ping.eth(kUplinkMac, kRouterMac).ipv4(kRouter, kHost.address()).ipv4_id(3).icmp_echo(7, 1).payload(32);
+    h_.receive(up_, {request, ping.build()}, 5);
+    auto sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(hex_diff(PacketBuilder()
+                           .eth(kRouterMac, kUplinkMac)
+                           .arp_reply(kUplinkMac, kHost.address(), kRouterMac, kRouter)
+                           .build(),
+                       sent[0]),
+              "");
+    PacketBuilder reply;
+    reply.eth(kRouterMac, kUplinkMac).ipv4(kHost.address(), kRouter).ipv4_id(3).icmp_echo(7, 1).icmp_type(0).payload(32);
+    EXPECT_EQ(hex_diff(reply.build(), sent[1]), "");
+    // The request taught us the router: a routed packet leaves without asking.
+    h_.receive(c1_, {from_c1(kFar).build()}, 6);
+    sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), sent[0]), "");
+    // Traffic from outside for anything else is not routed in (no NAT yet).
+    h_.receive(up_, {PacketBuilder().eth(kUplinkMac, kRouterMac).ipv4(kFar, kC1).udp(53, 40000).build()}, 7);
+    EXPECT_EQ(h_.drops(DropReason::NoRoute), 1u);
+}
+
+}  // namespace
+}  // namespace dpdock::test
