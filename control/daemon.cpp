@@ -47,7 +47,8 @@ Result<config::Deployment> load_deployment(const DaemonOptions& options) {
 }
 
 // Serves until a stop signal. Everything here runs on the control thread.
-void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group, int signal_fd,
+void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
+           std::chrono::milliseconds client_idle_timeout, int signal_fd,
            CommandContext& ctx) {
     EventLoop loop;
     std::atomic<bool> stop{false};
@@ -58,7 +59,9 @@ void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
 
     CommandRegistry registry;
     register_all_commands(registry, ctx);
-    ControlServer server(loop, registry, ServerOptions{.path = spec.socket_path, .group = socket_group});
+    ControlServer server(
+        loop, registry,
+        ServerOptions{.path = spec.socket_path, .group = socket_group, .idle_timeout = client_idle_timeout});
     if (auto st = server.start(); !st) {
         log("control socket: " + st.message());
         return;
@@ -125,7 +128,7 @@ int run_daemon(const DaemonOptions& options) {
                 exit_code = 1;
             } else {
                 CommandContext ctx{state, **dp, options.config_path, {}, {}};
-                serve(spec, options.socket_group, signal_fd, ctx);
+                serve(spec, options.socket_group, options.client_idle_timeout, signal_fd, ctx);
             }
             state.clear();
         }

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,9 @@ struct DaemonOptions {
     std::optional<std::string> socket_path;  // overrides dataplane.socket
     std::vector<std::string> eal_args;       // after "--" on the command line
     std::optional<gid_t> socket_group;       // owns the socket and may use it, like dockerd's --group
+    // A control client that sends and reads nothing for this long is dropped
+    // (tests use a short value to see a silent client go).
+    std::chrono::milliseconds client_idle_timeout = std::chrono::seconds(30);
 };
 
 // Returns the process exit code: 0 after a clean shutdown, 1 when start-up failed.

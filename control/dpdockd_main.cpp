@@ -42,7 +42,9 @@ int main(int argc, char** argv) {
         "config,c", po::value<std::string>(), "deployment YAML file (default: the embedded demo deployment)")(
         "socket,s", po::value<std::string>(), "control socket path (overrides dataplane.socket)")(
         "group,G", po::value<std::string>(),
-        "group that owns the control socket and may use it (name or number), like dockerd's --group");
+        "group that owns the control socket and may use it (name or number), like dockerd's --group")(
+        "client-idle-timeout-ms", po::value<unsigned>()->default_value(30000),
+        "drop a control client that sends and reads nothing for this long");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(own_argc, argv).options(desc).run(), vm);
@@ -72,5 +74,11 @@ int main(int argc, char** argv) {
         options.socket_group = *gid;
     }
     options.eal_args = std::move(eal_args);
+    const unsigned idle_ms = vm["client-idle-timeout-ms"].as<unsigned>();
+    if (idle_ms == 0) {
+        std::fprintf(stderr, "dpdockd: --client-idle-timeout-ms must be at least 1\n");
+        return 2;
+    }
+    options.client_idle_timeout = std::chrono::milliseconds(idle_ms);
     return dpdock::control::run_daemon(options);
 }

@@ -2,6 +2,7 @@
 // verbs. Each mutation edits a copy of the running model and hands it to
 // State::apply(), which validates, applies, and rolls back on failure.
 #include <algorithm>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -76,7 +77,13 @@ Result<json> network_create(CommandContext& ctx, const json& args) {
         network.ip_range = *cidr;
     }
     if (*internal) network.internal = **internal;
-    if (*mtu) network.mtu = static_cast<std::uint32_t>(**mtu);
+    if (*mtu) {
+        // Checked before the cast: -5 would otherwise wrap and be reported as "mtu 4294967291".
+        if (**mtu < 0 || **mtu > std::numeric_limits<std::uint32_t>::max()) {
+            return Result<json>::error("mtu " + std::to_string(**mtu) + " is not a valid MTU");
+        }
+        network.mtu = static_cast<std::uint32_t>(**mtu);
+    }
     if (args.contains("options")) {
         if (!args["options"].is_object()) return Result<json>::error("\"options\" must be an object of strings");
         for (const auto& [key, value] : args["options"].items()) {

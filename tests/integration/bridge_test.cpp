@@ -18,12 +18,6 @@ const Ipv4Address kC2 = *Ipv4Address::parse("172.17.0.3");
 
 std::string base_yaml() { return "dataplane:\n  idle-sleep-us: 20\n"; }
 
-Netns make_ns(const char* tag) {
-    auto ns = Netns::create(tag);
-    if (!ns) throw std::runtime_error(ns.message());
-    return std::move(*ns);
-}
-
 std::uint64_t counter(const std::optional<nlohmann::json>& port, const char* key) {
     return port ? (*port)[key].get<std::uint64_t>() : 0;
 }
@@ -31,8 +25,8 @@ std::uint64_t counter(const std::optional<nlohmann::json>& port, const char* key
 class BridgeTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        c1_.emplace(make_ns("c1"));
-        c2_.emplace(make_ns("c2"));
+        c1_.emplace(make_netns("c1"));
+        c2_.emplace(make_netns("c2"));
     }
     Result<DpdockdInstance> start_two(const std::string& extra = "") {
         return DpdockdInstance::start(base_yaml() + "containers:\n" + container_yaml("c1", c1_->path(), "[bridge]") +
@@ -121,7 +115,7 @@ TEST_F(BridgeTest, AttachAndDetachWhileOthersTalk) {
     ASSERT_TRUE(d.ok()) << d.message();
     auto stream = ContinuousTcpStream::start(direct_flow(*c2_, kC2, 5002, *c1_));
     ASSERT_TRUE(stream.ok()) << stream.message();
-    Netns c3 = make_ns("c3");
+    Netns c3 = make_netns("c3");
     for (int i = 0; i < 5; ++i) {
         auto attached = d->call("container.attach", {{"name", "c3"}, {"netns", c3.path()}});
         ASSERT_TRUE(attached.ok()) << attached.message();

@@ -1,8 +1,6 @@
 #include "tests/integration/dpdockd_instance.hpp"
 
 #include <csignal>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "tests/support/line_client.hpp"
 
 namespace dpdock::test {
 namespace {
@@ -23,35 +23,13 @@ std::string read_file(const std::string& path) {
 
 Result<std::string> roundtrip(const std::string& socket_path, const std::string& line) {
     using R = Result<std::string>;
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return R::error("socket failed");
-    timeval tv{30, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        return R::error("connect " + socket_path + " failed");
-    }
-    const std::string out = line + "\n";
-    if (::send(fd, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
-        ::close(fd);
-        return R::error("send failed");
-    }
-    std::string in;
-    char buf[65536];
-    while (in.find('\n') == std::string::npos) {
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) {
-            ::close(fd);
-            return R::error("no answer from the daemon");
-        }
-        in.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return in.substr(0, in.find('\n'));
+    // Generous: a command that attaches several containers may take a while under ASan.
+    LineClient client(socket_path, std::chrono::seconds(30));
+    if (!client.connected()) return R::error("connect " + socket_path + " failed");
+    if (!client.send_raw(line + "\n")) return R::error("send failed");
+    auto answer = client.read_line();
+    if (!answer) return R::error("no answer from the daemon");
+    return *answer;
 }
 
 }  // namespace
@@ -118,6 +96,14 @@ Result<nlohmann::json> DpdockdInstance::call(const std::string& cmd, const nlohm
     if (!r) return r;
     if (!r->value("ok", false)) return Result<nlohmann::json>::error(r->value("error", r->dump()));
     return (*r)["result"];
+}
+
+Result<nlohmann::json> DpdockdInstance::observable_state() const {
+    auto networks = call("network.ls");
+    if (!networks) return networks;
+    auto containers = call("container.ps");
+    if (!containers) return containers;
+    return nlohmann::json{{"networks", *networks}, {"containers", *containers}};
 }
 
 std::pair<int, std::string> DpdockdInstance::cli(const std::string& args) const {

@@ -19,10 +19,10 @@ namespace dpdock::test {
 class DpdockdInstance {
 public:
     // Writes `yaml` (its dataplane.socket is set by us) and starts dpdockd
-    // with `daemon_args` added to its command line; returns once the control
+    // with daemon_args added to its command line; returns once the control
     // socket answers, or an error with the log.
     static Result<DpdockdInstance> start(const std::string& yaml, std::vector<std::string> daemon_args = {});
-    // Starts another dpdockd on the same files (after a crash or stop).
+    // Starts another dpdockd on the same files and arguments (after a crash or stop).
     Status restart();
 
     DpdockdInstance(DpdockdInstance&&) noexcept = default;
@@ -33,6 +33,9 @@ public:
     Result<nlohmann::json> request(const std::string& cmd, const nlohmann::json& args = nlohmann::json::object()) const;
     // result of an ok:true answer; an error carrying the daemon's message otherwise.
     Result<nlohmann::json> call(const std::string& cmd, const nlohmann::json& args = nlohmann::json::object()) const;
+    // {"networks": network.ls, "containers": container.ps}: what a refused
+    // request must leave exactly as it was (port ids included).
+    Result<nlohmann::json> observable_state() const;
     // Runs `dpdock --socket S ARGS`; returns exit code and output (stdout+stderr).
     std::pair<int, std::string> cli(const std::string& args) const;
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
@@ -61,6 +62,12 @@ int Netns::exec(const std::string& shell_cmd) const {
 
 std::string Netns::exec_output(const std::string& shell_cmd) const {
     return shell_output("ip netns exec " + shell_quote(name_) + " sh -c " + shell_quote(shell_cmd));
+}
+
+Netns make_netns(const std::string& prefix) {
+    auto ns = Netns::create(prefix);
+    if (!ns) throw std::runtime_error(ns.message());
+    return std::move(*ns);
 }
 
 Status run_in(const Netns& ns, const std::function<void()>& fn) {

@@ -38,6 +38,9 @@ private:
     std::string name_;
 };
 
+// Netns::create for test set-up: throws (failing the test) when it cannot.
+Netns make_netns(const std::string& prefix);
+
 // Runs fn on a new thread that joined ns (setns), and waits for it: sockets fn
 // opens belong to ns. Error if the thread could not enter the namespace.
 Status run_in(const Netns& ns, const std::function<void()>& fn);

@@ -1,7 +1,8 @@
 // Helpers for the control tests: a ControlServer with a small test registry
 // running its EventLoop on its own thread over a socket in a private temp
-// directory, and a blocking client over a real Unix socket. Everything a test
-// creates is removed by destructors, also when the test fails.
+// directory, and a blocking client over a real Unix socket (the shared
+// tests/support/line_client.hpp). Everything a test creates is removed by
+// destructors, also when the test fails.
 #pragma once
 
 #include <poll.h>
@@ -26,6 +27,7 @@
 #include "control/command_registry.hpp"
 #include "control/event_loop.hpp"
 #include "control/server.hpp"
+#include "tests/support/line_client.hpp"
 
 namespace dpdock::control::test {
 
@@ -33,7 +35,7 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 // Generous bound on every wait: a test fails instead of hanging; no test asserts on timing.
-constexpr auto kWait = 10s;
+constexpr auto kWait = dpdock::test::kLineClientWait;
 
 class TempDir {
 public:
@@ -104,100 +106,8 @@ private:
     std::thread thread_;
 };
 
-inline int connect_unix(const std::string& path) {
-    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-// Blocking client with bounded waits.
-class TestClient {
-public:
-    explicit TestClient(const std::string& path) : fd_(connect_unix(path)) {}
-    ~TestClient() {
-        if (fd_ >= 0) close(fd_);
-    }
-    TestClient(const TestClient&) = delete;
-    TestClient& operator=(const TestClient&) = delete;
-
-    bool connected() const { return fd_ >= 0; }
-    int fd() const { return fd_; }
-
-    bool send_raw(std::string_view data) {
-        while (!data.empty()) {
-            const ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return false;
-            data.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return true;
-    }
-
-    // The next line without its '\n'; nullopt on EOF, error or after kWait.
-    std::optional<std::string> read_line() {
-        const auto deadline = std::chrono::steady_clock::now() + kWait;
-        for (;;) {
-            if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
-                std::string line = buffer_.substr(0, nl);
-                buffer_.erase(0, nl + 1);
-                return line;
-            }
-            if (!wait_readable(deadline)) return std::nullopt;
-            char chunk[65536];
-            const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return std::nullopt;
-            buffer_.append(chunk, static_cast<std::size_t>(n));
-        }
-    }
-
-    std::optional<json> read_json() {
-        auto line = read_line();
-        if (!line) return std::nullopt;
-        return json::parse(*line, nullptr, false);
-    }
-
-    std::optional<json> call(const json& request) {
-        if (!send_raw(request.dump() + "\n")) return std::nullopt;
-        return read_json();
-    }
-
-    // True once the server has closed the connection (EOF or reset), with no further line.
-    bool closed_by_server() {
-        const auto deadline = std::chrono::steady_clock::now() + kWait;
-        for (;;) {
-            if (!buffer_.empty()) return false;
-            if (!wait_readable(deadline)) return false;
-            char chunk[4096];
-            const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
-            if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) return false;
-            buffer_.append(chunk, static_cast<std::size_t>(n));
-        }
-    }
-
-private:
-    bool wait_readable(std::chrono::steady_clock::time_point deadline) {
-        for (;;) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return false;
-            pollfd pfd{fd_, POLLIN, 0};
-            const int rc = poll(&pfd, 1, static_cast<int>(left.count()));
-            if (rc > 0) return true;
-            if (rc == 0) return false;
-            if (errno != EINTR) return false;
-        }
-    }
-
-    int fd_;
-    std::string buffer_;
-};
+// The blocking client is shared with the integration tests.
+using dpdock::test::connect_unix;
+using TestClient = dpdock::test::LineClient;
 
 }  // namespace dpdock::control::test
