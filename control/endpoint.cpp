@@ -7,11 +7,15 @@
 
 namespace dpdock::control {
 
-std::string host_ifname_for(const std::string& container, const std::string& network,
+std::string host_ifname_for(const std::string& container, const std::string& network, const std::string& netns,
                             config::AttachMethod method) {
-    // FNV-1a: stable across runs and builds, unlike std::hash.
+    // FNV-1a: stable across runs and builds, unlike std::hash. The netns is
+    // part of the key because host-side names share the host's namespace:
+    // with container and network alone, two daemons (parallel test runs, or
+    // two deployments) naming a container alike got the same name, and each
+    // deleted the other's veth as a "leftover" on attach.
     std::uint32_t h = 2166136261u;
-    for (char c : container + "/" + network) h = (h ^ static_cast<std::uint8_t>(c)) * 16777619u;
+    for (char c : container + "/" + network + "@" + netns) h = (h ^ static_cast<std::uint8_t>(c)) * 16777619u;
     char name[16];
     std::snprintf(name, sizeof name, "%s%08x", method == config::AttachMethod::Tap ? "dt" : "dk", h);
     return name;
@@ -64,7 +68,7 @@ Result<Endpoint> attach_tap(dataplane::Dataplane& dp, const EndpointRequest& r, 
 Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, unsigned workers, const EndpointRequest& request) {
     Endpoint ep;
     ep.request = request;
-    ep.host_ifname = host_ifname_for(request.container, request.network, request.method);
+    ep.host_ifname = host_ifname_for(request.container, request.network, request.netns, request.method);
     if (request.method == config::AttachMethod::Tap) return attach_tap(dp, request, std::move(ep));
     return attach_veth(dp, workers, request, std::move(ep));
 }

@@ -35,8 +35,9 @@ struct Endpoint {
 };
 
 // Host-side interface name for an endpoint: short (IFNAMSIZ), stable for the
-// same container and network, so a leftover from a crashed run is recognised.
-std::string host_ifname_for(const std::string& container, const std::string& network,
+// same container, network and netns, so a leftover from a crashed run is
+// recognised, while another daemon's container of the same name is not.
+std::string host_ifname_for(const std::string& container, const std::string& network, const std::string& netns,
                             config::AttachMethod method);
 
 // Creates the interface and its DPDK port. The port is not in any network

@@ -409,6 +409,33 @@ TEST_F(ControlNetworkTest, TwoHundredOperationsUnderTrafficKeepTheStreamIntact) 
     EXPECT_EQ(*d_->observable_state(), *before);
 }
 
+// Host-side veth names live in the host's namespace, shared by every daemon
+// (and every parallel test run): two daemons with a container "c1" on
+// "bridge" must not take each other's interfaces.
+TEST_F(ControlNetworkTest, TwoDaemonsWithTheSameContainerNamesKeepTheirOwnInterfaces) {
+    Netns other1 = make_netns("o1");
+    Netns other2 = make_netns("o2");
+    ASSERT_TRUE(attach("c1", c1_).ok());
+    ASSERT_TRUE(attach("c2", c2_).ok());
+    auto before = d_->observable_state();
+    ASSERT_TRUE(before.ok());
+    auto other = DpdockdInstance::start(kBaseYaml + "containers:\n" + container_yaml("c1", other1.path(), "[bridge]") +
+                                        container_yaml("c2", other2.path(), "[bridge]"));
+    ASSERT_TRUE(other.ok()) << other.message();
+
+    EXPECT_EQ(*d_->observable_state(), *before) << d_->log();
+    EXPECT_TRUE(ping(c1_, ip("172.17.0.3"), 2)) << d_->log();
+    EXPECT_TRUE(ping(other1, ip("172.17.0.3"), 2)) << other->log();
+    auto theirs = other->call("container.ps");
+    ASSERT_TRUE(theirs.ok());
+    EXPECT_NE(endpoint_of(*theirs, "c1", "bridge")["host_interface"],
+              endpoint_of((*before)["containers"], "c1", "bridge")["host_interface"]);
+
+    ASSERT_TRUE(other->stop(SIGTERM).ok());
+    EXPECT_EQ(*d_->observable_state(), *before) << d_->log();
+    EXPECT_TRUE(ping(c1_, ip("172.17.0.3"), 2)) << d_->log();
+}
+
 // ---------------------------------------------------------------------------
 // config.save -> restart, config.reload
 
