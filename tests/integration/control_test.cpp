@@ -231,7 +231,8 @@ protected:
         extra["netns"] = ns.path();
         return extra;
     }
-    std::string ps_ips() {
+    // container.ps as text, for failure messages.
+    std::string ps_text() {
         auto ps = d_->call("container.ps");
         return ps ? ps->dump() : ps.message();
     }
@@ -374,7 +375,7 @@ TEST_F(ControlNetworkTest, IpamRangesStaticAddressesAndRelease) {
     // Detach releases the address: the next container gets it.
     ASSERT_TRUE(d_->call("container.detach", {{"name", "c1"}}).ok());
     auto a4 = attach("c4", c1_, {{"network", "ipam"}});
-    ASSERT_TRUE(a4.ok()) << a4.message() << "\n" << ps_ips();
+    ASSERT_TRUE(a4.ok()) << a4.message() << "\n" << ps_text();
     EXPECT_EQ((*a4)["networks"][0]["ip"], "10.98.0.8/24");
     EXPECT_EQ((*a4)["networks"][0]["mac"], "02:42:0a:62:00:08");
     EXPECT_TRUE(ping(c2_, ip("10.98.0.8"), 2)) << d_->log();
