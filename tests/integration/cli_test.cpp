@@ -14,12 +14,6 @@
 namespace dpdock::test {
 namespace {
 
-Netns make_ns(const char* tag) {
-    auto ns = Netns::create(tag);
-    if (!ns) throw std::runtime_error(ns.message());
-    return std::move(*ns);
-}
-
 Ipv4Address ip(const char* text) { return *Ipv4Address::parse(text); }
 
 bool contains(const std::string& haystack, const std::string& needle) {
@@ -32,8 +26,8 @@ protected:
         auto d = DpdockdInstance::start("dataplane:\n  idle-sleep-us: 20\n");
         ASSERT_TRUE(d.ok()) << d.message();
         daemon_.emplace(std::move(*d));
-        a_.emplace(make_ns("clia"));
-        b_.emplace(make_ns("clib"));
+        a_.emplace(make_netns("clia"));
+        b_.emplace(make_netns("clib"));
     }
     // Runs the CLI; fails the test unless it exits `expected`. Returns its output.
     std::string dpdock(const std::string& args, int expected = 0) {
