@@ -62,7 +62,10 @@ Fixture* fixture(std::uint32_t entries) {
     return &fixtures.emplace(entries, std::move(f)).first->second;
 }
 
-void BM_MacLookupBulk32(benchmark::State& state) {
+// Runs op(table, keys) on one burst of the fixture's keys per iteration,
+// walking them in their random order.
+template <typename Op>
+void over_bursts(benchmark::State& state, Op&& op) {
     Fixture* f = fixture(static_cast<std::uint32_t>(state.range(0)));
     if (f == nullptr) {
         state.SkipWithError("cannot build the MAC table");
@@ -71,34 +74,29 @@ void BM_MacLookupBulk32(benchmark::State& state) {
     std::vector<std::uint64_t> keys(f->order.size());
     for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = MacTable::make_key(kNetwork, mac_n(f->order[i]));
     const std::size_t bursts = keys.size() / kBurst;
-    PortId ports[kBurst];
     std::size_t b = 0;
     for (auto _ : state) {
-        f->table->lookup_bulk(&keys[b * kBurst], kBurst, ports);
-        benchmark::DoNotOptimize(ports);
+        op(*f->table, &keys[b * kBurst]);
         b = b + 1 == bursts ? 0 : b + 1;
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kBurst);
 }
 
+void BM_MacLookupBulk32(benchmark::State& state) {
+    PortId ports[kBurst];
+    over_bursts(state, [&ports](MacTable& table, const std::uint64_t* keys) {
+        table.lookup_bulk(keys, kBurst, ports);
+        benchmark::DoNotOptimize(ports);
+    });
+}
+
 void BM_MacLearnBulk32(benchmark::State& state) {
-    Fixture* f = fixture(static_cast<std::uint32_t>(state.range(0)));
-    if (f == nullptr) {
-        state.SkipWithError("cannot build the MAC table");
-        return;
-    }
-    std::vector<std::uint64_t> keys(f->order.size());
-    for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = MacTable::make_key(kNetwork, mac_n(f->order[i]));
     const std::vector<PortId> ports(kBurst, kPort);
-    const std::size_t bursts = keys.size() / kBurst;
-    std::size_t b = 0;
-    for (auto _ : state) {
+    over_bursts(state, [&ports](MacTable& table, const std::uint64_t* keys) {
         LearnTally tally;
-        f->table->learn_bulk(&keys[b * kBurst], ports.data(), kBurst, 2, tally);
+        table.learn_bulk(keys, ports.data(), kBurst, 2, tally);
         benchmark::DoNotOptimize(tally);
-        b = b + 1 == bursts ? 0 : b + 1;
-    }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kBurst);
+    });
 }
 
 void BM_MacLearnExisting(benchmark::State& state) {
