@@ -50,6 +50,22 @@ int key_differs(const void* a, const void* b, std::size_t) {
     return x != y;
 }
 
+// One lookup per run of equal keys (and equal ports, when given): a burst of
+// one flow, or from one container, needs a single lookup. Fills key_ptrs with
+// the first key of each run and lookup_of[i] with the run of key i; returns
+// the number of runs.
+unsigned gather_runs(const std::uint64_t* keys, const PortId* ports, unsigned n, const void** key_ptrs,
+                     std::uint8_t* lookup_of) {
+    unsigned runs = 0;
+    for (unsigned i = 0; i < n; ++i) {
+        if (i == 0 || keys[i] != keys[i - 1] || (ports != nullptr && ports[i] != ports[i - 1])) {
+            key_ptrs[runs++] = &keys[i];
+        }
+        lookup_of[i] = static_cast<std::uint8_t>(runs - 1);
+    }
+    return runs;
+}
+
 }  // namespace
 
 // The port, the static flag and (learned entries) the key position travel in
@@ -182,14 +198,8 @@ void MacTable::learn_bulk(const std::uint64_t* keys, const PortId* ports, unsign
     std::uint8_t lookup_of[kMaxBulk];  // which lookup answers source i
     for (unsigned done = 0; done < n; done += kMaxBulk) {
         const unsigned chunk = std::min(kMaxBulk, n - done);
-        // A run of frames from one source (one flow, one container) needs one
-        // lookup: the repeats have the same key, port and time.
-        unsigned lookups = 0;
-        for (unsigned i = 0; i < chunk; ++i) {
-            const unsigned k = done + i;
-            if (i == 0 || keys[k] != keys[k - 1] || ports[k] != ports[k - 1]) key_ptrs[lookups++] = &keys[k];
-            lookup_of[i] = static_cast<std::uint8_t>(lookups - 1);
-        }
+        // The repeats in a run have the same key, port and time as its first.
+        const unsigned lookups = gather_runs(keys + done, ports + done, chunk, key_ptrs, lookup_of);
         std::uint64_t hits = 0;
         rte_hash_lookup_bulk_data(hash_, key_ptrs, lookups, &hits, data);
         // Prefetch the slots to refresh before using any: with large tables
@@ -237,13 +247,15 @@ LearnResult MacTable::learn_looked_up(std::uint64_t key, PortId port, std::uint6
 void MacTable::lookup_bulk(const std::uint64_t* keys, unsigned n, PortId* ports_out) const {
     const void* key_ptrs[kMaxBulk];
     void* data[kMaxBulk];
+    std::uint8_t lookup_of[kMaxBulk];
     for (unsigned done = 0; done < n; done += kMaxBulk) {
         const unsigned chunk = std::min(kMaxBulk, n - done);
-        for (unsigned i = 0; i < chunk; ++i) key_ptrs[i] = &keys[done + i];
+        const unsigned lookups = gather_runs(keys + done, nullptr, chunk, key_ptrs, lookup_of);
         std::uint64_t hits = 0;
-        rte_hash_lookup_bulk_data(hash_, key_ptrs, chunk, &hits, data);
+        rte_hash_lookup_bulk_data(hash_, key_ptrs, lookups, &hits, data);
         for (unsigned i = 0; i < chunk; ++i) {
-            ports_out[done + i] = (hits >> i) & 1 ? decode(data[i]).port : kNoPort;
+            const unsigned j = lookup_of[i];
+            ports_out[done + i] = (hits >> j) & 1 ? decode(data[j]).port : kNoPort;
         }
     }
 }

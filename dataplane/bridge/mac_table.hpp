@@ -123,7 +123,8 @@ public:
     // Same rules and counts as n learn() calls.
     void learn_bulk(const std::uint64_t* keys, const PortId* ports, unsigned n, std::uint64_t now,
                     LearnTally& tally);
-    // One rte_hash_lookup_bulk_data per kMaxBulk keys. A miss yields kNoPort.
+    // One rte_hash_lookup_bulk_data per kMaxBulk keys (one lookup per run of
+    // equal keys). A miss yields kNoPort.
     void lookup_bulk(const std::uint64_t* keys, unsigned n, PortId* ports_out) const;
 
     // --- control thread ---
