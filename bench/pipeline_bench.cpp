@@ -111,7 +111,10 @@ Status build(Rig& rig, std::uint32_t source_macs) {
     auto snap = std::make_unique<bridge::ForwardingSnapshot>();
     snap->ports[rig.gen] = {bridge::PortRole::Member, kNetwork};
     snap->ports[rig.sink] = {bridge::PortRole::Member, kNetwork};
-    snap->networks.push_back({MacAddress::from_u64(0x020000000001ULL), Ipv4Address(), {rig.gen, rig.sink}});
+    bridge::NetworkInfo network;
+    network.gateway_mac = MacAddress::from_u64(0x020000000001ULL);
+    network.members = {rig.gen, rig.sink};
+    snap->networks.push_back(std::move(network));
     snap->rx_queues = {{{rig.gen, 0}}};
     rig.snapshot = std::make_unique<sync::Snapshot<bridge::ForwardingSnapshot>>(*rig.rcu);
     rig.snapshot->publish(std::move(snap));
