@@ -1,6 +1,7 @@
 #include "dataplane/bridge/mac_table.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <tuple>
 
 #include <rte_debug.h>
@@ -9,6 +10,7 @@
 #include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 namespace dpdock::bridge {
 
@@ -21,6 +23,8 @@ constexpr std::uint64_t kEmptyKey = ~std::uint64_t{0};
 // Static entries never age: no `now` is ever later than this.
 constexpr std::uint64_t kStaticSeen = ~std::uint64_t{0};
 constexpr std::uintptr_t kStaticFlag = std::uintptr_t{1} << 16;
+constexpr std::uintptr_t kPositionFlag = std::uintptr_t{1} << 17;  // bits 32..63 hold the key position
+static_assert(sizeof(std::uintptr_t) == 8, "the data pointer carries a 32-bit position");
 // Each attempt loses only to a learn already under way; more than a couple
 // means workers are fighting over the MAC at line rate.
 constexpr int kStaticWriteAttempts = 16;
@@ -31,18 +35,51 @@ bool on_lcore() { return rte_lcore_id() != LCORE_ID_ANY; }
 
 std::uint64_t age(std::uint64_t now, std::uint64_t last_seen) { return now > last_seen ? now - last_seen : 0; }
 
+// The key is one uint64_t: hash and compare it as one word instead of through
+// rte_hash's length-generic CRC loop and memcmp. Same hash value as rte_hash_crc.
+std::uint32_t hash_key(const void* key, std::uint32_t, std::uint32_t init) {
+    std::uint64_t k;
+    std::memcpy(&k, key, sizeof k);
+    return rte_hash_crc_8byte(k, init);
+}
+
+int key_differs(const void* a, const void* b, std::size_t) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a, sizeof x);
+    std::memcpy(&y, b, sizeof y);
+    return x != y;
+}
+
+// One lookup per run of equal keys (and equal ports, when given): a burst of
+// one flow, or from one container, needs a single lookup. Fills key_ptrs with
+// the first key of each run and lookup_of[i] with the run of key i; returns
+// the number of runs.
+unsigned gather_runs(const std::uint64_t* keys, const PortId* ports, unsigned n, const void** key_ptrs,
+                     std::uint8_t* lookup_of) {
+    unsigned runs = 0;
+    for (unsigned i = 0; i < n; ++i) {
+        if (i == 0 || keys[i] != keys[i - 1] || (ports != nullptr && ports[i] != ports[i - 1])) {
+            key_ptrs[runs++] = &keys[i];
+        }
+        lookup_of[i] = static_cast<std::uint8_t>(runs - 1);
+    }
+    return runs;
+}
+
 }  // namespace
 
-// The port and the static flag travel in the hash's data pointer, so a reader
-// sees a key together with its port (one release store in rte_hash) and a move
-// replaces both at once.
-void* MacTable::encode(PortId port, bool is_static) {
-    return reinterpret_cast<void*>(std::uintptr_t{port} | (is_static ? kStaticFlag : 0));
+// The port, the static flag and (learned entries) the key position travel in
+// the hash's data pointer, so a reader sees a key together with its port (one
+// release store in rte_hash) and a move replaces them at once.
+void* MacTable::encode(PortId port, bool is_static, std::uint32_t position) {
+    const std::uintptr_t where = position == kNoPosition ? 0 : std::uintptr_t{position} << 32 | kPositionFlag;
+    return reinterpret_cast<void*>(std::uintptr_t{port} | (is_static ? kStaticFlag : 0) | where);
 }
 
 MacTable::Value MacTable::decode(const void* data) {
     const auto bits = reinterpret_cast<std::uintptr_t>(data);
-    return {static_cast<PortId>(bits & 0xffff), (bits & kStaticFlag) != 0};
+    return {static_cast<PortId>(bits & 0xffff), (bits & kStaticFlag) != 0,
+            (bits & kPositionFlag) != 0 ? static_cast<std::uint32_t>(bits >> 32) : kNoPosition};
 }
 
 Result<std::unique_ptr<MacTable>> MacTable::create(const MacTableOptions& options) {
@@ -60,7 +97,7 @@ Result<std::unique_ptr<MacTable>> MacTable::create(const MacTableOptions& option
     params.name = options.name.c_str();
     params.entries = options.capacity;
     params.key_len = sizeof(std::uint64_t);
-    params.hash_func = rte_hash_crc;
+    params.hash_func = hash_key;
     params.socket_id = options.socket_id;
     // EXT_TABLE: cuckoo displacement alone may fail before every bucket slot is
     // used; the extendable buckets guarantee that `capacity` keys always fit.
@@ -70,6 +107,7 @@ Result<std::unique_ptr<MacTable>> MacTable::create(const MacTableOptions& option
     if (hash == nullptr) {
         return R::error("cannot create MAC table " + options.name + ": " + rte_strerror(rte_errno));
     }
+    rte_hash_set_cmp_func(hash, key_differs);
     rte_hash_rcu_config rcu{};
     rcu.v = options.qsbr;
     rcu.mode = RTE_HASH_QSBR_MODE_DQ;
@@ -104,19 +142,33 @@ MacTable::~MacTable() {
 }
 
 LearnResult MacTable::learn(NetworkId network, MacAddress mac, PortId port, std::uint64_t now) {
-    const std::uint64_t key = make_key(network, mac);
+    return learn_key(make_key(network, mac), port, now);
+}
+
+// Rewrite last_seen at most once per refresh interval, so a busy MAC does not
+// dirty a shared cache line with every frame.
+LearnResult MacTable::refresh(Slot& slot, std::uint64_t now) const {
+    Atomic64 seen(slot.last_seen);
+    const std::uint64_t last = seen.load(std::memory_order_relaxed);
+    if (now <= last || now - last < refresh_ticks_) return LearnResult::Unchanged;
+    seen.store(now, std::memory_order_relaxed);
+    return LearnResult::Refreshed;
+}
+
+LearnResult MacTable::learn_key(std::uint64_t key, PortId port, std::uint64_t now) {
     Value current;
     const std::int32_t position = find(key, &current);
     if (position >= 0) [[likely]] {
         if (current.is_static) return current.port == port ? LearnResult::Unchanged : LearnResult::StaticConflict;
         if (current.port == port) {
-            // Rewrite last_seen at most once per refresh interval, so a busy
-            // MAC does not dirty a shared cache line with every frame.
-            Atomic64 seen(slots_[position].last_seen);
-            const std::uint64_t last = seen.load(std::memory_order_relaxed);
-            if (now <= last || now - last < refresh_ticks_) return LearnResult::Unchanged;
-            seen.store(now, std::memory_order_relaxed);
-            return LearnResult::Refreshed;
+            // Data without this position: another worker between its insert
+            // and its second write, or a delete and re-insert raced. Point it
+            // here so learn_bulk() can refresh without this lookup.
+            if (current.position != static_cast<std::uint32_t>(position)) {
+                RTE_VERIFY(on_lcore());
+                rte_hash_add_key_data(hash_, &key, encode(port, false, static_cast<std::uint32_t>(position)));
+            }
+            return refresh(slots_[position], now);
         }
     } else if (recorded_.load(std::memory_order_relaxed) >= capacity_) {
         return LearnResult::Full;
@@ -124,25 +176,86 @@ LearnResult MacTable::learn(NetworkId network, MacAddress mac, PortId port, std:
     // New key or a move: both go through the hash's writer lock. On an
     // existing key rte_hash only swaps the data pointer (readers see the old or
     // the new port); if the control thread deleted the key meanwhile, this
-    // inserts it again and record() accounts for it.
+    // inserts it again and record() accounts for it. A new key's position is
+    // known only after the insert, hence the second write.
     RTE_VERIFY(on_lcore());
-    if (rte_hash_add_key_data(hash_, &key, encode(port, false)) != 0) return LearnResult::Full;
-    const bool recorded_now = record(key, now);
+    const std::uint32_t written = position >= 0 ? static_cast<std::uint32_t>(position) : kNoPosition;
+    if (rte_hash_add_key_data(hash_, &key, encode(port, false, written)) != 0) return LearnResult::Full;
+    bool recorded_now = false;
+    const std::int32_t recorded_at = record(key, now, &recorded_now);
+    if (recorded_at >= 0 && static_cast<std::uint32_t>(recorded_at) != written) {
+        rte_hash_add_key_data(hash_, &key, encode(port, false, static_cast<std::uint32_t>(recorded_at)));
+    }
     if (position >= 0) return LearnResult::Moved;
     // Another worker inserting the same MAC at the same moment recorded it first.
     return recorded_now ? LearnResult::Learned : LearnResult::Unchanged;
 }
 
+void MacTable::learn_bulk(const std::uint64_t* keys, const PortId* ports, unsigned n, std::uint64_t now,
+                          LearnTally& tally) {
+    const void* key_ptrs[kMaxBulk];
+    void* data[kMaxBulk];
+    std::uint8_t lookup_of[kMaxBulk];  // which lookup answers source i
+    for (unsigned done = 0; done < n; done += kMaxBulk) {
+        const unsigned chunk = std::min(kMaxBulk, n - done);
+        // The repeats in a run have the same key, port and time as its first.
+        const unsigned lookups = gather_runs(keys + done, ports + done, chunk, key_ptrs, lookup_of);
+        std::uint64_t hits = 0;
+        rte_hash_lookup_bulk_data(hash_, key_ptrs, lookups, &hits, data);
+        // Prefetch the slots to refresh before using any: with large tables
+        // each one is a cache miss, and this way they overlap.
+        for (unsigned j = 0; j < lookups; ++j) {
+            const auto bits = reinterpret_cast<std::uintptr_t>(data[j]);
+            if ((hits >> j & 1) != 0 && (bits & kPositionFlag) != 0) rte_prefetch0(&slots_[bits >> 32]);
+        }
+        LearnResult result = LearnResult::Unchanged;
+        // Once this chunk inserted or moved a source, later answers of the
+        // bulk lookup may be stale (the same MAC back on another port): the
+        // rest of the chunk looks up afresh. Rare outside learning bursts.
+        bool wrote = false;
+        for (unsigned i = 0; i < chunk; ++i) {
+            const unsigned j = lookup_of[i];
+            if (i > 0 && j == lookup_of[i - 1]) {
+                // A repeat: learned, moved or refreshed by the first of its run.
+                const bool still = result == LearnResult::Full || result == LearnResult::StaticConflict;
+                tally.add(still ? result : LearnResult::Unchanged);
+                continue;
+            }
+            result = wrote ? learn_key(keys[done + i], ports[done + i], now)
+                           : learn_looked_up(keys[done + i], ports[done + i], now, (hits >> j & 1) != 0, data[j]);
+            wrote = wrote || result == LearnResult::Learned || result == LearnResult::Moved;
+            tally.add(result);
+        }
+    }
+}
+
+// learn_key() after a lookup already done: known sources on their own port
+// (the common case) are refreshed here, the rest take learn_key().
+LearnResult MacTable::learn_looked_up(std::uint64_t key, PortId port, std::uint64_t now, bool hit, const void* data) {
+    if (!hit) return learn_key(key, port, now);
+    const Value v = decode(data);
+    if (v.is_static) return v.port == port ? LearnResult::Unchanged : LearnResult::StaticConflict;
+    if (v.port == port && v.position != kNoPosition) [[likely]] {
+        // The record confirms the position still holds this key; if a sweep
+        // is deleting it right now, the refresh is lost with it (benign).
+        Slot& slot = slots_[v.position];
+        if (Atomic64(slot.key).load(std::memory_order_relaxed) == key) return refresh(slot, now);
+    }
+    return learn_key(key, port, now);
+}
+
 void MacTable::lookup_bulk(const std::uint64_t* keys, unsigned n, PortId* ports_out) const {
     const void* key_ptrs[kMaxBulk];
     void* data[kMaxBulk];
+    std::uint8_t lookup_of[kMaxBulk];
     for (unsigned done = 0; done < n; done += kMaxBulk) {
         const unsigned chunk = std::min(kMaxBulk, n - done);
-        for (unsigned i = 0; i < chunk; ++i) key_ptrs[i] = &keys[done + i];
+        const unsigned lookups = gather_runs(keys + done, nullptr, chunk, key_ptrs, lookup_of);
         std::uint64_t hits = 0;
-        rte_hash_lookup_bulk_data(hash_, key_ptrs, chunk, &hits, data);
+        rte_hash_lookup_bulk_data(hash_, key_ptrs, lookups, &hits, data);
         for (unsigned i = 0; i < chunk; ++i) {
-            ports_out[done + i] = (hits >> i) & 1 ? decode(data[i]).port : kNoPort;
+            const unsigned j = lookup_of[i];
+            ports_out[done + i] = (hits >> j) & 1 ? decode(data[j]).port : kNoPort;
         }
     }
 }
@@ -154,13 +267,14 @@ std::int32_t MacTable::find(std::uint64_t key, Value* value) const {
     return position;
 }
 
-// Records `key` at the position the hash gave it. Returns whether this call
-// recorded it (false: already recorded by a concurrent inserter, or deleted
-// by the control thread before we got here).
-bool MacTable::record(std::uint64_t key, std::uint64_t seen) {
+// Records `key` at the position the hash gave it and returns that position
+// (negative: deleted by the control thread before we got here).
+// *recorded_now tells whether this call recorded it (false also when a
+// concurrent inserter already had).
+std::int32_t MacTable::record(std::uint64_t key, std::uint64_t seen, bool* recorded_now) {
     void* data = nullptr;
     const std::int32_t position = rte_hash_lookup_data(hash_, &key, &data);
-    if (position < 0) return false;
+    if (position < 0) return position;
     Slot& slot = slots_[position];
     Atomic64(slot.last_seen).store(seen, std::memory_order_relaxed);
     // Release: a sweeper that reads the key also reads this last_seen.
@@ -168,7 +282,8 @@ bool MacTable::record(std::uint64_t key, std::uint64_t seen) {
     // A previous key other than kEmptyKey is a stale record (see forget_stale)
     // that was counted already; replacing it leaves the count unchanged.
     if (previous == kEmptyKey) recorded_.fetch_add(1, std::memory_order_relaxed);
-    return previous != key;
+    if (recorded_now != nullptr) *recorded_now = previous != key;
+    return position;
 }
 
 void MacTable::remove_at(std::uint32_t position, std::uint64_t key) {

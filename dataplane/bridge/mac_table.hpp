@@ -6,7 +6,11 @@
 //   control-side deletes hold one key at a time. That lock is the one documented
 //   exception to "workers never block"; lookups and refreshes never take it.
 // Deletes: only the control thread (remove_static, flush_*, expire).
-// Reads: workers (learn, lookup_bulk) lock-free; the control thread (dump).
+// Reads: workers (learn, learn_bulk, lookup_bulk) lock-free; the control
+//   thread (dump). A learned entry's data also names its key position, so the
+//   bulk learn of a known source (the common case) refreshes last-seen without
+//   a second lookup; a position that does not match (a race with a delete and
+//   re-insert) only sends that source down the single-key path, which repairs it.
 // Reclaim: a deleted key slot goes to rte_hash's QSBR defer queue and is reused
 //   only after every reader registered in the qsbr passed a quiescent state.
 #pragma once
@@ -36,7 +40,11 @@ struct MacKey {
 
     static constexpr std::uint64_t kMacMask = (std::uint64_t{1} << 48) - 1;
 
-    constexpr std::uint64_t packed() const { return std::uint64_t{network} << 48 | mac.to_u64(); }
+    constexpr std::uint64_t packed() const { return pack(network, mac.to_u64()); }
+    // `mac_bits`: a MAC as MacAddress::to_u64() spells it (48 bits).
+    static constexpr std::uint64_t pack(NetworkId network, std::uint64_t mac_bits) {
+        return std::uint64_t{network} << 48 | mac_bits;
+    }
     static constexpr MacKey unpack(std::uint64_t key) {
         return {static_cast<NetworkId>(key >> 48), MacAddress::from_u64(key & kMacMask)};
     }
@@ -55,6 +63,25 @@ struct MacTableOptions {
 };
 
 enum class LearnResult { Unchanged, Refreshed, Learned, Moved, StaticConflict, Full };
+
+// What one learn_bulk() did that workers count (Unchanged/Refreshed are not counted).
+struct LearnTally {
+    std::uint32_t learned = 0;
+    std::uint32_t moved = 0;
+    std::uint32_t full = 0;
+    std::uint32_t static_conflict = 0;
+
+    void add(LearnResult result) {
+        switch (result) {
+            case LearnResult::Learned: ++learned; break;
+            case LearnResult::Moved: ++moved; break;
+            case LearnResult::Full: ++full; break;
+            case LearnResult::StaticConflict: ++static_conflict; break;
+            case LearnResult::Unchanged:
+            case LearnResult::Refreshed: break;
+        }
+    }
+};
 
 struct MacEntry {
     NetworkId network;
@@ -90,7 +117,14 @@ public:
     // the frame is still forwarded, only its source is not remembered. The
     // capacity is soft by at most the number of workers inserting at once.
     LearnResult learn(NetworkId network, MacAddress mac, PortId port, std::uint64_t now);
-    // One rte_hash_lookup_bulk_data per kMaxBulk keys. A miss yields kNoPort.
+    // learn() for n sources at once: keys[i] (make_key) seen on ports[i]. One
+    // rte_hash_lookup_bulk_data per kMaxBulk keys (one per run of equal
+    // sources); sources that are new, moved or mid-update take learn()'s path.
+    // Same rules and counts as n learn() calls.
+    void learn_bulk(const std::uint64_t* keys, const PortId* ports, unsigned n, std::uint64_t now,
+                    LearnTally& tally);
+    // One rte_hash_lookup_bulk_data per kMaxBulk keys (one lookup per run of
+    // equal keys). A miss yields kNoPort.
     void lookup_bulk(const std::uint64_t* keys, unsigned n, PortId* ports_out) const;
 
     // --- control thread ---
@@ -127,16 +161,21 @@ private:
         std::uint64_t key;        // kEmptyKey when no key is recorded
         std::uint64_t last_seen;  // TSC; kStaticSeen for static entries
     };
+    static constexpr std::uint32_t kNoPosition = ~std::uint32_t{0};
     struct Value {
         PortId port = kNoPort;
         bool is_static = false;
+        std::uint32_t position = kNoPosition;  // learned entries: their key position, once known
     };
-    static void* encode(PortId port, bool is_static);
+    static void* encode(PortId port, bool is_static, std::uint32_t position = kNoPosition);
     static Value decode(const void* data);
 
     MacTable(rte_hash* hash, Slot* slots, std::uint32_t n_slots, const MacTableOptions& options);
 
-    bool record(std::uint64_t key, std::uint64_t seen);
+    LearnResult learn_key(std::uint64_t key, PortId port, std::uint64_t now);
+    LearnResult learn_looked_up(std::uint64_t key, PortId port, std::uint64_t now, bool hit, const void* data);
+    LearnResult refresh(Slot& slot, std::uint64_t now) const;
+    std::int32_t record(std::uint64_t key, std::uint64_t seen, bool* recorded_now = nullptr);
     std::int32_t find(std::uint64_t key, Value* value) const;
     void remove_at(std::uint32_t position, std::uint64_t key);
     void forget_stale(std::uint32_t position, std::uint64_t key);

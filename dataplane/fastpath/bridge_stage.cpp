@@ -1,4 +1,7 @@
 // bridge_stage: MAC learning and L2 forwarding inside one network. See stages.hpp.
+#include <cstring>
+
+#include <rte_byteorder.h>
 #include <rte_ether.h>
 
 #include "dataplane/bridge/mac_table.hpp"
@@ -8,55 +11,62 @@
 namespace dpdock::dataplane {
 namespace {
 
-MacAddress mac_at(const rte_ether_addr& a) {
-    std::array<std::uint8_t, 6> b;
-    std::copy(std::begin(a.addr_bytes), std::end(a.addr_bytes), b.begin());
-    return MacAddress(b);
+// The Ethernet address at `a` as MacAddress::to_u64() spells it (first octet
+// most significant), from one 8-byte load: each address in the header is
+// followed by at least two more header bytes, which the shift drops.
+std::uint64_t mac_bits(const rte_ether_addr& a) {
+    std::uint64_t v;
+    std::memcpy(&v, &a, sizeof v);
+    return rte_be_to_cpu_64(v) >> 16;
 }
 
-void count_learn(WorkerContext& ctx, bridge::LearnResult result) {
-    switch (result) {
-        case bridge::LearnResult::Learned: sync::bump(ctx.counters->mac_learned); break;
-        case bridge::LearnResult::Moved: sync::bump(ctx.counters->mac_moved); break;
-        case bridge::LearnResult::Full: sync::bump(ctx.counters->mac_table_full); break;
-        case bridge::LearnResult::StaticConflict: sync::bump(ctx.counters->mac_static_conflict); break;
-        case bridge::LearnResult::Unchanged:
-        case bridge::LearnResult::Refreshed: break;
-    }
+constexpr std::uint64_t kGroupBit = std::uint64_t{1} << 40;  // I/G bit of the first octet
+
+void count_learning(WorkerContext& ctx, const bridge::LearnTally& tally) {
+    if (tally.learned != 0) sync::bump(ctx.counters->mac_learned, tally.learned);
+    if (tally.moved != 0) sync::bump(ctx.counters->mac_moved, tally.moved);
+    if (tally.full != 0) sync::bump(ctx.counters->mac_table_full, tally.full);
+    if (tally.static_conflict != 0) sync::bump(ctx.counters->mac_static_conflict, tally.static_conflict);
 }
 
 }  // namespace
 
 std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
                            std::uint16_t n, std::uint64_t now) {
-    // Phase 1: learn sources and gather destination keys of unicast frames.
-    std::uint64_t keys[kMaxBurst];
-    PortId out[kMaxBurst];
+    // Phase 1: gather source keys (to learn) and destination keys of unicast frames.
+    std::uint64_t src_keys[kMaxBurst];
+    PortId src_ports[kMaxBurst];
+    std::uint64_t dst_keys[kMaxBurst];
+    unsigned n_src = 0;
     unsigned n_unicast = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
         const PacketMeta& meta = packet_meta(m);
-        const MacAddress src = mac_at(eth->src_addr);
-        if (src.is_multicast()) {
+        const std::uint64_t src = mac_bits(eth->src_addr);
+        if ((src & kGroupBit) != 0) {
             // A group address is never a valid source: do not learn it, drop it.
             pkts[i] = nullptr;
             drop_packet(ctx, m, DropReason::BadHeader);
             continue;
         }
-        count_learn(ctx, ctx.macs->learn(meta.network, src, meta.ingress_port, now));
+        src_keys[n_src] = bridge::MacKey::pack(meta.network, src);
+        src_ports[n_src++] = meta.ingress_port;
         if ((meta.flags & kFlagMulticast) == 0) {
-            keys[n_unicast++] = bridge::MacTable::make_key(meta.network, mac_at(eth->dst_addr));
+            dst_keys[n_unicast++] = bridge::MacKey::pack(meta.network, mac_bits(eth->dst_addr));
         }
     }
-    // Phase 2: one bulk lookup of every unicast destination.
-    for (unsigned done = 0; done < n_unicast; done += 64) {
-        const unsigned chunk = std::min(64u, n_unicast - done);
-        ctx.macs->lookup_bulk(keys + done, chunk, out + done);
-    }
+    // Phase 2: learn all sources, then look up all unicast destinations, each in bulk.
+    bridge::LearnTally tally;
+    ctx.macs->learn_bulk(src_keys, src_ports, n_src, now, tally);
+    count_learning(ctx, tally);
+    PortId out[kMaxBurst];
+    ctx.macs->lookup_bulk(dst_keys, n_unicast, out);
     // Phase 3: act. Unicast in the order looked up, multicast/broadcast flooded.
     std::uint16_t to_gateway = 0;
     unsigned u = 0;
+    NetworkId gateway_network = kNoNetwork;
+    std::uint64_t gateway_key = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         if (m == nullptr) continue;
@@ -70,9 +80,12 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot&
             }
             continue;
         }
-        const PortId dst_port = out[u++];
-        const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
-        if (mac_at(eth->dst_addr) == snap.networks[meta.network].gateway_mac) {
+        if (meta.network != gateway_network) {  // a burst comes from one port, so usually one network
+            gateway_network = meta.network;
+            gateway_key = bridge::MacKey{meta.network, snap.networks[meta.network].gateway_mac}.packed();
+        }
+        const PortId dst_port = out[u];
+        if (dst_keys[u++] == gateway_key) {
             pkts[to_gateway++] = m;
         } else if (dst_port == kNoPort || !snap.port_in_network(dst_port, meta.network)) {
             // Unknown, or learned on a port that has since left the network

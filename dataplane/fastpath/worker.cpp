@@ -15,39 +15,45 @@ constexpr unsigned kIdlePollsBeforeSleep = 256;
 
 }  // namespace
 
+std::uint64_t worker_poll(WorkerContext& ctx) {
+    const std::uint64_t start = rte_rdtsc();
+    const bridge::ForwardingSnapshot* snap = ctx.snapshot->read();
+    std::uint64_t received = 0;
+    if (snap != nullptr && ctx.index < snap->rx_queues.size()) {
+        rte_mbuf* pkts[kMaxBurst];
+        for (const bridge::RxQueue& rxq : snap->rx_queues[ctx.index]) {
+            const PortId port = rxq.port;
+            const std::uint16_t n = rte_eth_rx_burst(port, rxq.queue, pkts, ctx.burst);
+            if (n == 0) continue;
+            received += n;
+            sync::PortCounters& pc = ctx.counters->ports[port];
+            sync::bump(pc.rx_packets, n);
+            std::uint64_t bytes = 0;
+            for (std::uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
+            sync::bump(pc.rx_bytes, bytes);
+            process_burst(ctx, *snap, pkts, n, start);
+        }
+    }
+    if (snap != nullptr && ctx.pending.count != 0) service_pending(ctx, *snap, start);
+    ctx.tx.flush_all();
+    sync::bump(ctx.counters->loops);
+    ctx.rcu->quiescent(ctx.index);
+    if (received != 0) {
+        sync::bump(ctx.counters->rx_packets, received);
+        sync::bump(ctx.counters->busy_packets, received);
+        sync::bump(ctx.counters->busy_cycles, rte_rdtsc() - start);
+    }
+    return received;
+}
+
 int worker_main(void* arg) {
     auto& ctx = *static_cast<WorkerContext*>(arg);
     ctx.rcu->register_reader(ctx.index);
     ctx.rcu->online(ctx.index);
-    rte_mbuf* pkts[kMaxBurst];
     unsigned idle_polls = 0;
     while (!ctx.stop->load(std::memory_order_relaxed)) {
-        const std::uint64_t start = rte_rdtsc();
-        const bridge::ForwardingSnapshot* snap = ctx.snapshot->read();
-        std::uint64_t received = 0;
-        if (snap != nullptr && ctx.index < snap->rx_queues.size()) {
-            for (const bridge::RxQueue& rxq : snap->rx_queues[ctx.index]) {
-                const PortId port = rxq.port;
-                const std::uint16_t n = rte_eth_rx_burst(port, rxq.queue, pkts, ctx.burst);
-                if (n == 0) continue;
-                received += n;
-                sync::PortCounters& pc = ctx.counters->ports[port];
-                sync::bump(pc.rx_packets, n);
-                std::uint64_t bytes = 0;
-                for (std::uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
-                sync::bump(pc.rx_bytes, bytes);
-                process_burst(ctx, *snap, pkts, n, start);
-            }
-        }
-        if (snap != nullptr && ctx.pending.count != 0) service_pending(ctx, *snap, start);
-        ctx.tx.flush_all();
-        sync::bump(ctx.counters->loops);
-        ctx.rcu->quiescent(ctx.index);
-        if (received != 0) {
+        if (worker_poll(ctx) != 0) {
             idle_polls = 0;
-            sync::bump(ctx.counters->rx_packets, received);
-            sync::bump(ctx.counters->busy_packets, received);
-            sync::bump(ctx.counters->busy_cycles, rte_rdtsc() - start);
         } else if (ctx.idle_sleep_us != 0 && ++idle_polls >= kIdlePollsBeforeSleep) {
             ctx.rcu->offline(ctx.index);
             rte_delay_us_sleep(ctx.idle_sleep_us);

@@ -5,9 +5,17 @@
 // after a run of empty polls.
 #pragma once
 
+#include <cstdint>
+
 #include "dataplane/fastpath/worker_context.hpp"
 
 namespace dpdock::dataplane {
+
+// One loop iteration: every assigned rx queue once through the pipeline, tx
+// flush, quiescent state. Returns the packets received. The caller must be
+// the registered, online RCU reader ctx.index (worker_main, or a benchmark
+// driving the same loop).
+std::uint64_t worker_poll(WorkerContext& ctx);
 
 // Entry point for rte_eal_remote_launch; arg is a WorkerContext*.
 int worker_main(void* arg);

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include <rte_hash_crc.h>
@@ -99,8 +100,13 @@ std::optional<DropReason> parse_ipv4(const rte_mbuf* m, PacketMeta& meta) {
         // Fragments of one datagram must hash alike, and only the first has ports.
         if (!fragment) ports = l4_ports(m, meta);
     }
-    std::uint32_t h = rte_hash_crc_4byte(ip->src_addr, kHashSeed);
-    h = rte_hash_crc_4byte(ip->dst_addr, h);
+    // Source and destination are adjacent: one 8-byte CRC step over both
+    // gives the same value as two 4-byte steps, with one instruction less
+    // in the dependency chain.
+    static_assert(offsetof(rte_ipv4_hdr, dst_addr) == offsetof(rte_ipv4_hdr, src_addr) + 4);
+    std::uint64_t addresses;
+    std::memcpy(&addresses, &ip->src_addr, sizeof addresses);
+    std::uint32_t h = rte_hash_crc_8byte(addresses, kHashSeed);
     h = rte_hash_crc_4byte(ports, h);
     meta.flow_hash = rte_hash_crc_1byte(meta.l4_proto, h);
     return std::nullopt;

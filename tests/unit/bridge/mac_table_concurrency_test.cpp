@@ -35,7 +35,7 @@ NetworkId network_of(std::uint32_t i) { return static_cast<NetworkId>(1 + i % 2)
 struct WorkerStats {
     std::atomic<std::uint64_t> iterations{0};
     std::atomic<std::uint64_t> static_misses{0};  // a static key looked up with a wrong port
-    std::atomic<std::uint64_t> static_learns{0};  // learn() moved or inserted over a static key
+    std::atomic<std::uint64_t> static_learns{0};  // learning moved or inserted over a static key
     std::atomic<std::uint64_t> full{0};
 };
 
@@ -50,19 +50,27 @@ void worker_loop(MacTable& table, sync::Rcu& rcu, unsigned index, const std::ato
     std::uint32_t cursor = index * 97;
     while (!stop.load(std::memory_order_relaxed)) {
         const std::uint64_t now = clock.load(std::memory_order_relaxed);
+        // Sources in bulk, as the bridge stage learns them.
+        std::uint64_t sources[32];
+        PortId source_ports[32];
         std::uint64_t keys[32];
         for (unsigned i = 0; i < 32; ++i) {
             const std::uint32_t n = (cursor + i * 13) % kLearnedMacs;
-            const LearnResult r = table.learn(network_of(n), mac_n(n), port, now);
-            if (r == LearnResult::Full) stats.full.fetch_add(1, std::memory_order_relaxed);
+            sources[i] = MacTable::make_key(network_of(n), mac_n(n));
+            source_ports[i] = port;
             keys[i] = MacTable::make_key(network_of(n + 1), mac_n(n + 1));
         }
+        LearnTally learned;
+        table.learn_bulk(sources, source_ports, 32, now, learned);
+        stats.full.fetch_add(learned.full, std::memory_order_relaxed);
         // Statics: learning them from a worker port must never take them over.
         for (std::uint32_t s = 0; s < kStaticMacs; ++s) {
-            const LearnResult r = table.learn(1, mac_n(1000 + s), port, now);
-            if (r != LearnResult::StaticConflict) stats.static_learns.fetch_add(1, std::memory_order_relaxed);
-            keys[s] = MacTable::make_key(1, mac_n(1000 + s));
+            sources[s] = MacTable::make_key(1, mac_n(1000 + s));
+            keys[s] = sources[s];
         }
+        LearnTally statics;
+        table.learn_bulk(sources, source_ports, kStaticMacs, now, statics);
+        stats.static_learns.fetch_add(kStaticMacs - statics.static_conflict, std::memory_order_relaxed);
         PortId ports[32];
         table.lookup_bulk(keys, 32, ports);
         for (std::uint32_t s = 0; s < kStaticMacs; ++s) {

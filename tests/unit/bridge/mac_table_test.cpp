@@ -176,6 +176,81 @@ TEST_F(MacTableTest, FullTableRefusesNewMacsUntilEntriesExpire) {
     EXPECT_EQ(lookup(*small, 1, mac_n(64)), 1);
 }
 
+// learn_bulk: the same results as one learn() per source, counted per frame.
+// Helper: one bulk call of (MAC number, port) pairs in network 1.
+LearnTally learn_bulk(MacTable& table, const std::vector<std::pair<std::uint32_t, PortId>>& frames,
+                      std::uint64_t now) {
+    std::vector<std::uint64_t> keys;
+    std::vector<PortId> ports;
+    for (const auto& [n, port] : frames) {
+        keys.push_back(MacTable::make_key(1, mac_n(n)));
+        ports.push_back(port);
+    }
+    LearnTally tally;
+    table.learn_bulk(keys.data(), ports.data(), static_cast<unsigned>(keys.size()), now, tally);
+    return tally;
+}
+
+TEST_F(MacTableTest, LearnBulkLearnsEachNewSourceOnceAndRefreshesAfterTheInterval) {
+    const LearnTally first = learn_bulk(*table_, {{1, 3}, {1, 3}, {2, 4}, {1, 3}}, 1000);
+    EXPECT_EQ(first.learned, 2u);
+    EXPECT_EQ(first.moved + first.full + first.static_conflict, 0u);
+    EXPECT_EQ(table_->size(), 2u);
+    EXPECT_EQ(lookup(1, mac_n(1)), 3);
+    EXPECT_EQ(lookup(1, mac_n(2)), 4);
+
+    const LearnTally again = learn_bulk(*table_, {{1, 3}, {2, 4}}, 1099);
+    EXPECT_EQ(again.learned + again.moved + again.full + again.static_conflict, 0u);
+    EXPECT_EQ(table_->dump(1099).at(0).age_ticks, 99u);  // within the interval: not rewritten
+    learn_bulk(*table_, {{1, 3}, {1, 3}}, 1100);
+    const auto entries = table_->dump(1150);
+    EXPECT_EQ(entries.at(0).age_ticks, 50u);   // MAC 1 refreshed at 1100
+    EXPECT_EQ(entries.at(1).age_ticks, 150u);  // MAC 2 not seen since 1000
+}
+
+TEST_F(MacTableTest, LearnBulkMovesOnceAndCountsStaticConflictsPerFrame) {
+    ASSERT_EQ(table_->learn(1, mac_n(1), 3, 1000), LearnResult::Learned);
+    ASSERT_TRUE(table_->add_static(1, mac_n(2), kStaticPort).ok());
+    const LearnTally tally = learn_bulk(*table_, {{1, 4}, {1, 4}, {2, 4}, {2, 4}, {2, kStaticPort}}, 1010);
+    EXPECT_EQ(tally.moved, 1u);
+    EXPECT_EQ(tally.static_conflict, 2u);
+    EXPECT_EQ(tally.learned, 0u);
+    EXPECT_EQ(lookup(1, mac_n(1)), 4);
+    EXPECT_EQ(lookup(1, mac_n(2)), kStaticPort);
+    EXPECT_EQ(table_->dump(1010).at(0).age_ticks, 0u);  // the move counts as being seen
+    // Back and forth inside one burst: the last frame's port wins.
+    EXPECT_EQ(learn_bulk(*table_, {{1, 3}, {1, 4}, {1, 3}}, 1020).moved, 3u);
+    EXPECT_EQ(lookup(1, mac_n(1)), 3);
+}
+
+TEST_F(MacTableTest, LearnBulkCountsFullPerFrameAndKeepsServingKnownSources) {
+    auto small = test::make_table(*rcu_, 8, kRefresh);
+    ASSERT_NE(small, nullptr);
+    std::vector<std::pair<std::uint32_t, PortId>> fill;
+    for (std::uint32_t i = 0; i < 8; ++i) fill.emplace_back(i, 1);
+    ASSERT_EQ(learn_bulk(*small, fill, 1000).learned, 8u);
+    const LearnTally tally = learn_bulk(*small, {{8, 1}, {8, 1}, {0, 1}, {9, 1}}, 1000);
+    EXPECT_EQ(tally.full, 3u);
+    EXPECT_EQ(tally.learned, 0u);
+    EXPECT_EQ(small->size(), 8u);
+    EXPECT_EQ(lookup(*small, 1, mac_n(0)), 1);
+    EXPECT_EQ(lookup(*small, 1, mac_n(8)), kNoPort);
+}
+
+// 100 sources: one full rte_hash bulk of 64 and a partial one, new and known.
+TEST_F(MacTableTest, LearnBulkHandlesMoreSourcesThanOneHashBulk) {
+    std::vector<std::pair<std::uint32_t, PortId>> frames;
+    for (std::uint32_t i = 0; i < 100; ++i) frames.emplace_back(i, static_cast<PortId>(i % 7));
+    EXPECT_EQ(learn_bulk(*table_, frames, 1000).learned, 100u);
+    EXPECT_EQ(table_->size(), 100u);
+    const LearnTally known = learn_bulk(*table_, frames, 1200);
+    EXPECT_EQ(known.learned + known.moved + known.full + known.static_conflict, 0u);
+    for (const MacEntry& e : table_->dump(1200)) {
+        EXPECT_EQ(e.age_ticks, 0u) << e.mac.to_string();  // all refreshed at 1200
+        EXPECT_EQ(e.port, static_cast<PortId>((e.mac.to_u64() & 0xffff) % 7)) << e.mac.to_string();
+    }
+}
+
 // More inserts than the hash has key slots: only possible if deleted slots
 // come back from the defer queue after their grace period.
 TEST_F(MacTableTest, DeletedSlotsAreReusedAfterAGracePeriod) {
