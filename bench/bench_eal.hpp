@@ -1,13 +1,14 @@
-// The micro-benchmark binary's one EAL: no hugepages, no shared files, one
-// lcore (the benchmark thread is lcore 0, so rte_hash writes are allowed).
-// Started on first use by whichever benchmark needs it.
+// Shared by the micro-benchmarks: the binary's one EAL (the tests' private,
+// no-hugepage EAL with room for 100k-entry tables; the benchmark thread is
+// lcore 0, so rte_hash writes are allowed) and the cycles/packet arithmetic.
 #pragma once
 
 #include <cstdint>
 
 namespace dpdock::bench {
 
-bool ensure_bench_eal();
+// Starts the EAL on first use; aborts the binary when it cannot start.
+void ensure_bench_eal();
 
 // TSC ticks of one packet: what the throughput harness calls cycles/packet.
 double cycles_per_packet(std::uint64_t ticks, std::uint64_t packets);

@@ -13,11 +13,12 @@
 
 namespace dpdock::test {
 
-void ensure_eal() {
+void ensure_eal(unsigned memory_mb) {
     static std::once_flag once;
-    std::call_once(once, [] {
+    std::call_once(once, [memory_mb] {
         const std::string prefix = "--file-prefix=dpdock-unit-" + std::to_string(getpid());
-        std::vector<std::string> args = {"dpdock-tests", "-l", "0", "--no-huge", "-m", "512", "--no-shconf",
+        std::vector<std::string> args = {"dpdock-tests", "-l", "0", "--no-huge", "-m", std::to_string(memory_mb),
+                                         "--no-shconf",
                                          "--no-pci", "--no-telemetry", "--log-level=lib.eal:warning", prefix};
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());

@@ -5,7 +5,8 @@
 
 namespace dpdock::test {
 
-// Idempotent; aborts the test binary when the EAL cannot start (nothing else can run then).
-void ensure_eal();
+// Idempotent (the first call's `memory_mb` wins); aborts the binary when the
+// EAL cannot start (nothing else can run then). Benchmarks share it.
+void ensure_eal(unsigned memory_mb = 512);
 
 }  // namespace dpdock::test
