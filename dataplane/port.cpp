@@ -59,7 +59,11 @@ Result<PortId> probe_port(const std::string& devargs) {
         return R::error("device " + name + " already exists (port " + std::to_string(existing) + ")");
     }
     if (const int ret = rte_dev_probe(devargs.c_str()); ret != 0) {
-        return R::error("cannot probe '" + devargs + "': " + rte_strerror(-ret));
+        // Most drivers fail their probe with -1, which reads as "Operation not
+        // permitted"; their real reason is only in the log DPDK just wrote.
+        const std::string reason = ret == -EPERM ? "the driver refused it (its reason is in the log above)"
+                                                 : std::string(rte_strerror(-ret));
+        return R::error("cannot probe '" + devargs + "': " + reason);
     }
     PortId port = 0;
     if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) {
