@@ -5,6 +5,9 @@
 // directions meet in the shared conntrack table.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include "tests/integration/dpdockd_instance.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/process.hpp"
@@ -42,6 +45,28 @@ TEST(MasqueradeTest, ContainerReachesExtFromTheHostAddress) {
     EXPECT_EQ(udp->client_ip, kHostIp);
 
     EXPECT_TRUE(ping(*c1, kExt, 3)) << d->log();
+
+    // The flows as `dpdock conntrack` lists them: c1's tuples, translated to the host address.
+    auto ct = d->call("nat.conntrack");
+    ASSERT_TRUE(ct.ok()) << ct.message();
+    std::set<std::string> protos;
+    for (const auto& f : (*ct)["flows"]) {
+        protos.insert(f["proto"].get<std::string>());
+        EXPECT_EQ(f["original"]["src"], "172.17.0.2") << f.dump();
+        EXPECT_EQ(f["translated"]["src"], kHostIp.to_string()) << f.dump();
+        EXPECT_EQ(f["translated"]["dst"], kExt.to_string()) << f.dump();
+    }
+    EXPECT_EQ(protos, (std::set<std::string>{"tcp", "udp", "icmp"})) << ct->dump();
+    EXPECT_EQ((*ct)["ct_full"], 0);
+    const auto [rc, out] = d->cli("conntrack --proto udp");
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("172.17.0.2:"), std::string::npos) << out;
+    EXPECT_NE(out.find(kHostIp.to_string() + ":"), std::string::npos) << out;
+    EXPECT_NE(out.find("ASSURED"), std::string::npos) << out;
+    EXPECT_EQ(out.find("ESTABLISHED"), std::string::npos) << out;  // only UDP
+    const auto [bad_rc, bad_out] = d->cli("conntrack --proto sctp");
+    EXPECT_EQ(bad_rc, 1) << bad_out;
+    EXPECT_NE(bad_out.find("unknown protocol 'sctp' (expected tcp, udp or icmp)"), std::string::npos) << bad_out;
 }
 
 }  // namespace
