@@ -144,6 +144,20 @@ TEST_F(MasqueradeTest, EchoIdIsTranslatedAndTheReplyReturns) {
     EXPECT_EQ(hex_diff(delivered(kC1Mac, kC1).icmp_echo(77, 1).icmp_type(0).payload(16).build(), sent[0]), "");
 }
 
+TEST_F(MasqueradeTest, ReplyForAnAgedOutMacIsFloodedInTheNetwork) {
+    h_.receive(c1_, {out(kC1Mac, kC1).udp(5000, 53).build()}, 10);
+    EXPECT_EQ(h_.sent(up_).size(), 1u);
+    EXPECT_EQ(h_.context().macs->expire(1000, 1), 1u);
+    h_.receive(up_, {in().udp(53, 5000).payload(8).build()}, 11);
+    const Frame want = delivered(kC1Mac, kC1).udp(53, 5000).payload(8).build();
+    for (PortId p : {c1_, c2_}) {
+        auto sent = h_.sent(p);
+        ASSERT_EQ(sent.size(), 1u) << p;
+        EXPECT_EQ(hex_diff(want, sent[0]), "");
+    }
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
 TEST_F(MasqueradeTest, UntrackedTrafficToTheHostIsNotServed) {
     h_.receive(up_, {in().udp(53, 5000).payload(4).build()}, 10);
     EXPECT_EQ(h_.drops(DropReason::NotServed), 1u);
