@@ -3,6 +3,7 @@
 // nothing about YAML beyond the positions it keeps for error messages.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "dataplane/packet/net_types.hpp"
+#include "nat/timeouts.hpp"
 
 namespace dpdock::config {
 
@@ -70,6 +72,14 @@ struct NetworkSpec {
     friend bool operator==(const NetworkSpec&, const NetworkSpec&) = default;
 };
 
+// Docker's per-network switch for MASQUERADE ("true" by default).
+inline constexpr const char* kOptMasquerade = "com.docker.network.bridge.enable_ip_masquerade";
+
+inline bool masquerades(const NetworkSpec& n) {
+    auto it = n.options.find(kOptMasquerade);
+    return it == n.options.end() || it->second != "false";
+}
+
 enum class AttachMethod { Veth, Tap };
 
 // One interface of a container: its address on one network.
@@ -112,6 +122,32 @@ struct UplinkSpec {
     friend bool operator==(const UplinkSpec&, const UplinkSpec&) = default;
 };
 
+// MASQUERADE's connection tracking. Fixed when the daemon starts.
+struct NatSpec {
+    std::uint32_t capacity = 1 << 20;  // tracked flows; new flows beyond it are dropped (ct_full)
+    std::uint16_t port_lo = 1024;      // host ports (and ICMP echo ids) given to translated flows
+    std::uint16_t port_hi = 65535;
+    nat::Timeouts timeouts;
+    SourcePos pos;
+    friend bool operator==(const NatSpec&, const NatSpec&) = default;
+};
+
+// The YAML names of the timeouts (nat.timeouts), for the reader and the writer.
+struct TimeoutKey {
+    const char* key;
+    std::uint32_t nat::Timeouts::*field;
+};
+inline constexpr std::array<TimeoutKey, 8> kTimeoutKeys = {{
+    {"tcp-syn-sent", &nat::Timeouts::tcp_syn_sent},
+    {"tcp-syn-recv", &nat::Timeouts::tcp_syn_recv},
+    {"tcp-established", &nat::Timeouts::tcp_established},
+    {"tcp-fin-wait", &nat::Timeouts::tcp_fin_wait},
+    {"tcp-close", &nat::Timeouts::tcp_close},
+    {"udp-unreplied", &nat::Timeouts::udp_unreplied},
+    {"udp-assured", &nat::Timeouts::udp_assured},
+    {"icmp", &nat::Timeouts::icmp},
+}};
+
 struct Deployment {
     DataplaneSpec dataplane;
     BridgeSpec bridge;
@@ -119,6 +155,7 @@ struct Deployment {
     std::vector<ContainerSpec> containers;
     std::vector<PortSpec> ports;
     std::optional<UplinkSpec> uplink;
+    NatSpec nat;
     std::string source_file;  // "" for the embedded default
     friend bool operator==(const Deployment&, const Deployment&) = default;
 };

@@ -24,7 +24,6 @@ constexpr std::string_view kOptBridgeName = "com.docker.network.bridge.name";
 const std::map<std::string_view, std::string_view>& unimplemented_options() {
     static const std::map<std::string_view, std::string_view> kOptions = {
         {"com.docker.network.bridge.enable_icc", "true"},
-        {"com.docker.network.bridge.enable_ip_masquerade", "true"},
         {"com.docker.network.bridge.host_binding_ipv4", "0.0.0.0"},
     };
     return kOptions;
@@ -121,6 +120,10 @@ Status check_options(const NetworkSpec& n, const std::string& path) {
     for (const auto& [key, value] : n.options) {
         const std::string p = path + ".options[" + key + "]";
         if (key == kOptBridgeName) continue;
+        if (key == kOptMasquerade) {
+            if (value != "true" && value != "false") return fail(n.pos, p, "expected true or false, got '" + value + "'");
+            continue;
+        }
         if (key == kOptMtu) {
             std::uint32_t mtu = 0;
             auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), mtu);
@@ -136,7 +139,7 @@ Status check_options(const NetworkSpec& n, const std::string& path) {
         }
         auto it = unimplemented_options().find(key);
         if (it == unimplemented_options().end()) {
-            std::string known = std::string(kOptBridgeName) + ", " + std::string(kOptMtu);
+            std::string known = std::string(kOptBridgeName) + ", " + std::string(kOptMtu) + ", " + kOptMasquerade;
             for (const auto& [name, _] : unimplemented_options()) known += ", " + std::string(name);
             return fail(n.pos, p, "unknown option '" + key + "' (known: " + known + ")");
         }
@@ -212,6 +215,25 @@ Status check_networks(const Deployment& d) {
                             "subnet " + all[i].subnet.to_string() + " overlaps network '" + all[j].name + "' (" +
                                 Ipv4Cidr(all[j].subnet.network(), all[j].subnet.prefix()).to_string() + ")");
             }
+        }
+    }
+    return Status();
+}
+
+Status check_nat(const NatSpec& n) {
+    constexpr std::uint32_t kMaxFlows = 1u << 24;  // 16M flows: about 2 GB of tables
+    if (n.capacity == 0 || n.capacity > kMaxFlows) {
+        return fail(n.pos, "nat.capacity",
+                    std::to_string(n.capacity) + " is outside 1.." + std::to_string(kMaxFlows));
+    }
+    if (n.port_lo == 0 || n.port_lo > n.port_hi) {
+        return fail(n.pos, "nat.port-range",
+                    std::to_string(n.port_lo) + "-" + std::to_string(n.port_hi) +
+                        " is empty or starts at 0: use LOW-HIGH with 1 <= LOW <= HIGH <= 65535");
+    }
+    for (const auto& k : kTimeoutKeys) {
+        if (n.timeouts.*k.field == 0) {
+            return fail(n.pos, std::string("nat.timeouts.") + k.key, "a timeout must be at least 1 second");
         }
     }
     return Status();
@@ -376,6 +398,7 @@ Status validate(const Deployment& d) {
     if (auto s = check_networks(d); !s) return s;
     if (auto s = check_members(d); !s) return s;
     if (auto s = check_uplink(d); !s) return s;
+    if (auto s = check_nat(d.nat); !s) return s;
     return check_static_macs(d);
 }
 

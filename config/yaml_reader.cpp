@@ -25,7 +25,7 @@ struct Field {
     YAML::Node value;
 };
 using Fields = std::map<std::string, Field, std::less<>>;
-using Keys = std::initializer_list<std::string_view>;
+using Keys = std::vector<std::string_view>;
 
 // Integer fields of the model; bool is unsigned too but is read as true/false.
 template <typename T>
@@ -80,7 +80,7 @@ private:
 
     // Splits a mapping into its fields, refusing unknown and repeated keys.
     // A null node counts as an empty mapping ("dataplane:" alone is fine).
-    bool fields(const YAML::Node& node, const YAML::Mark& at, const std::string& path, Keys allowed, Fields& out) {
+    bool fields(const YAML::Node& node, const YAML::Mark& at, const std::string& path, const Keys& allowed, Fields& out) {
         if (node.IsNull()) return true;
         if (!node.IsMap()) return fail(at, path, "expected a mapping, got " + describe(node));
         for (const auto& kv : node) {
@@ -227,11 +227,13 @@ private:
 
     bool read_root(const YAML::Node& root, Deployment& d) {
         Fields m;
-        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink"}, m)) {
+        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink", "nat"},
+                    m)) {
             return false;
         }
         if (auto it = m.find("uplink"); it != m.end() && !read_uplink(it->second, d.uplink.emplace())) return false;
         if (auto it = m.find("dataplane"); it != m.end() && !read_dataplane(it->second, d.dataplane)) return false;
+        if (auto it = m.find("nat"); it != m.end() && !read_nat(it->second, d.nat)) return false;
         if (auto it = m.find("bridge"); it != m.end() && !read_bridge(it->second, d.bridge)) return false;
         if (auto it = m.find("networks"); it != m.end()) {
             if (!items(it->second, "networks", [&](const YAML::Node& n, const std::string& p) {
@@ -287,6 +289,46 @@ private:
                required(m, mark(f), "devargs", p, u.devargs) && required(m, mark(f), "address", p, u.address) &&
                required(m, mark(f), "gateway", p, u.gateway) && optional(m, "mtu", p, u.mtu) &&
                optional(m, "arp-timeout", p, u.arp_timeout_s);
+    }
+
+    bool read_nat(const Field& f, NatSpec& n) {
+        const std::string p = "nat";
+        n.pos = pos(mark(f));
+        Fields m;
+        std::optional<std::string> range;
+        if (!fields(f.value, mark(f), p, {"capacity", "port-range", "timeouts"}, m) ||
+            !optional(m, "capacity", p, n.capacity) || !optional(m, "port-range", p, range)) {
+            return false;
+        }
+        if (range) {
+            // "LOW-HIGH", both inclusive, like Linux's ip_local_port_range.
+            unsigned lo = 0, hi = 0;
+            const auto dash = range->find('-');
+            const char* b = range->data();
+            const char* e = b + range->size();
+            bool ok = dash != std::string::npos;
+            if (ok) {
+                auto r1 = std::from_chars(b, b + dash, lo);
+                auto r2 = std::from_chars(b + dash + 1, e, hi);
+                ok = r1.ec == std::errc() && r1.ptr == b + dash && r2.ec == std::errc() && r2.ptr == e && lo <= 65535 &&
+                     hi <= 65535;
+            }
+            if (!ok) return fail(mark(m.find("port-range")->second), join(p, "port-range"),
+                                 "expected a port range like 1024-65535, got '" + *range + "'");
+            n.port_lo = static_cast<std::uint16_t>(lo);
+            n.port_hi = static_cast<std::uint16_t>(hi);
+        }
+        auto it = m.find("timeouts");
+        if (it == m.end()) return true;
+        const std::string tp = join(p, "timeouts");
+        Keys names;
+        for (const auto& k : kTimeoutKeys) names.push_back(k.key);
+        Fields t;
+        if (!fields(it->second.value, mark(it->second), tp, names, t)) return false;
+        for (const auto& k : kTimeoutKeys) {
+            if (!optional(t, k.key, tp, n.timeouts.*k.field)) return false;
+        }
+        return true;
     }
 
     bool read_network(const YAML::Node& node, const std::string& p, NetworkSpec& n) {

@@ -140,6 +140,23 @@ std::string to_yaml(const Deployment& d) {
         if (d.uplink->arp_timeout_s != 60) put(out, "arp-timeout", d.uplink->arp_timeout_s);
         out << YAML::EndMap;
     }
+    NatSpec defaults;
+    defaults.pos = d.nat.pos;
+    if (d.nat != defaults) {
+        out << YAML::Key << "nat" << YAML::Value << YAML::BeginMap;
+        if (d.nat.capacity != defaults.capacity) put(out, "capacity", d.nat.capacity);
+        if (d.nat.port_lo != defaults.port_lo || d.nat.port_hi != defaults.port_hi) {
+            put(out, "port-range", std::to_string(d.nat.port_lo) + "-" + std::to_string(d.nat.port_hi));
+        }
+        if (d.nat.timeouts != defaults.timeouts) {
+            out << YAML::Key << "timeouts" << YAML::Value << YAML::BeginMap;
+            for (const auto& k : kTimeoutKeys) {
+                if (d.nat.timeouts.*k.field != defaults.timeouts.*k.field) put(out, k.key, d.nat.timeouts.*k.field);
+            }
+            out << YAML::EndMap;
+        }
+        out << YAML::EndMap;
+    }
     if (!d.networks.empty()) {
         out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq;
         for (const auto& n : d.networks) write_network(out, n);

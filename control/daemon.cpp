@@ -77,11 +77,23 @@ void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
     }
 
     const std::uint64_t max_age = std::uint64_t{spec.mac_ageing_s} * rte_get_tsc_hz();
-    loop.run_every(std::chrono::seconds(1), [&] { ctx.dataplane.macs().expire(rte_rdtsc(), max_age); });
+    loop.run_every(std::chrono::seconds(1), [&] {
+        ctx.dataplane.macs().expire(rte_rdtsc(), max_age);
+        ctx.dataplane.conntrack().expire(rte_rdtsc());
+    });
 
     log("ready: control socket " + spec.socket_path);
     loop.run(stop);
     log("stopping");
+}
+
+nat::ConntrackOptions conntrack_options(const config::NatSpec& spec) {
+    nat::ConntrackOptions o;
+    o.capacity = spec.capacity;
+    o.port_lo = spec.port_lo;
+    o.port_hi = spec.port_hi;
+    o.timeouts = spec.timeouts;
+    return o;
 }
 
 }  // namespace
@@ -117,7 +129,8 @@ int run_daemon(const DaemonOptions& options) {
                                                .rx_ring = spec.rx_ring,
                                                .tx_ring = spec.tx_ring,
                                                .mac_table_size = spec.mac_table_size,
-                                               .idle_sleep_us = spec.idle_sleep_us});
+                                               .idle_sleep_us = spec.idle_sleep_us,
+                                               .conntrack = conntrack_options(deployment->nat)});
         if (!dp) {
             log("dataplane: " + dp.message());
             exit_code = 1;

@@ -275,6 +275,7 @@ void State::publish() {
         info.gateway_mac = docker_mac_for(network.gateway);
         info.subnet = network.subnet;
         info.internal = network.internal;
+        info.masquerade = config::masquerades(network);
     }
     if (uplink_) {
         const std::uint64_t hz = rte_get_tsc_hz();

@@ -43,6 +43,15 @@ Result<std::unique_ptr<Dataplane>> Dataplane::start(const DataplaneOptions& opti
     if (!neighbours) return R::error(neighbours.message());
     dp->neighbours_ = std::move(*neighbours);
 
+    nat::ConntrackOptions ct = options.conntrack;
+    ct.name = "dpdock_ct";
+    ct.hz = rte_get_tsc_hz();
+    ct.socket = socket;
+    ct.qsbr = dp->rcu_->qsbr();
+    auto conntrack = nat::Conntrack::create(ct);
+    if (!conntrack) return R::error(conntrack.message());
+    dp->conntrack_ = std::move(*conntrack);
+
     if (auto st = dp->launch_workers(); !st) return R::error(st.message());
     return dp;
 }
@@ -58,6 +67,7 @@ Status Dataplane::launch_workers() {
         ctx->snapshot = snapshot_.get();
         ctx->macs = macs_.get();
         ctx->neighbours = neighbours_.get();
+        ctx->conntrack = conntrack_.get();
         ctx->pool = pool_;
         ctx->rcu = rcu_.get();
         ctx->counters = counters_.back().get();
@@ -95,6 +105,7 @@ Dataplane::~Dataplane() {
         ports_.erase(port);
     }
     macs_.reset();
+    conntrack_.reset();
     snapshot_.reset();
     rcu_.reset();
     if (pool_ != nullptr) rte_mempool_free(pool_);

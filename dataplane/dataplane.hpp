@@ -21,6 +21,7 @@
 #include "dataplane/sync/rcu.hpp"
 #include "dataplane/sync/snapshot.hpp"
 #include "dataplane/util/status.hpp"
+#include "nat/conntrack.hpp"
 
 namespace dpdock::dataplane {
 
@@ -35,6 +36,8 @@ struct DataplaneOptions {
     std::uint16_t tx_ring = 1024;
     std::uint32_t mac_table_size = 65536;
     std::uint32_t idle_sleep_us = 0;
+    // MASQUERADE's table; name, hz, socket and qsbr are filled in by start().
+    nat::ConntrackOptions conntrack;
 };
 
 struct PortRecord {
@@ -68,6 +71,7 @@ public:
     const bridge::ForwardingSnapshot& current() const { return *snapshot_->read(); }
 
     bridge::MacTable& macs() { return *macs_; }
+    nat::Conntrack& conntrack() { return *conntrack_; }
     unsigned worker_count() const { return static_cast<unsigned>(contexts_.size()); }
     std::vector<unsigned> worker_lcores() const { return options_.worker_lcores; }
     // Each worker's counters, read atomically field by field.
@@ -86,6 +90,7 @@ private:
     std::unique_ptr<sync::Snapshot<bridge::ForwardingSnapshot>> snapshot_;
     std::unique_ptr<bridge::MacTable> macs_;
     std::unique_ptr<l3::NeighbourTable> neighbours_;
+    std::unique_ptr<nat::Conntrack> conntrack_;
     std::vector<std::unique_ptr<sync::WorkerCounters>> counters_;
     std::vector<std::unique_ptr<WorkerContext>> contexts_;
     std::atomic<bool> stop_{false};

@@ -27,11 +27,20 @@ struct CommandContext {
     std::map<PortId, PortBaseline> port_baseline;
 };
 
+// One worker's counters since the last stats.clear.
+inline sync::WorkerCounters since_baseline(const CommandContext& ctx, std::size_t worker,
+                                           const sync::WorkerCounters& now) {
+    sync::WorkerCounters c = now;
+    if (worker < ctx.stats_baseline.size()) sync::subtract(c, ctx.stats_baseline[worker]);
+    return c;
+}
+
 void register_stats_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_network_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_container_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_table_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_config_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_nat_commands(CommandRegistry& registry, CommandContext& ctx);
 
 // All of the above.
 inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx) {
@@ -40,6 +49,7 @@ inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx
     register_container_commands(registry, ctx);
     register_table_commands(registry, ctx);
     register_config_commands(registry, ctx);
+    register_nat_commands(registry, ctx);
 }
 
 }  // namespace dpdock::control

@@ -12,13 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-sync::WorkerCounters since_baseline(const CommandContext& ctx, std::size_t worker,
-                                    const sync::WorkerCounters& now) {
-    sync::WorkerCounters c = now;
-    if (worker < ctx.stats_baseline.size()) sync::subtract(c, ctx.stats_baseline[worker]);
-    return c;
-}
-
 json drops_by_reason(const std::array<std::uint64_t, kDropReasonCount>& drops) {
     json out = json::object();
     for (std::size_t r = 0; r < kDropReasonCount; ++r) out[std::string(kDropReasonNames[r])] = drops[r];

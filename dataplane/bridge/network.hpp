@@ -31,6 +31,7 @@ struct NetworkInfo {
     Ipv4Address gateway_ip;
     Ipv4Cidr subnet;
     bool internal = false;        // no route out
+    bool masquerade = true;       // traffic out through the uplink leaves from the host address
     std::vector<PortId> members;  // every port of the network: the flood list
 };
 

@@ -2,6 +2,7 @@
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/packet/checksum.hpp"
 #include "dataplane/packet/headers.hpp"
+#include "nat/fastpath/masquerade.hpp"
 
 namespace dpdock::dataplane {
 
@@ -24,6 +25,12 @@ void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
             continue;
         }
         const bridge::UplinkInfo& uplink = *snap.uplink;
+        if (snap.networks[meta.network].masquerade) {
+            if (auto why = nat::masquerade_outbound(*ctx.conntrack, m, meta, uplink.address.address().be().raw(), now)) {
+                drop_packet(ctx, m, *why);
+                continue;
+            }
+        }
         send_via_uplink(ctx, uplink, m, uplink.address.contains(dst) ? dst : uplink.gateway, now);
     }
 }

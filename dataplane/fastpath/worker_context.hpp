@@ -23,6 +23,9 @@ class MacTable;
 namespace dpdock::l3 {
 class NeighbourTable;
 }
+namespace dpdock::nat {
+class Conntrack;
+}
 
 namespace dpdock::dataplane {
 
@@ -35,6 +38,7 @@ struct WorkerContext {
     const sync::Snapshot<bridge::ForwardingSnapshot>* snapshot = nullptr;
     bridge::MacTable* macs = nullptr;
     l3::NeighbourTable* neighbours = nullptr;
+    nat::Conntrack* conntrack = nullptr;  // shared by all workers (MASQUERADE)
     rte_mempool* pool = nullptr;  // for the packets this worker originates (ARP requests)
     sync::Rcu* rcu = nullptr;
     sync::WorkerCounters* counters = nullptr;  // written only by this worker

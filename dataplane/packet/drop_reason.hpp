@@ -24,12 +24,16 @@ enum class DropReason : std::uint8_t {
     TtlExceeded,     // routed with TTL 0 or 1
     ArpQueueFull,    // next hop unresolved and this worker's queue of waiting packets is full
     ArpUnresolved,   // next hop never answered ARP; the waiting packet is given up
+    CtFull,          // a new flow to masquerade, but the conntrack table is full
+    NatNoPort,       // a new flow to masquerade, but every host port of the range is taken
+    NatUnsupported,  // must be masqueraded but cannot be: not TCP/UDP/ICMP echo, or a fragment
     Count,
 };
 
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReason::Count)> kDropReasonNames = {
     "bad_header", "no_network", "same_port", "no_route", "tx_full", "port_gone", "flood_empty", "arp_ignored",
     "not_served",  "ttl_exceeded", "arp_queue_full", "arp_unresolved",
+    "ct_full",     "nat_no_port",  "nat_unsupported",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");

@@ -34,6 +34,7 @@ inline Deployment without_positions(Deployment d) {
     }
     for (auto& p : d.ports) p.pos = {};
     if (d.uplink) d.uplink->pos = {};
+    d.nat.pos = {};
     return d;
 }
 

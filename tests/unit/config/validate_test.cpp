@@ -85,9 +85,9 @@ const RuleCase kRules[] = {
     {"IccOff", net_a("    options:\n      com.docker.network.bridge.enable_icc: 'false'\n"),
      "test.yaml:2:5: ", "networks[0].options[com.docker.network.bridge.enable_icc]",
      "com.docker.network.bridge.enable_icc is not supported yet"},
-    {"MasqueradeOff", net_a("    options:\n      com.docker.network.bridge.enable_ip_masquerade: 'false'\n"),
+    {"MasqueradeNotABool", net_a("    options:\n      com.docker.network.bridge.enable_ip_masquerade: 'no'\n"),
      "test.yaml:2:5: ", "networks[0].options[com.docker.network.bridge.enable_ip_masquerade]",
-     "com.docker.network.bridge.enable_ip_masquerade is not supported yet"},
+     "expected true or false, got 'no'"},
     {"HostBinding", net_a("    options:\n      com.docker.network.bridge.host_binding_ipv4: 127.0.0.1\n"),
      "test.yaml:2:5: ", "networks[0].options[com.docker.network.bridge.host_binding_ipv4]",
      "com.docker.network.bridge.host_binding_ipv4 is not supported yet"},
@@ -169,6 +169,16 @@ const RuleCase kRules[] = {
      net_a("    static-macs:\n      - {mac: 02:00:00:00:00:01, port: p}\n      - {mac: 02:00:00:00:00:01, port: p}\n"
            "ports:\n  - {name: p, devargs: net_null0, network: a}\n"),
      "test.yaml:6:9: ", "networks[0].static-macs[1].mac", "listed twice"},
+    // nat
+    {"NatCapacityZero", "nat:\n  capacity: 0\n", "test.yaml:2:3: ", "nat.capacity", "0 is outside 1..16777216"},
+    {"NatPortRangeReversed", "nat:\n  port-range: 2000-1000\n", "test.yaml:2:3: ", "nat.port-range",
+     "2000-1000 is empty or starts at 0"},
+    {"NatPortRangeMalformed", "nat:\n  port-range: 1000-\n", "test.yaml:2:15: ", "nat.port-range",
+     "expected a port range like 1024-65535, got '1000-'"},
+    {"NatTimeoutZero", "nat:\n  timeouts:\n    udp-assured: 0\n", "test.yaml:2:3: ", "nat.timeouts.udp-assured",
+     "a timeout must be at least 1 second"},
+    {"NatUnknownTimeout", "nat:\n  timeouts:\n    sctp: 5\n", "test.yaml:3:5: ", "nat.timeouts.sctp",
+     "unknown key 'sctp'"},
     // uplink
     {"UplinkGatewayOffSubnet", "uplink:\n  devargs: d\n  address: 10.9.0.2/24\n  gateway: 10.8.0.1\n",
      "test.yaml:2:3: ", "uplink.gateway", "gateway 10.8.0.1 must be another host address inside 10.9.0.2/24"},

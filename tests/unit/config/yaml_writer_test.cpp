@@ -21,6 +21,12 @@ const char* kRich = R"(uplink:
   gateway: 192.168.50.1
   mtu: 9000
   arp-timeout: 30
+nat:
+  capacity: 5000
+  port-range: 20000-30000
+  timeouts:
+    tcp-established: 7200
+    icmp: 5
 dataplane:
   workers: 4
   mbufs: 32767
@@ -91,11 +97,15 @@ TEST(YamlWriter, RichDeploymentRoundTrips) {
     EXPECT_NE(text.find("10.10.4.0"), std::string::npos) << text;
     EXPECT_NE(text.find("02:42:0a:0a:04:00"), std::string::npos) << text;
     EXPECT_NE(text.find("networks: []"), std::string::npos) << text;
+    EXPECT_EQ(first.nat.port_lo, 20000);
+    EXPECT_EQ(first.nat.timeouts.tcp_established, 7200u);
+    EXPECT_EQ(first.nat.timeouts.udp_assured, 180u);  // not given: Linux's default
 }
 
 TEST(YamlWriter, DefaultsAreNotWritten) {
     const std::string text = to_yaml(load_ok("containers:\n  - {name: c, netns: /n}\n"));
     EXPECT_EQ(text.find("dataplane"), std::string::npos) << text;
+    EXPECT_EQ(text.find("nat"), std::string::npos) << text;
     EXPECT_EQ(text.find("mtu"), std::string::npos) << text;
     EXPECT_EQ(text.find("method"), std::string::npos) << text;
     EXPECT_NE(text.find("bip: 172.17.0.1/16"), std::string::npos) << text;

@@ -17,6 +17,7 @@
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/l3/neighbour_table.hpp"
 #include "dataplane/sync/rcu.hpp"
+#include "nat/conntrack.hpp"
 #include "tests/support/eal_environment.hpp"
 #include "tests/support/packet_builder.hpp"
 #include "tests/support/ring_ports.hpp"
@@ -55,6 +56,9 @@ public:
         EXPECT_TRUE(neighbours.ok()) << neighbours.message();
         neighbours_ = std::move(*neighbours);
         ctx_->neighbours = neighbours_.get();
+        nat::ConntrackOptions ct;
+        ct.capacity = 1024;
+        use_conntrack(ct);
         ctx_->pool = pool_.get();
         ctx_->rcu = rcu_.get();
         ctx_->counters = counters_.get();
@@ -66,6 +70,23 @@ public:
     }
     PipelineHarness(const PipelineHarness&) = delete;
     PipelineHarness& operator=(const PipelineHarness&) = delete;
+
+    // Replaces the conntrack table. Timeouts count in ticks: hz is 1, so a
+    // test's `now` is in seconds.
+    void use_conntrack(nat::ConntrackOptions options) {
+        static unsigned tables = 0;
+        options.name = "phc" + std::to_string(tables++);
+        options.hz = 1;
+        options.socket = SOCKET_ID_ANY;
+        options.qsbr = rcu_->qsbr();
+        ctx_->conntrack = nullptr;
+        conntrack_.reset();
+        auto ct = nat::Conntrack::create(options);
+        ASSERT_TRUE(ct.ok()) << ct.message();
+        conntrack_ = std::move(*ct);
+        ctx_->conntrack = conntrack_.get();
+    }
+    nat::Conntrack& conntrack() { return *conntrack_; }
 
     NetworkId add_network(Ipv4Address gateway_ip, std::uint8_t prefix = 16) {
         bridge::NetworkInfo net;
@@ -146,6 +167,7 @@ private:
     std::unique_ptr<sync::Rcu> rcu_;
     std::unique_ptr<bridge::MacTable> macs_;
     std::unique_ptr<l3::NeighbourTable> neighbours_;
+    std::unique_ptr<nat::Conntrack> conntrack_;
     std::unique_ptr<sync::WorkerCounters> counters_;
     std::unique_ptr<dataplane::WorkerContext> ctx_;
     std::vector<std::unique_ptr<RingPort>> rings_;

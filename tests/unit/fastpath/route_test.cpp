@@ -35,9 +35,10 @@ protected:
         b.eth(kGatewayMac, kC1Mac).ipv4(kC1, dst, ttl).ipv4_id(9).udp(40000, 53).payload(20);
         return b;
     }
-    // The same packet as it must leave the uplink towards `next_hop_mac`.
+    // The same packet as it must leave the uplink towards `next_hop_mac`:
+    // masqueraded to the host address, its source port kept (it is free).
     Frame routed(Ipv4Address dst, MacAddress next_hop_mac, std::uint8_t ttl = 63) {
-        return PacketBuilder().eth(next_hop_mac, kUplinkMac).ipv4(kC1, dst, ttl).ipv4_id(9).udp(40000, 53).payload(20).build();
+        return PacketBuilder().eth(next_hop_mac, kUplinkMac).ipv4(kHost.address(), dst, ttl).ipv4_id(9).udp(40000, 53).payload(20).build();
     }
     Frame arp_request_for(Ipv4Address ip) {
         return PacketBuilder().eth(kBroadcast, kUplinkMac).arp_request(kUplinkMac, kHost.address(), ip).build();

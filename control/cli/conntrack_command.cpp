@@ -1,0 +1,44 @@
+// dpdock conntrack [--proto tcp|udp|icmp]: MASQUERADE's tracked flows, like
+// `conntrack -L`: the original and translated tuples, state and time left,
+// then the table's fill and its drop counters.
+#include <iostream>
+
+#include "control/cli/subcommands.hpp"
+#include "control/cli/table_printer.hpp"
+
+namespace dpdock::cli {
+namespace {
+
+std::string endpoint(const nlohmann::json& t, const char* ip, const char* port) {
+    return t[ip].get<std::string>() + ":" + std::to_string(t[port].get<unsigned>());
+}
+
+std::string tuple(const nlohmann::json& t) {
+    return endpoint(t, "src", "sport") + " -> " + endpoint(t, "dst", "dport");
+}
+
+}  // namespace
+
+int run_conntrack(Context& ctx, const std::vector<std::string>& args) {
+    po::options_description options;
+    options.add_options()("proto", po::value<std::string>(), "only flows of this protocol: tcp, udp or icmp");
+    auto parsed = parse_args_with_operands(ctx, args, options, 0);
+    if (!parsed.values) return parsed.exit_code;
+    nlohmann::json request = nlohmann::json::object();
+    if (parsed.values->count("proto") != 0) request["proto"] = (*parsed.values)["proto"].as<std::string>();
+    return print_result(ctx, ctx.call("nat.conntrack", request), [](const nlohmann::json& r) {
+        TablePrinter table({"proto", "original", "translated", "state", "timeout (s)"});
+        for (const auto& f : r["flows"]) {
+            table.add_row({cell(f["proto"]), tuple(f["original"]), tuple(f["translated"]), cell(f["state"]),
+                           cell(f["timeout_s"])});
+        }
+        table.print(std::cout);
+        std::cout << "\n" << cell(r["entries"]) << " of " << cell(r["capacity"]) << " entries; ports in use: tcp "
+                  << cell(r["ports_in_use"]["tcp"]) << ", udp " << cell(r["ports_in_use"]["udp"]) << ", icmp "
+                  << cell(r["ports_in_use"]["icmp"]) << "; dropped: ct_full " << cell(r["ct_full"])
+                  << ", nat_no_port " << cell(r["nat_no_port"]) << ", nat_unsupported " << cell(r["nat_unsupported"])
+                  << "\n";
+    });
+}
+
+}  // namespace dpdock::cli

@@ -1,0 +1,86 @@
+// nat.conntrack: the tracked flows with their translations, states and time
+// left, like `conntrack -L`, and MASQUERADE's counters.
+#include <netinet/in.h>
+
+#include <array>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+
+#include <nlohmann/json.hpp>
+
+#include "control/commands/command_context.hpp"
+
+namespace dpdock::control {
+namespace {
+
+using nlohmann::json;
+
+struct ProtoName {
+    std::uint8_t proto;
+    const char* name;
+};
+constexpr std::array<ProtoName, 3> kProtos = {{{IPPROTO_TCP, "tcp"}, {IPPROTO_UDP, "udp"}, {IPPROTO_ICMP, "icmp"}}};
+
+const char* proto_name(std::uint8_t proto) {
+    for (const auto& p : kProtos) {
+        if (p.proto == proto) return p.name;
+    }
+    return "?";
+}
+
+json tuple(const nat::FlowKey& k) {
+    return {{"src", Ipv4Address::from_be(Be32::from_raw(k.src_ip)).to_string()},
+            {"sport", rte_be_to_cpu_16(k.src_port)},
+            {"dst", Ipv4Address::from_be(Be32::from_raw(k.dst_ip)).to_string()},
+            {"dport", rte_be_to_cpu_16(k.dst_port)}};
+}
+
+Result<json> nat_conntrack(CommandContext& ctx, const json& args) {
+    if (auto st = reject_unknown_keys(args, {"proto"}); !st) return st;
+    auto proto = optional_string(args, "proto");
+    if (!proto) return proto.status();
+    std::optional<std::uint8_t> only;
+    if (*proto) {
+        for (const auto& p : kProtos) {
+            if (**proto == p.name) only = p.proto;
+        }
+        if (!only) return Result<json>::error("unknown protocol '" + **proto + "' (expected tcp, udp or icmp)");
+    }
+    nat::Conntrack& ct = ctx.dataplane.conntrack();
+    json flows = json::array();
+    for (const auto& f : ct.dump(rte_rdtsc())) {
+        if (only && f.original.proto != *only) continue;
+        // The translated tuple as it leaves: the reply tuple turned around.
+        flows.push_back({{"proto", proto_name(f.original.proto)},
+                         {"original", tuple(f.original)},
+                         {"translated", tuple(f.reply.reversed())},
+                         {"state", std::string(nat::kCtStateNames[static_cast<std::size_t>(f.state)])},
+                         {"timeout_s", f.seconds_left}});
+    }
+    std::array<std::uint64_t, kDropReasonCount> drops{};
+    const auto counters = ctx.dataplane.read_counters();
+    for (std::size_t w = 0; w < counters.size(); ++w) {
+        const auto c = since_baseline(ctx, w, counters[w]);
+        for (std::size_t r = 0; r < kDropReasonCount; ++r) drops[r] += c.drops[r];
+    }
+    json ports = json::object();
+    for (const auto& p : kProtos) ports[p.name] = ct.ports_in_use(p.proto);
+    auto drop = [&](DropReason r) { return drops[static_cast<std::size_t>(r)]; };
+    return json{{"flows", flows},
+                {"entries", ct.entries()},
+                {"capacity", ct.capacity()},
+                {"ports_in_use", ports},
+                {"ct_full", drop(DropReason::CtFull)},
+                {"nat_no_port", drop(DropReason::NatNoPort)},
+                {"nat_unsupported", drop(DropReason::NatUnsupported)}};
+}
+
+}  // namespace
+
+void register_nat_commands(CommandRegistry& registry, CommandContext& ctx) {
+    registry.add("nat.conntrack", "MASQUERADE's tracked flows and counters (proto)",
+                 [&ctx](const json& a) { return nat_conntrack(ctx, a); });
+}
+
+}  // namespace dpdock::control

@@ -1,0 +1,218 @@
+#include "nat/conntrack.hpp"
+
+#include <netinet/in.h>
+
+#include <algorithm>
+
+#include <rte_byteorder.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+namespace dpdock::nat {
+namespace {
+
+constexpr std::uint32_t kMinHashEntries = 8;  // rte_hash's bucket size: smaller tables are refused
+
+// A key's data: the entry index times two plus the direction the key matches.
+void* encode(std::uint32_t index, Direction dir) {
+    return reinterpret_cast<void*>(static_cast<std::uintptr_t>(index) * 2 + static_cast<std::uintptr_t>(dir));
+}
+
+}  // namespace
+
+CtState initial_state(std::uint8_t proto, std::uint8_t tcp_flags) {
+    if (proto == IPPROTO_UDP) return CtState::UdpUnreplied;
+    if (proto != IPPROTO_TCP) return CtState::Icmp;
+    if ((tcp_flags & kTcpRst) != 0) return CtState::TcpClose;
+    // Like nf_conntrack_tcp_loose: a flow first seen mid-stream is taken as established.
+    return (tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn ? CtState::TcpSynSent : CtState::TcpEstablished;
+}
+
+CtState next_state(CtState cur, Direction dir, std::uint8_t flags) {
+    switch (cur) {
+        case CtState::UdpUnreplied:
+            return dir == Direction::Reply ? CtState::UdpAssured : cur;
+        case CtState::UdpAssured:
+        case CtState::Icmp:
+        case CtState::Count:
+            return cur;
+        default:
+            break;
+    }
+    if ((flags & kTcpRst) != 0) return CtState::TcpClose;
+    const bool syn = (flags & kTcpSyn) != 0, ack = (flags & kTcpAck) != 0;
+    // A new SYN from the container reopens a closed or closing flow (port reuse).
+    if (syn && !ack && dir == Direction::Original) {
+        return cur == CtState::TcpEstablished || cur == CtState::TcpSynRecv ? cur : CtState::TcpSynSent;
+    }
+    if (syn && ack) {
+        return cur == CtState::TcpSynSent && dir == Direction::Reply ? CtState::TcpSynRecv : cur;
+    }
+    if ((flags & kTcpFin) != 0) {
+        return cur == CtState::TcpClose || cur == CtState::TcpSynSent ? cur : CtState::TcpFinWait;
+    }
+    if (ack && cur == CtState::TcpSynRecv && dir == Direction::Original) return CtState::TcpEstablished;
+    return cur;
+}
+
+Conntrack::Conntrack(const ConntrackOptions& o)
+    : capacity_(o.capacity), hz_(o.hz), qsbr_(o.qsbr), entries_(std::make_unique<Entry[]>(o.capacity)),
+      tcp_ports_(std::make_unique<PortAllocator>(o.port_lo, o.port_hi)),
+      udp_ports_(std::make_unique<PortAllocator>(o.port_lo, o.port_hi)),
+      icmp_ids_(std::make_unique<PortAllocator>(o.port_lo, o.port_hi)) {
+    const Timeouts& t = o.timeouts;
+    const std::array<std::uint32_t, static_cast<std::size_t>(CtState::Count)> seconds = {
+        t.tcp_syn_sent, t.tcp_syn_recv, t.tcp_established, t.tcp_fin_wait,
+        t.tcp_close,    t.udp_unreplied, t.udp_assured,   t.icmp};
+    for (std::size_t i = 0; i < seconds.size(); ++i) ticks_[i] = seconds[i] * o.hz;
+}
+
+Result<std::unique_ptr<Conntrack>> Conntrack::create(const ConntrackOptions& o) {
+    using R = Result<std::unique_ptr<Conntrack>>;
+    if (o.capacity == 0 || o.capacity > (1u << 30)) return R::error("conntrack capacity must be 1..2^30");
+    if (o.port_lo == 0 || o.port_lo > o.port_hi) return R::error("conntrack port range is empty");
+    if (o.qsbr == nullptr) return R::error("conntrack needs the workers' RCU variable");
+    std::unique_ptr<Conntrack> ct(new Conntrack(o));
+
+    rte_hash_parameters params{};
+    params.name = o.name.c_str();
+    // Two keys per flow; rte_hash wants at least one bucket's worth.
+    params.entries = std::max<std::uint32_t>(o.capacity * 2, kMinHashEntries);
+    params.key_len = sizeof(FlowKey);
+    params.hash_func = rte_hash_crc;
+    params.socket_id = o.socket;
+    // EXT_TABLE: an add fails only when key slots run out, which the free
+    // ring's capacity check rules out. Without an RCU config, LF deletes keep
+    // the key slot until free_key_with_position (expire() does that after a grace period).
+    params.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD |
+                        RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+    ct->hash_ = rte_hash_create(&params);
+    if (ct->hash_ == nullptr) {
+        return R::error("cannot create the conntrack table " + o.name + ": " + rte_strerror(rte_errno));
+    }
+    ct->free_ = rte_ring_create_elem((o.name + "_f").c_str(), sizeof(std::uint32_t), o.capacity, o.socket,
+                                     RING_F_EXACT_SZ);
+    if (ct->free_ == nullptr) {
+        return R::error("cannot create the conntrack free list " + o.name + ": " + rte_strerror(rte_errno));
+    }
+    for (std::uint32_t i = 0; i < o.capacity; ++i) rte_ring_enqueue_elem(ct->free_, &i, sizeof i);
+    return ct;
+}
+
+Conntrack::~Conntrack() {
+    rte_ring_free(free_);
+    rte_hash_free(hash_);
+}
+
+PortAllocator* Conntrack::ports_for(std::uint8_t proto) const {
+    if (proto == IPPROTO_TCP) return tcp_ports_.get();
+    if (proto == IPPROTO_UDP) return udp_ports_.get();
+    return icmp_ids_.get();
+}
+
+Entry* Conntrack::find(const FlowKey& key, Direction& dir) const {
+    void* data = nullptr;
+    if (rte_hash_lookup_data(hash_, &key, &data) < 0) return nullptr;
+    const auto v = reinterpret_cast<std::uintptr_t>(data);
+    dir = static_cast<Direction>(v & 1);
+    return &entries_[v / 2];
+}
+
+Entry* Conntrack::create(const FlowKey& original, std::uint32_t host_ip, MacAddress mac, NetworkId network,
+                         std::uint8_t tcp_flags, std::uint64_t now, DropReason& why) {
+    std::uint32_t index;
+    if (rte_ring_dequeue_elem(free_, &index, sizeof index) != 0) {
+        why = DropReason::CtFull;
+        return nullptr;
+    }
+    PortAllocator& ports = *ports_for(original.proto);
+    // The port chosen by the container: src port, or its echo id.
+    const auto port = ports.claim(rte_be_to_cpu_16(original.src_port));
+    if (!port) {
+        rte_ring_enqueue_elem(free_, &index, sizeof index);
+        why = DropReason::NatNoPort;
+        return nullptr;
+    }
+    Entry& e = entries_[index];
+    e.original = original;
+    FlowKey translated = original;
+    translated.src_ip = host_ip;
+    translated.src_port = rte_cpu_to_be_16(*port);
+    e.reply = translated.reversed();
+    e.mac = mac;
+    e.network = network;
+    const CtState s = initial_state(original.proto, tcp_flags);
+    e.state.store(s, std::memory_order_relaxed);
+    e.expires.store(now + ticks(s), std::memory_order_relaxed);
+    e.in_use.store(true, std::memory_order_release);
+    // The hash's add publishes the entry's fields to readers (release).
+    if (rte_hash_add_key_data(hash_, &e.reply, encode(index, Direction::Reply)) < 0 ||
+        rte_hash_add_key_data(hash_, &e.original, encode(index, Direction::Original)) < 0) {
+        // Cannot happen while key slots >= 2 x entries; if it does, expire() cleans up.
+        e.expires.store(0, std::memory_order_relaxed);
+        why = DropReason::CtFull;
+        return nullptr;
+    }
+    return &e;
+}
+
+void Conntrack::track(Entry& e, Direction dir, std::uint8_t tcp_flags, std::uint64_t now) const {
+    CtState cur = e.state.load(std::memory_order_relaxed);
+    CtState next = next_state(cur, dir, tcp_flags);
+    while (next != cur && !e.state.compare_exchange_weak(cur, next, std::memory_order_relaxed)) {
+        next = next_state(cur, dir, tcp_flags);
+    }
+    e.expires.store(now + ticks(next), std::memory_order_relaxed);
+}
+
+std::uint32_t Conntrack::expire(std::uint64_t now) {
+    struct Dead {
+        std::uint32_t index;
+        std::int32_t pos[2];
+    };
+    std::vector<Dead> dead;
+    for (std::uint32_t i = 0; i < capacity_; ++i) {
+        Entry& e = entries_[i];
+        if (!e.in_use.load(std::memory_order_acquire) || e.expires.load(std::memory_order_relaxed) > now) continue;
+        dead.push_back({i, {rte_hash_del_key(hash_, &e.reply), rte_hash_del_key(hash_, &e.original)}});
+    }
+    if (dead.empty()) return 0;
+    // A worker that looked an entry up before its keys went may still use it.
+    rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+    for (const Dead& d : dead) {
+        for (std::int32_t pos : d.pos) {
+            if (pos >= 0) rte_hash_free_key_with_position(hash_, pos);
+        }
+        release(d.index);
+    }
+    return static_cast<std::uint32_t>(dead.size());
+}
+
+void Conntrack::release(std::uint32_t index) {
+    Entry& e = entries_[index];
+    ports_for(e.original.proto)->release(rte_be_to_cpu_16(e.reply.dst_port));
+    e.in_use.store(false, std::memory_order_relaxed);
+    rte_ring_enqueue_elem(free_, &index, sizeof index);
+}
+
+std::vector<FlowView> Conntrack::dump(std::uint64_t now) const {
+    std::vector<FlowView> out;
+    for (std::uint32_t i = 0; i < capacity_; ++i) {
+        const Entry& e = entries_[i];
+        if (!e.in_use.load(std::memory_order_acquire)) continue;
+        const std::uint64_t expires = e.expires.load(std::memory_order_relaxed);
+        out.push_back({e.original, e.reply, e.state.load(std::memory_order_relaxed),
+                       expires > now ? (expires - now) / hz_ : 0});
+    }
+    return out;
+}
+
+std::uint32_t Conntrack::entries() const { return capacity_ - rte_ring_count(free_); }
+
+std::uint32_t Conntrack::ports_in_use(std::uint8_t proto) const { return ports_for(proto)->in_use(); }
+
+}  // namespace dpdock::nat

@@ -1,0 +1,36 @@
+// MASQUERADE on a worker: outbound packets from a network get the host
+// address and a host port, replies are translated back. Headers are patched
+// in place with incremental checksum updates (RFC 1624). L4 checksums are
+// taken to be complete: container veths and the uplink's peer send them so
+// (tx checksum offload off), a real NIC's traffic always does.
+// Worker-only code: no locks (beyond Conntrack::create's), allocations or syscalls.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/packet/drop_reason.hpp"
+#include "dataplane/packet/packet_meta.hpp"
+#include "nat/conntrack.hpp"
+
+namespace dpdock::nat {
+
+// The conntrack key of a TCP, UDP or ICMP echo (request or reply) packet;
+// nullopt for anything NAT does not translate (other protocols, fragments,
+// truncated L4 headers).
+std::optional<FlowKey> flow_key_of(rte_mbuf* m, const PacketMeta& meta);
+
+// Translates a packet leaving through the uplink: source = `host_ip` (wire
+// order) and the flow's host port, creating the flow on its first packet.
+// nullopt when translated, else why it must be dropped.
+std::optional<DropReason> masquerade_outbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta,
+                                              std::uint32_t host_ip, std::uint64_t now);
+
+// A packet that arrived on the uplink: when it answers a tracked flow, its
+// destination becomes the container's address and port and the flow's entry
+// is returned (for the container's MAC and network); else nullptr, untouched.
+const Entry* masquerade_inbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta, std::uint64_t now);
+
+}  // namespace dpdock::nat
