@@ -33,21 +33,32 @@ attach::InterfaceConfig interface_config(const EndpointRequest& r) {
     return cfg;
 }
 
+// DPDK 22.11's af_packet joins its sockets to the fanout group
+// (pid ^ ifindex) & 0xffff, shared by the whole host namespace: when another
+// process's af_packet device already holds that id, the probe fails with
+// EINVAL (seen with parallel daemons). A new veth has a new ifindex, hence a
+// new group id, so a failed probe is retried once on a fresh pair.
+constexpr int kVethAttempts = 2;
+
 Result<Endpoint> attach_veth(dataplane::Dataplane& dp, unsigned workers, const EndpointRequest& r, Endpoint ep) {
-    // A link of this name can only be a leftover of a crashed run of ours:
-    // deleting it also deletes its peer inside the container.
-    if (attach::ifindex_of(ep.host_ifname)) attach::delete_link(ep.host_ifname);
-    auto created = attach::create_veth(ep.host_ifname, r.netns, interface_config(r));
-    if (!created) return Result<Endpoint>::error(created.message());
     const std::string devargs = "net_af_packet_" + ep.host_ifname + ",iface=" + ep.host_ifname +
                                 ",qpairs=" + std::to_string(workers);
-    auto port = dp.add_port(devargs, r.mtu);
-    if (!port) {
+    std::string failure;
+    for (int attempt = 0; attempt < kVethAttempts; ++attempt) {
+        // A link of this name can only be a leftover of a crashed run of ours
+        // (or of the failed attempt): deleting it also deletes its peer.
+        if (attach::ifindex_of(ep.host_ifname)) attach::delete_link(ep.host_ifname);
+        auto created = attach::create_veth(ep.host_ifname, r.netns, interface_config(r));
+        if (!created) return Result<Endpoint>::error(created.message());
+        auto port = dp.add_port(devargs, r.mtu);
+        if (port) {
+            ep.port = *port;
+            return ep;
+        }
         attach::delete_link(ep.host_ifname);
-        return Result<Endpoint>::error("cannot open " + ep.host_ifname + " as a DPDK port: " + port.message());
+        failure = port.message();
     }
-    ep.port = *port;
-    return ep;
+    return Result<Endpoint>::error("cannot open " + ep.host_ifname + " as a DPDK port: " + failure);
 }
 
 Result<Endpoint> attach_tap(dataplane::Dataplane& dp, const EndpointRequest& r, Endpoint ep) {
