@@ -72,6 +72,7 @@ public:
 
     bridge::MacTable& macs() { return *macs_; }
     nat::Conntrack& conntrack() { return *conntrack_; }
+    const l3::NeighbourTable& neighbours() const { return *neighbours_; }
     unsigned worker_count() const { return static_cast<unsigned>(contexts_.size()); }
     std::vector<unsigned> worker_lcores() const { return options_.worker_lcores; }
     // Each worker's counters, read atomically field by field.

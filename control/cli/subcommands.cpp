@@ -31,6 +31,12 @@ std::span<const Subcommand> subcommands() {
         Subcommand{"raw", "COMMAND [JSON-ARGS]", "Send any control command (see `dpdock raw help`) and print its JSON result", run_raw},
         Subcommand{"stats", "[--watch]", "Show packet counters per port, per drop reason and per worker",
                    run_stats},
+        Subcommand{"uplink rm", "", "Remove the uplink (containers lose their way out)", run_uplink_rm},
+        Subcommand{"uplink set",
+                   "[--devargs DEVARGS] [--address CIDR] [--gateway IP] [--mtu N] [--arp-timeout S]",
+                   "Create or change the uplink (all three of devargs, address, gateway when there is none)",
+                   run_uplink_set},
+        Subcommand{"uplink show", "", "Show the uplink and its ARP cache", run_uplink_show},
         Subcommand{"version", "", "Show the CLI's and the daemon's versions", run_version},
     };
     return kTable;

@@ -3,6 +3,8 @@
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 
+#include <algorithm>
+
 namespace dpdock::l3 {
 
 Result<std::unique_ptr<NeighbourTable>> NeighbourTable::create(const std::string& name, std::uint32_t capacity,
@@ -48,8 +50,23 @@ bool NeighbourTable::confirm(Ipv4Address ip, MacAddress mac, std::uint64_t now) 
     if (pos < 0 || static_cast<std::size_t>(pos) >= slot_count_) return false;
     Slot& slot = slots_[static_cast<std::size_t>(pos)];
     slot.mac.store(mac.to_u64(), std::memory_order_relaxed);
+    slot.ip.store(key, std::memory_order_relaxed);
     slot.confirmed.store(now == 0 ? 1 : now, std::memory_order_release);
     return true;
+}
+
+std::vector<NeighbourView> NeighbourTable::dump(std::uint64_t now) const {
+    std::vector<NeighbourView> out;
+    for (std::size_t i = 0; i < slot_count_; ++i) {
+        const Slot& slot = slots_[i];
+        const std::uint64_t confirmed = slot.confirmed.load(std::memory_order_acquire);
+        if (confirmed == 0) continue;
+        out.push_back({Ipv4Address(slot.ip.load(std::memory_order_relaxed)),
+                       MacAddress::from_u64(slot.mac.load(std::memory_order_relaxed)),
+                       now > confirmed ? now - confirmed : 0});
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.ip.host() < b.ip.host(); });
+    return out;
 }
 
 }  // namespace dpdock::l3

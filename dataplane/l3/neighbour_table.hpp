@@ -25,6 +25,13 @@ struct rte_hash;
 
 namespace dpdock::l3 {
 
+// One entry as `dpdock uplink show` lists it, like `ip neigh`.
+struct NeighbourView {
+    Ipv4Address ip;
+    MacAddress mac;
+    std::uint64_t age_ticks = 0;  // since the last confirmation
+};
+
 class NeighbourTable {
 public:
     static Result<std::unique_ptr<NeighbourTable>> create(const std::string& name, std::uint32_t capacity, int socket);
@@ -36,11 +43,16 @@ public:
     std::optional<MacAddress> lookup(Ipv4Address ip, std::uint64_t now, std::uint64_t timeout_ticks) const;
     // Records that `ip` is at `mac` as of `now`. False when the table is full. Uplink worker only.
     bool confirm(Ipv4Address ip, MacAddress mac, std::uint64_t now);
+    // Control thread: every entry ever confirmed, stale ones included (their
+    // age says so), sorted by address. Walks the slots, not the hash, which
+    // rte_hash_iterate would not allow next to a writer.
+    std::vector<NeighbourView> dump(std::uint64_t now) const;
 
 private:
     struct Slot {
         std::atomic<std::uint64_t> mac{0};
         std::atomic<std::uint64_t> confirmed{0};
+        std::atomic<std::uint32_t> ip{0};  // the key (host order), for dump()
     };
     NeighbourTable(rte_hash* hash, std::size_t slots);
 
