@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/socket_util.hpp"
+
 namespace dpdock::test {
 namespace {
 
@@ -67,35 +69,6 @@ std::string check_pattern(std::uint64_t seed, std::uint64_t offset, const std::u
     }
     return {};
 }
-
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    Fd& operator=(Fd&& o) noexcept {
-        std::swap(fd_, o.fd_);
-        return *this;
-    }
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
-Status sys_error(const std::string& what) { return Status::error(what + ": " + std::strerror(errno)); }
-
-sockaddr_in to_sockaddr(Ipv4Address ip, std::uint16_t port) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = ip.be().raw();
-    sa.sin_port = htons(port);
-    return sa;
-}
-
-std::string endpoint(Ipv4Address ip, std::uint16_t port) { return ip.to_string() + ":" + std::to_string(port); }
 
 void set_timeouts(int fd, milliseconds timeout) {
     timeval tv{};

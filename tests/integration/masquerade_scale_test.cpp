@@ -1,0 +1,127 @@
+// MASQUERADE at scale and at its limits, end to end: 10,000 concurrent UDP
+// flows from one container all carry data; a small table refuses new flows
+// (counted) while the tracked ones keep working; timeouts reclaim entries
+// and their ports, after which new flows are tracked again.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "tests/integration/dpdockd_instance.hpp"
+#include "tests/support/netns.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/udp_flows.hpp"
+
+namespace dpdock::test {
+namespace {
+
+const Ipv4Address kExt = *Ipv4Address::parse("192.168.81.1");
+const Ipv4Address kHostIp = *Ipv4Address::parse("192.168.81.2");
+constexpr std::uint16_t kEchoPort = 7000;
+
+// ext (the outside, with a UDP echo server) behind the uplink, c1 on the default bridge.
+class MasqueradeScaleTest : public ::testing::Test {
+protected:
+    void start(const std::string& nat_yaml) {
+        auto e = Netns::create("ext");
+        ASSERT_TRUE(e.ok()) << e.message();
+        ext_.emplace(std::move(*e));
+        auto c = Netns::create("c1");
+        ASSERT_TRUE(c.ok()) << c.message();
+        c1_.emplace(std::move(*c));
+        auto veth = VethPair::create(nullptr, &*ext_, "up");
+        ASSERT_TRUE(veth.ok()) << veth.message();
+        veth_.emplace(std::move(*veth));
+        ASSERT_TRUE(veth_->up_with_address(VethPair::Side::B, Ipv4Cidr(kExt, 24)).ok());
+        // ext's echoes must carry complete checksums: NAT patches them, it does not finish them.
+        ASSERT_EQ(ext_->exec("ethtool -K " + veth_->b_name() + " tx off >/dev/null"), 0);
+        ASSERT_EQ(shell("ip link set " + veth_->a_name() + " up"), 0);
+        auto d = DpdockdInstance::start("dataplane:\n  idle-sleep-us: 20\n" + nat_yaml + "uplink:\n  devargs: net_af_packet_" +
+                                        veth_->a_name() + ",iface=" + veth_->a_name() +
+                                        "\n  address: 192.168.81.2/24\n  gateway: 192.168.81.1\ncontainers:\n" +
+                                        container_yaml("c1", c1_->path(), "[bridge]"));
+        ASSERT_TRUE(d.ok()) << d.message();
+        daemon_.emplace(std::move(*d));
+        auto server = UdpEchoServer::start(*ext_, kExt, kEchoPort);
+        ASSERT_TRUE(server.ok()) << server.message();
+        server_ = std::move(*server);
+    }
+
+    UdpFlows open_flows(std::size_t count) {
+        auto flows = UdpFlows::open(*c1_, kExt, kEchoPort, count);
+        EXPECT_TRUE(flows.ok()) << flows.message();
+        return flows.ok() ? std::move(*flows) : UdpFlows{};
+    }
+
+    nlohmann::json conntrack() {
+        auto ct = daemon_->call("nat.conntrack");
+        EXPECT_TRUE(ct.ok()) << ct.message();
+        return ct.ok() ? *ct : nlohmann::json::object();
+    }
+
+    std::optional<Netns> ext_, c1_;
+    std::optional<VethPair> veth_;
+    std::optional<DpdockdInstance> daemon_;
+    std::unique_ptr<UdpEchoServer> server_;  // declared last: stops before the namespaces go
+};
+
+TEST_F(MasqueradeScaleTest, TenThousandConcurrentFlowsAllCarryData) {
+    ASSERT_NO_FATAL_FAILURE(start("nat:\n  capacity: 32768\n"));
+    constexpr std::size_t kFlows = 10000;
+    UdpFlows flows = open_flows(kFlows);
+    ASSERT_EQ(flows.size(), kFlows);
+
+    EXPECT_EQ(count_answered(flows.exchange_round(1)), kFlows) << daemon_->log();
+    // ext saw 10,000 distinct clients, every one of them the host address.
+    const auto peers = server_->peers();
+    EXPECT_EQ(peers.size(), kFlows);
+    for (const auto& [ip, port] : peers) ASSERT_EQ(ip, kHostIp) << port;
+    EXPECT_EQ(conntrack()["entries"], kFlows);
+
+    // All 10,000 tracked at once, and a second round rides on the same entries.
+    EXPECT_EQ(count_answered(flows.exchange_round(2)), kFlows) << daemon_->log();
+    const auto ct = conntrack();
+    EXPECT_EQ(ct["entries"], kFlows);
+    EXPECT_EQ(ct["ct_full"], 0);
+    EXPECT_EQ(ct["nat_no_port"], 0);
+    EXPECT_EQ(server_->peers().size(), kFlows);
+}
+
+TEST_F(MasqueradeScaleTest, FullTableRefusesNewFlowsAndKeepsTrackedOnes) {
+    ASSERT_NO_FATAL_FAILURE(start("nat:\n  capacity: 64\n"));
+    UdpFlows tracked = open_flows(64);
+    EXPECT_EQ(count_answered(tracked.exchange_round(1)), 64u) << daemon_->log();
+    EXPECT_EQ(conntrack()["entries"], 64);
+
+    UdpFlows refused = open_flows(16);
+    EXPECT_EQ(count_answered(refused.exchange_round(1)), 0u);
+    const auto ct = conntrack();
+    EXPECT_EQ(ct["entries"], 64);
+    EXPECT_GE(ct["ct_full"].get<std::uint64_t>(), 16u) << ct.dump();
+    // The tracked flows did not notice.
+    EXPECT_EQ(count_answered(tracked.exchange_round(2)), 64u) << daemon_->log();
+}
+
+TEST_F(MasqueradeScaleTest, TimeoutsReclaimEntriesForNewFlows) {
+    ASSERT_NO_FATAL_FAILURE(start("nat:\n  capacity: 64\n  timeouts:\n    udp-unreplied: 1\n    udp-assured: 1\n"));
+    UdpFlows first = open_flows(64);
+    EXPECT_EQ(count_answered(first.exchange_round(1)), 64u) << daemon_->log();
+
+    // Silence: after udp-assured and the next sweep every entry is gone.
+    first.close();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (conntrack()["entries"] != 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    ASSERT_EQ(conntrack()["entries"], 0) << "entries were not reclaimed";
+
+    // Reclaimed slots serve a full table of new flows again.
+    UdpFlows fresh = open_flows(64);
+    EXPECT_EQ(count_answered(fresh.exchange_round(1)), 64u) << daemon_->log();
+    EXPECT_EQ(conntrack()["ct_full"], 0);
+}
+
+}  // namespace
+}  // namespace dpdock::test
