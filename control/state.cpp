@@ -7,6 +7,7 @@
 
 #include "config/resolve.hpp"
 #include "config/validate.hpp"
+#include "control/attach/netlink.hpp"
 #include "dataplane/port.hpp"
 
 namespace dpdock::control {
@@ -19,7 +20,9 @@ void log_error(const std::string& what, const Status& st) {
 bool same_request(const EndpointRequest& a, const EndpointRequest& b) {
     // The interface name and which endpoint carries the default route are
     // not compared: they are fixed when an endpoint is attached and stay as
-    // they are when other networks of the container come and go (as in Docker).
+    // they are when other networks of the container come and go (as in Docker;
+    // only when the default route's own network goes does another take it
+    // over, see move_default_routes).
     return a.container == b.container && a.netns == b.netns && a.method == b.method && a.network == b.network &&
            a.ip == b.ip && a.prefix == b.prefix && a.mac == b.mac && a.gateway == b.gateway && a.mtu == b.mtu;
 }
@@ -103,6 +106,7 @@ Status State::converge(const config::Deployment& target) {
     remove_stale(wanted_endpoints, target.ports, wanted_networks);
     update_networks(wanted_networks);
     Status st = add_missing(wanted_endpoints, target.ports);
+    if (st) st = move_default_routes(wanted_endpoints);
     if (st) st = converge_uplink(target.uplink);
     publish();
     if (!st) return st;
@@ -171,6 +175,20 @@ void State::update_networks(const std::vector<config::NetworkSpec>& wanted) {
         network_ids_[network.name] = id;
     }
     networks_ = wanted;
+}
+
+Status State::move_default_routes(const std::vector<EndpointRequest>& wanted_endpoints) {
+    for (const auto& request : wanted_endpoints) {
+        if (!request.default_route) continue;
+        auto ep = std::find_if(endpoints_.begin(), endpoints_.end(),
+                               [&](const Endpoint& e) { return same_request(e.request, request); });
+        if (ep == endpoints_.end() || ep->request.default_route) continue;
+        if (Status st = attach::set_default_route(request.netns, ep->request.interface_name, request.gateway); !st) {
+            return Status::error("container " + request.container + ": " + st.message());
+        }
+        ep->request.default_route = true;
+    }
+    return {};
 }
 
 Status State::add_missing(const std::vector<EndpointRequest>& wanted_endpoints,

@@ -71,6 +71,9 @@ private:
     Status add_missing(const std::vector<EndpointRequest>& wanted_endpoints,
                        const std::vector<config::PortSpec>& wanted_ports);
     Status sync_static_macs();
+    // A container whose default-route network was disconnected gets its
+    // default route through the first of its remaining networks.
+    Status move_default_routes(const std::vector<EndpointRequest>& wanted_endpoints);
     // Adds, replaces (new devargs or MTU) or removes the uplink port.
     Status converge_uplink(const std::optional<config::UplinkSpec>& wanted);
     // Lowest ethN not used by the container's attached endpoints.

@@ -177,6 +177,16 @@ Status open_netns(const std::string& netns_path, int* fd_out) {
 
 }  // namespace
 
+Status set_default_route(const std::string& netns_path, const std::string& ifname, Ipv4Address gateway) {
+    const std::string what = "default route via " + gateway.to_string() + " dev " + ifname + " in " + netns_path + ": ";
+    Result<RtnlSocket> there = RtnlSocket::open_in(netns_path);
+    if (!there) return Status::error(what + there.message());
+    Result<LinkInfo> link = there->get_link(ifname);
+    if (!link) return Status::error(what + link.message());
+    if (Status st = add_default_route(*there, link->ifindex, gateway); !st) return Status::error(what + st.message());
+    return Status();
+}
+
 Result<int> create_veth(const std::string& host_ifname, const std::string& netns_path, const InterfaceConfig& inside) {
     const std::string what = "create_veth " + host_ifname + " -> " + netns_path + ":" + inside.name + ": ";
     auto fail = [&](const Status& st) { return Status::error(what + st.message()); };

@@ -37,6 +37,11 @@ Result<int> create_veth(const std::string& host_ifname, const std::string& netns
 // failure the link is moved back under its old name, MAC and MTU.
 Status move_and_configure(const std::string& ifname, const std::string& netns_path, const InterfaceConfig& inside);
 
+// Points the default route of the netns at netns_path to `gateway` through
+// `ifname` there, replacing any default route it has (Docker moves the
+// default route this way when the network that carried it is disconnected).
+Status set_default_route(const std::string& netns_path, const std::string& ifname, Ipv4Address gateway);
+
 // Deletes a link of the daemon's netns (a veth takes its peer with it).
 // A link that does not exist counts as deleted.
 Status delete_link(const std::string& ifname);

@@ -97,6 +97,23 @@ TEST_F(CliTest, NetworkLifecycleLikeDocker) {
     EXPECT_FALSE(contains(dpdock("network ls"), "front"));
 }
 
+// Docker moves the default route to a remaining network when the network
+// that carried it is disconnected; the container keeps a way out.
+TEST_F(CliTest, DisconnectingTheDefaultRouteNetworkMovesTheRoute) {
+    dpdock("network create --subnet 10.78.0.0/24 side");
+    dpdock("attach --name a --netns " + a_->path());
+    dpdock("network connect side a");
+    EXPECT_TRUE(contains(a_->exec_output("ip route show default"), "via 172.17.0.1 dev eth0"));
+    dpdock("network disconnect bridge a");
+    const std::string route = a_->exec_output("ip route show default");
+    EXPECT_TRUE(contains(route, "via 10.78.0.1 dev eth1")) << route;
+    EXPECT_TRUE(ping(*a_, ip("10.78.0.1"), 2)) << daemon_->log();
+    // Connecting the old network again adds an interface, the route stays.
+    dpdock("network connect bridge a");
+    EXPECT_TRUE(contains(a_->exec_output("ip route show default"), "via 10.78.0.1 dev eth1"));
+    dpdock("detach a");
+}
+
 TEST_F(CliTest, JsonFormatIsTheDaemonsResult) {
     dpdock("attach --name a --netns " + a_->path());
     auto ps = nlohmann::json::parse(dpdock("--format json ps"));
