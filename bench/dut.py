@@ -138,14 +138,17 @@ class Testpmd:
 class Generator:
     """testpmd replaying a pcap forever (net_pcap infinite_rx) into the memif client side."""
 
-    def __init__(self, sup, binary, cpus, prefix, pcap_path, pcap_frames, memif_sock):
+    def __init__(self, sup, binary, cpus, prefix, pcap_path, pcap_frames, max_frame, memif_sock):
         # net_pcap keeps the whole file in mbufs of the rx pool, plus the working set.
+        # Mbufs just big enough for the largest frame: a million default 2 KB
+        # mbufs do not fit one pool without hugepages.
         mbufs = pcap_frames + 32768
-        memory_mb = max(512, mbufs * 3072 // (1 << 20) + 512)  # ~2.4 KB per mbuf and its pool overhead
+        mbuf_size = 128 + max_frame  # RTE_PKTMBUF_HEADROOM + the frame
+        memory_mb = max(512, mbufs * (mbuf_size + 384) // (1 << 20) + 512)  # + mbuf header and pool overhead
         self.testpmd = Testpmd(sup, "generator", binary, f"0@{cpus.generator},1@{cpus.generator}", prefix,
                                memory_mb,
                                [f"net_pcap0,rx_pcap={pcap_path},infinite_rx=1", memif_devargs(memif_sock, "client")],
-                               ["--forward-mode=io", f"--total-num-mbufs={mbufs}"])
+                               ["--forward-mode=io", f"--total-num-mbufs={mbufs}", f"--mbuf-size={mbuf_size}"])
         # testpmd prints "Done" once its ports are configured (the pcap loaded).
         self.testpmd.proc.wait_for(r"^Done$", GENERATOR_READY_TIMEOUT_S)
 
@@ -327,9 +330,12 @@ class DpdockdForwarder:
             return self.measure_setup()
         self.wait_until("received nothing on port gen", lambda s: port_counter(s, "gen", "rx_packets") > 0)
         if self.scenario["kind"] == "nat":
-            # Steady state: every flow of the pcap tracked before the warm-up starts.
-            flows = self.scenario["flows"]
-            self.wait_until(f"fewer than {flows} flows tracked", lambda s: conntrack_entries(s) >= flows, 60.0)
+            # Steady state: (nearly) every flow of the pcap tracked before the
+            # warm-up starts. When the generator outruns the device, memif drops
+            # what does not fit, so each lap delivers a random part of the flows
+            # and the last ones take long to appear: 99% is steady enough.
+            want = self.scenario["flows"] * 99 // 100
+            self.wait_until(f"fewer than {want} flows tracked", lambda s: conntrack_entries(s) >= want, 180.0)
         time.sleep(warmup)
         # The window runs from the middle of the clear call to the middle of
         # the show call: the daemon acts somewhere inside each round trip.
@@ -353,15 +359,17 @@ class DpdockdForwarder:
                 "conntrack": stats.get("conntrack", {})}
 
     def measure_setup(self):
-        """New-flow setup rate: every packet of the pcap's first lap opens a
-        flow. Polls the counters from the first packet until the table holds
-        every flow, then takes the stretch between 10% and 90% of them:
-        flows/s = new entries / time, cycles per flow = the worker's busy
-        cycles / packets received in that stretch (all of them new flows)."""
+        """New-flow setup rate. Polls the counters from the first packet on.
+        While every packet received so far opened a flow (received = entries:
+        the generator's first lap, or the part of it memif delivered), the
+        stretch from 5% of the flows to the last such sample gives flows/s =
+        new entries / time and cycles per flow = the worker's busy cycles /
+        packets received."""
         flows = self.scenario["flows"]
         samples = []
         deadline = time.monotonic() + 60.0
-        while not samples or samples[-1][1] < flows:
+        # Until the packets received run 2% ahead of the flows created: hits began.
+        while not samples or samples[-1][3] <= samples[-1][1] * 1.02 + 64:
             if not self.proc.alive() or time.monotonic() > deadline:
                 raise ProcessError(f"dpdockd: {samples[-1][1] if samples else 0} of {flows} flows created "
                                    f"within 60 s; see {self.proc.log_path}")
@@ -372,8 +380,8 @@ class DpdockdForwarder:
             samples.append((t, conntrack_entries(stats), int(worker.get("busy_cycles", 0)),
                             int(worker.get("rx_packets", 0)), port_counter(stats, self.sink, "tx_packets")))
             time.sleep(0.01)
-        first = next(s for s in samples if s[1] >= flows * 0.1)
-        last = [s for s in samples if s[1] <= flows * 0.9][-1]
+        first = next((s for s in samples if s[1] >= flows * 0.05), samples[-1])
+        last = [s for s in samples if s[3] <= s[1] * 1.02 + 64][-1]
         if last[0] <= first[0]:
             raise ProcessError(f"dpdockd: flows were created too fast to sample ({len(samples)} samples)")
         seconds = last[0] - first[0]

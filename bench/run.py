@@ -123,7 +123,7 @@ class Bench:
                     prefixes.append(self.prefix("iofwd"))
                     dut = BaselineForwarder(sup, self.args.testpmd, self.cpus, self.prefix("iofwd"), memif_sock)
                 gen = Generator(sup, self.args.testpmd, self.cpus, self.prefix("gen"), pcap_path, pcap_frames,
-                                memif_sock)
+                                max(traffic.size_pattern(scenario["frame-sizes"])), memif_sock)
                 gen.start()
                 sample = dut.measure(self.args.warmup, self.args.duration)
                 if system not in self.versions:
