@@ -53,7 +53,30 @@ def verdict(targets, summary):
             misses.append(f"ratio < {targets['min-ratio']:.2f}")
     if "max-cycles" in targets and summary["dpdock"]["cycles_per_packet"]["median"] >= targets["max-cycles"]:
         misses.append(f"cycles >= {targets['max-cycles']}")
+    if "min-rate" in targets and summary["dpdock"]["pps"]["median"] < targets["min-rate"]:
+        misses.append(f"rate < {targets['min-rate'] / 1e6:g}M/s")
+    if "within-of" in targets:
+        return "n/a (needs " + targets["within-of"]["scenario"] + ")"  # settled by compare_scenarios()
     return "met" if not misses else "missed (" + ", ".join(misses) + ")"
+
+
+def compare_scenarios(results):
+    """Targets relative to another scenario of the same invocation ("within-of":
+    {"scenario", "max-drop"}): the pps ratio to the baseline (median) may be at
+    most max-drop below the other scenario's. Ratios, not packets/s, since each
+    scenario's baseline ran under its own load. Updates the verdicts in place."""
+    by_name = {r["scenario"]["name"]: r["summary"] for r in results}
+    for entry in results:
+        target = entry["scenario"].get("targets", {}).get("within-of")
+        if not target:
+            continue
+        summary, other = entry["summary"], by_name.get(target["scenario"])
+        if not other or not summary.get("ratio_pps") or not other.get("ratio_pps"):
+            continue
+        relative = summary["ratio_pps"]["median"] / other["ratio_pps"]["median"]
+        summary["relative_to"] = {"scenario": target["scenario"], "ratio_pps": relative}
+        summary["verdict"] = ("met" if relative >= 1 - target["max-drop"] else "missed") + \
+            f" ({relative:.2f} of {target['scenario']})"
 
 
 def _triple(s, scale=1.0, digits=1):

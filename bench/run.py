@@ -47,9 +47,26 @@ def load_scenarios(names):
 
 
 def scenario_frames(scenario):
+    sizes = traffic.size_pattern(scenario["frame-sizes"])
+    if scenario["kind"] == "nat":
+        return traffic.nat_frames(scenario["flows"], sizes)
     if scenario["kind"] != "l2" or scenario.get("destination", "known") != "known":
-        raise ValueError(f"scenario {scenario['name']}: only kind l2 with a known destination exists so far")
-    return traffic.l2_frames(scenario["source-macs"], traffic.size_pattern(scenario["frame-sizes"]))
+        raise ValueError(f"scenario {scenario['name']}: kinds are l2 (destination known) and nat")
+    return traffic.l2_frames(scenario["source-macs"], sizes)
+
+
+SMOKE_MAX_FLOWS = 10000  # a smoke run needs no million-frame pcap
+
+
+def smoke_variant(scenario):
+    """The scenario as --smoke runs it: NAT with at most SMOKE_MAX_FLOWS flows,
+    measured like a steady-state run (a setup-rate run of a small table is
+    over before it can be sampled)."""
+    if scenario["kind"] != "nat":
+        return scenario
+    small = {k: v for k, v in scenario.items() if k != "measure"}
+    small["flows"] = min(scenario["flows"], SMOKE_MAX_FLOWS)
+    return small
 
 
 EXIT_SKIP = 77  # ctest's SKIP_RETURN_CODE for bench_smoke
@@ -101,12 +118,12 @@ class Bench:
                 prefixes.append(self.prefix("gen"))
                 if system == "dpdock":
                     dut = DpdockdForwarder(sup, self.args.dpdockd, self.args.cli, self.cpus, rundir, memif_sock,
-                                           scenario["source-macs"], prefixes)
+                                           scenario, prefixes)
                 else:
                     prefixes.append(self.prefix("iofwd"))
                     dut = BaselineForwarder(sup, self.args.testpmd, self.cpus, self.prefix("iofwd"), memif_sock)
                 gen = Generator(sup, self.args.testpmd, self.cpus, self.prefix("gen"), pcap_path, pcap_frames,
-                                memif_sock)
+                                max(traffic.size_pattern(scenario["frame-sizes"])), memif_sock)
                 gen.start()
                 sample = dut.measure(self.args.warmup, self.args.duration)
                 if system not in self.versions:
@@ -155,16 +172,26 @@ def dump_logs(rundir, tail=25):
 
 
 def smoke_failures(result):
-    """Why a smoke run failed: dpdockd must take packets in on gen and send them out on sink only."""
+    """Why a smoke run failed: dpdockd must take packets in on gen and send them
+    out on the sink (L2) or, translated, on the uplink (NAT) only."""
     failures = []
+    nat = result["scenario"]["kind"] == "nat"
     for run in result["runs"]:
         name = f"{result['scenario']['name']} ({run['system']})"
         if run["received"] <= 0:
             failures.append(f"{name}: no rx on port gen")
         if run["forwarded"] <= 0:
-            failures.append(f"{name}: no tx on port sink")
+            failures.append(f"{name}: no tx on port {'uplink' if nat else 'sink'}")
         if run.get("gen_tx_packets", 0) != 0:
             failures.append(f"{name}: {run['gen_tx_packets']} packets sent back to the generator port")
+        if nat:
+            # What left the uplink was translated: each flow has its conntrack entry, none was refused.
+            flows, tracked = result["scenario"]["flows"], run.get("conntrack", {}).get("entries", 0)
+            if tracked != flows:
+                failures.append(f"{name}: {tracked} flows tracked, expected {flows}")
+            refused = {k: v for k, v in run.get("drops", {}).items() if k.startswith(("ct_", "nat_"))}
+            if refused:
+                failures.append(f"{name}: NAT drops {refused}")
     return failures
 
 
@@ -205,6 +232,8 @@ def on_sigterm(signum, _frame):
 def main(argv):
     args = parse_args(argv)
     scenarios = load_scenarios(args.scenario)
+    if args.smoke:
+        scenarios = [smoke_variant(s) for s in scenarios]
     if args.list:
         for s in scenarios:
             print(f"{s['name']:<18} {s['description']}")
@@ -231,6 +260,7 @@ def main(argv):
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     workdir = tempfile.mkdtemp(prefix="dpdock-bench-")
     results = []
+    failed = []
     try:
         bench = Bench(args, workdir)
         print(f"dpdock bench: {len(scenarios)} scenario(s), {args.reps} rep(s) x {args.duration:g} s "
@@ -239,10 +269,12 @@ def main(argv):
         print(f"dpdockd: {args.dpdockd}; testpmd: {args.testpmd}", flush=True)
         for scenario in scenarios:
             print(f"- {scenario['name']}: {scenario['description']}", flush=True)
-            results.append(bench.run_scenario(scenario))
-    except ProcessError as e:
-        print(f"run.py: {e}", file=sys.stderr)
-        return 1
+            try:
+                results.append(bench.run_scenario(scenario))
+            except ProcessError as e:
+                # The other scenarios' results still count; the exit code says one failed.
+                print(f"run.py: {scenario['name']} failed: {e}", file=sys.stderr, flush=True)
+                failed.append(scenario["name"])
     except KeyboardInterrupt:
         print("run.py: interrupted; every process stopped", file=sys.stderr)
         return 130
@@ -252,6 +284,7 @@ def main(argv):
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
+    report.compare_scenarios(results)
     print()
     print(report.table(results))
     if args.json:
@@ -273,6 +306,9 @@ def main(argv):
         with open(args.json, "w") as out:
             json.dump(document, out, indent=2)
             out.write("\n")
+    if failed:
+        print(f"run.py: failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     if args.smoke:
         failures = [f for r in results for f in smoke_failures(r)]
         for failure in failures:

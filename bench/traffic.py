@@ -97,3 +97,38 @@ def l2_frames(source_macs, sizes, dst_mac=SINK_MAC):
         host = i % source_macs
         src_ip = bytes((10, 100 + (host >> 16), (host >> 8) & 0xFF, host & 0xFF))
         yield udp_frame(dst, source_mac(host), src_ip, dst_ip, 1024 + (i & 0x3FF), 9, sizes[i % len(sizes)])
+
+
+# MASQUERADE scenarios: one container port (the generator) behind network
+# `bench` (10.99.0.0/16, gateway 10.99.0.1), every frame addressed to the
+# gateway's MAC (Docker's 02:42 + gateway IP) and routed out of the uplink.
+NAT_GATEWAY_MAC = "02:42:0a:63:00:01"
+NAT_SOURCE_MAC = "02:10:00:00:00:00"
+NAT_SOURCES = 65000          # source addresses 10.99.0.2 .. 10.99.253.233
+NAT_DESTINATIONS = 65521     # a prime > NAT_SOURCES: destinations 198.18.0.0 + (i % 65521)
+
+
+def nat_flow(i):
+    """(src_ip, src_port, dst_ip) of flow number i; every flow is distinct.
+
+    Flows with the same source port (a block of NAT_SOURCES consecutive
+    numbers) go to distinct destinations, so every flow keeps its source port
+    through MASQUERADE and no port search is needed: the steady-state numbers
+    measure translation, not collisions.
+    """
+    src = 0x0A630002 + i % NAT_SOURCES
+    dst = 0xC6120000 + i % NAT_DESTINATIONS
+    return struct.pack(">I", src), 1024 + i // NAT_SOURCES, struct.pack(">I", dst)
+
+
+def nat_frames(flows, sizes):
+    """Frames of `flows` distinct UDP flows, each appearing equally often (at
+    least MIN_PCAP_FRAMES frames in all), frame i belonging to flow i % flows."""
+    if not 1 <= flows <= NAT_SOURCES * (65535 - 1024):
+        raise ValueError(f"flows must be 1..{NAT_SOURCES * (65535 - 1024)}")
+    dst_mac, src_mac = mac_bytes(NAT_GATEWAY_MAC), mac_bytes(NAT_SOURCE_MAC)
+    period = math.lcm(flows, len(sizes))
+    count = period * -(-MIN_PCAP_FRAMES // period)
+    for i in range(count):
+        src_ip, src_port, dst_ip = nat_flow(i % flows)
+        yield udp_frame(dst_mac, src_mac, src_ip, dst_ip, src_port, 9, sizes[i % len(sizes)])

@@ -119,6 +119,9 @@ struct UplinkSpec {
     std::uint32_t mtu = 1500;
     std::uint32_t arp_timeout_s = 60;  // a resolved next hop is trusted this long, then asked again
     SourcePos pos;
+    // The gateway's MAC, fixed (`ip neigh add ... nud permanent`): the gateway is never
+    // asked with ARP and the entry never ages. Other next hops on the subnet still use ARP.
+    std::optional<MacAddress> gateway_mac;
     friend bool operator==(const UplinkSpec&, const UplinkSpec&) = default;
 };
 

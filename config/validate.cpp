@@ -258,6 +258,10 @@ Status check_uplink(const Deployment& d) {
     }
     if (auto s = check_mtu(u.mtu, u.pos, "uplink.mtu"); !s) return s;
     if (u.arp_timeout_s == 0) return fail(u.pos, "uplink.arp-timeout", "arp-timeout must be at least 1 second");
+    if (u.gateway_mac && (u.gateway_mac->is_multicast() || u.gateway_mac->is_zero())) {
+        return fail(u.pos, "uplink.gateway-mac",
+                    "gateway-mac " + u.gateway_mac->to_string() + " must be a unicast, non-zero MAC");
+    }
     for (const auto& n : all_networks(d)) {
         if (a.overlaps(n.subnet)) {
             return fail(u.pos, "uplink.address",

@@ -285,10 +285,10 @@ private:
         const std::string p = "uplink";
         u.pos = pos(mark(f));
         Fields m;
-        return fields(f.value, mark(f), p, {"devargs", "address", "gateway", "mtu", "arp-timeout"}, m) &&
+        return fields(f.value, mark(f), p, {"devargs", "address", "gateway", "mtu", "arp-timeout", "gateway-mac"}, m) &&
                required(m, mark(f), "devargs", p, u.devargs) && required(m, mark(f), "address", p, u.address) &&
                required(m, mark(f), "gateway", p, u.gateway) && optional(m, "mtu", p, u.mtu) &&
-               optional(m, "arp-timeout", p, u.arp_timeout_s);
+               optional(m, "arp-timeout", p, u.arp_timeout_s) && optional(m, "gateway-mac", p, u.gateway_mac);
     }
 
     bool read_nat(const Field& f, NatSpec& n) {

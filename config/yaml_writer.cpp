@@ -138,6 +138,7 @@ std::string to_yaml(const Deployment& d) {
         put(out, "gateway", d.uplink->gateway.to_string());
         if (d.uplink->mtu != 1500) put(out, "mtu", d.uplink->mtu);
         if (d.uplink->arp_timeout_s != 60) put(out, "arp-timeout", d.uplink->arp_timeout_s);
+        if (d.uplink->gateway_mac) put(out, "gateway-mac", d.uplink->gateway_mac->to_string());
         out << YAML::EndMap;
     }
     NatSpec defaults;

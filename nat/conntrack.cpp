@@ -12,6 +12,8 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "nat/port_search.hpp"
+
 namespace dpdock::nat {
 namespace {
 
@@ -61,9 +63,7 @@ CtState next_state(CtState cur, Direction dir, std::uint8_t flags) {
 
 Conntrack::Conntrack(const ConntrackOptions& o)
     : capacity_(o.capacity), hz_(o.hz), qsbr_(o.qsbr), entries_(std::make_unique<Entry[]>(o.capacity)),
-      tcp_ports_(std::make_unique<PortAllocator>(o.port_lo, o.port_hi)),
-      udp_ports_(std::make_unique<PortAllocator>(o.port_lo, o.port_hi)),
-      icmp_ids_(std::make_unique<PortAllocator>(o.port_lo, o.port_hi)) {
+      port_lo_(o.port_lo), port_hi_(o.port_hi) {
     const Timeouts& t = o.timeouts;
     const std::array<std::uint32_t, static_cast<std::size_t>(CtState::Count)> seconds = {
         t.tcp_syn_sent, t.tcp_syn_recv, t.tcp_established, t.tcp_fin_wait,
@@ -108,12 +108,6 @@ Conntrack::~Conntrack() {
     rte_hash_free(hash_);
 }
 
-PortAllocator* Conntrack::ports_for(std::uint8_t proto) const {
-    if (proto == IPPROTO_TCP) return tcp_ports_.get();
-    if (proto == IPPROTO_UDP) return udp_ports_.get();
-    return icmp_ids_.get();
-}
-
 Entry* Conntrack::find(const FlowKey& key, Direction& dir) const {
     void* data = nullptr;
     if (rte_hash_lookup_data(hash_, &key, &data) < 0) return nullptr;
@@ -129,30 +123,42 @@ Entry* Conntrack::create(const FlowKey& original, std::uint32_t host_ip, MacAddr
         why = DropReason::CtFull;
         return nullptr;
     }
-    PortAllocator& ports = *ports_for(original.proto);
-    // The port chosen by the container: src port, or its echo id.
-    const auto port = ports.claim(rte_be_to_cpu_16(original.src_port));
-    if (!port) {
-        rte_ring_enqueue_elem(free_, &index, sizeof index);
-        why = DropReason::NatNoPort;
-        return nullptr;
-    }
     Entry& e = entries_[index];
     e.original = original;
-    FlowKey translated = original;
-    translated.src_ip = host_ip;
-    translated.src_port = rte_cpu_to_be_16(*port);
-    e.reply = translated.reversed();
     e.mac = mac;
     e.network = network;
     const CtState s = initial_state(original.proto, tcp_flags);
     e.state.store(s, std::memory_order_relaxed);
     e.expires.store(now + ticks(s), std::memory_order_relaxed);
+    FlowKey translated = original;
+    translated.src_ip = host_ip;
+    // The port chosen by the container (src port, or its echo id) first.
+    PortSearch search(port_lo_, port_hi_, rte_be_to_cpu_16(original.src_port),
+                      rte_hash_crc(&original, sizeof original, 0));
+    int added = -ENOENT;  // stays so when every candidate's tuple is taken
+    rte_spinlock_lock(&create_lock_);
+    while (auto port = search.next()) {
+        translated.src_port = rte_cpu_to_be_16(*port);
+        e.reply = translated.reversed();
+        const hash_sig_t sig = rte_hash_hash(hash_, &e.reply);
+        if (rte_hash_lookup_with_hash(hash_, &e.reply, sig) >= 0) continue;  // another flow holds this tuple
+        // The add publishes the entry's fields to readers (release).
+        added = rte_hash_add_key_with_hash_data(hash_, &e.reply, sig, encode(index, Direction::Reply));
+        break;
+    }
+    if (added < 0) {
+        rte_spinlock_unlock(&create_lock_);
+        // No key of this entry was published: its slot goes straight back.
+        rte_ring_enqueue_elem(free_, &index, sizeof index);
+        why = added == -ENOENT ? DropReason::NatNoPort : DropReason::CtFull;
+        return nullptr;
+    }
+    // From here expire() sees the entry, so a failure below is cleaned up there.
     e.in_use.store(true, std::memory_order_release);
-    // The hash's add publishes the entry's fields to readers (release).
-    if (rte_hash_add_key_data(hash_, &e.reply, encode(index, Direction::Reply)) < 0 ||
-        rte_hash_add_key_data(hash_, &e.original, encode(index, Direction::Original)) < 0) {
-        // Cannot happen while key slots >= 2 x entries; if it does, expire() cleans up.
+    added = rte_hash_add_key_data(hash_, &e.original, encode(index, Direction::Original));
+    rte_spinlock_unlock(&create_lock_);
+    if (added < 0) {
+        // Cannot happen while key slots >= 2 x entries; expire() reclaims the half-made entry.
         e.expires.store(0, std::memory_order_relaxed);
         why = DropReason::CtFull;
         return nullptr;
@@ -193,9 +199,7 @@ std::uint32_t Conntrack::expire(std::uint64_t now) {
 }
 
 void Conntrack::release(std::uint32_t index) {
-    Entry& e = entries_[index];
-    ports_for(e.original.proto)->release(rte_be_to_cpu_16(e.reply.dst_port));
-    e.in_use.store(false, std::memory_order_relaxed);
+    entries_[index].in_use.store(false, std::memory_order_relaxed);
     rte_ring_enqueue_elem(free_, &index, sizeof index);
 }
 
@@ -213,6 +217,20 @@ std::vector<FlowView> Conntrack::dump(std::uint64_t now) const {
 
 std::uint32_t Conntrack::entries() const { return capacity_ - rte_ring_count(free_); }
 
-std::uint32_t Conntrack::ports_in_use(std::uint8_t proto) const { return ports_for(proto)->in_use(); }
+std::uint32_t Conntrack::ports_in_use(std::uint8_t proto) const {
+    std::vector<bool> used(std::size_t{port_hi_} + 1);
+    std::uint32_t distinct = 0;
+    for (std::uint32_t i = 0; i < capacity_; ++i) {
+        const Entry& e = entries_[i];
+        if (!e.in_use.load(std::memory_order_acquire) || e.original.proto != proto) continue;
+        // The reply key's destination port is the translated source port.
+        const std::uint16_t port = rte_be_to_cpu_16(e.reply.dst_port);
+        if (port < used.size() && !used[port]) {
+            used[port] = true;
+            ++distinct;
+        }
+    }
+    return distinct;
+}
 
 }  // namespace dpdock::nat

@@ -4,14 +4,20 @@
 //
 // Concurrency (see docs/ARCHITECTURE.md, "Conntrack"):
 // - create(): workers that poll container ports (any of them). Entry slots
-//   come from an MP/MC ring of free indices, host ports from lock-free
-//   bitmaps; keys are added under rte_hash's writer lock (MULTI_WRITER_ADD),
-//   the one lock taken on the packet path, only for a new flow.
+//   come from an MP/MC ring of free indices. The host port is found as Linux
+//   does (nf_nat_used_tuple): a port is free for a flow when no entry holds
+//   the same translated tuple, so the table itself records what is taken and
+//   there is no port bitmap (see port_search.hpp). Checking a reply key and
+//   adding it must be one step, and rte_hash_add_key_data silently updates a
+//   key that exists, so creators serialise on create_lock_ (a spinlock, only
+//   for new flows) around lookup + add; the adds also take rte_hash's own
+//   writer lock (MULTI_WRITER_ADD), which orders them against expire()'s deletes.
 // - find()/track(): any worker, lock-free (RW_CONCURRENCY_LF); state and
 //   deadline are per-entry atomics, so both directions may be on two workers.
 // - expire()/dump(): the control thread. expire() deletes both keys of every
 //   entry past its deadline, waits for an RCU grace period (no worker still
-//   holds the entry), then frees the key slots, the host port and the entry.
+//   holds the entry), then frees the key slots and the entry. A deleted reply
+//   key makes its translated tuple available again at once.
 #pragma once
 
 #include <array>
@@ -23,10 +29,11 @@
 #include <string_view>
 #include <vector>
 
+#include <rte_spinlock.h>
+
 #include "dataplane/packet/drop_reason.hpp"
 #include "dataplane/packet/net_types.hpp"
 #include "dataplane/util/status.hpp"
-#include "nat/port_allocator.hpp"
 #include "nat/timeouts.hpp"
 
 struct rte_hash;
@@ -116,8 +123,10 @@ public:
 
     // Worker side. The entry `key` belongs to (in either direction), or nullptr.
     Entry* find(const FlowKey& key, Direction& dir) const;
-    // A new flow for `original`, translated to `host_ip` and a host port.
-    // nullptr with `why` = CtFull or NatNoPort when it cannot be tracked.
+    // A new flow for `original`, translated to `host_ip` and a host port
+    // no other flow to the same destination uses (the original source port
+    // when it can). nullptr with `why` = CtFull, or NatNoPort when
+    // PortSearch found no free port for that destination.
     Entry* create(const FlowKey& original, std::uint32_t host_ip, MacAddress mac, NetworkId network,
                   std::uint8_t tcp_flags, std::uint64_t now, DropReason& why);
     // A packet of the flow passed in `dir`: state and deadline move on.
@@ -129,11 +138,12 @@ public:
     std::vector<FlowView> dump(std::uint64_t now) const;
     std::uint32_t capacity() const { return capacity_; }
     std::uint32_t entries() const;
+    // Distinct host ports (echo ids) the protocol's flows use; a port shared
+    // by flows to several destinations counts once. Scans the table.
     std::uint32_t ports_in_use(std::uint8_t proto) const;
 
 private:
     explicit Conntrack(const ConntrackOptions& options);
-    PortAllocator* ports_for(std::uint8_t proto) const;
     std::uint64_t ticks(CtState s) const { return ticks_[static_cast<std::size_t>(s)]; }
     void release(std::uint32_t index);
 
@@ -144,7 +154,8 @@ private:
     rte_hash* hash_ = nullptr;
     rte_ring* free_ = nullptr;  // indices of unused entries
     std::unique_ptr<Entry[]> entries_;
-    std::unique_ptr<PortAllocator> tcp_ports_, udp_ports_, icmp_ids_;
+    std::uint16_t port_lo_, port_hi_;
+    rte_spinlock_t create_lock_ = RTE_SPINLOCK_INITIALIZER;
 };
 
 }  // namespace dpdock::nat

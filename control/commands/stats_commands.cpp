@@ -77,7 +77,8 @@ json stats_show(CommandContext& ctx) {
             {"mac", mac},
             {"flooded", total.flooded},
             {"rx_packets", total.rx_packets},
-            {"tx_packets", total.tx_packets}};
+            {"tx_packets", total.tx_packets},
+            {"conntrack", {{"entries", ctx.dataplane.conntrack().entries()}, {"capacity", ctx.dataplane.conntrack().capacity()}}}};
 }
 
 }  // namespace

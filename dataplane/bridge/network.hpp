@@ -47,6 +47,7 @@ struct UplinkInfo {
     Ipv4Address gateway;             // next hop for everything off the uplink's subnet
     std::uint64_t arp_timeout_ticks = 0;  // a confirmed neighbour is trusted this long (TSC)
     std::uint64_t arp_retry_ticks = 0;    // an unanswered ARP request is repeated after this long
+    std::optional<MacAddress> gateway_mac;  // configured: `gateway` is never asked for, never ages
 };
 
 struct ForwardingSnapshot {

@@ -42,6 +42,13 @@ void ask(WorkerContext& ctx, const bridge::UplinkInfo& uplink, Ipv4Address next_
     ctx.tx.send(uplink.port, m);
 }
 
+// A configured gateway MAC answers without the ARP cache (it never ages).
+std::optional<MacAddress> resolve(const WorkerContext& ctx, const bridge::UplinkInfo& uplink, Ipv4Address next_hop,
+                                  std::uint64_t now) {
+    if (uplink.gateway_mac && next_hop == uplink.gateway) return uplink.gateway_mac;
+    return ctx.neighbours->lookup(next_hop, now, uplink.arp_timeout_ticks);
+}
+
 bool already_waiting_for(const PendingPackets& pending, Ipv4Address next_hop) {
     for (unsigned i = 0; i < pending.count; ++i) {
         if (pending.slots[i].next_hop == next_hop) return true;
@@ -53,7 +60,7 @@ bool already_waiting_for(const PendingPackets& pending, Ipv4Address next_hop) {
 
 void send_via_uplink(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
                      std::uint64_t now) {
-    if (auto mac = ctx.neighbours->lookup(next_hop, now, uplink.arp_timeout_ticks)) {
+    if (auto mac = resolve(ctx, uplink, next_hop, now)) {
         transmit(ctx, uplink, m, *mac);
         return;
     }
@@ -80,7 +87,7 @@ void service_pending(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap,
             continue;
         }
         const bridge::UplinkInfo& uplink = *snap.uplink;
-        if (auto mac = ctx.neighbours->lookup(p.next_hop, now, uplink.arp_timeout_ticks)) {
+        if (auto mac = resolve(ctx, uplink, p.next_hop, now)) {
             transmit(ctx, uplink, p.m, *mac);
             continue;
         }

@@ -195,6 +195,9 @@ const RuleCase kRules[] = {
     {"UplinkZeroArpTimeout",
      "uplink:\n  devargs: d\n  address: 10.9.0.2/24\n  gateway: 10.9.0.1\n  arp-timeout: 0\n", "test.yaml:2:3: ",
      "uplink.arp-timeout", "at least 1 second"},
+    {"UplinkMulticastGatewayMac",
+     "uplink:\n  devargs: d\n  address: 10.9.0.2/24\n  gateway: 10.9.0.1\n  gateway-mac: 01:00:5e:00:00:01\n",
+     "test.yaml:2:3: ", "uplink.gateway-mac", "must be a unicast, non-zero MAC"},
     {"UplinkBadMtu", "uplink:\n  devargs: d\n  address: 10.9.0.2/24\n  gateway: 10.9.0.1\n  mtu: 20\n",
      "test.yaml:2:3: ", "uplink.mtu", "outside 68..9216"},
 };

@@ -50,6 +50,12 @@ TEST(YamlReader, UplinkFieldsAndErrors) {
     EXPECT_EQ(d.uplink->gateway, *Ipv4Address::parse("10.9.0.1"));
     EXPECT_EQ(d.uplink->mtu, 1500u);
     EXPECT_EQ(d.uplink->arp_timeout_s, 60u);
+    EXPECT_FALSE(d.uplink->gateway_mac.has_value());
+    EXPECT_EQ(read_ok("uplink:\n  devargs: x\n  address: 10.9.0.2/24\n  gateway: 10.9.0.1\n  gateway-mac: 02:bb:00:00:00:01\n")
+                  .uplink->gateway_mac,
+              MacAddress::from_u64(0x02bb00000001ULL));
+    expect_error("uplink:\n  devargs: x\n  address: 10.9.0.2/24\n  gateway: 10.9.0.1\n  gateway-mac: 02:bb:00\n",
+                 "test.yaml:5:16: ", "uplink.gateway-mac", "expected a MAC address like");
     EXPECT_FALSE(read_ok("dataplane:\n  workers: 1\n").uplink.has_value());
     expect_error("uplink:\n  devargs: net_null0\n  gateway: 10.9.0.1\n", "test.yaml:2:3: ", "uplink.address",
                  "required key is missing");

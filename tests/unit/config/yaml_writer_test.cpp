@@ -21,6 +21,7 @@ const char* kRich = R"(uplink:
   gateway: 192.168.50.1
   mtu: 9000
   arp-timeout: 30
+  gateway-mac: 02:bb:00:00:00:01
 nat:
   capacity: 5000
   port-range: 20000-30000

@@ -112,9 +112,9 @@ public:
     // Makes `port` the uplink with this address, gateway and MAC; ARP answers
     // are trusted for `timeout` ticks and requests repeated after `retry`.
     void set_uplink(PortId port, Ipv4Cidr address, Ipv4Address gateway, MacAddress mac, std::uint64_t timeout,
-                    std::uint64_t retry) {
+                    std::uint64_t retry, std::optional<MacAddress> gateway_mac = std::nullopt) {
         snap_.ports[port] = {bridge::PortRole::Uplink, kNoNetwork};
-        snap_.uplink = bridge::UplinkInfo{port, mac, address, gateway, timeout, retry};
+        snap_.uplink = bridge::UplinkInfo{port, mac, address, gateway, timeout, retry, gateway_mac};
     }
 
     // One worker loop iteration without traffic: waiting packets are looked at.

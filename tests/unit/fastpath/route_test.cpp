@@ -129,6 +129,28 @@ TEST_F(RouteTest, NeighbourEntriesTimeOut) {
     EXPECT_EQ(hex_diff(arp_request_for(kRouter), sent[0]), "");
 }
 
+// uplink.gateway-mac: the gateway is never asked for and its entry never
+// ages or changes; other next hops on the subnet still go through ARP.
+TEST_F(RouteTest, ConfiguredGatewayMacNeedsNoArpAndNeverAges) {
+    h_.set_uplink(up_, kHost, kRouter, kUplinkMac, kTimeout, kRetry, kRouterMac);
+    h_.receive(c1_, {from_c1(kFar).build()}, 10);
+    auto sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), sent[0]), "");
+    // An ARP reply claiming another MAC does not override it; nor does time.
+    h_.receive(up_, {arp_reply_from(kRouter, MacAddress::from_u64(0x02cc00000001ULL))}, 20);
+    h_.receive(c1_, {from_c1(kFar).build()}, 20 + 10 * kTimeout);
+    sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), sent[0]), "");
+    EXPECT_EQ(h_.context().pending.count, 0u);
+    h_.receive(c1_, {from_c1(kOnLink).build()}, 30 + 10 * kTimeout);
+    sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(arp_request_for(kOnLink), sent[0]), "");
+    EXPECT_EQ(h_.total_drops(), 0u);
+}
+
 TEST_F(RouteTest, ExpiringTtlAndHostSideDestinationsAreNotRouted) {
     h_.receive(c1_, {from_c1(kFar, 1).build(), from_c1(kFar, 0).build()}, 1);
     EXPECT_EQ(h_.drops(DropReason::TtlExceeded), 2u);

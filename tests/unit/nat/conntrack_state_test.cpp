@@ -1,12 +1,9 @@
-// The conntrack state machine (pure) and the host port allocator.
+// The conntrack state machine (pure).
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
 
-#include <set>
-
 #include "nat/conntrack.hpp"
-#include "nat/port_allocator.hpp"
 
 namespace dpdock::nat {
 namespace {
@@ -62,38 +59,6 @@ TEST(CtStateTest, UdpIsAssuredByAReplyAndIcmpStaysIcmp) {
     EXPECT_EQ(next_state(s, kOrig, 0), CtState::UdpAssured);
     EXPECT_EQ(initial_state(IPPROTO_ICMP, 0), CtState::Icmp);
     EXPECT_EQ(next_state(CtState::Icmp, kReply, 0), CtState::Icmp);
-}
-
-TEST(PortAllocatorTest, KeepsThePreferredPortWhenFree) {
-    PortAllocator a(1024, 65535);
-    EXPECT_EQ(a.claim(40000), 40000);
-    const auto second = a.claim(40000);
-    ASSERT_TRUE(second.has_value());
-    EXPECT_NE(*second, 40000);
-    EXPECT_GE(*second, 1024);
-    a.release(40000);
-    EXPECT_EQ(a.claim(40000), 40000);
-    EXPECT_EQ(a.in_use(), 2u);
-}
-
-TEST(PortAllocatorTest, ExhaustionAndReuseOverAnOddSizedRange) {
-    // 100 ports: not a multiple of 64, so the bitmap's tail must never be handed out.
-    PortAllocator a(5000, 5099);
-    std::set<std::uint16_t> got;
-    for (int i = 0; i < 100; ++i) {
-        const auto p = a.claim(1);  // never in range: always searched
-        ASSERT_TRUE(p.has_value()) << i;
-        EXPECT_GE(*p, 5000);
-        EXPECT_LE(*p, 5099);
-        got.insert(*p);
-    }
-    EXPECT_EQ(got.size(), 100u);
-    EXPECT_EQ(a.in_use(), 100u);
-    EXPECT_FALSE(a.claim(5050).has_value());
-    EXPECT_FALSE(a.claim(1).has_value());
-    a.release(5077);
-    EXPECT_EQ(a.claim(1), 5077);
-    EXPECT_FALSE(a.claim(1).has_value());
 }
 
 }  // namespace
