@@ -5,6 +5,7 @@
 #include <rte_ether.h>
 
 #include "dataplane/bridge/mac_table.hpp"
+#include "dataplane/fastpath/icc.hpp"
 #include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
 
@@ -52,6 +53,11 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot&
         }
         src_keys[n_src] = bridge::MacKey::pack(meta.network, src);
         src_ports[n_src++] = meta.ingress_port;
+        if (icc_blocked(snap.networks[meta.network], meta, mac_bits(eth->dst_addr))) {
+            pkts[i] = nullptr;  // its source is still learned
+            drop_packet(ctx, m, DropReason::IccBlocked);
+            continue;
+        }
         if ((meta.flags & kFlagMulticast) == 0) {
             dst_keys[n_unicast++] = bridge::MacKey::pack(meta.network, mac_bits(eth->dst_addr));
         }
