@@ -66,10 +66,13 @@ TEST(IcmpErrorsTest, PingWithTtlOneGetsTimeExceededFromTheGateway) {
     ASSERT_TRUE(ping(c1, kExt, 1)) << d->log();
     const std::string text = c1.exec_output("ping -n -c 1 -W 3 -t 1 " + kExt.to_string() + " 2>&1");
     EXPECT_NE(text.find("From " + kGatewayIp + " icmp_seq=1 Time to live exceeded"), std::string::npos) << text;
-    EXPECT_GE(drops(*d, "ttl_exceeded"), 1u);
+    EXPECT_EQ(drops(*d, "ttl_exceeded"), 1u);
     auto stats = d->call("stats.show");
     ASSERT_TRUE(stats.ok()) << stats.message();
-    EXPECT_GE((*stats)["icmp_errors"]["sent"].get<std::uint64_t>(), 1u) << stats->dump();
+    EXPECT_EQ((*stats)["icmp_errors"]["sent"].get<std::uint64_t>(), 1u) << stats->dump();
+    const auto [rc, table] = d->cli("stats");
+    EXPECT_EQ(rc, 0) << table;
+    EXPECT_NE(table.find("icmp errors sent 1, suppressed 0"), std::string::npos) << table;
 }
 
 TEST(IcmpErrorsTest, DfPacketsLargerThanTheUplinkMtuGetFragmentationNeeded) {
