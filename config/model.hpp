@@ -36,6 +36,8 @@ struct DataplaneSpec {
     std::uint32_t memory_mb = 512;        // EAL memory when no hugepages are mounted (--no-huge -m)
     std::string socket_path = "/run/dpdock/dpdock.sock";
     std::vector<std::string> eal_args;    // extra EAL arguments, appended verbatim
+    std::uint32_t icmp_errors_per_s = 1000;  // ICMP errors a worker may send (Linux's icmp_msgs_per_sec); 0: no limit
+    std::uint32_t icmp_errors_burst = 50;    // saved up while quiet (Linux's icmp_msgs_burst)
     SourcePos pos;
     friend bool operator==(const DataplaneSpec&, const DataplaneSpec&) = default;
 };
@@ -77,6 +79,14 @@ inline constexpr const char* kOptMasquerade = "com.docker.network.bridge.enable_
 
 inline bool masquerades(const NetworkSpec& n) {
     auto it = n.options.find(kOptMasquerade);
+    return it == n.options.end() || it->second != "false";
+}
+
+// Docker's per-network switch for traffic between its containers ("true" by default).
+inline constexpr const char* kOptIcc = "com.docker.network.bridge.enable_icc";
+
+inline bool icc_enabled(const NetworkSpec& n) {
+    auto it = n.options.find(kOptIcc);
     return it == n.options.end() || it->second != "false";
 }
 

@@ -23,7 +23,6 @@ constexpr std::string_view kOptBridgeName = "com.docker.network.bridge.name";
 // Options whose behaviour is not implemented: accepted only with Docker's default.
 const std::map<std::string_view, std::string_view>& unimplemented_options() {
     static const std::map<std::string_view, std::string_view> kOptions = {
-        {"com.docker.network.bridge.enable_icc", "true"},
         {"com.docker.network.bridge.host_binding_ipv4", "0.0.0.0"},
     };
     return kOptions;
@@ -76,6 +75,7 @@ Status check_dataplane(const DataplaneSpec& dp) {
     if (auto s = ring("rx-ring", dp.rx_ring); !s) return s;
     if (auto s = ring("tx-ring", dp.tx_ring); !s) return s;
     if (auto s = range("burst", dp.burst, 1, 512); !s) return s;
+    if (auto s = range("icmp-errors-burst", dp.icmp_errors_burst, 1, 1000000); !s) return s;
     if (dp.burst > dp.rx_ring) {
         return fail(pos, "dataplane.burst",
                     "burst " + std::to_string(dp.burst) + " is larger than rx-ring " + std::to_string(dp.rx_ring));
@@ -120,7 +120,7 @@ Status check_options(const NetworkSpec& n, const std::string& path) {
     for (const auto& [key, value] : n.options) {
         const std::string p = path + ".options[" + key + "]";
         if (key == kOptBridgeName) continue;
-        if (key == kOptMasquerade) {
+        if (key == kOptMasquerade || key == kOptIcc) {
             if (value != "true" && value != "false") return fail(n.pos, p, "expected true or false, got '" + value + "'");
             continue;
         }
@@ -139,7 +139,7 @@ Status check_options(const NetworkSpec& n, const std::string& path) {
         }
         auto it = unimplemented_options().find(key);
         if (it == unimplemented_options().end()) {
-            std::string known = std::string(kOptBridgeName) + ", " + std::string(kOptMtu) + ", " + kOptMasquerade;
+            std::string known = std::string(kOptBridgeName) + ", " + std::string(kOptMtu) + ", " + kOptMasquerade + ", " + kOptIcc;
             for (const auto& [name, _] : unimplemented_options()) known += ", " + std::string(name);
             return fail(n.pos, p, "unknown option '" + key + "' (known: " + known + ")");
         }

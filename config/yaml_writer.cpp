@@ -35,6 +35,8 @@ void write_dataplane(YAML::Emitter& out, const DataplaneSpec& dp) {
     if (dp.memory_mb != def.memory_mb) put(out, "memory-mb", dp.memory_mb);
     if (dp.socket_path != def.socket_path) put(out, "socket", dp.socket_path);
     if (dp.eal_args != def.eal_args) put(out, "eal-args", dp.eal_args);
+    if (dp.icmp_errors_per_s != def.icmp_errors_per_s) put(out, "icmp-errors-per-second", dp.icmp_errors_per_s);
+    if (dp.icmp_errors_burst != def.icmp_errors_burst) put(out, "icmp-errors-burst", dp.icmp_errors_burst);
     out << YAML::EndMap;
 }
 

@@ -294,13 +294,15 @@ void State::publish() {
         info.subnet = network.subnet;
         info.internal = network.internal;
         info.masquerade = config::masquerades(network);
+        info.icc = config::icc_enabled(network);
+        info.mtu = network.mtu;
     }
     if (uplink_) {
         const std::uint64_t hz = rte_get_tsc_hz();
         snap->ports[uplink_->port] = {bridge::PortRole::Uplink, kNoNetwork};
         snap->uplink = bridge::UplinkInfo{uplink_->port, dataplane::port_mac(uplink_->port), uplink_->spec.address,
                                           uplink_->spec.gateway, uplink_->spec.arp_timeout_s * hz, hz,
-                                          uplink_->spec.gateway_mac};
+                                          uplink_->spec.gateway_mac, uplink_->spec.mtu};
     }
     auto place = [&](PortId port, const std::string& network, bridge::PortRole role) {
         auto id = network_ids_.find(network);

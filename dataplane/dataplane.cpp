@@ -72,6 +72,7 @@ Status Dataplane::launch_workers() {
         ctx->rcu = rcu_.get();
         ctx->counters = counters_.back().get();
         ctx->stop = &stop_;
+        ctx->icmp.limit.configure(rte_get_tsc_hz(), options_.icmp_errors_per_s, options_.icmp_errors_burst);
         if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket); !st) {
             return st;
         }

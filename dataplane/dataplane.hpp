@@ -38,6 +38,9 @@ struct DataplaneOptions {
     std::uint32_t idle_sleep_us = 0;
     // MASQUERADE's table; name, hz, socket and qsbr are filled in by start().
     nat::ConntrackOptions conntrack;
+    // Each worker's budget of ICMP errors (time exceeded, ...): per second (0: no limit) and burst.
+    std::uint32_t icmp_errors_per_s = 1000;
+    std::uint32_t icmp_errors_burst = 50;
 };
 
 struct PortRecord {

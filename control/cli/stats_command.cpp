@@ -52,6 +52,10 @@ void print_stats(std::ostream& out, const nlohmann::json& stats) {
         for (const auto& [reason, count] : reasons.items()) drops.add_row({reason, cell(count)});
     }
     drops.print(out);
+    if (const auto icmp = field(stats, "icmp_errors"); icmp.is_object()) {
+        out << "icmp errors sent " << cell(field(icmp, "sent")) << ", suppressed " << cell(field(icmp, "suppressed"))
+            << "\n";
+    }
     out << "\n";
     print_objects(out, field(stats, "workers"), kWorkerColumns);
 }

@@ -75,6 +75,7 @@ json stats_show(CommandContext& ctx) {
             {"workers", workers},
             {"drops", drops_by_reason(total.drops)},
             {"mac", mac},
+            {"icmp_errors", {{"sent", total.icmp_errors_sent}, {"suppressed", total.icmp_errors_suppressed}}},
             {"flooded", total.flooded},
             {"rx_packets", total.rx_packets},
             {"tx_packets", total.tx_packets},

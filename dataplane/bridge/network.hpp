@@ -32,6 +32,8 @@ struct NetworkInfo {
     Ipv4Cidr subnet;
     bool internal = false;        // no route out
     bool masquerade = true;       // traffic out through the uplink leaves from the host address
+    bool icc = true;              // IPv4 between two ports of the network (enable_icc)
+    std::uint32_t mtu = 1500;     // largest IPv4 packet routed into the network
     std::vector<PortId> members;  // every port of the network: the flood list
 };
 
@@ -48,6 +50,7 @@ struct UplinkInfo {
     std::uint64_t arp_timeout_ticks = 0;  // a confirmed neighbour is trusted this long (TSC)
     std::uint64_t arp_retry_ticks = 0;    // an unanswered ARP request is repeated after this long
     std::optional<MacAddress> gateway_mac;  // configured: `gateway` is never asked for, never ages
+    std::uint32_t mtu = 1500;             // largest IPv4 packet routed out of the uplink
 };
 
 struct ForwardingSnapshot {
@@ -58,6 +61,13 @@ struct ForwardingSnapshot {
 
     bool port_in_network(PortId port, NetworkId network) const {
         return port < ports.size() && ports[port].role != PortRole::Unused && ports[port].network == network;
+    }
+    // The network whose subnet holds `ip`, or kNoNetwork.
+    NetworkId network_of(Ipv4Address ip) const {
+        for (std::size_t i = 0; i < networks.size(); ++i) {
+            if (networks[i].subnet.prefix() != 0 && networks[i].subnet.contains(ip)) return static_cast<NetworkId>(i);
+        }
+        return kNoNetwork;
     }
     // An address the host itself owns or serves directly: any network's subnet or the uplink address.
     bool is_host_side(Ipv4Address ip) const {

@@ -5,6 +5,7 @@
 #include <rte_ether.h>
 
 #include "dataplane/bridge/mac_table.hpp"
+#include "dataplane/fastpath/icc.hpp"
 #include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
 
@@ -52,8 +53,14 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot&
         }
         src_keys[n_src] = bridge::MacKey::pack(meta.network, src);
         src_ports[n_src++] = meta.ingress_port;
+        const std::uint64_t dst = mac_bits(eth->dst_addr);
+        if (icc_blocked(snap.networks[meta.network], meta, dst)) {
+            pkts[i] = nullptr;  // its source is still learned
+            drop_packet(ctx, m, DropReason::IccBlocked);
+            continue;
+        }
         if ((meta.flags & kFlagMulticast) == 0) {
-            dst_keys[n_unicast++] = bridge::MacKey::pack(meta.network, mac_bits(eth->dst_addr));
+            dst_keys[n_unicast++] = bridge::MacKey::pack(meta.network, dst);
         }
     }
     // Phase 2: learn all sources, then look up all unicast destinations, each in bulk.

@@ -1,4 +1,5 @@
 // route_stage: from a network's gateway to the outside. See stages.hpp.
+#include "dataplane/fastpath/icmp_error.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/packet/checksum.hpp"
 #include "dataplane/packet/headers.hpp"
@@ -13,15 +14,22 @@ void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
         const PacketMeta& meta = packet_meta(m);
         auto* ip = header_at<rte_ipv4_hdr>(m, meta.l3_offset);
         const Ipv4Address dst = Ipv4Address::from_be(Be32::from_raw(ip->dst_addr));
+        const bridge::NetworkInfo& net = snap.networks[meta.network];
+        // Docker's isolation: no network reaches another one's containers through its gateway.
+        if (const NetworkId to = snap.network_of(dst); to != kNoNetwork && to != meta.network) {
+            drop_packet(ctx, m, DropReason::Isolated);
+            continue;
+        }
         // Tagged frames would leave with the container's tag on the uplink;
-        // traffic between networks is not routed here (isolation).
+        // the network's own subnet and the host address are not out there.
         if (!snap.uplink || snap.networks[meta.network].internal || (meta.flags & kFlagVlan) != 0 ||
             snap.is_host_side(dst)) {
             drop_packet(ctx, m, DropReason::NoRoute);
             continue;
         }
-        if (!ipv4_decrement_ttl(*ip)) {
-            drop_packet(ctx, m, DropReason::TtlExceeded);
+        if (auto err = check_forward(*ip, snap.uplink->mtu)) {
+            return_icmp_error(ctx, m, meta, *err, net.gateway_ip, net.gateway_mac, now);
+            drop_packet(ctx, m, err->reason);
             continue;
         }
         const bridge::UplinkInfo& uplink = *snap.uplink;

@@ -33,7 +33,9 @@ std::uint16_t gateway_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot
 
 // Routes what the gateway handed on: packets for off-host destinations leave
 // through the uplink (TTL decremented, checksum patched) towards the uplink
-// gateway or an on-link host. Everything else is dropped with a reason.
+// gateway or an on-link host; an expiring TTL or a DF packet above the
+// uplink MTU is answered with an ICMP error (icmp_error.hpp). Everything else
+// is dropped with a reason.
 void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                  std::uint64_t now);
 

@@ -1,6 +1,7 @@
 // uplink_stage: traffic arriving from the outside. See stages.hpp.
 #include <cstring>
 
+#include "dataplane/fastpath/icmp_error.hpp"
 #include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/bridge/mac_table.hpp"
@@ -27,14 +28,15 @@ void learn_sender(WorkerContext& ctx, const rte_arp_hdr& arp, Ipv4Address host, 
 // container's, out of the port its MAC was learned on, or flooded in the
 // network when the MAC has aged out, as a bridge would.
 void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m,
-                          const nat::Entry& flow) {
+                          const nat::Entry& flow, std::uint64_t now) {
     PacketMeta& meta = packet_meta(m);
     if (flow.network >= snap.networks.size()) {
         drop_packet(ctx, m, DropReason::NoNetwork);
         return;
     }
-    if (!ipv4_decrement_ttl(*header_at<rte_ipv4_hdr>(m, meta.l3_offset))) {
-        drop_packet(ctx, m, DropReason::TtlExceeded);
+    if (auto err = check_forward(*header_at<rte_ipv4_hdr>(m, meta.l3_offset), snap.networks[flow.network].mtu)) {
+        send_icmp_error_out(ctx, *snap.uplink, m, meta, *err, &flow, now);
+        drop_packet(ctx, m, err->reason);
         return;
     }
     auto* eth = header_at<rte_ether_hdr>(m, 0);
@@ -75,7 +77,7 @@ void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rt
         } else if (meta.l3_type == L3Type::Ipv4 &&
                    header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == host.be().raw()) {
             if (const nat::Entry* flow = nat::masquerade_inbound(*ctx.conntrack, m, meta, now)) {
-                deliver_to_container(ctx, snap, m, *flow);
+                deliver_to_container(ctx, snap, m, *flow, now);
                 continue;
             }
             verdict = answer_echo(m, meta, uplink.mac);

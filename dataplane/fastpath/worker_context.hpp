@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/bridge/network.hpp"
+#include "dataplane/fastpath/icmp_rate_limit.hpp"
 #include "dataplane/fastpath/pending.hpp"
 #include "dataplane/fastpath/tx_buffer.hpp"
 #include "dataplane/packet/drop_reason.hpp"
@@ -45,6 +46,7 @@ struct WorkerContext {
     const std::atomic<bool>* stop = nullptr;
     TxBuffers tx;
     PendingPackets pending;  // waiting for ARP
+    IcmpErrorState icmp;     // rate limit of the ICMP errors this worker originates
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.

@@ -27,6 +27,10 @@ enum class DropReason : std::uint8_t {
     CtFull,          // a new flow to masquerade, but the conntrack table is full
     NatNoPort,       // a new flow to masquerade, but every host port of the range is taken
     NatUnsupported,  // must be masqueraded but cannot be: not TCP/UDP/ICMP echo, or a fragment
+    FragNeeded,      // larger than the egress MTU with DF set (answered with ICMP fragmentation needed)
+    MtuExceeded,     // larger than the egress MTU without DF: dpdock does not fragment
+    IccBlocked,      // IPv4 between two containers of a network with enable_icc=false
+    Isolated,        // routed towards another network's subnet (Docker's isolation between networks)
     Count,
 };
 
@@ -34,6 +38,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "bad_header", "no_network", "same_port", "no_route", "tx_full", "port_gone", "flood_empty", "arp_ignored",
     "not_served",  "ttl_exceeded", "arp_queue_full", "arp_unresolved",
     "ct_full",     "nat_no_port",  "nat_unsupported",
+    "frag_needed", "mtu_exceeded", "icc_blocked", "isolated",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");

@@ -60,6 +60,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     std::uint64_t mac_static_conflict = 0;  // a static MAC seen on another port
     std::uint64_t busy_cycles = 0;       // TSC spent in iterations that had packets
     std::uint64_t busy_packets = 0;      // packets received in those iterations
+    std::uint64_t icmp_errors_sent = 0;        // ICMP errors the dataplane originated (time exceeded, frag needed)
+    std::uint64_t icmp_errors_suppressed = 0;  // errors not sent: over the rate limit, or no mbuf
     std::array<std::uint64_t, kDropReasonCount> drops{};
     std::array<PortCounters, kMaxPorts> ports{};
 };

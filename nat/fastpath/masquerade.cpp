@@ -8,6 +8,8 @@
 
 #include "dataplane/packet/checksum.hpp"
 #include "dataplane/packet/headers.hpp"
+#include "nat/fastpath/field_rewrite.hpp"
+#include "nat/fastpath/icmp_translate.hpp"
 
 namespace dpdock::nat {
 namespace {
@@ -17,19 +19,6 @@ std::uint8_t tcp_flags_of(rte_mbuf* m, const PacketMeta& meta) {
     return header_at<const rte_tcp_hdr>(m, meta.l4_offset)->tcp_flags;
 }
 
-enum class Side { Source, Destination };
-
-template <typename T>
-T load(const std::uint8_t* p) {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-template <typename T>
-void store(std::uint8_t* p, T v) {
-    std::memcpy(p, &v, sizeof v);
-}
-
 // Sets one side's address and port (echo id for ICMP), patching the IPv4
 // header checksum and the L4 checksum (TCP/UDP cover the address through
 // their pseudo-header, ICMP does not). DPDK's header structs are packed, so
@@ -37,11 +26,7 @@ void store(std::uint8_t* p, T v) {
 void rewrite(rte_mbuf* m, const PacketMeta& meta, Side side, std::uint32_t ip, std::uint16_t port) {
     auto* l3 = rte_pktmbuf_mtod_offset(m, std::uint8_t*, meta.l3_offset);
     auto* l4 = rte_pktmbuf_mtod_offset(m, std::uint8_t*, meta.l4_offset);
-    std::uint8_t* addr = l3 + (side == Side::Source ? offsetof(rte_ipv4_hdr, src_addr) : offsetof(rte_ipv4_hdr, dst_addr));
-    std::uint8_t* ip_csum = l3 + offsetof(rte_ipv4_hdr, hdr_checksum);
-    const std::uint16_t ip_delta = csum_delta32(load<std::uint32_t>(addr), ip);
-    store(ip_csum, csum_apply(load<std::uint16_t>(ip_csum), ip_delta));
-    store(addr, ip);
+    const std::uint16_t ip_delta = set_ipv4_address(l3, side, ip);
 
     std::uint8_t* p = nullptr;
     std::uint8_t* l4_csum = nullptr;
@@ -94,6 +79,7 @@ std::optional<FlowKey> flow_key_of(rte_mbuf* m, const PacketMeta& meta) {
 
 std::optional<DropReason> masquerade_outbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta,
                                               std::uint32_t host_ip, std::uint64_t now) {
+    if (is_icmp_error(m, meta)) return icmp_error_outbound(ct, m, meta);
     const auto key = flow_key_of(m, meta);
     if (!key) return DropReason::NatUnsupported;
     const std::uint8_t flags = tcp_flags_of(m, meta);
@@ -114,6 +100,7 @@ std::optional<DropReason> masquerade_outbound(Conntrack& ct, rte_mbuf* m, const 
 }
 
 const Entry* masquerade_inbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta, std::uint64_t now) {
+    if (is_icmp_error(m, meta)) return icmp_error_inbound(ct, m, meta);
     const auto key = flow_key_of(m, meta);
     if (!key) return nullptr;
     Direction dir = Direction::Original;

@@ -24,13 +24,15 @@ std::optional<FlowKey> flow_key_of(rte_mbuf* m, const PacketMeta& meta);
 
 // Translates a packet leaving through the uplink: source = `host_ip` (wire
 // order) and the flow's host port, creating the flow on its first packet.
-// nullopt when translated, else why it must be dropped.
+// nullopt when translated, else why it must be dropped. ICMP errors about a
+// flow's replies are translated inner header included (icmp_translate.hpp).
 std::optional<DropReason> masquerade_outbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta,
                                               std::uint32_t host_ip, std::uint64_t now);
 
 // A packet that arrived on the uplink: when it answers a tracked flow, its
 // destination becomes the container's address and port and the flow's entry
 // is returned (for the container's MAC and network); else nullptr, untouched.
+// ICMP errors about a flow are translated inner header included (icmp_translate.hpp).
 const Entry* masquerade_inbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta, std::uint64_t now);
 
 }  // namespace dpdock::nat

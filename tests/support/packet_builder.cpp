@@ -107,6 +107,14 @@ PacketBuilder& PacketBuilder::icmp_type(std::uint8_t type) {
     return *this;
 }
 
+PacketBuilder& PacketBuilder::icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu,
+                                         std::span<const std::uint8_t> quote) {
+    icmp_echo(0, mtu);
+    icmp_type_ = type;
+    icmp_code_ = code;
+    return payload(quote);
+}
+
 PacketBuilder& PacketBuilder::arp_request(MacAddress sha, Ipv4Address spa, Ipv4Address tpa) {
     return arp_reply(sha, spa, MacAddress(), tpa).arp_op(RTE_ARP_OP_REQUEST);
 }
@@ -150,6 +158,16 @@ PacketBuilder& PacketBuilder::ipv4_fragment(std::uint16_t offset_units, bool mor
 
 PacketBuilder& PacketBuilder::ipv4_id(std::uint16_t id) {
     ip_id_ = id;
+    return *this;
+}
+
+PacketBuilder& PacketBuilder::ipv4_dont_fragment() {
+    frag_ = static_cast<std::uint16_t>(frag_ | RTE_IPV4_HDR_DF_FLAG);
+    return *this;
+}
+
+PacketBuilder& PacketBuilder::ipv4_tos(std::uint8_t tos) {
+    tos_ = tos;
     return *this;
 }
 
@@ -247,6 +265,7 @@ void PacketBuilder::put_l3(std::vector<std::uint8_t>& out, std::size_t l4_len) c
         ip->version_ihl = static_cast<std::uint8_t>(0x40 | (header_len / 4));
         ip->total_length = rte_cpu_to_be_16(static_cast<std::uint16_t>(header_len + l4_len));
         ip->packet_id = rte_cpu_to_be_16(ip_id_);
+        ip->type_of_service = tos_;
         ip->fragment_offset = rte_cpu_to_be_16(frag_);
         ip->time_to_live = ttl_;
         ip->next_proto_id = proto;
@@ -308,6 +327,7 @@ void PacketBuilder::put_l4(std::vector<std::uint8_t>& out) const {
     case L4::IcmpEcho: {
         auto* icmp = append<rte_icmp_hdr>(out);
         icmp->icmp_type = l3_ == L3::Ipv6 ? 128 : icmp_type_;
+        icmp->icmp_code = icmp_code_;
         icmp->icmp_ident = rte_cpu_to_be_16(sport_);
         icmp->icmp_seq_nb = rte_cpu_to_be_16(dport_);
         break;

@@ -38,6 +38,8 @@ public:
     PacketBuilder& udp(std::uint16_t sport, std::uint16_t dport);
     PacketBuilder& icmp_echo(std::uint16_t id, std::uint16_t seq);
     PacketBuilder& icmp_type(std::uint8_t type);  // after icmp_echo: 0 = echo reply, others for negative tests
+    // An ICMP error (RFC 792): type, code, next-hop MTU (RFC 1191; 0 for "unused") and the quoted packet.
+    PacketBuilder& icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t mtu, std::span<const std::uint8_t> quote);
     PacketBuilder& arp_request(MacAddress sha, Ipv4Address spa, Ipv4Address tpa);
     PacketBuilder& arp_reply(MacAddress sha, Ipv4Address spa, MacAddress tha, Ipv4Address tpa);
     PacketBuilder& payload(std::span<const std::uint8_t> bytes);
@@ -47,6 +49,8 @@ public:
     PacketBuilder& ipv4_options(std::size_t words);  // NOP options, IHL = 5 + words (<= 10)
     PacketBuilder& ipv4_fragment(std::uint16_t offset_units, bool more_fragments);
     PacketBuilder& ipv4_id(std::uint16_t id);
+    PacketBuilder& ipv4_tos(std::uint8_t tos);
+    PacketBuilder& ipv4_dont_fragment();  // sets DF
     PacketBuilder& arp_op(std::uint16_t op);  // after arp_request/arp_reply
     PacketBuilder& tcp_options(std::size_t words);  // NOP options, data offset = 5 + words (<= 10)
     PacketBuilder& pad_to(std::size_t frame_len);   // Ethernet padding after the datagram
@@ -82,6 +86,7 @@ private:
     Ipv6Bytes ip6_src_{}, ip6_dst_{};
     std::uint8_t ttl_ = 64;
     std::uint16_t ip_id_ = 1;
+    std::uint8_t tos_ = 0;
     std::uint16_t frag_ = 0;  // flags + offset, host order
     std::size_t ip_option_words_ = 0;
     std::uint16_t arp_op_ = 0;
@@ -92,6 +97,7 @@ private:
     std::uint16_t sport_ = 0, dport_ = 0;
     std::uint8_t tcp_flags_ = 0;
     std::uint8_t icmp_type_ = 8;  // RTE_IP_ICMP_ECHO_REQUEST
+    std::uint8_t icmp_code_ = 0;
     std::size_t tcp_option_words_ = 0;
     std::vector<std::uint8_t> payload_;
     std::size_t pad_to_ = 0;

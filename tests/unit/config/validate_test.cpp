@@ -82,9 +82,9 @@ const RuleCase kRules[] = {
     // options
     {"UnknownOption", net_a("    options:\n      com.docker.network.bridge.inhibit_ipv4: 'true'\n"),
      "test.yaml:2:5: ", "networks[0].options[com.docker.network.bridge.inhibit_ipv4]", "unknown option"},
-    {"IccOff", net_a("    options:\n      com.docker.network.bridge.enable_icc: 'false'\n"),
+    {"IccNotABool", net_a("    options:\n      com.docker.network.bridge.enable_icc: 'off'\n"),
      "test.yaml:2:5: ", "networks[0].options[com.docker.network.bridge.enable_icc]",
-     "com.docker.network.bridge.enable_icc is not supported yet"},
+     "expected true or false, got 'off'"},
     {"MasqueradeNotABool", net_a("    options:\n      com.docker.network.bridge.enable_ip_masquerade: 'no'\n"),
      "test.yaml:2:5: ", "networks[0].options[com.docker.network.bridge.enable_ip_masquerade]",
      "expected true or false, got 'no'"},
@@ -108,6 +108,8 @@ const RuleCase kRules[] = {
     {"BridgeMtu", "bridge:\n  mtu: 10000\n", "test.yaml:2:3: ", "bridge.mtu", "mtu 10000 is outside 68..9216"},
     // dataplane
     {"NoWorkers", "dataplane:\n  workers: 0\n", "test.yaml:2:3: ", "dataplane.workers", "0 is outside 1..16"},
+    {"NoIcmpBurst", "dataplane:\n  icmp-errors-burst: 0\n", "test.yaml:2:3: ", "dataplane.icmp-errors-burst",
+     "0 is outside 1..1000000"},
     {"TooManyWorkers", "dataplane:\n  workers: 17\n", "test.yaml:2:3: ", "dataplane.workers", "17 is outside 1..16"},
     {"BurstZero", "dataplane:\n  burst: 0\n", "test.yaml:2:3: ", "dataplane.burst", "0 is outside 1..512"},
     {"BurstTooLarge", "dataplane:\n  burst: 513\n", "test.yaml:2:3: ", "dataplane.burst", "outside 1..512"},
@@ -221,6 +223,12 @@ TEST(Validate, AcceptsDockerDefaultOptionsAndBridgeName) {
       com.docker.network.driver.mtu: "1500"
 )"));
     EXPECT_TRUE(r.ok()) << r.message();
+}
+
+TEST(Validate, IccMayBeSwitchedOff) {
+    auto r = load(net_a("    options:\n      com.docker.network.bridge.enable_icc: 'false'\n"));
+    ASSERT_TRUE(r.ok()) << r.message();
+    EXPECT_FALSE(config::icc_enabled(r->networks.at(0)));
 }
 
 TEST(Validate, StaticMacMayNameAPortOrAConnectedContainer) {

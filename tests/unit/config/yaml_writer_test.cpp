@@ -39,6 +39,8 @@ dataplane:
   idle-sleep-us: 100
   memory-mb: 1024
   socket: /tmp/dpdock-test.sock
+  icmp-errors-per-second: 0
+  icmp-errors-burst: 10
   eal-args: ["--log-level=8", "- odd: value", "true", "~", "#not-a-comment", "with 'quotes' and \"more\""]
 bridge:
   bip: 192.168.100.1/22
@@ -54,7 +56,7 @@ networks:
     options:
       com.docker.network.bridge.name: "br front: #1"
       com.docker.network.driver.mtu: "1450"
-      com.docker.network.bridge.enable_icc: "true"
+      com.docker.network.bridge.enable_icc: "false"
     static-macs:
       - {mac: 02:00:00:00:00:10, port: gen}
       - {mac: 02:00:00:00:00:11, port: web}

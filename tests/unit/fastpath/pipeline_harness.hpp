@@ -33,6 +33,31 @@ inline const MacAddress kGatewayMac = docker_mac_for(kGateway);
 inline const MacAddress kC1Mac = docker_mac_for(kC1);
 inline const MacAddress kBroadcast = MacAddress::from_u64(0xffffffffffffULL);
 
+// The outside as the uplink tests number it: the host's address on the
+// uplink, the uplink gateway (router), a host beyond it. In a namespace of
+// its own so that older tests' local copies do not clash.
+namespace outside {
+inline const Ipv4Cidr kHost = *Ipv4Cidr::parse("192.168.50.2/24");
+inline const Ipv4Address kHostIp = kHost.address();
+inline const Ipv4Address kRouter = *Ipv4Address::parse("192.168.50.1");
+inline const Ipv4Address kFar = *Ipv4Address::parse("203.0.113.9");
+inline const MacAddress kUplinkMac = MacAddress::from_u64(0x02aa00000001ULL);
+inline const MacAddress kRouterMac = MacAddress::from_u64(0x02bb00000001ULL);
+}  // namespace outside
+
+// ICMP error types and codes (RFC 792).
+inline constexpr std::uint8_t kIcmpUnreachable = 3;
+inline constexpr std::uint8_t kIcmpPortUnreachable = 3;
+inline constexpr std::uint8_t kIcmpFragNeeded = 4;
+inline constexpr std::uint8_t kIcmpTimeExceeded = 11;
+
+// What an ICMP error quotes of `f` (an untagged frame without IPv4 options):
+// the IPv4 header and `l4_bytes` after it.
+inline std::vector<std::uint8_t> quote_of(const std::vector<std::uint8_t>& f, std::size_t l4_bytes = 8) {
+    const std::size_t l3 = 14;  // Ethernet header
+    return {f.begin() + l3, f.begin() + l3 + 20 + l4_bytes};
+}
+
 class PipelineHarness {
 public:
     PipelineHarness() {

@@ -158,7 +158,8 @@ TEST_F(RouteTest, ExpiringTtlAndHostSideDestinationsAreNotRouted) {
     const NetworkId other = h_.add_network(*Ipv4Address::parse("10.77.0.1"), 24);
     (void)other;
     h_.receive(c1_, {from_c1(*Ipv4Address::parse("10.77.0.2")).build(), from_c1(kHost.address()).build()}, 1);
-    EXPECT_EQ(h_.drops(DropReason::NoRoute), 2u);
+    EXPECT_EQ(h_.drops(DropReason::Isolated), 1u);
+    EXPECT_EQ(h_.drops(DropReason::NoRoute), 1u);
     EXPECT_TRUE(h_.sent(up_).empty());
 }
 

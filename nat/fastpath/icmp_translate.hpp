@@ -1,0 +1,50 @@
+// ICMP errors about masqueraded flows (Linux's RELATED): the error quotes the
+// packet as it was on the other side of the translation, so the quoted
+// ("inner") header is translated along with the outer one:
+// - arriving on the uplink (port unreachable from a server, time exceeded or
+//   fragmentation needed from a router): it quotes what left the host (source
+//   host:port). Outer destination -> the container; inner source -> the
+//   container's address and port.
+// - leaving through the uplink (a container's port unreachable about a reply
+//   it got): it quotes what the container received. Outer source -> the host
+//   address; inner destination -> host:port.
+// The inner IPv4 checksum, the inner L4 checksum when the quote holds it (UDP
+// and ICMP always: it is in the first 8 bytes; TCP's only in longer quotes),
+// the outer IPv4 and the ICMP checksum are updated incrementally (RFC 1624):
+// every quoted field sits at an even offset from the ICMP header, so a
+// field's delta is also the ICMP checksum's. The flow's state and deadline
+// are left alone, as in Linux. Worker-only code, allocation-free.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/packet/drop_reason.hpp"
+#include "dataplane/packet/packet_meta.hpp"
+#include "nat/conntrack.hpp"
+
+namespace dpdock::nat {
+
+// True for an unfragmented ICMP error that carries a quote: destination
+// unreachable, source quench, redirect, time exceeded, parameter problem.
+bool is_icmp_error(const rte_mbuf* m, const PacketMeta& meta);
+
+// An error that arrived on the uplink about a flow's outbound packet,
+// translated towards the container; returns its flow, or nullptr (untouched)
+// when it quotes no tracked flow.
+const Entry* icmp_error_inbound(const Conntrack& ct, rte_mbuf* m, const PacketMeta& meta);
+
+// An error a container sends about a reply of a flow, translated to leave
+// from the host address. nullopt when translated; nat_unsupported when it
+// quotes no tracked flow.
+std::optional<DropReason> icmp_error_outbound(const Conntrack& ct, rte_mbuf* m, const PacketMeta& meta);
+
+// For an error the dataplane itself makes about a reply it had translated
+// towards a container: the quote goes back to what the sender sent (inner
+// destination = host address and port). `m` is the error as
+// make_icmp_error() built it.
+void quote_as_received(rte_mbuf* m, const PacketMeta& meta, const Entry& flow);
+
+}  // namespace dpdock::nat
