@@ -145,7 +145,12 @@ Entry* Conntrack::create(const FlowKey& original, std::uint32_t host_ip, MacAddr
     e.reply = translated.reversed();
     e.mac = mac;
     e.network = network;
-    const CtState s = initial_state(original.proto, tcp_flags);
+    return activate(index, tcp_flags, now, why);
+}
+
+Entry* Conntrack::activate(std::uint32_t index, std::uint8_t tcp_flags, std::uint64_t now, DropReason& why) {
+    Entry& e = entries_[index];
+    const CtState s = initial_state(e.original.proto, tcp_flags);
     e.state.store(s, std::memory_order_relaxed);
     e.expires.store(now + ticks(s), std::memory_order_relaxed);
     e.in_use.store(true, std::memory_order_release);
@@ -158,6 +163,39 @@ Entry* Conntrack::create(const FlowKey& original, std::uint32_t host_ip, MacAddr
         return nullptr;
     }
     return &e;
+}
+
+Entry* Conntrack::create_published(const FlowKey& original, std::uint32_t to_ip, std::uint16_t to_port,
+                                   std::uint32_t snat_ip, MacAddress reply_mac, NetworkId reply_network,
+                                   std::uint8_t tcp_flags, std::uint64_t now, DropReason& why) {
+    std::uint32_t index;
+    if (rte_ring_dequeue_elem(free_, &index, sizeof index) != 0) {
+        why = DropReason::CtFull;
+        return nullptr;
+    }
+    FlowKey translated = original;
+    translated.dst_ip = to_ip;
+    translated.dst_port = to_port;
+    EntryKind kind = EntryKind::Published;
+    if (snat_ip != 0) {
+        // The reply must come back to us, so the source is ours: the port comes from MASQUERADE's range.
+        const auto port = ports_for(original.proto)->claim(rte_be_to_cpu_16(original.src_port));
+        if (!port) {
+            rte_ring_enqueue_elem(free_, &index, sizeof index);
+            why = DropReason::NatNoPort;
+            return nullptr;
+        }
+        translated.src_ip = snat_ip;
+        translated.src_port = rte_cpu_to_be_16(*port);
+        kind = EntryKind::Hairpin;
+    }
+    Entry& e = entries_[index];
+    e.original = original;
+    e.reply = translated.reversed();
+    e.mac = reply_mac;
+    e.network = reply_network;
+    e.kind = kind;
+    return activate(index, tcp_flags, now, why);
 }
 
 void Conntrack::track(Entry& e, Direction dir, std::uint8_t tcp_flags, std::uint64_t now) const {
@@ -194,7 +232,9 @@ std::uint32_t Conntrack::expire(std::uint64_t now) {
 
 void Conntrack::release(std::uint32_t index) {
     Entry& e = entries_[index];
-    ports_for(e.original.proto)->release(rte_be_to_cpu_16(e.reply.dst_port));
+    // A published flow took no host port: its reply goes to the outside client's own port.
+    if (e.kind != EntryKind::Published) ports_for(e.original.proto)->release(rte_be_to_cpu_16(e.reply.dst_port));
+    e.kind = EntryKind::Masquerade;
     e.in_use.store(false, std::memory_order_relaxed);
     rte_ring_enqueue_elem(free_, &index, sizeof index);
 }

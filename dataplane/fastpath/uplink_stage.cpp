@@ -7,6 +7,7 @@
 #include "dataplane/l3/neighbour_table.hpp"
 #include "dataplane/packet/checksum.hpp"
 #include "dataplane/packet/headers.hpp"
+#include "nat/fastpath/dnat.hpp"
 #include "nat/fastpath/masquerade.hpp"
 
 namespace dpdock::dataplane {
@@ -20,37 +21,6 @@ void learn_sender(WorkerContext& ctx, const rte_arp_hdr& arp, Ipv4Address host, 
     const MacAddress sender(b);
     if (sender.is_multicast() || sender.is_zero()) return;
     ctx.neighbours->confirm(Ipv4Address::from_be(Be32::from_raw(arp.arp_data.arp_sip)), sender, now);
-}
-
-// A reply of a masqueraded flow, already translated: routed into the
-// container's network (TTL decremented) from the gateway's MAC to the
-// container's, out of the port its MAC was learned on, or flooded in the
-// network when the MAC has aged out, as a bridge would.
-void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m,
-                          const nat::Entry& flow) {
-    PacketMeta& meta = packet_meta(m);
-    if (flow.network >= snap.networks.size()) {
-        drop_packet(ctx, m, DropReason::NoNetwork);
-        return;
-    }
-    if (!ipv4_decrement_ttl(*header_at<rte_ipv4_hdr>(m, meta.l3_offset))) {
-        drop_packet(ctx, m, DropReason::TtlExceeded);
-        return;
-    }
-    auto* eth = header_at<rte_ether_hdr>(m, 0);
-    const auto dst = flow.mac.bytes();
-    const auto src = snap.networks[flow.network].gateway_mac.bytes();
-    std::memcpy(eth->dst_addr.addr_bytes, dst.data(), dst.size());
-    std::memcpy(eth->src_addr.addr_bytes, src.data(), src.size());
-    meta.network = flow.network;
-    const std::uint64_t key = bridge::MacKey{flow.network, flow.mac}.packed();
-    PortId port = kNoPort;
-    ctx.macs->lookup_bulk(&key, 1, &port);
-    if (port != kNoPort && snap.port_in_network(port, flow.network)) {
-        ctx.tx.send(port, m);
-    } else {
-        flood_packet(ctx, snap, m);
-    }
 }
 
 }  // namespace
@@ -75,8 +45,20 @@ void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rt
         } else if (meta.l3_type == L3Type::Ipv4 &&
                    header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == host.be().raw()) {
             if (const nat::Entry* flow = nat::masquerade_inbound(*ctx.conntrack, m, meta, now)) {
-                deliver_to_container(ctx, snap, m, *flow);
+                deliver_to_container(ctx, snap, m, flow->mac, flow->network);
                 continue;
+            }
+            if (snap.published) {
+                const auto dnat = nat::dnat_original(*ctx.conntrack, *snap.published, m, meta, false, now);
+                if (dnat.rule != nullptr) {
+                    count_rule(ctx, dnat.rule->slot, m);
+                    deliver_to_container(ctx, snap, m, dnat.rule->container_mac, dnat.rule->network);
+                    continue;
+                }
+                if (dnat.drop) {
+                    drop_packet(ctx, m, *dnat.drop);
+                    continue;
+                }
             }
             verdict = answer_echo(m, meta, uplink.mac);
         } else {
