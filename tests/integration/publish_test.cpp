@@ -131,6 +131,14 @@ TEST_F(PublishTest, OutsideHairpinRangeDynamicAndCounters) {
     EXPECT_GT(rule["packets"].get<std::uint64_t>(), 100u) << rule.dump();
     EXPECT_GT(rule["bytes"].get<std::uint64_t>(), 300u * 1024) << rule.dump();
     EXPECT_GT(dnat_rule("5353")["packets"].get<std::uint64_t>(), 40u);
+    // MASQUERADE's rule of the bridge counts c2's flow out to ext.
+    auto masqueraded = udp_exchange(direct_flow(*ext_, kExt, 6000, *c2_), 5, 100);
+    ASSERT_TRUE(masqueraded.ok()) << masqueraded.message();
+    auto rules = daemon_->call("nat.rules");
+    ASSERT_TRUE(rules.ok()) << rules.message();
+    const auto& masquerade = (*rules)["chains"][0]["rules"][0];
+    EXPECT_EQ(masquerade["network"], "bridge");
+    EXPECT_GE(masquerade["packets"].get<std::uint64_t>(), 5u) << masquerade.dump();
     const auto [nat_rc, nat] = daemon_->cli("nat");
     EXPECT_EQ(nat_rc, 0) << nat;
     EXPECT_TRUE(contains(nat, "Chain POSTROUTING")) << nat;
