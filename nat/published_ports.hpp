@@ -3,7 +3,7 @@
 // built whole by the control thread (control/published_ports.cpp) and never
 // changed once published.
 //
-// Lookup is one load from a flat index of 2 x 65536 rule numbers (256 KiB),
+// Lookup is one load from a flat index of 2 x 65536 rule numbers (512 KiB),
 // whatever the number of rules: a 10,000-port range costs the same as one
 // port, there is nothing to hash, and no DPDK object to name, size or free per
 // snapshot (an rte_hash would need all three, and still cost a hash per packet).
@@ -52,7 +52,7 @@ public:
     // The rule publishing `host_port` (host order) for IPPROTO_TCP/UDP, else nullptr.
     const PublishedRule* find(std::uint8_t proto, std::uint16_t host_port) const {
         if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return nullptr;
-        const std::uint16_t n = index_[(proto == IPPROTO_UDP ? kPorts : 0) + host_port];
+        const std::uint32_t n = index_[(proto == IPPROTO_UDP ? kPorts : 0) + host_port];
         return n == 0 ? nullptr : &rules_[n - 1u];
     }
     const std::vector<PublishedRule>& rules() const { return rules_; }
@@ -61,7 +61,7 @@ public:
 private:
     static constexpr std::size_t kPorts = 65536;
     std::vector<PublishedRule> rules_;
-    std::unique_ptr<std::uint16_t[]> index_;  // [tcp ports, udp ports]: rule number + 1, 0 = none
+    std::unique_ptr<std::uint32_t[]> index_;  // [tcp ports, udp ports]: rule number + 1, 0 = none
 };
 
 // Per-worker packet and byte counters of every rule slot; one writer (the worker).

@@ -188,6 +188,14 @@ TEST_F(PublishTest, TenThousandPublishedPortsAndConflicts) {
     EXPECT_EQ(sctp_rc, 1) << sctp;
     EXPECT_TRUE(contains(sctp, "sctp is not supported")) << sctp;
 
+    auto not_a_list = daemon_->call("container.attach", {{"name", "c3"}, {"netns", c3.path()}, {"publish", "80"}});
+    EXPECT_EQ(not_a_list.message(), "argument \"publish\" must be an array of strings");
+    auto bad_expose = daemon_->call("container.attach", {{"name", "c3"}, {"netns", c3.path()}, {"expose", {"0"}}});
+    EXPECT_EQ(bad_expose.message(), "expose '0': port 0 is outside 1..65535");
+    auto still = daemon_->observable_state();
+    ASSERT_TRUE(still.ok()) << still.message();
+    EXPECT_EQ(*still, *before);
+
     // --expose with -P: a dynamic port, which config save writes down.
     const auto [ok_rc, ok] = daemon_->cli("attach --name c3 --netns " + c3.path() + " --expose 81 -P");
     ASSERT_EQ(ok_rc, 0) << ok;
