@@ -34,13 +34,16 @@ std::uint16_t gateway_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot
 
 // Routes what the gateway handed on: packets for off-host destinations leave
 // through the uplink (TTL decremented, checksum patched) towards the uplink
-// gateway or an on-link host. Everything else is dropped with a reason.
+// gateway or an on-link host, replies of published flows translated back to
+// host address:port; packets to a published port at the host address go to
+// the publishing container (hairpin). Everything else is dropped with a reason.
 void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                  std::uint64_t now);
 
 // Everything received on the uplink: ARP for the host address is answered
 // (and its sender remembered as a neighbour), ARP replies to the host fill
-// the neighbour table, ICMP echo to the host address is answered.
+// the neighbour table, ICMP echo to the host address is answered; replies of
+// masqueraded flows and packets to published ports go to their container.
 void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                   std::uint64_t now);
 
