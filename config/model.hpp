@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "config/publish.hpp"
 #include "dataplane/packet/net_types.hpp"
 #include "nat/timeouts.hpp"
 
@@ -77,6 +78,9 @@ struct NetworkSpec {
 // Docker's per-network switch for MASQUERADE ("true" by default).
 inline constexpr const char* kOptMasquerade = "com.docker.network.bridge.enable_ip_masquerade";
 
+// Docker's default address for published ports of the network's containers.
+inline constexpr const char* kOptHostBinding = "com.docker.network.bridge.host_binding_ipv4";
+
 inline bool masquerades(const NetworkSpec& n) {
     auto it = n.options.find(kOptMasquerade);
     return it == n.options.end() || it->second != "false";
@@ -107,6 +111,12 @@ struct ContainerSpec {
     AttachMethod method = AttachMethod::Veth;
     std::vector<EndpointSpec> networks;  // first one gives the default route
     SourcePos pos;
+    // Published ports (docker run -p), reached at the uplink's address and
+    // delivered to the container's address on its first network. Dynamic host
+    // ports are filled in by resolve(), so `config save` writes them.
+    std::vector<PublishSpec> publish;
+    std::vector<ExposeSpec> expose;  // --expose: what publish_all publishes
+    bool publish_all = false;        // -P
     friend bool operator==(const ContainerSpec&, const ContainerSpec&) = default;
 };
 
@@ -142,6 +152,8 @@ struct NatSpec {
     std::uint16_t port_hi = 65535;
     nat::Timeouts timeouts;
     SourcePos pos;
+    // Host ports given to published ports without one (Linux's ip_local_port_range default).
+    PortRange dynamic_ports{32768, 60999};
     friend bool operator==(const NatSpec&, const NatSpec&) = default;
 };
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config/config_error.hpp"
+#include "config/publish_rules.hpp"
 
 namespace dpdock::config {
 
@@ -92,7 +93,7 @@ Status resolve(Deployment& d) {
             }
         }
     }
-    return Status();
+    return resolve_publications(d);
 }
 
 }  // namespace dpdock::config

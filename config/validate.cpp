@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "config/config_error.hpp"
+#include "config/publish_rules.hpp"
 #include "config/resolve.hpp"
 
 namespace dpdock::config {
@@ -19,14 +20,6 @@ constexpr std::uint8_t kMaxSubnetPrefix = 30;
 
 constexpr std::string_view kOptMtu = "com.docker.network.driver.mtu";
 constexpr std::string_view kOptBridgeName = "com.docker.network.bridge.name";
-
-// Options whose behaviour is not implemented: accepted only with Docker's default.
-const std::map<std::string_view, std::string_view>& unimplemented_options() {
-    static const std::map<std::string_view, std::string_view> kOptions = {
-        {"com.docker.network.bridge.host_binding_ipv4", "0.0.0.0"},
-    };
-    return kOptions;
-}
 
 Status fail(const SourcePos& pos, std::string path, std::string message) {
     return ConfigError::at(pos, std::move(path), std::move(message)).status();
@@ -137,17 +130,14 @@ Status check_options(const NetworkSpec& n, const std::string& path) {
             }
             continue;
         }
-        auto it = unimplemented_options().find(key);
-        if (it == unimplemented_options().end()) {
-            std::string known = std::string(kOptBridgeName) + ", " + std::string(kOptMtu) + ", " + kOptMasquerade + ", " + kOptIcc;
-            for (const auto& [name, _] : unimplemented_options()) known += ", " + std::string(name);
-            return fail(n.pos, p, "unknown option '" + key + "' (known: " + known + ")");
+        if (key == kOptHostBinding) {
+            // Which addresses dpdock owns is checked with the publications (check_publications).
+            if (!Ipv4Address::parse(value)) return fail(n.pos, p, "expected an IPv4 address, got '" + value + "'");
+            continue;
         }
-        if (value != it->second) {
-            return fail(n.pos, p,
-                        key + " is not supported yet: only Docker's default '" + std::string(it->second) +
-                            "' is accepted, got '" + value + "'");
-        }
+        const std::string known = std::string(kOptBridgeName) + ", " + std::string(kOptMtu) + ", " + kOptMasquerade +
+                                  ", " + kOptIcc + ", " + kOptHostBinding;
+        return fail(n.pos, p, "unknown option '" + key + "' (known: " + known + ")");
     }
     return Status();
 }
@@ -229,6 +219,11 @@ Status check_nat(const NatSpec& n) {
     if (n.port_lo == 0 || n.port_lo > n.port_hi) {
         return fail(n.pos, "nat.port-range",
                     std::to_string(n.port_lo) + "-" + std::to_string(n.port_hi) +
+                        " is empty or starts at 0: use LOW-HIGH with 1 <= LOW <= HIGH <= 65535");
+    }
+    if (n.dynamic_ports.lo == 0 || n.dynamic_ports.lo > n.dynamic_ports.hi) {
+        return fail(n.pos, "nat.dynamic-port-range",
+                    std::to_string(n.dynamic_ports.lo) + "-" + std::to_string(n.dynamic_ports.hi) +
                         " is empty or starts at 0: use LOW-HIGH with 1 <= LOW <= HIGH <= 65535");
     }
     for (const auto& k : kTimeoutKeys) {
@@ -403,6 +398,7 @@ Status validate(const Deployment& d) {
     if (auto s = check_members(d); !s) return s;
     if (auto s = check_uplink(d); !s) return s;
     if (auto s = check_nat(d.nat); !s) return s;
+    if (auto s = check_publications(d); !s) return s;
     return check_static_macs(d);
 }
 

@@ -184,19 +184,40 @@ private:
         return true;
     }
 
+    // A scalar read by one of config/publish.hpp's parsers, whose error is kept.
+    template <typename T, typename Parse>
+    bool parsed(const Field& f, const std::string& path, const char* what, Parse parse, T& out) {
+        std::string text;
+        if (!scalar(f, path, what, text)) return false;
+        auto v = parse(text);
+        if (!v) return fail(mark(f), path, v.message());
+        out = *v;
+        return true;
+    }
+    bool convert(const Field& f, const std::string& path, PortRange& out) {
+        return parsed(f, path, "a port range like 32768-60999", parse_port_range, out);
+    }
+    bool convert(const Field& f, const std::string& path, PublishSpec& out) {
+        return parsed(f, path, "a port like 8080:80/tcp", parse_publish, out);
+    }
+    bool convert(const Field& f, const std::string& path, ExposeSpec& out) {
+        return parsed(f, path, "a port like 80/tcp", parse_expose, out);
+    }
+
+    template <typename T>
+    bool convert(const Field& f, const std::string& path, std::vector<T>& out) {
+        out.clear();
+        return items(f, path, [&](const YAML::Node& item, const std::string& item_path) {
+            return convert(Field{f.key, item}, item_path, out.emplace_back());
+        });
+    }
+
     template <typename T>
     bool convert(const Field& f, const std::string& path, std::optional<T>& out) {
         T v{};
         if (!convert(f, path, v)) return false;
         out = v;
         return true;
-    }
-
-    bool convert(const Field& f, const std::string& path, std::vector<std::string>& out) {
-        out.clear();
-        return items(f, path, [&](const YAML::Node& item, const std::string& item_path) {
-            return convert(Field{f.key, item}, item_path, out.emplace_back());
-        });
     }
 
     bool convert(const Field& f, const std::string& path, std::map<std::string, std::string>& out) {
@@ -299,8 +320,9 @@ private:
         n.pos = pos(mark(f));
         Fields m;
         std::optional<std::string> range;
-        if (!fields(f.value, mark(f), p, {"capacity", "port-range", "timeouts"}, m) ||
-            !optional(m, "capacity", p, n.capacity) || !optional(m, "port-range", p, range)) {
+        if (!fields(f.value, mark(f), p, {"capacity", "port-range", "timeouts", "dynamic-port-range"}, m) ||
+            !optional(m, "capacity", p, n.capacity) || !optional(m, "port-range", p, range) ||
+            !optional(m, "dynamic-port-range", p, n.dynamic_ports)) {
             return false;
         }
         if (range) {
@@ -374,9 +396,11 @@ private:
         c.pos = pos(node.Mark());
         Fields m;
         std::string method = "veth";
-        bool ok = fields(node, node.Mark(), p, {"name", "netns", "method", "networks"}, m) &&
+        bool ok = fields(node, node.Mark(), p,
+                         {"name", "netns", "method", "networks", "publish", "expose", "publish-all"}, m) &&
                   required(m, node.Mark(), "name", p, c.name) && required(m, node.Mark(), "netns", p, c.netns) &&
-                  optional(m, "method", p, method);
+                  optional(m, "method", p, method) && optional(m, "publish", p, c.publish) &&
+                  optional(m, "expose", p, c.expose) && optional(m, "publish-all", p, c.publish_all);
         if (!ok) return false;
         if (method == "veth") {
             c.method = AttachMethod::Veth;

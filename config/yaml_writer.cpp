@@ -63,6 +63,19 @@ void write_network(YAML::Emitter& out, const NetworkSpec& n) {
     out << YAML::EndMap;
 }
 
+// Canonical -p/--expose strings; resolved host ports are written, so dynamic ones stay put.
+void write_publications(YAML::Emitter& out, const ContainerSpec& c) {
+    auto list = [&](const char* key, const auto& specs) {
+        if (specs.empty()) return;
+        out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const auto& s : specs) out << to_string(s);
+        out << YAML::EndSeq;
+    };
+    list("publish", c.publish);
+    list("expose", c.expose);
+    if (c.publish_all) put(out, "publish-all", true);
+}
+
 void write_container(YAML::Emitter& out, const ContainerSpec& c) {
     out << YAML::BeginMap;
     put(out, "name", c.name);
@@ -83,7 +96,9 @@ void write_container(YAML::Emitter& out, const ContainerSpec& c) {
         if (e.mac) put(out, "mac", e.mac->to_string());
         out << YAML::EndMap;
     }
-    out << YAML::EndSeq << YAML::EndMap;
+    out << YAML::EndSeq;
+    write_publications(out, c);
+    out << YAML::EndMap;
 }
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
@@ -151,6 +166,7 @@ std::string to_yaml(const Deployment& d) {
         if (d.nat.port_lo != defaults.port_lo || d.nat.port_hi != defaults.port_hi) {
             put(out, "port-range", std::to_string(d.nat.port_lo) + "-" + std::to_string(d.nat.port_hi));
         }
+        if (d.nat.dynamic_ports != defaults.dynamic_ports) put(out, "dynamic-port-range", d.nat.dynamic_ports.to_string());
         if (d.nat.timeouts != defaults.timeouts) {
             out << YAML::Key << "timeouts" << YAML::Value << YAML::BeginMap;
             for (const auto& k : kTimeoutKeys) {

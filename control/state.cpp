@@ -103,6 +103,7 @@ std::vector<EndpointRequest> State::endpoint_requests(const config::Deployment& 
 Status State::converge(const config::Deployment& target) {
     const auto wanted_networks = config::all_networks(target);
     const auto wanted_endpoints = endpoint_requests(target, wanted_networks);
+    nat_rules_.want(target);
     remove_stale(wanted_endpoints, target.ports, wanted_networks);
     update_networks(wanted_networks);
     Status st = add_missing(wanted_endpoints, target.ports);
@@ -312,6 +313,7 @@ void State::publish() {
     };
     for (const auto& ep : endpoints_) place(ep.port, ep.request.network, bridge::PortRole::Container);
     for (const auto& rp : raw_ports_) place(rp.port, rp.spec.network, bridge::PortRole::Member);
+    nat_rules_.fill(*snap, endpoints_, networks_, network_ids_);
     dp_.publish(std::move(snap));
 }
 

@@ -18,6 +18,7 @@
 
 #include "config/model.hpp"
 #include "control/endpoint.hpp"
+#include "control/nat_rules.hpp"
 #include "dataplane/dataplane.hpp"
 #include "dataplane/util/status.hpp"
 
@@ -35,7 +36,7 @@ struct RawUplink {
 
 class State {
 public:
-    explicit State(dataplane::Dataplane& dp) : dp_(dp) {}
+    explicit State(dataplane::Dataplane& dp) : dp_(dp), nat_rules_(dp) {}
     ~State();  // detaches everything it attached
     State(const State&) = delete;
     State& operator=(const State&) = delete;
@@ -57,6 +58,8 @@ public:
     std::optional<NetworkId> network_id(const std::string& name) const;
     // Who owns a port: "container/network" or a raw port's name.
     std::string port_owner(PortId port) const;
+    // Published ports and NAT rule counters as the workers see them.
+    const NatRules& nat_rules() const { return nat_rules_; }
 
 private:
     using StaticMac = std::tuple<NetworkId, std::uint64_t, PortId>;  // network, MAC as u64, port
@@ -88,6 +91,7 @@ private:
     std::vector<RawPort> raw_ports_;
     std::optional<RawUplink> uplink_;
     std::set<StaticMac> static_macs_;  // as installed in the MAC table
+    NatRules nat_rules_;
 };
 
 }  // namespace dpdock::control

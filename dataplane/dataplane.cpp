@@ -60,6 +60,7 @@ Status Dataplane::launch_workers() {
     const int socket = static_cast<int>(rte_socket_id());
     for (unsigned i = 0; i < options_.worker_lcores.size(); ++i) {
         counters_.push_back(std::make_unique<sync::WorkerCounters>());
+        rule_counters_.push_back(std::make_unique<nat::RuleCounters>());
         auto ctx = std::make_unique<WorkerContext>();
         ctx->index = i;
         ctx->burst = options_.burst;
@@ -71,6 +72,7 @@ Status Dataplane::launch_workers() {
         ctx->pool = pool_;
         ctx->rcu = rcu_.get();
         ctx->counters = counters_.back().get();
+        ctx->rule_counters = rule_counters_.back().get();
         ctx->stop = &stop_;
         ctx->icmp.limit.configure(rte_get_tsc_hz(), options_.icmp_errors_per_s, options_.icmp_errors_burst);
         if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket); !st) {
@@ -184,6 +186,20 @@ sync::PortCounters Dataplane::port_counters(PortId port) const {
         for (std::size_t r = 0; r < kDropReasonCount; ++r) sum.drops[r] += sync::load(pc.drops[r]);
     }
     if (auto it = ports_.find(port); it != ports_.end()) sum -= it->second.baseline;
+    return sum;
+}
+
+}  // namespace dpdock::dataplane
+
+namespace dpdock::dataplane {
+
+nat::RuleCounter Dataplane::rule_counter(std::uint32_t slot) const {
+    nat::RuleCounter sum;
+    if (slot >= nat::kMaxRuleSlots) return sum;
+    for (const auto& c : rule_counters_) {
+        sum.packets += sync::load(c->slots[slot].packets);
+        sum.bytes += sync::load(c->slots[slot].bytes);
+    }
     return sum;
 }
 

@@ -82,6 +82,9 @@ public:
     std::vector<sync::WorkerCounters> read_counters() const;
     // One port's counters summed over workers, since the port was added.
     sync::PortCounters port_counters(PortId port) const;
+    // One NAT rule slot's counters summed over workers (since the start: the
+    // caller keeps a baseline when it gives the slot to a new rule).
+    nat::RuleCounter rule_counter(std::uint32_t slot) const;
 
 private:
     explicit Dataplane(const DataplaneOptions& options);
@@ -96,6 +99,7 @@ private:
     std::unique_ptr<l3::NeighbourTable> neighbours_;
     std::unique_ptr<nat::Conntrack> conntrack_;
     std::vector<std::unique_ptr<sync::WorkerCounters>> counters_;
+    std::vector<std::unique_ptr<nat::RuleCounters>> rule_counters_;
     std::vector<std::unique_ptr<WorkerContext>> contexts_;
     std::atomic<bool> stop_{false};
     bool workers_running_ = false;

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <utility>
 
 #include <rte_byteorder.h>
 #include <rte_errno.h>
@@ -116,28 +117,62 @@ Entry* Conntrack::find(const FlowKey& key, Direction& dir) const {
     return &entries_[v / 2];
 }
 
-Entry* Conntrack::create(const FlowKey& original, std::uint32_t host_ip, MacAddress mac, NetworkId network,
-                         std::uint8_t tcp_flags, std::uint64_t now, DropReason& why) {
+std::optional<std::uint32_t> Conntrack::take_slot(DropReason& why) {
     std::uint32_t index;
     if (rte_ring_dequeue_elem(free_, &index, sizeof index) != 0) {
         why = DropReason::CtFull;
-        return nullptr;
+        return std::nullopt;
     }
-    Entry& e = entries_[index];
+    return index;
+}
+
+Entry* Conntrack::create(const FlowKey& original, std::uint32_t host_ip, MacAddress mac, NetworkId network,
+                         std::uint8_t tcp_flags, std::uint64_t now, DropReason& why) {
+    const auto index = take_slot(why);
+    if (!index) return nullptr;
+    Entry& e = entries_[*index];
     e.original = original;
     e.mac = mac;
     e.network = network;
-    const CtState s = initial_state(original.proto, tcp_flags);
-    e.state.store(s, std::memory_order_relaxed);
-    e.expires.store(now + ticks(s), std::memory_order_relaxed);
+    e.kind = EntryKind::Masquerade;
     FlowKey translated = original;
     translated.src_ip = host_ip;
-    // The port chosen by the container (src port, or its echo id) first.
-    PortSearch search(port_lo_, port_hi_, rte_be_to_cpu_16(original.src_port),
-                      rte_hash_crc(&original, sizeof original, 0));
+    return activate(*index, translated, true, tcp_flags, now, why);
+}
+
+Entry* Conntrack::create_published(const FlowKey& original, std::uint32_t to_ip, std::uint16_t to_port,
+                                   std::uint32_t snat_ip, MacAddress reply_mac, NetworkId reply_network,
+                                   std::uint8_t tcp_flags, std::uint64_t now, DropReason& why) {
+    const auto index = take_slot(why);
+    if (!index) return nullptr;
+    Entry& e = entries_[*index];
+    e.original = original;
+    e.mac = reply_mac;
+    e.network = reply_network;
+    e.kind = snat_ip != 0 ? EntryKind::Hairpin : EntryKind::Published;
+    FlowKey translated = original;
+    translated.dst_ip = to_ip;
+    translated.dst_port = to_port;
+    // Hairpin: the reply must come back to us, so the source is ours, with a host port like MASQUERADE's.
+    if (snat_ip != 0) translated.src_ip = snat_ip;
+    return activate(*index, translated, snat_ip != 0, tcp_flags, now, why);
+}
+
+Entry* Conntrack::activate(std::uint32_t index, FlowKey translated, bool choose_port, std::uint8_t tcp_flags,
+                           std::uint64_t now, DropReason& why) {
+    Entry& e = entries_[index];
+    const CtState s = initial_state(e.original.proto, tcp_flags);
+    e.state.store(s, std::memory_order_relaxed);
+    e.expires.store(now + ticks(s), std::memory_order_relaxed);
+    // The port chosen by the container (src port, or its echo id) first; without
+    // choose_port it is the only candidate (a published flow keeps the client's).
+    PortSearch search(port_lo_, port_hi_, rte_be_to_cpu_16(e.original.src_port),
+                      rte_hash_crc(&e.original, sizeof e.original, 0));
+    std::optional<std::uint16_t> only = rte_be_to_cpu_16(e.original.src_port);
+    auto next_port = [&]() { return choose_port ? search.next() : std::exchange(only, std::nullopt); };
     int added = -ENOENT;  // stays so when every candidate's tuple is taken
     rte_spinlock_lock(&create_lock_);
-    while (auto port = search.next()) {
+    while (auto port = next_port()) {
         translated.src_port = rte_cpu_to_be_16(*port);
         e.reply = translated.reversed();
         const hash_sig_t sig = rte_hash_hash(hash_, &e.reply);
@@ -223,6 +258,8 @@ std::uint32_t Conntrack::ports_in_use(std::uint8_t proto) const {
     for (std::uint32_t i = 0; i < capacity_; ++i) {
         const Entry& e = entries_[i];
         if (!e.in_use.load(std::memory_order_acquire) || e.original.proto != proto) continue;
+        // A published flow keeps the client's port: it holds no host port.
+        if (e.kind == EntryKind::Published) continue;
         // The reply key's destination port is the translated source port.
         const std::uint16_t port = rte_be_to_cpu_16(e.reply.dst_port);
         if (port < used.size() && !used[port]) {

@@ -85,6 +85,13 @@ struct FlowKey {
 };
 static_assert(sizeof(FlowKey) == 16);
 
+// What an entry translates. Masquerade: the source, to the host address and a
+// host port. Published (a published port reached from outside): the
+// destination, to the container's address and port. Hairpin (a container
+// reaching a published port at the host address): both, the source becoming
+// the target network's gateway and a host port.
+enum class EntryKind : std::uint8_t { Masquerade, Published, Hairpin };
+
 struct Entry {
     FlowKey original;  // as the container sent it
     FlowKey reply;     // as the answer arrives on the uplink: to the host address and host port
@@ -93,6 +100,9 @@ struct Entry {
     std::atomic<CtState> state{CtState::Icmp};
     std::atomic<std::uint64_t> expires{0};  // TSC; 0 marks an entry that never became whole
     std::atomic<bool> in_use{false};
+    // Set by create() and create_published(). For Published and Hairpin, `mac` and `network` say where replies go
+    // (kNoNetwork: out of the uplink).
+    EntryKind kind = EntryKind::Masquerade;
 };
 
 struct ConntrackOptions {
@@ -129,6 +139,13 @@ public:
     // PortSearch found no free port for that destination.
     Entry* create(const FlowKey& original, std::uint32_t host_ip, MacAddress mac, NetworkId network,
                   std::uint8_t tcp_flags, std::uint64_t now, DropReason& why);
+    // A new flow to a published port: its destination becomes to_ip:to_port
+    // (wire order); with snat_ip != 0 (hairpin) its source becomes snat_ip
+    // and a host port. Replies go to reply_mac in reply_network (kNoNetwork:
+    // the uplink). nullptr with `why` like create().
+    Entry* create_published(const FlowKey& original, std::uint32_t to_ip, std::uint16_t to_port, std::uint32_t snat_ip,
+                            MacAddress reply_mac, NetworkId reply_network, std::uint8_t tcp_flags, std::uint64_t now,
+                            DropReason& why);
     // A packet of the flow passed in `dir`: state and deadline move on.
     void track(Entry& e, Direction dir, std::uint8_t tcp_flags, std::uint64_t now) const;
 
@@ -146,6 +163,15 @@ private:
     explicit Conntrack(const ConntrackOptions& options);
     std::uint64_t ticks(CtState s) const { return ticks_[static_cast<std::size_t>(s)]; }
     void release(std::uint32_t index);
+    // A free entry index; nullopt with `why` = CtFull when there is none.
+    std::optional<std::uint32_t> take_slot(DropReason& why);
+    // Entry `index` (original, mac, network, kind filled in) becomes live:
+    // state and deadline from its first packet, then both keys. Its reply is
+    // `translated` reversed, with the source port PortSearch finds free for
+    // that tuple when choose_port, else the original source port (NatNoPort
+    // when that tuple is taken).
+    Entry* activate(std::uint32_t index, FlowKey translated, bool choose_port, std::uint8_t tcp_flags,
+                    std::uint64_t now, DropReason& why);
 
     std::uint32_t capacity_;
     std::uint64_t hz_;

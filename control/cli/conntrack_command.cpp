@@ -1,4 +1,4 @@
-// dpdock conntrack [--proto tcp|udp|icmp]: MASQUERADE's tracked flows, like
+// dpdock conntrack [--proto tcp|udp|icmp] [--src IP] [--dst IP]: tracked flows, like
 // `conntrack -L`: the original and translated tuples, state and time left,
 // then the table's fill and its drop counters.
 #include <iostream>
@@ -21,11 +21,15 @@ std::string tuple(const nlohmann::json& t) {
 
 int run_conntrack(Context& ctx, const std::vector<std::string>& args) {
     po::options_description options;
-    options.add_options()("proto", po::value<std::string>(), "only flows of this protocol: tcp, udp or icmp");
+    options.add_options()("proto", po::value<std::string>(), "only flows of this protocol: tcp, udp or icmp")(
+        "src", po::value<std::string>(), "only flows whose original source address is this")(
+        "dst", po::value<std::string>(), "only flows whose original destination address is this");
     auto parsed = parse_args_with_operands(ctx, args, options, 0);
     if (!parsed.values) return parsed.exit_code;
     nlohmann::json request = nlohmann::json::object();
-    if (parsed.values->count("proto") != 0) request["proto"] = (*parsed.values)["proto"].as<std::string>();
+    for (const char* key : {"proto", "src", "dst"}) {
+        if (parsed.values->count(key) != 0) request[key] = (*parsed.values)[key].as<std::string>();
+    }
     return print_result(ctx, ctx.call("nat.conntrack", request), [](const nlohmann::json& r) {
         TablePrinter table({"proto", "original", "translated", "state", "timeout (s)"});
         for (const auto& f : r["flows"]) {

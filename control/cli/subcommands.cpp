@@ -6,16 +6,19 @@ namespace dpdock::cli {
 
 std::span<const Subcommand> subcommands() {
     static constexpr std::array kTable{
-        Subcommand{"attach", "--name NAME --netns PATH [--network NET] [--ip IP] [--mac MAC] [--method veth|tap]",
+        Subcommand{"attach",
+                   "--name NAME --netns PATH [--network NET] [--ip IP] [--mac MAC] [--method veth|tap] [-p SPEC]... "
+                   "[--expose PORT]... [-P]",
                    "Attach a container (network namespace) to a network", run_attach},
         Subcommand{"config reload", "[FILE]", "Apply a changed YAML file to the running daemon (all or nothing)",
                    run_config_reload},
         Subcommand{"config save", "[FILE]", "Write the running state as YAML (atomically)", run_config_save},
-        Subcommand{"conntrack", "[--proto tcp|udp|icmp]",
-                   "Show MASQUERADE's tracked flows: tuples before and after translation, state, time left",
+        Subcommand{"conntrack", "[--proto tcp|udp|icmp] [--src IP] [--dst IP]",
+                   "Show tracked NAT flows: tuples before and after translation, state, time left",
                    run_conntrack},
         Subcommand{"detach", "NAME", "Detach a container from all its networks", run_detach},
         Subcommand{"mac", "[NETWORK]", "Show the MAC table: learned and static entries with port and age", run_mac},
+        Subcommand{"nat", "", "Show NAT rules with packet and byte counters, as iptables -t nat -nvL", run_nat},
         Subcommand{"network connect", "[--ip IP] [--mac MAC] NETWORK CONTAINER", "Connect a container to a network",
                    run_network_connect},
         Subcommand{"network create",
@@ -27,6 +30,7 @@ std::span<const Subcommand> subcommands() {
                    run_network_inspect},
         Subcommand{"network ls", "", "List networks", run_network_ls},
         Subcommand{"network rm", "NAME...", "Remove networks that have no containers", run_network_rm},
+        Subcommand{"port", "NAME [CPORT[/PROTO]]", "Show a container's published ports, as docker port", run_port},
         Subcommand{"ps", "", "List attached containers with their networks, IPs and MACs", run_ps},
         Subcommand{"raw", "COMMAND [JSON-ARGS]", "Send any control command (see `dpdock raw help`) and print its JSON result", run_raw},
         Subcommand{"stats", "[--watch]", "Show packet counters per port, per drop reason and per worker",

@@ -42,6 +42,7 @@ void register_table_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_config_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_nat_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_uplink_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_publish_commands(CommandRegistry& registry, CommandContext& ctx);
 
 // All of the above.
 inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx) {
@@ -52,6 +53,7 @@ inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx
     register_config_commands(registry, ctx);
     register_nat_commands(registry, ctx);
     register_uplink_commands(registry, ctx);
+    register_publish_commands(registry, ctx);
 }
 
 }  // namespace dpdock::control

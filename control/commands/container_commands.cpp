@@ -11,17 +11,35 @@ namespace {
 
 using nlohmann::json;
 
+// The strings of an optional array argument, each parsed by `parse`.
+template <typename T, typename Parse>
+Status parse_list(const json& args, const char* key, Parse parse, std::vector<T>& out) {
+    if (!args.contains(key) || args[key].is_null()) return {};
+    if (!args[key].is_array()) return Status::error(std::string("argument \"") + key + "\" must be an array of strings");
+    for (const auto& item : args[key]) {
+        if (!item.is_string()) return Status::error(std::string("argument \"") + key + "\" must be an array of strings");
+        auto v = parse(item.get<std::string>());
+        if (!v) return v.status();
+        out.push_back(*v);
+    }
+    return {};
+}
+
+// publish (docker run -p strings), expose (--expose strings), publish_all (-P).
+Status publications_from_args(const json& args, config::ContainerSpec& c) {
+    if (auto st = parse_list(args, "publish", config::parse_publish, c.publish); !st) return st;
+    if (auto st = parse_list(args, "expose", config::parse_expose, c.expose); !st) return st;
+    auto all = optional_bool(args, "publish_all");
+    if (!all) return all.status();
+    c.publish_all = all->value_or(false);
+    return {};
+}
+
 Result<json> attach(CommandContext& ctx, const json& args) {
     if (auto st = reject_unknown_keys(args, {"name", "netns", "network", "ip", "mac", "method", "publish", "expose",
                                              "publish_all"});
         !st) {
         return st;
-    }
-    for (const char* nat_arg : {"publish", "expose", "publish_all"}) {
-        if (args.contains(nat_arg) && !args[nat_arg].empty() && args[nat_arg] != false) {
-            return Result<json>::error(std::string(nat_arg) +
-                                       ": published ports need the NAT dataplane, which is not available yet");
-        }
     }
     auto name = require_string(args, "name");
     if (!name) return name.status();
@@ -43,6 +61,7 @@ Result<json> attach(CommandContext& ctx, const json& args) {
     auto endpoint = endpoint_from_args(network->value_or(config::kDefaultNetworkName), args);
     if (!endpoint) return endpoint.status();
     c.networks.push_back(*endpoint);
+    if (auto st = publications_from_args(args, c); !st) return st;
 
     config::Deployment target = ctx.state.deployment();
     const bool exists = std::any_of(target.containers.begin(), target.containers.end(),
@@ -76,7 +95,8 @@ Result<json> ps(CommandContext& ctx, const json& args) {
 }  // namespace
 
 void register_container_commands(CommandRegistry& registry, CommandContext& ctx) {
-    registry.add("container.attach", "attach a container (name, netns, network, ip, mac, method)",
+    registry.add("container.attach",
+                 "attach a container (name, netns, network, ip, mac, method, publish, expose, publish_all)",
                  [&ctx](const json& a) { return attach(ctx, a); });
     registry.add("container.detach", "detach a container (name)", [&ctx](const json& a) { return detach(ctx, a); });
     registry.add("container.ps", "list attached containers", [&ctx](const json& a) { return ps(ctx, a); });

@@ -36,8 +36,22 @@ json tuple(const nat::FlowKey& k) {
             {"dport", rte_be_to_cpu_16(k.dst_port)}};
 }
 
+// conntrack -L's --src/--dst: an address the original tuple must carry.
+Result<std::optional<std::uint32_t>> address_filter(const json& args, const char* key) {
+    auto text = optional_string(args, key);
+    if (!text) return text.status();
+    if (!*text) return std::optional<std::uint32_t>();
+    auto ip = Ipv4Address::parse(**text);
+    if (!ip) return Status::error(std::string(key) + ": '" + **text + "' is not an IPv4 address");
+    return std::optional<std::uint32_t>(ip->be().raw());
+}
+
 Result<json> nat_conntrack(CommandContext& ctx, const json& args) {
-    if (auto st = reject_unknown_keys(args, {"proto"}); !st) return st;
+    if (auto st = reject_unknown_keys(args, {"proto", "src", "dst"}); !st) return st;
+    auto src = address_filter(args, "src");
+    if (!src) return src.status();
+    auto dst = address_filter(args, "dst");
+    if (!dst) return dst.status();
     auto proto = optional_string(args, "proto");
     if (!proto) return proto.status();
     std::optional<std::uint8_t> only;
@@ -51,6 +65,7 @@ Result<json> nat_conntrack(CommandContext& ctx, const json& args) {
     json flows = json::array();
     for (const auto& f : ct.dump(rte_rdtsc())) {
         if (only && f.original.proto != *only) continue;
+        if ((*src && f.original.src_ip != **src) || (*dst && f.original.dst_ip != **dst)) continue;
         // The translated tuple as it leaves: the reply tuple turned around.
         flows.push_back({{"proto", proto_name(f.original.proto)},
                          {"original", tuple(f.original)},
@@ -79,7 +94,7 @@ Result<json> nat_conntrack(CommandContext& ctx, const json& args) {
 }  // namespace
 
 void register_nat_commands(CommandRegistry& registry, CommandContext& ctx) {
-    registry.add("nat.conntrack", "MASQUERADE's tracked flows and counters (proto)",
+    registry.add("nat.conntrack", "tracked flows (MASQUERADE, published ports) and counters (proto, src, dst)",
                  [&ctx](const json& a) { return nat_conntrack(ctx, a); });
 }
 

@@ -6,11 +6,13 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "dataplane/packet/net_types.hpp"
 #include "dataplane/sync/counters.hpp"
+#include "nat/published_ports.hpp"
 
 namespace dpdock::bridge {
 
@@ -35,6 +37,7 @@ struct NetworkInfo {
     bool icc = true;              // IPv4 between two ports of the network (enable_icc)
     std::uint32_t mtu = 1500;     // largest IPv4 packet routed into the network
     std::vector<PortId> members;  // every port of the network: the flood list
+    std::uint32_t masquerade_slot = nat::kNoRuleSlot;  // counters of its MASQUERADE rule
 };
 
 struct RxQueue {
@@ -58,6 +61,7 @@ struct ForwardingSnapshot {
     std::vector<NetworkInfo> networks;            // indexed by NetworkId
     std::optional<UplinkInfo> uplink;
     std::vector<std::vector<RxQueue>> rx_queues;  // per worker: the rx queues it polls
+    std::shared_ptr<const nat::PortMap> published;  // published ports; shared by snapshots while unchanged
 
     bool port_in_network(PortId port, NetworkId network) const {
         return port < ports.size() && ports[port].role != PortRole::Unused && ports[port].network == network;

@@ -2,11 +2,12 @@
 #include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/packet/headers.hpp"
+#include "nat/fastpath/dnat.hpp"
 
 namespace dpdock::dataplane {
 
 std::uint16_t gateway_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
-                            std::uint16_t n) {
+                            std::uint16_t n, std::uint64_t now) {
     std::uint16_t to_route = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
@@ -18,6 +19,13 @@ std::uint16_t gateway_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot
         } else if (meta.l3_type != L3Type::Ipv4) {
             verdict = DropReason::NoRoute;
         } else if (header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == net.gateway_ip.be().raw()) {
+            // A container answering a hairpin flow, which came to it from its gateway.
+            if (snap.published && !snap.published->empty()) {
+                if (const nat::Entry* flow = nat::dnat_reply(*ctx.conntrack, m, meta, now)) {
+                    deliver_to_container(ctx, snap, m, flow->mac, flow->network, nullptr, now);
+                    continue;
+                }
+            }
             verdict = answer_echo(m, meta, net.gateway_mac);
         } else {
             pkts[to_route++] = m;

@@ -16,7 +16,7 @@ void process_burst(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, r
     // 2. Bridge: learn, then forward or flood inside the packet's own network.
     n = bridge_stage(ctx, snap, pkts, n, now);
     // 3. What is left was addressed to a gateway: ARP and ping for the gateway are answered.
-    n = gateway_stage(ctx, snap, pkts, n);
+    n = gateway_stage(ctx, snap, pkts, n, now);
     // 4. IPv4 for other destinations: out through the uplink, or dropped.
     route_stage(ctx, snap, pkts, n, now);
 }

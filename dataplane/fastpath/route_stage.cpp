@@ -3,9 +3,28 @@
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/packet/checksum.hpp"
 #include "dataplane/packet/headers.hpp"
+#include "nat/fastpath/dnat.hpp"
 #include "nat/fastpath/masquerade.hpp"
 
 namespace dpdock::dataplane {
+namespace {
+
+// A container reaching a published port at the host address: DNAT to the
+// publishing container and SNAT to its network's gateway (so the reply comes
+// back through us), like Docker's hairpin rules. false: not a published port.
+bool hairpin(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint64_t now) {
+    const auto dnat = nat::dnat_original(*ctx.conntrack, *snap.published, m, packet_meta(m), true, now);
+    if (dnat.drop) {
+        drop_packet(ctx, m, *dnat.drop);
+        return true;
+    }
+    if (dnat.rule == nullptr) return false;
+    count_rule(ctx, dnat.rule->slot, m);
+    deliver_to_container(ctx, snap, m, dnat.rule->container_mac, dnat.rule->network, nullptr, now);
+    return true;
+}
+
+}  // namespace
 
 void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                  std::uint64_t now) {
@@ -20,6 +39,10 @@ void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
             drop_packet(ctx, m, DropReason::Isolated);
             continue;
         }
+        if (snap.published && snap.uplink && dst == snap.uplink->address.address() && !net.internal &&
+            (meta.flags & kFlagVlan) == 0) {
+            if (hairpin(ctx, snap, m, now)) continue;
+        }
         // Tagged frames would leave with the container's tag on the uplink;
         // the network's own subnet and the host address are not out there.
         if (!snap.uplink || snap.networks[meta.network].internal || (meta.flags & kFlagVlan) != 0 ||
@@ -33,11 +56,17 @@ void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
             continue;
         }
         const bridge::UplinkInfo& uplink = *snap.uplink;
+        // Replies of published flows are translated whatever the network's MASQUERADE setting.
+        if (snap.published && !snap.published->empty() && nat::dnat_reply(*ctx.conntrack, m, meta, now) != nullptr) {
+            send_via_uplink(ctx, uplink, m, uplink.address.contains(dst) ? dst : uplink.gateway, now);
+            continue;
+        }
         if (snap.networks[meta.network].masquerade) {
             if (auto why = nat::masquerade_outbound(*ctx.conntrack, m, meta, uplink.address.address().be().raw(), now)) {
                 drop_packet(ctx, m, *why);
                 continue;
             }
+            count_rule(ctx, snap.networks[meta.network].masquerade_slot, m);
         }
         send_via_uplink(ctx, uplink, m, uplink.address.contains(dst) ? dst : uplink.gateway, now);
     }

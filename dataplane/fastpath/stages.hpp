@@ -25,23 +25,27 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot&
                            std::uint16_t n, std::uint64_t now);
 
 // The network's gateway address: answers ARP requests for it and ICMP echo
-// requests to it (back out of the ingress port). IPv4 packets for other
-// destinations are returned compacted to the front, to be routed; anything
-// else is dropped with a reason.
+// requests to it (back out of the ingress port), and hands replies of hairpin
+// flows (published ports reached from a container) back to their client. IPv4
+// packets for other destinations are returned compacted to the front, to be
+// routed; anything else is dropped with a reason.
 std::uint16_t gateway_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
-                            std::uint16_t n);
+                            std::uint16_t n, std::uint64_t now);
 
 // Routes what the gateway handed on: packets for off-host destinations leave
 // through the uplink (TTL decremented, checksum patched) towards the uplink
-// gateway or an on-link host; an expiring TTL or a DF packet above the
-// uplink MTU is answered with an ICMP error (icmp_error.hpp). Everything else
-// is dropped with a reason.
+// gateway or an on-link host, replies of published flows translated back to
+// host address:port; packets to a published port at the host address go to
+// the publishing container (hairpin). An expiring TTL or a DF packet above
+// the uplink MTU is answered with an ICMP error (icmp_error.hpp). Everything
+// else is dropped with a reason.
 void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                  std::uint64_t now);
 
 // Everything received on the uplink: ARP for the host address is answered
 // (and its sender remembered as a neighbour), ARP replies to the host fill
-// the neighbour table, ICMP echo to the host address is answered.
+// the neighbour table, ICMP echo to the host address is answered; replies of
+// masqueraded flows and packets to published ports go to their container.
 void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                   std::uint64_t now);
 
@@ -54,6 +58,15 @@ void send_via_uplink(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_m
 // went unanswered, and gives up on a next hop after kArpAttempts requests.
 // Called by the worker loop every iteration while packets wait.
 void service_pending(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, std::uint64_t now);
+
+// A translated packet (NAT reply, published port) routed into `network`:
+// TTL decremented, MACs gateway -> `mac`, out of the port the MAC table knows
+// for `mac`, or flooded in the network when it has aged out, as a bridge would.
+// An expiring TTL or a DF packet above the network's MTU gets an ICMP error
+// back to where it came from (out of the uplink, its quote translated back by
+// `flow` when one is given; or to a hairpinning container from its gateway).
+void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, MacAddress mac,
+                          NetworkId network, const nat::Entry* flow, std::uint64_t now);
 
 // Sends one packet to every port of its network except the one it came from.
 void flood_packet(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m);

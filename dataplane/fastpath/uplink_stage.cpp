@@ -1,13 +1,13 @@
 // uplink_stage: traffic arriving from the outside. See stages.hpp.
 #include <cstring>
 
-#include "dataplane/fastpath/icmp_error.hpp"
 #include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/bridge/mac_table.hpp"
 #include "dataplane/l3/neighbour_table.hpp"
 #include "dataplane/packet/checksum.hpp"
 #include "dataplane/packet/headers.hpp"
+#include "nat/fastpath/dnat.hpp"
 #include "nat/fastpath/masquerade.hpp"
 
 namespace dpdock::dataplane {
@@ -21,38 +21,6 @@ void learn_sender(WorkerContext& ctx, const rte_arp_hdr& arp, Ipv4Address host, 
     const MacAddress sender(b);
     if (sender.is_multicast() || sender.is_zero()) return;
     ctx.neighbours->confirm(Ipv4Address::from_be(Be32::from_raw(arp.arp_data.arp_sip)), sender, now);
-}
-
-// A reply of a masqueraded flow, already translated: routed into the
-// container's network (TTL decremented) from the gateway's MAC to the
-// container's, out of the port its MAC was learned on, or flooded in the
-// network when the MAC has aged out, as a bridge would.
-void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m,
-                          const nat::Entry& flow, std::uint64_t now) {
-    PacketMeta& meta = packet_meta(m);
-    if (flow.network >= snap.networks.size()) {
-        drop_packet(ctx, m, DropReason::NoNetwork);
-        return;
-    }
-    if (auto err = check_forward(*header_at<rte_ipv4_hdr>(m, meta.l3_offset), snap.networks[flow.network].mtu)) {
-        send_icmp_error_out(ctx, *snap.uplink, m, meta, *err, &flow, now);
-        drop_packet(ctx, m, err->reason);
-        return;
-    }
-    auto* eth = header_at<rte_ether_hdr>(m, 0);
-    const auto dst = flow.mac.bytes();
-    const auto src = snap.networks[flow.network].gateway_mac.bytes();
-    std::memcpy(eth->dst_addr.addr_bytes, dst.data(), dst.size());
-    std::memcpy(eth->src_addr.addr_bytes, src.data(), src.size());
-    meta.network = flow.network;
-    const std::uint64_t key = bridge::MacKey{flow.network, flow.mac}.packed();
-    PortId port = kNoPort;
-    ctx.macs->lookup_bulk(&key, 1, &port);
-    if (port != kNoPort && snap.port_in_network(port, flow.network)) {
-        ctx.tx.send(port, m);
-    } else {
-        flood_packet(ctx, snap, m);
-    }
 }
 
 }  // namespace
@@ -77,8 +45,20 @@ void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rt
         } else if (meta.l3_type == L3Type::Ipv4 &&
                    header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == host.be().raw()) {
             if (const nat::Entry* flow = nat::masquerade_inbound(*ctx.conntrack, m, meta, now)) {
-                deliver_to_container(ctx, snap, m, *flow, now);
+                deliver_to_container(ctx, snap, m, flow->mac, flow->network, flow, now);
                 continue;
+            }
+            if (snap.published) {
+                const auto dnat = nat::dnat_original(*ctx.conntrack, *snap.published, m, meta, false, now);
+                if (dnat.rule != nullptr) {
+                    count_rule(ctx, dnat.rule->slot, m);
+                    deliver_to_container(ctx, snap, m, dnat.rule->container_mac, dnat.rule->network, nullptr, now);
+                    continue;
+                }
+                if (dnat.drop) {
+                    drop_packet(ctx, m, *dnat.drop);
+                    continue;
+                }
             }
             verdict = answer_echo(m, meta, uplink.mac);
         } else {

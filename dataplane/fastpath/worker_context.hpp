@@ -26,6 +26,7 @@ class NeighbourTable;
 }
 namespace dpdock::nat {
 class Conntrack;
+struct Entry;
 }
 
 namespace dpdock::dataplane {
@@ -43,6 +44,7 @@ struct WorkerContext {
     rte_mempool* pool = nullptr;  // for the packets this worker originates (ARP requests)
     sync::Rcu* rcu = nullptr;
     sync::WorkerCounters* counters = nullptr;  // written only by this worker
+    nat::RuleCounters* rule_counters = nullptr;  // NAT rules' counters, written only by this worker
     const std::atomic<bool>* stop = nullptr;
     TxBuffers tx;
     PendingPackets pending;  // waiting for ARP
@@ -54,6 +56,14 @@ inline void drop_packet(WorkerContext& ctx, rte_mbuf* m, DropReason reason) {
     sync::bump(ctx.counters->drops[static_cast<std::size_t>(reason)]);
     if (m->port < sync::kMaxPorts) sync::bump(ctx.counters->ports[m->port].drops[static_cast<std::size_t>(reason)]);
     rte_pktmbuf_free(m);
+}
+
+// A packet translated by a NAT rule: counted on the rule's slot.
+inline void count_rule(WorkerContext& ctx, std::uint32_t slot, const rte_mbuf* m) {
+    if (slot >= nat::kMaxRuleSlots) return;
+    nat::RuleCounter& c = ctx.rule_counters->slots[slot];
+    sync::bump(c.packets);
+    sync::bump(c.bytes, rte_pktmbuf_pkt_len(m));
 }
 
 // A packet addressed to the dataplane itself that needs no answer (an ARP

@@ -6,47 +6,11 @@
 #include <cstddef>
 #include <cstring>
 
-#include "dataplane/packet/checksum.hpp"
 #include "dataplane/packet/headers.hpp"
-#include "nat/fastpath/field_rewrite.hpp"
 #include "nat/fastpath/icmp_translate.hpp"
+#include "nat/fastpath/rewrite.hpp"
 
 namespace dpdock::nat {
-namespace {
-
-std::uint8_t tcp_flags_of(rte_mbuf* m, const PacketMeta& meta) {
-    if (meta.l4_proto != IPPROTO_TCP) return 0;
-    return header_at<const rte_tcp_hdr>(m, meta.l4_offset)->tcp_flags;
-}
-
-// Sets one side's address and port (echo id for ICMP), patching the IPv4
-// header checksum and the L4 checksum (TCP/UDP cover the address through
-// their pseudo-header, ICMP does not). DPDK's header structs are packed, so
-// fields are reached through byte offsets.
-void rewrite(rte_mbuf* m, const PacketMeta& meta, Side side, std::uint32_t ip, std::uint16_t port) {
-    auto* l3 = rte_pktmbuf_mtod_offset(m, std::uint8_t*, meta.l3_offset);
-    auto* l4 = rte_pktmbuf_mtod_offset(m, std::uint8_t*, meta.l4_offset);
-    const std::uint16_t ip_delta = set_ipv4_address(l3, side, ip);
-
-    std::uint8_t* p = nullptr;
-    std::uint8_t* l4_csum = nullptr;
-    std::uint16_t delta = 0;
-    if (meta.l4_proto == IPPROTO_ICMP) {
-        p = l4 + offsetof(rte_icmp_hdr, icmp_ident);
-        l4_csum = l4 + offsetof(rte_icmp_hdr, icmp_cksum);
-    } else {
-        // TCP and UDP: the two ports first, each checksum covering the pseudo-header's addresses.
-        p = l4 + (side == Side::Source ? offsetof(rte_udp_hdr, src_port) : offsetof(rte_udp_hdr, dst_port));
-        l4_csum = l4 + (meta.l4_proto == IPPROTO_TCP ? offsetof(rte_tcp_hdr, cksum) : offsetof(rte_udp_hdr, dgram_cksum));
-        delta = ip_delta;
-    }
-    delta = csum_delta_add(delta, csum_delta16(load<std::uint16_t>(p), port));
-    const std::uint16_t old_csum = load<std::uint16_t>(l4_csum);
-    store(l4_csum, meta.l4_proto == IPPROTO_UDP ? udp_csum_apply(old_csum, delta) : csum_apply(old_csum, delta));
-    store(p, port);
-}
-
-}  // namespace
 
 std::optional<FlowKey> flow_key_of(rte_mbuf* m, const PacketMeta& meta) {
     if (meta.l3_type != L3Type::Ipv4 || (meta.flags & kFlagFragment) != 0 || (meta.flags & kFlagL4Valid) == 0) {

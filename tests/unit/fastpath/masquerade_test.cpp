@@ -16,14 +16,6 @@
 namespace dpdock::test {
 namespace {
 
-const Ipv4Cidr kHost = *Ipv4Cidr::parse("192.168.50.2/24");
-const Ipv4Address kHostIp = kHost.address();
-const Ipv4Address kRouter = *Ipv4Address::parse("192.168.50.1");
-const Ipv4Address kFar = *Ipv4Address::parse("203.0.113.9");
-const Ipv4Address kC2 = *Ipv4Address::parse("172.17.0.3");
-const MacAddress kC2Mac = docker_mac_for(kC2);
-const MacAddress kUplinkMac = MacAddress::from_u64(0x02aa00000001ULL);
-const MacAddress kRouterMac = MacAddress::from_u64(0x02bb00000001ULL);
 constexpr std::uint64_t kArpTimeout = 1'000'000;
 
 class MasqueradeTest : public ::testing::Test {

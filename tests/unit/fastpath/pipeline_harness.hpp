@@ -32,6 +32,16 @@ inline const Ipv4Address kC1 = *Ipv4Address::parse("172.17.0.2");
 inline const MacAddress kGatewayMac = docker_mac_for(kGateway);
 inline const MacAddress kC1Mac = docker_mac_for(kC1);
 inline const MacAddress kBroadcast = MacAddress::from_u64(0xffffffffffffULL);
+// The uplink: the host address, its router, a far destination, and their MACs.
+inline const Ipv4Cidr kHost = *Ipv4Cidr::parse("192.168.50.2/24");
+inline const Ipv4Address kHostIp = kHost.address();
+inline const Ipv4Address kRouter = *Ipv4Address::parse("192.168.50.1");
+inline const Ipv4Address kFar = *Ipv4Address::parse("203.0.113.9");
+inline const MacAddress kUplinkMac = MacAddress::from_u64(0x02aa00000001ULL);
+inline const MacAddress kRouterMac = MacAddress::from_u64(0x02bb00000001ULL);
+// A second container on the default bridge.
+inline const Ipv4Address kC2 = *Ipv4Address::parse("172.17.0.3");
+inline const MacAddress kC2Mac = docker_mac_for(kC2);
 
 // The outside as the uplink tests number it: the host's address on the
 // uplink, the uplink gateway (router), a host beyond it. In a namespace of
@@ -87,6 +97,7 @@ public:
         ctx_->pool = pool_.get();
         ctx_->rcu = rcu_.get();
         ctx_->counters = counters_.get();
+        ctx_->rule_counters = rule_counters_.get();
         EXPECT_TRUE(ctx_->tx.init(0, 32, counters_.get(), SOCKET_ID_ANY).ok());
     }
 
@@ -142,6 +153,23 @@ public:
         snap_.uplink = bridge::UplinkInfo{port, mac, address, gateway, timeout, retry, gateway_mac};
     }
 
+    // The default bridge with two container ports, and an uplink at kHost
+    // whose router kRouter is resolved.
+    struct UplinkTopology {
+        NetworkId net;
+        PortId c1, c2, up;
+    };
+    UplinkTopology containers_behind_uplink() {
+        UplinkTopology t{};
+        t.net = add_network(kGateway);
+        t.c1 = add_port(t.net);
+        t.c2 = add_port(t.net);
+        t.up = add_port(kNoNetwork, bridge::PortRole::Uplink);
+        set_uplink(t.up, kHost, kRouter, kUplinkMac, 1'000'000, 100);
+        EXPECT_TRUE(ctx_->neighbours->confirm(kRouter, kRouterMac, 1));
+        return t;
+    }
+
     // One worker loop iteration without traffic: waiting packets are looked at.
     void idle(std::uint64_t now) {
         if (ctx_->pending.count != 0) dataplane::service_pending(*ctx_, snap_, now);
@@ -174,6 +202,7 @@ public:
         return out;
     }
 
+    const nat::RuleCounter& rule_counter(std::uint32_t slot) const { return rule_counters_->slots[slot]; }
     std::uint64_t drops(DropReason reason) const { return counters_->drops[static_cast<std::size_t>(reason)]; }
     std::uint64_t total_drops() const {
         std::uint64_t sum = 0;
@@ -194,6 +223,7 @@ private:
     std::unique_ptr<l3::NeighbourTable> neighbours_;
     std::unique_ptr<nat::Conntrack> conntrack_;
     std::unique_ptr<sync::WorkerCounters> counters_;
+    std::unique_ptr<nat::RuleCounters> rule_counters_ = std::make_unique<nat::RuleCounters>();
     std::unique_ptr<dataplane::WorkerContext> ctx_;
     std::vector<std::unique_ptr<RingPort>> rings_;
     bridge::ForwardingSnapshot snap_;

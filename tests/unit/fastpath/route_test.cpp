@@ -11,12 +11,7 @@
 namespace dpdock::test {
 namespace {
 
-const Ipv4Cidr kHost = *Ipv4Cidr::parse("192.168.50.2/24");
-const Ipv4Address kRouter = *Ipv4Address::parse("192.168.50.1");
 const Ipv4Address kOnLink = *Ipv4Address::parse("192.168.50.7");
-const Ipv4Address kFar = *Ipv4Address::parse("203.0.113.9");
-const MacAddress kUplinkMac = MacAddress::from_u64(0x02aa00000001ULL);
-const MacAddress kRouterMac = MacAddress::from_u64(0x02bb00000001ULL);
 constexpr std::uint64_t kTimeout = 1000;
 constexpr std::uint64_t kRetry = 100;
 

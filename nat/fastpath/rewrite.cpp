@@ -1,0 +1,41 @@
+#include "nat/fastpath/rewrite.hpp"
+
+#include <netinet/in.h>
+
+#include <cstddef>
+
+#include "dataplane/packet/checksum.hpp"
+#include "dataplane/packet/headers.hpp"
+
+namespace dpdock::nat {
+
+std::uint8_t tcp_flags_of(rte_mbuf* m, const PacketMeta& meta) {
+    if (meta.l4_proto != IPPROTO_TCP) return 0;
+    return header_at<const rte_tcp_hdr>(m, meta.l4_offset)->tcp_flags;
+}
+
+// DPDK's header structs are packed, so fields are reached through byte offsets.
+void rewrite(rte_mbuf* m, const PacketMeta& meta, Side side, std::uint32_t ip, std::uint16_t port) {
+    auto* l3 = rte_pktmbuf_mtod_offset(m, std::uint8_t*, meta.l3_offset);
+    auto* l4 = rte_pktmbuf_mtod_offset(m, std::uint8_t*, meta.l4_offset);
+    const std::uint16_t ip_delta = set_ipv4_address(l3, side, ip);
+
+    std::uint8_t* p = nullptr;
+    std::uint8_t* l4_csum = nullptr;
+    std::uint16_t delta = 0;
+    if (meta.l4_proto == IPPROTO_ICMP) {
+        p = l4 + offsetof(rte_icmp_hdr, icmp_ident);
+        l4_csum = l4 + offsetof(rte_icmp_hdr, icmp_cksum);
+    } else {
+        // TCP and UDP: the two ports first, each checksum covering the pseudo-header's addresses.
+        p = l4 + (side == Side::Source ? offsetof(rte_udp_hdr, src_port) : offsetof(rte_udp_hdr, dst_port));
+        l4_csum = l4 + (meta.l4_proto == IPPROTO_TCP ? offsetof(rte_tcp_hdr, cksum) : offsetof(rte_udp_hdr, dgram_cksum));
+        delta = ip_delta;
+    }
+    delta = csum_delta_add(delta, csum_delta16(load<std::uint16_t>(p), port));
+    const std::uint16_t old_csum = load<std::uint16_t>(l4_csum);
+    store(l4_csum, meta.l4_proto == IPPROTO_UDP ? udp_csum_apply(old_csum, delta) : csum_apply(old_csum, delta));
+    store(p, port);
+}
+
+}  // namespace dpdock::nat

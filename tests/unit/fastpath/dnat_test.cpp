@@ -1,0 +1,160 @@
+// Published ports through the whole pipeline: a packet from outside to the
+// host address at a published port reaches the container's port, its reply
+// leaves from host:port again; a container reaching host:port (hairpin) is
+// delivered to the publishing container from its gateway and gets the answer
+// from host:port; checksums equal a full recomputation (the builder's); rule
+// counters move; a 10,000-port range costs one lookup like one port.
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+
+#include <rte_byteorder.h>
+
+#include "nat/fastpath/dnat.hpp"
+#include "tests/unit/fastpath/pipeline_harness.hpp"
+
+namespace dpdock::test {
+namespace {
+
+constexpr std::uint32_t kSlot = 7;
+
+class DnatTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto t = h_.containers_behind_uplink();
+        net_ = t.net;
+        c1_ = t.c1;
+        c2_ = t.c2;
+        up_ = t.up;
+        // c1 publishes tcp 8080 -> 80 and udp 5000-5009 -> 6000-6009; the MAC table knows both containers.
+        auto map = std::make_shared<nat::PortMap>();
+        ASSERT_TRUE(map->add(rule(IPPROTO_TCP, 8080, 8080, 80)));
+        ASSERT_TRUE(map->add(rule(IPPROTO_UDP, 5000, 5009, 6000)));
+        h_.snapshot().published = map;
+        ASSERT_TRUE(h_.context().macs->add_static(net_, kC1Mac, c1_).ok());
+        ASSERT_TRUE(h_.context().macs->add_static(net_, kC2Mac, c2_).ok());
+    }
+
+    nat::PublishedRule rule(std::uint8_t proto, std::uint16_t lo, std::uint16_t hi, std::uint16_t cport) {
+        nat::PublishedRule r;
+        r.proto = proto;
+        r.host_lo = lo;
+        r.host_hi = hi;
+        r.container_lo = cport;
+        r.container_ip = kC1;
+        r.container_mac = kC1Mac;
+        r.network = net_;
+        r.gateway = kGateway;
+        r.slot = kSlot;
+        r.container = "c1";
+        return r;
+    }
+
+    static PacketBuilder from_far(std::uint8_t ttl = 50) {
+        PacketBuilder b;
+        b.eth(kUplinkMac, kRouterMac).ipv4(kFar, kHostIp, ttl).ipv4_id(8);
+        return b;
+    }
+    static PacketBuilder at_c1(Ipv4Address from, std::uint8_t ttl = 49) {
+        PacketBuilder b;
+        b.eth(kC1Mac, kGatewayMac).ipv4(from, kC1, ttl).ipv4_id(8);
+        return b;
+    }
+
+    PipelineHarness h_;
+    NetworkId net_ = 0;
+    PortId c1_ = 0, c2_ = 0, up_ = 0;
+};
+
+TEST_F(DnatTest, OutsideReachesThePublishedPortAndTheReplyLeavesFromIt) {
+    h_.receive(up_, {from_far().tcp(40000, 8080, 0x02).payload(0).build()}, 10);
+    auto sent = h_.sent(c1_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(at_c1(kFar).tcp(40000, 80, 0x02).payload(0).build(), sent[0]), "");
+
+    PacketBuilder reply;
+    reply.eth(kGatewayMac, kC1Mac).ipv4(kC1, kFar, 64).ipv4_id(9).tcp(80, 40000, 0x12).payload(20);
+    h_.receive(c1_, {reply.build()}, 11);
+    sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 1u);
+    PacketBuilder leaving;
+    leaving.eth(kRouterMac, kUplinkMac).ipv4(kHostIp, kFar, 63).ipv4_id(9).tcp(8080, 40000, 0x12).payload(20);
+    EXPECT_EQ(hex_diff(leaving.build(), sent[0]), "");
+
+    // The flow's later packets follow conntrack; the rule counts every packet it translates inbound.
+    h_.receive(up_, {from_far().tcp(40000, 8080, 0x10).payload(100).build()}, 12);
+    sent = h_.sent(c1_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(at_c1(kFar).tcp(40000, 80, 0x10).payload(100).build(), sent[0]), "");
+    EXPECT_EQ(h_.rule_counter(kSlot).packets, 2u);
+    EXPECT_EQ(h_.total_drops(), 0u);
+    const auto flows = h_.conntrack().dump(0);
+    ASSERT_EQ(flows.size(), 1u);
+    EXPECT_EQ(flows[0].state, nat::CtState::TcpEstablished);
+    EXPECT_EQ(h_.conntrack().ports_in_use(IPPROTO_TCP), 0u);  // a published flow takes no host port
+
+    // Other ports of the host address are still not served.
+    h_.receive(up_, {from_far().tcp(40000, 8081, 0x02).payload(0).build()}, 13);
+    EXPECT_EQ(h_.drops(DropReason::NotServed), 1u);
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
+TEST_F(DnatTest, UdpRangeMapsPortByPort) {
+    h_.receive(up_, {from_far().udp(999, 5000).payload(5).build(), from_far().udp(999, 5009).payload(6).build()}, 10);
+    auto sent = h_.sent(c1_);
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(hex_diff(at_c1(kFar).udp(999, 6000).payload(5).build(), sent[0]), "");
+    EXPECT_EQ(hex_diff(at_c1(kFar).udp(999, 6009).payload(6).build(), sent[1]), "");
+    h_.receive(up_, {from_far().udp(999, 5010).payload(6).build()}, 10);
+    EXPECT_EQ(h_.drops(DropReason::NotServed), 1u);
+}
+
+TEST_F(DnatTest, HairpinFromAnotherContainerAndFromItself) {
+    // c2 -> host:8080 arrives at c1:80 from the gateway, on a host port of MASQUERADE's range.
+    PacketBuilder out;
+    out.eth(kGatewayMac, kC2Mac).ipv4(kC2, kHostIp, 64).ipv4_id(3).tcp(33000, 8080, 0x02).payload(10);
+    h_.receive(c2_, {out.build()}, 10);
+    auto sent = h_.sent(c1_);
+    ASSERT_EQ(sent.size(), 1u);
+    // 33000 is free in the range, so it is kept (as Linux does).
+    EXPECT_EQ(hex_diff(at_c1(kGateway, 63).ipv4_id(3).tcp(33000, 80, 0x02).payload(10).build(), sent[0]), "");
+
+    PacketBuilder answer;
+    answer.eth(kGatewayMac, kC1Mac).ipv4(kC1, kGateway, 64).ipv4_id(4).tcp(80, 33000, 0x12).payload(7);
+    h_.receive(c1_, {answer.build()}, 11);
+    sent = h_.sent(c2_);
+    ASSERT_EQ(sent.size(), 1u);
+    PacketBuilder back;
+    back.eth(kC2Mac, kGatewayMac).ipv4(kHostIp, kC2, 63).ipv4_id(4).tcp(8080, 33000, 0x12).payload(7);
+    EXPECT_EQ(hex_diff(back.build(), sent[0]), "");
+
+    // c1 reaching its own published port: same path, it sees the gateway as its peer.
+    PacketBuilder self;
+    self.eth(kGatewayMac, kC1Mac).ipv4(kC1, kHostIp, 64).ipv4_id(5).tcp(34000, 8080, 0x02).payload(1);
+    h_.receive(c1_, {self.build()}, 12);
+    sent = h_.sent(c1_);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(hex_diff(at_c1(kGateway, 63).ipv4_id(5).tcp(34000, 80, 0x02).payload(1).build(), sent[0]), "");
+    EXPECT_EQ(h_.rule_counter(kSlot).packets, 2u);
+    EXPECT_EQ(h_.conntrack().ports_in_use(IPPROTO_TCP), 2u);
+    EXPECT_EQ(h_.total_drops(), 0u);
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
+TEST_F(DnatTest, TenThousandPortRangeIsOneRuleAndOneLookup) {
+    nat::PortMap map;
+    ASSERT_TRUE(map.add(rule(IPPROTO_TCP, 20000, 29999, 20000)));
+    EXPECT_FALSE(map.add(rule(IPPROTO_TCP, 29999, 30000, 1)));  // overlaps: refused, nothing added
+    EXPECT_EQ(map.rules().size(), 1u);
+    EXPECT_EQ(map.find(IPPROTO_TCP, 30000), nullptr);
+    EXPECT_EQ(map.find(IPPROTO_UDP, 25000), nullptr);
+    EXPECT_EQ(map.find(IPPROTO_ICMP, 25000), nullptr);
+    for (std::uint16_t p : {20000, 24567, 29999}) {
+        const nat::PublishedRule* r = map.find(IPPROTO_TCP, p);
+        ASSERT_NE(r, nullptr);
+        EXPECT_EQ(r->container_port(p), p);
+    }
+}
+
+}  // namespace
+}  // namespace dpdock::test
