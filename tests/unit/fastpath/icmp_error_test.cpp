@@ -11,7 +11,6 @@
 namespace dpdock::test {
 namespace {
 
-using namespace outside;
 constexpr std::uint8_t kInternetControl = 0xc0;
 
 class IcmpErrorTest : public ::testing::Test {

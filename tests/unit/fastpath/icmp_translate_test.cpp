@@ -16,7 +16,6 @@
 namespace dpdock::test {
 namespace {
 
-using namespace outside;
 constexpr std::uint16_t kPortLo = 20000;  // c1's ports lie outside: every flow is really translated
 
 struct Flow {

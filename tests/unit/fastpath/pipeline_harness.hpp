@@ -43,18 +43,6 @@ inline const MacAddress kRouterMac = MacAddress::from_u64(0x02bb00000001ULL);
 inline const Ipv4Address kC2 = *Ipv4Address::parse("172.17.0.3");
 inline const MacAddress kC2Mac = docker_mac_for(kC2);
 
-// The outside as the uplink tests number it: the host's address on the
-// uplink, the uplink gateway (router), a host beyond it. In a namespace of
-// its own so that older tests' local copies do not clash.
-namespace outside {
-inline const Ipv4Cidr kHost = *Ipv4Cidr::parse("192.168.50.2/24");
-inline const Ipv4Address kHostIp = kHost.address();
-inline const Ipv4Address kRouter = *Ipv4Address::parse("192.168.50.1");
-inline const Ipv4Address kFar = *Ipv4Address::parse("203.0.113.9");
-inline const MacAddress kUplinkMac = MacAddress::from_u64(0x02aa00000001ULL);
-inline const MacAddress kRouterMac = MacAddress::from_u64(0x02bb00000001ULL);
-}  // namespace outside
-
 // ICMP error types and codes (RFC 792).
 inline constexpr std::uint8_t kIcmpUnreachable = 3;
 inline constexpr std::uint8_t kIcmpPortUnreachable = 3;
