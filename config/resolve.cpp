@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config/config_error.hpp"
+#include "config/overlay.hpp"
 
 namespace dpdock::config {
 
@@ -44,6 +45,7 @@ Result<Ipv4Address> allocate_ip(const NetworkSpec& network, const std::set<Ipv4A
 }
 
 Status resolve(Deployment& d) {
+    if (auto st = allocate_vnis(d); !st) return st;
     std::map<std::string, NetworkSpec> networks;
     for (auto& n : all_networks(d)) networks.emplace(n.name, std::move(n));
 

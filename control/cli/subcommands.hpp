@@ -27,6 +27,8 @@ int run_network_inspect(Context& ctx, const std::vector<std::string>& args);    
 int run_network_rm(Context& ctx, const std::vector<std::string>& args);          // network_command.cpp
 int run_network_connect(Context& ctx, const std::vector<std::string>& args);     // network_command.cpp
 int run_network_disconnect(Context& ctx, const std::vector<std::string>& args);  // network_command.cpp
+int run_overlay_fdb(Context& ctx, const std::vector<std::string>& args);   // overlay_command.cpp
+int run_overlay_peer(Context& ctx, const std::vector<std::string>& args);  // overlay_command.cpp
 int run_raw(Context& ctx, const std::vector<std::string>& args);      // raw_command.cpp
 int run_stats(Context& ctx, const std::vector<std::string>& args);    // stats_command.cpp
 int run_version(Context& ctx, const std::vector<std::string>& args);  // version_command.cpp

@@ -41,6 +41,7 @@ void register_container_commands(CommandRegistry& registry, CommandContext& ctx)
 void register_table_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_config_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_nat_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_overlay_commands(CommandRegistry& registry, CommandContext& ctx);
 
 // All of the above.
 inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx) {
@@ -50,6 +51,7 @@ inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx
     register_table_commands(registry, ctx);
     register_config_commands(registry, ctx);
     register_nat_commands(registry, ctx);
+    register_overlay_commands(registry, ctx);
 }
 
 }  // namespace dpdock::control

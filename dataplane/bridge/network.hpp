@@ -26,6 +26,11 @@ struct PortInfo {
     NetworkId network = kNoNetwork;
 };
 
+struct Vtep {
+    Ipv4Address ip;
+    PortId port = kNoPort;  // its pseudo port in the MAC table
+};
+
 struct NetworkInfo {
     MacAddress gateway_mac;
     Ipv4Address gateway_ip;
@@ -33,6 +38,10 @@ struct NetworkInfo {
     bool internal = false;        // no route out
     bool masquerade = true;       // traffic out through the uplink leaves from the host address
     std::vector<PortId> members;  // every port of the network: the flood list
+    // Overlay networks only (vni != 0): the remote VTEPs that get a copy of
+    // every flooded frame and whose frames are accepted (vxlan/vtep_table.hpp).
+    std::uint32_t vni = 0;
+    std::vector<Vtep> peers;
 };
 
 struct RxQueue {
@@ -49,11 +58,20 @@ struct UplinkInfo {
     std::uint64_t arp_retry_ticks = 0;    // an unanswered ARP request is repeated after this long
 };
 
+// The host's VTEP settings (config::VxlanSpec).
+struct VxlanInfo {
+    std::uint16_t port = 4789;
+    std::uint8_t ttl = 64;
+    bool df = false;
+    bool learn_unknown_peers = false;
+};
+
 struct ForwardingSnapshot {
     std::array<PortInfo, sync::kMaxPorts> ports{};
     std::vector<NetworkInfo> networks;            // indexed by NetworkId
     std::optional<UplinkInfo> uplink;
     std::vector<std::vector<RxQueue>> rx_queues;  // per worker: the rx queues it polls
+    VxlanInfo vxlan;
 
     bool port_in_network(PortId port, NetworkId network) const {
         return port < ports.size() && ports[port].role != PortRole::Unused && ports[port].network == network;

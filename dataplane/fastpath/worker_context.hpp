@@ -26,6 +26,9 @@ class NeighbourTable;
 namespace dpdock::nat {
 class Conntrack;
 }
+namespace dpdock::vxlan {
+class VtepTable;
+}
 
 namespace dpdock::dataplane {
 
@@ -45,6 +48,8 @@ struct WorkerContext {
     const std::atomic<bool>* stop = nullptr;
     TxBuffers tx;
     PendingPackets pending;  // waiting for ARP
+    vxlan::VtepTable* vteps = nullptr;  // remote VTEPs as pseudo ports (shared)
+    std::uint16_t vxlan_ip_id = 0;      // outer IPv4 identification of this worker's next VXLAN packet
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.

@@ -27,6 +27,11 @@ enum class DropReason : std::uint8_t {
     CtFull,          // a new flow to masquerade, but the conntrack table is full
     NatNoPort,       // a new flow to masquerade, but every host port of the range is taken
     NatUnsupported,  // must be masqueraded but cannot be: not TCP/UDP/ICMP echo, or a fragment
+    VxlanShort,        // UDP to the VXLAN port too short for a VXLAN header and an inner frame
+    VxlanBadFlags,     // VXLAN header without the I flag (no valid VNI)
+    VxlanUnknownVni,   // no overlay network has this VNI
+    VxlanUnknownPeer,  // from a VTEP that is not a peer of the network (and learning from unknown peers is off)
+    VxlanNoBuffer,     // no headroom for the outer headers, or no mbuf for a copy to a peer
     Count,
 };
 
@@ -34,6 +39,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "bad_header", "no_network", "same_port", "no_route", "tx_full", "port_gone", "flood_empty", "arp_ignored",
     "not_served",  "ttl_exceeded", "arp_queue_full", "arp_unresolved",
     "ct_full",     "nat_no_port",  "nat_unsupported",
+    "vxlan_short", "vxlan_bad_flags", "vxlan_unknown_vni", "vxlan_unknown_peer", "vxlan_no_buffer",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");
