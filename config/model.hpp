@@ -62,6 +62,7 @@ struct StaticMacSpec {
 struct RemoteMacSpec {
     MacAddress mac;
     Ipv4Address vtep;
+    std::optional<Ipv4Address> ip;  // its IPv4 address, answered locally under ARP suppression
     SourcePos pos;
     friend bool operator==(const RemoteMacSpec&, const RemoteMacSpec&) = default;
 };
@@ -83,6 +84,7 @@ struct NetworkSpec {
     std::optional<std::uint32_t> vni;
     std::vector<Ipv4Address> peers;
     std::vector<RemoteMacSpec> remote_macs;
+    bool arp_suppression = false;  // answer ARP for known addresses instead of flooding it
     friend bool operator==(const NetworkSpec&, const NetworkSpec&) = default;
 };
 

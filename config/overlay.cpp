@@ -52,6 +52,9 @@ Status check_vteps(const Deployment& d, const NetworkSpec& n, const std::string&
         if (!macs.insert(rm.mac).second) {
             return fail(rm.pos, p + ".mac", "mac " + rm.mac.to_string() + " is listed twice (fdb or static-macs)");
         }
+        if (rm.ip && !n.subnet.contains(*rm.ip)) {
+            return fail(rm.pos, p + ".ip", rm.ip->to_string() + " is outside subnet " + n.subnet.to_string());
+        }
         if (!peers.contains(rm.vtep)) {
             return fail(rm.pos, p + ".vtep",
                         rm.vtep.to_string() + " is not a peer of network '" + n.name + "' (add it to peers)");
@@ -72,6 +75,9 @@ Status check_overlay(const Deployment& d) {
             if (n.vni) return fail(n.pos, path + ".vni", "only overlay networks have a VNI");
             if (!n.peers.empty()) return fail(n.pos, path + ".peers", "only overlay networks have peers");
             if (!n.remote_macs.empty()) return fail(n.pos, path + ".fdb", "only overlay networks have remote MACs");
+            if (n.arp_suppression) {
+                return fail(n.pos, path + ".arp-suppression", "only overlay networks suppress ARP");
+            }
             continue;
         }
         if (!d.uplink) {

@@ -340,7 +340,7 @@ private:
         bool ok =
             fields(node, node.Mark(), p,
                    {"name", "driver", "subnet", "gateway", "ip-range", "internal", "mtu", "options", "static-macs",
-                    "vni", "peers", "fdb"},
+                    "vni", "peers", "fdb", "arp-suppression"},
                    m) &&
             required(m, node.Mark(), "name", p, n.name) && optional(m, "driver", p, n.driver) &&
             required(m, node.Mark(), "subnet", p, n.subnet) && optional(m, "ip-range", p, n.ip_range) &&
@@ -377,14 +377,18 @@ private:
         if (is_overlay(n) && !m.contains("mtu") && !n.options.contains("com.docker.network.driver.mtu")) {
             n.mtu = default_mtu;
         }
-        if (!optional(m, "vni", p, n.vni) || !optional(m, "peers", p, n.peers)) return false;
+        if (!optional(m, "vni", p, n.vni) || !optional(m, "peers", p, n.peers) ||
+            !optional(m, "arp-suppression", p, n.arp_suppression)) {
+            return false;
+        }
         auto it = m.find("fdb");
         return it == m.end() || items(it->second, join(p, "fdb"), [&](const YAML::Node& s, const std::string& sp) {
                    auto& rm = n.remote_macs.emplace_back();
                    rm.pos = pos(s.Mark());
                    Fields sf;
-                   return fields(s, s.Mark(), sp, {"mac", "vtep"}, sf) && required(sf, s.Mark(), "mac", sp, rm.mac) &&
-                          required(sf, s.Mark(), "vtep", sp, rm.vtep);
+                   return fields(s, s.Mark(), sp, {"mac", "vtep", "ip"}, sf) &&
+                          required(sf, s.Mark(), "mac", sp, rm.mac) && required(sf, s.Mark(), "vtep", sp, rm.vtep) &&
+                          optional(sf, "ip", sp, rm.ip);
                });
     }
 

@@ -41,6 +41,7 @@ void write_dataplane(YAML::Emitter& out, const DataplaneSpec& dp) {
 // An overlay network's VNI, peers and remote MACs (absent on bridge networks).
 void write_overlay(YAML::Emitter& out, const NetworkSpec& n) {
     if (n.vni) put(out, "vni", *n.vni);
+    if (n.arp_suppression) put(out, "arp-suppression", true);
     if (!n.peers.empty()) {
         out << YAML::Key << "peers" << YAML::Value << YAML::Flow << YAML::BeginSeq;
         for (const auto& ip : n.peers) out << ip.to_string();
@@ -52,6 +53,7 @@ void write_overlay(YAML::Emitter& out, const NetworkSpec& n) {
         out << YAML::Flow << YAML::BeginMap;
         put(out, "mac", rm.mac.to_string());
         put(out, "vtep", rm.vtep.to_string());
+        if (rm.ip) put(out, "ip", rm.ip->to_string());
         out << YAML::EndMap;
     }
     out << YAML::EndSeq;

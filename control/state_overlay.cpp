@@ -24,6 +24,16 @@ void State::publish_overlay(bridge::ForwardingSnapshot& snap) {
             }
             info.peers.push_back({ip, port});
         }
+        info.arp_suppression = network.arp_suppression;
+        if (!network.arp_suppression) continue;
+        for (const auto& ep : endpoints_) {
+            if (ep.request.network == network.name) info.arp_entries.push_back({ep.request.ip, ep.request.mac});
+        }
+        for (const auto& rm : network.remote_macs) {
+            if (rm.ip) info.arp_entries.push_back({*rm.ip, rm.mac});
+        }
+        std::sort(info.arp_entries.begin(), info.arp_entries.end(),
+                  [](const bridge::ArpEntry& a, const bridge::ArpEntry& b) { return a.ip < b.ip; });
     }
 }
 

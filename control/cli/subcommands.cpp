@@ -20,7 +20,7 @@ std::span<const Subcommand> subcommands() {
                    run_network_connect},
         Subcommand{"network create",
                    "[--driver bridge|overlay] [--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--internal] "
-                   "[--vni N] [--opt K=V] NAME",
+                   "[--vni N] [--arp-suppression] [--opt K=V] NAME",
                    "Create a network", run_network_create},
         Subcommand{"network disconnect", "NETWORK CONTAINER", "Disconnect a container from a network",
                    run_network_disconnect},

@@ -56,7 +56,7 @@ Status overlay_fields(const config::Deployment& d, std::optional<std::int64_t> v
 
 Result<json> network_create(CommandContext& ctx, const json& args) {
     if (auto st = reject_unknown_keys(args, {"name", "driver", "subnet", "gateway", "ip_range", "internal", "mtu",
-                                             "options", "vni"});
+                                             "options", "vni", "arp_suppression"});
         !st) {
         return st;
     }
@@ -68,6 +68,7 @@ Result<json> network_create(CommandContext& ctx, const json& args) {
     DPDOCK_TRY(internal, optional_bool(args, "internal"));
     DPDOCK_TRY(mtu, optional_int(args, "mtu"));
     DPDOCK_TRY(vni, optional_int(args, "vni"));
+    DPDOCK_TRY(arp_suppression, optional_bool(args, "arp_suppression"));
 
     config::Deployment target = ctx.state.deployment();
     config::NetworkSpec network;
@@ -94,6 +95,7 @@ Result<json> network_create(CommandContext& ctx, const json& args) {
         network.ip_range = *cidr;
     }
     if (*internal) network.internal = **internal;
+    if (*arp_suppression) network.arp_suppression = **arp_suppression;
     if (*mtu) {
         // Checked before the cast: -5 would otherwise wrap and be reported as "mtu 4294967291".
         if (**mtu < 0 || **mtu > std::numeric_limits<std::uint32_t>::max()) {
@@ -226,7 +228,7 @@ Result<json> network_disconnect(CommandContext& ctx, const json& args) {
 
 void register_network_commands(CommandRegistry& registry, CommandContext& ctx) {
     registry.add("network.create",
-                 "create a network (name, driver, subnet, gateway, ip_range, internal, mtu, options, vni)",
+                 "create a network (name, driver, subnet, gateway, ip_range, internal, mtu, options, vni, arp_suppression)",
                  [&ctx](const json& a) { return network_create(ctx, a); });
     registry.add("network.ls", "list networks", [&ctx](const json& a) { return network_ls(ctx, a); });
     registry.add("network.inspect", "show networks in detail (names)", [&ctx](const json& a) { return network_inspect(ctx, a); });

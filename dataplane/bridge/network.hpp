@@ -31,6 +31,11 @@ struct Vtep {
     PortId port = kNoPort;  // its pseudo port in the MAC table
 };
 
+struct ArpEntry {
+    Ipv4Address ip;
+    MacAddress mac;
+};
+
 struct NetworkInfo {
     MacAddress gateway_mac;
     Ipv4Address gateway_ip;
@@ -42,6 +47,10 @@ struct NetworkInfo {
     // every flooded frame and whose frames are accepted (vxlan/vtep_table.hpp).
     std::uint32_t vni = 0;
     std::vector<Vtep> peers;
+    // ARP suppression: requests for these addresses are answered on the spot,
+    // sorted by address (local containers and static remote entries).
+    bool arp_suppression = false;
+    std::vector<ArpEntry> arp_entries;
 };
 
 struct RxQueue {

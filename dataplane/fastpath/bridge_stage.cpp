@@ -77,7 +77,7 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot&
             // Nobody else on the network owns the gateway address: its ARP is not flooded.
             if (is_arp_request_for(m, meta, snap.networks[meta.network].gateway_ip)) {
                 pkts[to_gateway++] = m;
-            } else {
+            } else if (!answer_suppressed_arp(ctx, snap, m)) {
                 flood_packet(ctx, snap, m, now);
             }
             continue;

@@ -26,6 +26,12 @@ void send_to_vtep(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rt
 unsigned replicate_to_peers(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m,
                             std::uint64_t now);
 
+// ARP suppression: when `m` (a broadcast from a local port of a network with
+// suppression on) is an ARP request for an address the network knows, turns
+// it into the answer and sends it back. Returns false when `m` is untouched
+// and must be flooded.
+bool answer_suppressed_arp(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m);
+
 // Takes VXLAN packets for this host out of an uplink burst: valid ones are
 // decapsulated into inner[] (PacketMeta of the inner frame, network = the
 // VNI's, ingress port = the sender's VTEP pseudo port), invalid ones dropped

@@ -21,8 +21,8 @@ std::string overlay(const std::string& extra) {
 TEST(Overlay, FullSectionLoadsAndRoundTrips) {
     const std::string yaml = "vxlan:\n  port: 8472\n  ttl: 16\n  df: true\n  learn-unknown-peers: true\n"
                              "  vni-range: 5000-5010\n" +
-                             overlay("    vni: 5003\n    peers: [192.168.50.9, 10.99.0.5]\n"
-                                     "    fdb:\n      - {mac: 02:42:0a:0a:00:09, vtep: 10.99.0.5}\n") +
+                             overlay("    vni: 5003\n    peers: [192.168.50.9, 10.99.0.5]\n    arp-suppression: true\n"
+                                     "    fdb:\n      - {mac: 02:42:0a:0a:00:09, vtep: 10.99.0.5, ip: 10.10.0.9}\n") +
                              "  - name: ov2\n    driver: overlay\n    subnet: 10.11.0.0/24\n    mtu: 1400\n";
     auto d = load(yaml);
     ASSERT_TRUE(d.ok()) << d.message();
@@ -37,6 +37,9 @@ TEST(Overlay, FullSectionLoadsAndRoundTrips) {
     ASSERT_EQ(d->networks[0].peers.size(), 2u);
     ASSERT_EQ(d->networks[0].remote_macs.size(), 1u);
     EXPECT_EQ(d->networks[0].remote_macs[0].vtep, *Ipv4Address::parse("10.99.0.5"));
+    EXPECT_EQ(d->networks[0].remote_macs[0].ip, *Ipv4Address::parse("10.10.0.9"));
+    EXPECT_TRUE(d->networks[0].arp_suppression);
+    EXPECT_FALSE(d->networks[1].arp_suppression);
     const std::string text = to_yaml(*d);
     auto again = load_string(text, "saved.yaml");
     ASSERT_TRUE(again.ok()) << again.message() << "\n" << text;
@@ -65,6 +68,10 @@ TEST(Overlay, ErrorsNameFileLineAndKey) {
     expect_error(overlay("    peers: [224.0.0.1]\n"), "test.yaml:7:5: ", "networks[0].peers[0]", "not a unicast");
     expect_error(overlay("    fdb:\n      - {mac: 02:42:0a:0a:00:09, vtep: 10.1.1.1}\n"), "test.yaml:11:9: ",
                  "networks[0].fdb[0].vtep", "not a peer of network 'ov'");
+    expect_error(overlay("    peers: [10.1.1.1]\n    fdb:\n      - {mac: 02:42:0a:0a:00:09, vtep: 10.1.1.1, ip: 10.9.0.1}\n"),
+                 "test.yaml:12:9: ", "networks[0].fdb[0].ip", "outside subnet 10.10.0.0/24");
+    expect_error(kUplink + "networks:\n  - name: br\n    subnet: 10.10.0.0/24\n    arp-suppression: true\n",
+                 "test.yaml:7:5: ", "networks[0].arp-suppression", "only overlay networks");
     expect_error(overlay("    peers: [banana]\n"), "test.yaml:10:13: ", "networks[0].peers[0]", "expected an IPv4 address");
     expect_error(kUplink + "vxlan:\n  vni-range: 9-3\n", "test.yaml:7:3: ", "vxlan.vni-range", "is empty");
     expect_error(kUplink + "vxlan:\n  ttl: 0\n", "test.yaml:7:3: ", "vxlan.ttl", "ttl must be 1..255");

@@ -259,5 +259,29 @@ TEST_F(VxlanTest, RemoteMacMovesAndAgesLikeAnyOther) {
     EXPECT_EQ(h_.sent(c2).size(), 1u);   // and the local flood
 }
 
+TEST_F(VxlanTest, ArpSuppressionAnswersKnownAddressesAndFloodsTheRest) {
+    auto& net = h_.snapshot().networks[net_];
+    net.arp_suppression = true;
+    net.arp_entries = {{kRemote, kRemoteMac}};
+    const Frame request = PacketBuilder().eth(kBroadcast, kLocalMac).arp_request(kLocalMac, kLocal, kRemote).build();
+    h_.receive(c1_, {request});
+    auto got = h_.sent(c1_);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(hex_diff(PacketBuilder().eth(kLocalMac, kRemoteMac).arp_reply(kRemoteMac, kRemote, kLocalMac, kLocal).build(),
+                       got[0]),
+              "");
+    EXPECT_TRUE(h_.sent(up_).empty());  // nothing flooded to the peers
+    // An address it does not know is flooded (and replicated) as usual.
+    const Ipv4Address unknown = *Ipv4Address::parse("10.10.0.77");
+    h_.receive(c1_, {PacketBuilder().eth(kBroadcast, kLocalMac).arp_request(kLocalMac, kLocal, unknown).build()});
+    EXPECT_EQ(h_.sent(up_).size(), 1u);
+    // Suppression off: the known address is flooded too.
+    net.arp_suppression = false;
+    h_.receive(c1_, {request});
+    EXPECT_EQ(h_.sent(up_).size(), 1u);
+    EXPECT_TRUE(h_.sent(c1_).empty());
+    EXPECT_EQ(h_.total_drops(), 0u);
+}
+
 }  // namespace
 }  // namespace dpdock::test
