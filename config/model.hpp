@@ -61,6 +61,15 @@ struct StaticMacSpec {
     friend bool operator==(const StaticMacSpec&, const StaticMacSpec&) = default;
 };
 
+// A MAC that lives behind a remote VTEP (one of the network's peers).
+struct RemoteMacSpec {
+    MacAddress mac;
+    Ipv4Address vtep;
+    std::optional<Ipv4Address> ip;  // its IPv4 address, answered locally under ARP suppression
+    SourcePos pos;
+    friend bool operator==(const RemoteMacSpec&, const RemoteMacSpec&) = default;
+};
+
 struct NetworkSpec {
     std::string name;
     std::string driver = "bridge";
@@ -72,6 +81,13 @@ struct NetworkSpec {
     std::map<std::string, std::string> options;  // Docker's --opt KEY=VALUE, validated by name
     std::vector<StaticMacSpec> static_macs;
     SourcePos pos;
+    // driver "overlay" only (config/overlay.hpp): the VXLAN network identifier
+    // (allocated from vxlan.vni-range when absent), the remote VTEPs, and
+    // static FDB entries pointing at them.
+    std::optional<std::uint32_t> vni;
+    std::vector<Ipv4Address> peers;
+    std::vector<RemoteMacSpec> remote_macs;
+    bool arp_suppression = false;  // answer ARP for known addresses instead of flooding it
     friend bool operator==(const NetworkSpec&, const NetworkSpec&) = default;
 };
 
@@ -173,6 +189,18 @@ inline constexpr std::array<TimeoutKey, 8> kTimeoutKeys = {{
     {"icmp", &nat::Timeouts::icmp},
 }};
 
+// The VTEP of overlay networks (RFC 7348). Fixed per host; peers are per network.
+struct VxlanSpec {
+    std::uint16_t port = 4789;            // UDP destination port, sent and accepted
+    std::uint8_t ttl = 64;                // outer IPv4 TTL
+    bool df = false;                      // set DF on outer packets (like Linux's "df set")
+    bool learn_unknown_peers = false;     // accept frames from VTEPs that are no network's peer
+    std::uint32_t vni_lo = 256;           // VNIs given to overlay networks created without one
+    std::uint32_t vni_hi = 1000;
+    SourcePos pos;
+    friend bool operator==(const VxlanSpec&, const VxlanSpec&) = default;
+};
+
 struct Deployment {
     DataplaneSpec dataplane;
     BridgeSpec bridge;
@@ -181,6 +209,7 @@ struct Deployment {
     std::vector<PortSpec> ports;
     std::optional<UplinkSpec> uplink;
     NatSpec nat;
+    VxlanSpec vxlan;
     std::string source_file;  // "" for the embedded default
     friend bool operator==(const Deployment&, const Deployment&) = default;
 };

@@ -5,6 +5,7 @@
 
 #include "config/config_error.hpp"
 #include "config/publish_rules.hpp"
+#include "config/overlay.hpp"
 
 namespace dpdock::config {
 
@@ -45,6 +46,7 @@ Result<Ipv4Address> allocate_ip(const NetworkSpec& network, const std::set<Ipv4A
 }
 
 Status resolve(Deployment& d) {
+    if (auto st = allocate_vnis(d); !st) return st;
     std::map<std::string, NetworkSpec> networks;
     for (auto& n : all_networks(d)) networks.emplace(n.name, std::move(n));
 

@@ -8,6 +8,7 @@
 
 #include "config/config_error.hpp"
 #include "config/publish_rules.hpp"
+#include "config/overlay.hpp"
 #include "config/resolve.hpp"
 
 namespace dpdock::config {
@@ -149,9 +150,8 @@ Status check_network(const NetworkSpec& n, const std::string& path) {
         return fail(n.pos, path + ".name",
                     "'bridge' is reserved for the default network; configure it under 'bridge:'");
     }
-    if (n.driver == "overlay") return fail(n.pos, path + ".driver", "driver 'overlay' is not supported yet");
-    if (n.driver != "bridge") {
-        return fail(n.pos, path + ".driver", "unknown driver '" + n.driver + "' (expected bridge)");
+    if (n.driver != "bridge" && !is_overlay(n)) {
+        return fail(n.pos, path + ".driver", "unknown driver '" + n.driver + "' (expected bridge or overlay)");
     }
     const Ipv4Cidr& subnet = n.subnet;
     if (has_host_bits(subnet)) {
@@ -399,6 +399,7 @@ Status validate(const Deployment& d) {
     if (auto s = check_uplink(d); !s) return s;
     if (auto s = check_nat(d.nat); !s) return s;
     if (auto s = check_publications(d); !s) return s;
+    if (auto s = check_overlay(d); !s) return s;
     return check_static_macs(d);
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config/config_error.hpp"
+#include "config/overlay.hpp"
 
 namespace dpdock::config {
 namespace {
@@ -220,6 +221,14 @@ private:
         return true;
     }
 
+    template <typename T>
+    bool convert(const Field& f, const std::string& path, std::vector<T>& out) {
+        out.clear();
+        return items(f, path, [&](const YAML::Node& item, const std::string& item_path) {
+            return convert(Field{f.key, item}, item_path, out.emplace_back());
+        });
+    }
+
     bool convert(const Field& f, const std::string& path, std::map<std::string, std::string>& out) {
         if (f.value.IsNull()) return true;
         if (!f.value.IsMap()) return fail(mark(f), path, "expected a mapping, got " + describe(f.value));
@@ -248,17 +257,18 @@ private:
 
     bool read_root(const YAML::Node& root, Deployment& d) {
         Fields m;
-        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink", "nat"},
+        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink", "nat", "vxlan"},
                     m)) {
             return false;
         }
         if (auto it = m.find("uplink"); it != m.end() && !read_uplink(it->second, d.uplink.emplace())) return false;
         if (auto it = m.find("dataplane"); it != m.end() && !read_dataplane(it->second, d.dataplane)) return false;
         if (auto it = m.find("nat"); it != m.end() && !read_nat(it->second, d.nat)) return false;
+        if (auto it = m.find("vxlan"); it != m.end() && !read_vxlan(it->second, d.vxlan)) return false;
         if (auto it = m.find("bridge"); it != m.end() && !read_bridge(it->second, d.bridge)) return false;
         if (auto it = m.find("networks"); it != m.end()) {
             if (!items(it->second, "networks", [&](const YAML::Node& n, const std::string& p) {
-                    return read_network(n, p, d.networks.emplace_back());
+                    return read_network(n, p, default_overlay_mtu(d), d.networks.emplace_back());
                 })) {
                 return false;
             }
@@ -356,12 +366,13 @@ private:
         return true;
     }
 
-    bool read_network(const YAML::Node& node, const std::string& p, NetworkSpec& n) {
+    bool read_network(const YAML::Node& node, const std::string& p, std::uint32_t overlay_mtu, NetworkSpec& n) {
         n.pos = pos(node.Mark());
         Fields m;
         bool ok =
             fields(node, node.Mark(), p,
-                   {"name", "driver", "subnet", "gateway", "ip-range", "internal", "mtu", "options", "static-macs"},
+                   {"name", "driver", "subnet", "gateway", "ip-range", "internal", "mtu", "options", "static-macs",
+                    "vni", "peers", "fdb", "arp-suppression"},
                    m) &&
             required(m, node.Mark(), "name", p, n.name) && optional(m, "driver", p, n.driver) &&
             required(m, node.Mark(), "subnet", p, n.subnet) && optional(m, "ip-range", p, n.ip_range) &&
@@ -382,14 +393,60 @@ private:
             }
         }
         auto it = m.find("static-macs");
-        return it == m.end() ||
-               items(it->second, join(p, "static-macs"), [&](const YAML::Node& s, const std::string& sp) {
-                   auto& sm = n.static_macs.emplace_back();
-                   sm.pos = pos(s.Mark());
+        return (it == m.end() ||
+                items(it->second, join(p, "static-macs"), [&](const YAML::Node& s, const std::string& sp) {
+                    auto& sm = n.static_macs.emplace_back();
+                    sm.pos = pos(s.Mark());
+                    Fields sf;
+                    return fields(s, s.Mark(), sp, {"mac", "port"}, sf) && required(sf, s.Mark(), "mac", sp, sm.mac) &&
+                           required(sf, s.Mark(), "port", sp, sm.port);
+                })) &&
+               read_overlay(m, p, overlay_mtu, n);
+    }
+
+    // The overlay keys of a network whose fields read_network() split.
+    bool read_overlay(const Fields& m, const std::string& p, std::uint32_t default_mtu, NetworkSpec& n) {
+        if (is_overlay(n) && !m.contains("mtu") && !n.options.contains("com.docker.network.driver.mtu")) {
+            n.mtu = default_mtu;
+        }
+        if (!optional(m, "vni", p, n.vni) || !optional(m, "peers", p, n.peers) ||
+            !optional(m, "arp-suppression", p, n.arp_suppression)) {
+            return false;
+        }
+        auto it = m.find("fdb");
+        return it == m.end() || items(it->second, join(p, "fdb"), [&](const YAML::Node& s, const std::string& sp) {
+                   auto& rm = n.remote_macs.emplace_back();
+                   rm.pos = pos(s.Mark());
                    Fields sf;
-                   return fields(s, s.Mark(), sp, {"mac", "port"}, sf) && required(sf, s.Mark(), "mac", sp, sm.mac) &&
-                          required(sf, s.Mark(), "port", sp, sm.port);
+                   return fields(s, s.Mark(), sp, {"mac", "vtep", "ip"}, sf) &&
+                          required(sf, s.Mark(), "mac", sp, rm.mac) && required(sf, s.Mark(), "vtep", sp, rm.vtep) &&
+                          optional(sf, "ip", sp, rm.ip);
                });
+    }
+
+    bool read_vxlan(const Field& f, VxlanSpec& v) {
+        const std::string p = "vxlan";
+        v.pos = pos(mark(f));
+        Fields m;
+        std::optional<std::string> range;
+        if (!fields(f.value, mark(f), p, {"port", "ttl", "df", "learn-unknown-peers", "vni-range"}, m) ||
+            !optional(m, "port", p, v.port) || !optional(m, "ttl", p, v.ttl) || !optional(m, "df", p, v.df) ||
+            !optional(m, "learn-unknown-peers", p, v.learn_unknown_peers) || !optional(m, "vni-range", p, range)) {
+            return false;
+        }
+        if (!range) return true;
+        const auto dash = range->find('-');
+        const char* b = range->data();
+        const char* e = b + range->size();
+        bool ok = dash != std::string::npos;
+        if (ok) {
+            auto r1 = std::from_chars(b, b + dash, v.vni_lo);
+            auto r2 = std::from_chars(b + dash + 1, e, v.vni_hi);
+            ok = r1.ec == std::errc() && r1.ptr == b + dash && r2.ec == std::errc() && r2.ptr == e;
+        }
+        if (ok) return true;
+        return fail(mark(m.find("vni-range")->second), join(p, "vni-range"),
+                    "expected a VNI range like 256-1000, got '" + *range + "'");
     }
 
     bool read_container(const YAML::Node& node, const std::string& p, ContainerSpec& c) {

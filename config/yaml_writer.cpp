@@ -40,6 +40,43 @@ void write_dataplane(YAML::Emitter& out, const DataplaneSpec& dp) {
     out << YAML::EndMap;
 }
 
+// An overlay network's VNI, peers and remote MACs (absent on bridge networks).
+void write_overlay(YAML::Emitter& out, const NetworkSpec& n) {
+    if (n.vni) put(out, "vni", *n.vni);
+    if (n.arp_suppression) put(out, "arp-suppression", true);
+    if (!n.peers.empty()) {
+        out << YAML::Key << "peers" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const auto& ip : n.peers) out << ip.to_string();
+        out << YAML::EndSeq;
+    }
+    if (n.remote_macs.empty()) return;
+    out << YAML::Key << "fdb" << YAML::Value << YAML::BeginSeq;
+    for (const auto& rm : n.remote_macs) {
+        out << YAML::Flow << YAML::BeginMap;
+        put(out, "mac", rm.mac.to_string());
+        put(out, "vtep", rm.vtep.to_string());
+        if (rm.ip) put(out, "ip", rm.ip->to_string());
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+}
+
+// Only the fields that differ from VxlanSpec{}; the section is left out when none do.
+void write_vxlan(YAML::Emitter& out, const VxlanSpec& v) {
+    VxlanSpec def;
+    def.pos = v.pos;
+    if (v == def) return;
+    out << YAML::Key << "vxlan" << YAML::Value << YAML::BeginMap;
+    if (v.port != def.port) put(out, "port", v.port);
+    if (v.ttl != def.ttl) put(out, "ttl", unsigned{v.ttl});  // a uint8_t would be written as a character
+    if (v.df != def.df) put(out, "df", v.df);
+    if (v.learn_unknown_peers != def.learn_unknown_peers) put(out, "learn-unknown-peers", v.learn_unknown_peers);
+    if (v.vni_lo != def.vni_lo || v.vni_hi != def.vni_hi) {
+        put(out, "vni-range", std::to_string(v.vni_lo) + "-" + std::to_string(v.vni_hi));
+    }
+    out << YAML::EndMap;
+}
+
 void write_network(YAML::Emitter& out, const NetworkSpec& n) {
     out << YAML::BeginMap;
     put(out, "name", n.name);
@@ -60,6 +97,7 @@ void write_network(YAML::Emitter& out, const NetworkSpec& n) {
         }
         out << YAML::EndSeq;
     }
+    write_overlay(out, n);
     out << YAML::EndMap;
 }
 
@@ -176,6 +214,7 @@ std::string to_yaml(const Deployment& d) {
         }
         out << YAML::EndMap;
     }
+    write_vxlan(out, d.vxlan);
     if (!d.networks.empty()) {
         out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq;
         for (const auto& n : d.networks) write_network(out, n);

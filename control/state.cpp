@@ -54,6 +54,7 @@ std::string State::port_owner(PortId port) const {
         if (rp.port == port) return rp.spec.name;
     }
     if (uplink_ && uplink_->port == port) return "uplink";
+    if (vxlan::is_vtep_port(port)) return "vtep " + dp_.vteps().address(port).to_string();
     return "port" + std::to_string(port);
 }
 
@@ -101,6 +102,8 @@ std::vector<EndpointRequest> State::endpoint_requests(const config::Deployment& 
 }
 
 Status State::converge(const config::Deployment& target) {
+    vxlan_ = target.vxlan;
+    const auto networks_before = networks_;
     const auto wanted_networks = config::all_networks(target);
     const auto wanted_endpoints = endpoint_requests(target, wanted_networks);
     nat_rules_.want(target);
@@ -110,6 +113,7 @@ Status State::converge(const config::Deployment& target) {
     if (st) st = move_default_routes(wanted_endpoints);
     if (st) st = converge_uplink(target.uplink);
     publish();
+    forget_removed_peers(networks_before);
     if (!st) return st;
     return sync_static_macs();
 }
@@ -264,6 +268,7 @@ Status State::sync_static_macs() {
             wanted.insert({id, entry.mac.to_u64(), port});
         }
     }
+    if (auto st = add_remote_macs(wanted); !st) return st;
     for (auto it = static_macs_.begin(); it != static_macs_.end();) {
         if (wanted.contains(*it)) {
             ++it;
@@ -314,6 +319,7 @@ void State::publish() {
     for (const auto& ep : endpoints_) place(ep.port, ep.request.network, bridge::PortRole::Container);
     for (const auto& rp : raw_ports_) place(rp.port, rp.spec.network, bridge::PortRole::Member);
     nat_rules_.fill(*snap, endpoints_, networks_, network_ids_);
+    publish_overlay(*snap);
     dp_.publish(std::move(snap));
 }
 

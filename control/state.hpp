@@ -82,6 +82,12 @@ private:
     // Lowest ethN not used by the container's attached endpoints.
     std::string free_interface_name(const std::string& container) const;
     void publish();
+    // Overlay networks (state_overlay.cpp): their VNI, peers and VTEP settings
+    // in the snapshot, their static remote MACs, and the learned entries of
+    // peers that were removed.
+    void publish_overlay(bridge::ForwardingSnapshot& snap);
+    Status add_remote_macs(std::set<StaticMac>& wanted);
+    void forget_removed_peers(const std::vector<config::NetworkSpec>& before);
 
     dataplane::Dataplane& dp_;
     config::Deployment deployment_;
@@ -92,6 +98,7 @@ private:
     std::optional<RawUplink> uplink_;
     std::set<StaticMac> static_macs_;  // as installed in the MAC table
     NatRules nat_rules_;
+    config::VxlanSpec vxlan_;          // of the deployment being converged to
 };
 
 }  // namespace dpdock::control

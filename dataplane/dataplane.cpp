@@ -69,6 +69,7 @@ Status Dataplane::launch_workers() {
         ctx->macs = macs_.get();
         ctx->neighbours = neighbours_.get();
         ctx->conntrack = conntrack_.get();
+        ctx->vteps = vteps_.get();
         ctx->pool = pool_;
         ctx->rcu = rcu_.get();
         ctx->counters = counters_.back().get();

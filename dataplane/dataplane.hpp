@@ -22,6 +22,7 @@
 #include "dataplane/sync/snapshot.hpp"
 #include "dataplane/util/status.hpp"
 #include "nat/conntrack.hpp"
+#include "vxlan/vtep_table.hpp"
 
 namespace dpdock::dataplane {
 
@@ -76,6 +77,7 @@ public:
     bridge::MacTable& macs() { return *macs_; }
     nat::Conntrack& conntrack() { return *conntrack_; }
     const l3::NeighbourTable& neighbours() const { return *neighbours_; }
+    vxlan::VtepTable& vteps() { return *vteps_; }
     unsigned worker_count() const { return static_cast<unsigned>(contexts_.size()); }
     std::vector<unsigned> worker_lcores() const { return options_.worker_lcores; }
     // Each worker's counters, read atomically field by field.
@@ -98,6 +100,7 @@ private:
     std::unique_ptr<bridge::MacTable> macs_;
     std::unique_ptr<l3::NeighbourTable> neighbours_;
     std::unique_ptr<nat::Conntrack> conntrack_;
+    std::unique_ptr<vxlan::VtepTable> vteps_ = std::make_unique<vxlan::VtepTable>();
     std::vector<std::unique_ptr<sync::WorkerCounters>> counters_;
     std::vector<std::unique_ptr<nat::RuleCounters>> rule_counters_;
     std::vector<std::unique_ptr<WorkerContext>> contexts_;

@@ -37,7 +37,9 @@ Result<json> network_and_container(const po::variables_map& values) {
 int run_network_create(Context& ctx, const std::vector<std::string>& args) {
     po::options_description options("Options");
     options.add_options()
-        ("driver,d", po::value<std::string>()->value_name("DRIVER"), "network driver (bridge)")
+        ("driver,d", po::value<std::string>()->value_name("DRIVER"), "network driver (bridge or overlay)")
+        ("vni", po::value<std::int64_t>()->value_name("N"), "overlay: VXLAN network identifier (default: next free)")
+        ("arp-suppression", "overlay: answer ARP for known addresses instead of flooding it")
         ("subnet", po::value<std::string>()->value_name("CIDR"), "subnet (default: next free /16 from 172.17.0.0/16 up)")
         ("gateway", po::value<std::string>()->value_name("IP"), "gateway (default: the subnet's first address)")
         ("ip-range", po::value<std::string>()->value_name("CIDR"), "allocate container IPs from this sub-range")
@@ -55,6 +57,8 @@ int run_network_create(Context& ctx, const std::vector<std::string>& args) {
     }
     if (v.count("ip-range")) request["ip_range"] = v["ip-range"].as<std::string>();
     if (v.count("internal")) request["internal"] = true;
+    if (v.count("vni")) request["vni"] = v["vni"].as<std::int64_t>();
+    if (v.count("arp-suppression")) request["arp_suppression"] = true;
     if (v.count("opt")) {
         auto opts = parse_opts(v["opt"].as<std::vector<std::string>>());
         if (!opts) return usage_error(ctx, opts.message());

@@ -29,6 +29,8 @@ int run_network_connect(Context& ctx, const std::vector<std::string>& args);    
 int run_network_disconnect(Context& ctx, const std::vector<std::string>& args);  // network_command.cpp
 int run_nat(Context& ctx, const std::vector<std::string>& args);   // publish_command.cpp
 int run_port(Context& ctx, const std::vector<std::string>& args);  // publish_command.cpp
+int run_overlay_fdb(Context& ctx, const std::vector<std::string>& args);   // overlay_command.cpp
+int run_overlay_peer(Context& ctx, const std::vector<std::string>& args);  // overlay_command.cpp
 int run_raw(Context& ctx, const std::vector<std::string>& args);      // raw_command.cpp
 int run_uplink_show(Context& ctx, const std::vector<std::string>& args);  // uplink_command.cpp
 int run_uplink_set(Context& ctx, const std::vector<std::string>& args);   // uplink_command.cpp

@@ -43,6 +43,7 @@ void register_config_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_nat_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_uplink_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_publish_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_overlay_commands(CommandRegistry& registry, CommandContext& ctx);
 
 // All of the above.
 inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx) {
@@ -54,6 +55,7 @@ inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx
     register_nat_commands(registry, ctx);
     register_uplink_commands(registry, ctx);
     register_publish_commands(registry, ctx);
+    register_overlay_commands(registry, ctx);
 }
 
 }  // namespace dpdock::control

@@ -20,14 +20,16 @@ json network_json(const State& state, const std::string& network) {
     const auto& n = network_spec(state, network);
     const auto containers = std::count_if(state.endpoints().begin(), state.endpoints().end(),
                                           [&](const Endpoint& ep) { return ep.request.network == network; });
-    return {{"name", n.name},
-            {"id", *state.network_id(n.name)},
-            {"driver", n.driver},
-            {"subnet", Ipv4Cidr(n.subnet.network(), n.subnet.prefix()).to_string()},
-            {"gateway", n.gateway.to_string()},
-            {"internal", n.internal},
-            {"mtu", n.mtu},
-            {"containers", containers}};
+    json out = {{"name", n.name},
+                {"id", *state.network_id(n.name)},
+                {"driver", n.driver},
+                {"subnet", Ipv4Cidr(n.subnet.network(), n.subnet.prefix()).to_string()},
+                {"gateway", n.gateway.to_string()},
+                {"internal", n.internal},
+                {"mtu", n.mtu},
+                {"containers", containers}};
+    if (n.vni) out["vni"] = *n.vni;  // overlay networks
+    return out;
 }
 
 json network_inspect_json(const State& state, const std::string& network) {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/overlay.hpp"
 #include "config/validate.hpp"
 #include "control/commands/command_context.hpp"
 #include "control/commands/json_views.hpp"
@@ -34,13 +35,28 @@ Result<Ipv4Cidr> parse_cidr_arg(const std::string& key, const std::string& text)
     return *cidr;
 }
 
+// An overlay network's VNI (allocated by resolve() when absent) and its MTU
+// when none is given (the uplink's minus the VXLAN overhead).
+Status overlay_fields(const config::Deployment& d, std::optional<std::int64_t> vni, bool mtu_given,
+                      config::NetworkSpec& network) {
+    if (!config::is_overlay(network)) return vni ? Status::error("--vni needs --driver overlay") : Status();
+    if (vni) {
+        if (*vni < 1 || *vni > config::kMaxVni) {
+            return Status::error("vni " + std::to_string(*vni) + " is outside 1.." + std::to_string(config::kMaxVni));
+        }
+        network.vni = static_cast<std::uint32_t>(*vni);
+    }
+    if (!mtu_given) network.mtu = config::default_overlay_mtu(d);
+    return Status();
+}
+
 #define DPDOCK_TRY(var, expr)                              \
     auto var = (expr);                                     \
     if (!var) return Result<json>::error(var.message())
 
 Result<json> network_create(CommandContext& ctx, const json& args) {
     if (auto st = reject_unknown_keys(args, {"name", "driver", "subnet", "gateway", "ip_range", "internal", "mtu",
-                                             "options"});
+                                             "options", "vni", "arp_suppression"});
         !st) {
         return st;
     }
@@ -51,6 +67,8 @@ Result<json> network_create(CommandContext& ctx, const json& args) {
     DPDOCK_TRY(ip_range, optional_string(args, "ip_range"));
     DPDOCK_TRY(internal, optional_bool(args, "internal"));
     DPDOCK_TRY(mtu, optional_int(args, "mtu"));
+    DPDOCK_TRY(vni, optional_int(args, "vni"));
+    DPDOCK_TRY(arp_suppression, optional_bool(args, "arp_suppression"));
 
     config::Deployment target = ctx.state.deployment();
     config::NetworkSpec network;
@@ -77,6 +95,7 @@ Result<json> network_create(CommandContext& ctx, const json& args) {
         network.ip_range = *cidr;
     }
     if (*internal) network.internal = **internal;
+    if (*arp_suppression) network.arp_suppression = **arp_suppression;
     if (*mtu) {
         // Checked before the cast: -5 would otherwise wrap and be reported as "mtu 4294967291".
         if (**mtu < 0 || **mtu > std::numeric_limits<std::uint32_t>::max()) {
@@ -90,6 +109,11 @@ Result<json> network_create(CommandContext& ctx, const json& args) {
             if (!value.is_string()) return Result<json>::error("option " + key + " must be a string");
             network.options[key] = value.get<std::string>();
         }
+    }
+    if (auto st = overlay_fields(target, *vni, *mtu || network.options.contains("com.docker.network.driver.mtu"),
+                                 network);
+        !st) {
+        return st;
     }
     target.networks.push_back(network);
     if (auto st = ctx.state.apply(std::move(target)); !st) return st;
@@ -203,7 +227,8 @@ Result<json> network_disconnect(CommandContext& ctx, const json& args) {
 }  // namespace
 
 void register_network_commands(CommandRegistry& registry, CommandContext& ctx) {
-    registry.add("network.create", "create a network (name, driver, subnet, gateway, ip_range, internal, mtu, options)",
+    registry.add("network.create",
+                 "create a network (name, driver, subnet, gateway, ip_range, internal, mtu, options, vni, arp_suppression)",
                  [&ctx](const json& a) { return network_create(ctx, a); });
     registry.add("network.ls", "list networks", [&ctx](const json& a) { return network_ls(ctx, a); });
     registry.add("network.inspect", "show networks in detail (names)", [&ctx](const json& a) { return network_inspect(ctx, a); });

@@ -384,6 +384,11 @@ std::size_t MacTable::flush_network(NetworkId network) {
                  [](const Value& value) { return !value.is_static; });
 }
 
+std::size_t MacTable::flush_port_in_network(PortId port, NetworkId network) {
+    return sweep([network](std::uint64_t key, std::uint64_t) { return MacKey::unpack(key).network == network; },
+                 [port](const Value& value) { return !value.is_static && value.port == port; });
+}
+
 std::size_t MacTable::expire(std::uint64_t now, std::uint64_t max_age_ticks) {
     return sweep([now, max_age_ticks](std::uint64_t, std::uint64_t seen) { return age(now, seen) > max_age_ticks; },
                  [](const Value& value) { return !value.is_static; });

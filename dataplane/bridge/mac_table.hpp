@@ -137,6 +137,8 @@ public:
     // left the published snapshot, so no worker learns on it any more.
     std::size_t flush_port(PortId port);
     std::size_t flush_network(NetworkId network);  // learned entries only
+    // Learned entries of `network` on `port` (a VTEP that stopped being a peer).
+    std::size_t flush_port_in_network(PortId port, NetworkId network);
     // Removes learned entries not seen for more than max_age_ticks. A worker may
     // be refreshing one of them at that moment; the entry is then simply
     // learned again from the next frame (flooded meanwhile). Benign by design.

@@ -28,6 +28,16 @@ struct PortInfo {
     NetworkId network = kNoNetwork;
 };
 
+struct Vtep {
+    Ipv4Address ip;
+    PortId port = kNoPort;  // its pseudo port in the MAC table
+};
+
+struct ArpEntry {
+    Ipv4Address ip;
+    MacAddress mac;
+};
+
 struct NetworkInfo {
     MacAddress gateway_mac;
     Ipv4Address gateway_ip;
@@ -38,6 +48,14 @@ struct NetworkInfo {
     std::uint32_t mtu = 1500;     // largest IPv4 packet routed into the network
     std::vector<PortId> members;  // every port of the network: the flood list
     std::uint32_t masquerade_slot = nat::kNoRuleSlot;  // counters of its MASQUERADE rule
+    // Overlay networks only (vni != 0): the remote VTEPs that get a copy of
+    // every flooded frame and whose frames are accepted (vxlan/vtep_table.hpp).
+    std::uint32_t vni = 0;
+    std::vector<Vtep> peers;
+    // ARP suppression: requests for these addresses are answered on the spot,
+    // sorted by address (local containers and static remote entries).
+    bool arp_suppression = false;
+    std::vector<ArpEntry> arp_entries;
 };
 
 struct RxQueue {
@@ -56,12 +74,21 @@ struct UplinkInfo {
     std::uint32_t mtu = 1500;             // largest IPv4 packet routed out of the uplink
 };
 
+// The host's VTEP settings (config::VxlanSpec).
+struct VxlanInfo {
+    std::uint16_t port = 4789;
+    std::uint8_t ttl = 64;
+    bool df = false;
+    bool learn_unknown_peers = false;
+};
+
 struct ForwardingSnapshot {
     std::array<PortInfo, sync::kMaxPorts> ports{};
     std::vector<NetworkInfo> networks;            // indexed by NetworkId
     std::optional<UplinkInfo> uplink;
     std::vector<std::vector<RxQueue>> rx_queues;  // per worker: the rx queues it polls
     std::shared_ptr<const nat::PortMap> published;  // published ports; shared by snapshots while unchanged
+    VxlanInfo vxlan;
 
     bool port_in_network(PortId port, NetworkId network) const {
         return port < ports.size() && ports[port].role != PortRole::Unused && ports[port].network == network;

@@ -6,7 +6,9 @@
 
 #include "dataplane/bridge/mac_table.hpp"
 #include "dataplane/fastpath/icc.hpp"
+#include "vxlan/vtep_table.hpp"
 #include "dataplane/fastpath/local_reply.hpp"
+#include "dataplane/fastpath/overlay.hpp"
 #include "dataplane/fastpath/stages.hpp"
 
 namespace dpdock::dataplane {
@@ -82,8 +84,8 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot&
             // Nobody else on the network owns the gateway address: its ARP is not flooded.
             if (is_arp_request_for(m, meta, snap.networks[meta.network].gateway_ip)) {
                 pkts[to_gateway++] = m;
-            } else {
-                flood_packet(ctx, snap, m);
+            } else if (!answer_suppressed_arp(ctx, snap, m)) {
+                flood_packet(ctx, snap, m, now);
             }
             continue;
         }
@@ -94,12 +96,14 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot&
         const PortId dst_port = out[u];
         if (dst_keys[u++] == gateway_key) {
             pkts[to_gateway++] = m;
+        } else if (vxlan::is_vtep_port(dst_port) && dst_port != meta.ingress_port) {
+            send_to_vtep(ctx, snap, m, dst_port, now);  // behind a remote VTEP (overlay networks only)
+        } else if (dst_port == meta.ingress_port) {
+            drop_packet(ctx, m, DropReason::SamePort);
         } else if (dst_port == kNoPort || !snap.port_in_network(dst_port, meta.network)) {
             // Unknown, or learned on a port that has since left the network
             // (its entries are flushed by the control thread shortly after).
-            flood_packet(ctx, snap, m);
-        } else if (dst_port == meta.ingress_port) {
-            drop_packet(ctx, m, DropReason::SamePort);
+            flood_packet(ctx, snap, m, now);
         } else {
             ctx.tx.send(dst_port, m);
         }

@@ -3,17 +3,25 @@
 // Copies share the one mbuf through its reference count: every PMD we send to
 // only reads the data, and each tx completion drops one reference. A stage
 // that must modify a flooded packet (VXLAN encap per peer) has to copy first.
+#include "dataplane/fastpath/overlay.hpp"
 #include "dataplane/fastpath/stages.hpp"
 
 namespace dpdock::dataplane {
 
-void flood_packet(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m) {
+void flood_packet(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint64_t now) {
     const PacketMeta& meta = packet_meta(m);
     const auto& members = snap.networks[meta.network].members;
     const PortId ingress = meta.ingress_port;
     const auto copies = static_cast<std::uint16_t>(members.size() - (snap.port_in_network(ingress, meta.network) ? 1 : 0));
+    // Remote copies first: they are taken from `m` before local ports share it.
+    const unsigned remote = replicate_to_peers(ctx, snap, m, now);
     if (copies == 0) {
-        drop_packet(ctx, m, DropReason::FloodEmpty);
+        if (remote == 0) {
+            drop_packet(ctx, m, DropReason::FloodEmpty);
+        } else {
+            sync::bump(ctx.counters->flooded);
+            rte_pktmbuf_free(m);
+        }
         return;
     }
     sync::bump(ctx.counters->flooded);

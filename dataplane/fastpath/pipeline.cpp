@@ -1,5 +1,6 @@
 #include "dataplane/fastpath/pipeline.hpp"
 
+#include "dataplane/fastpath/overlay.hpp"
 #include "dataplane/fastpath/stages.hpp"
 
 namespace dpdock::dataplane {
@@ -10,7 +11,15 @@ void process_burst(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, r
     n = classify_stage(ctx, snap, pkts, n);
     // A burst comes from one rx queue of one port. From the uplink: the outside world.
     if (n != 0 && snap.ports[pkts[0]->port].role == bridge::PortRole::Uplink) {
+        // VXLAN for this host leaves the burst decapsulated; the rest is the uplink's.
+        rte_mbuf* inner[kMaxBurst];
+        std::uint16_t n_inner = 0;
+        n = overlay_decap_stage(ctx, snap, pkts, n, inner, n_inner);
         uplink_stage(ctx, snap, pkts, n, now);
+        // Inner frames are bridged in their overlay network like a local port's.
+        // The gateway is each host's own: a remote frame for it is not served here.
+        n_inner = bridge_stage(ctx, snap, inner, n_inner, now);
+        for (std::uint16_t i = 0; i < n_inner; ++i) drop_packet(ctx, inner[i], DropReason::NotServed);
         return;
     }
     // 2. Bridge: learn, then forward or flood inside the packet's own network.

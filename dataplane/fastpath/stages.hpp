@@ -68,7 +68,10 @@ void service_pending(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap,
 void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, MacAddress mac,
                           NetworkId network, const nat::Entry* flow, std::uint64_t now);
 
-// Sends one packet to every port of its network except the one it came from.
-void flood_packet(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m);
+// Sends one packet to every port of its network except the one it came from,
+// and, in an overlay network, when it came from a local port, to every peer
+// VTEP (`now` dates their ARP resolution; callers whose packets never come
+// from a local port may leave it 0).
+void flood_packet(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint64_t now = 0);
 
 }  // namespace dpdock::dataplane

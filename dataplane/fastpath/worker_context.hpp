@@ -28,6 +28,9 @@ namespace dpdock::nat {
 class Conntrack;
 struct Entry;
 }
+namespace dpdock::vxlan {
+class VtepTable;
+}
 
 namespace dpdock::dataplane {
 
@@ -49,6 +52,8 @@ struct WorkerContext {
     TxBuffers tx;
     PendingPackets pending;  // waiting for ARP
     IcmpErrorState icmp;     // rate limit of the ICMP errors this worker originates
+    vxlan::VtepTable* vteps = nullptr;  // remote VTEPs as pseudo ports (shared)
+    std::uint16_t vxlan_ip_id = 0;      // outer IPv4 identification of this worker's next VXLAN packet
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.

@@ -31,6 +31,11 @@ enum class DropReason : std::uint8_t {
     MtuExceeded,     // larger than the egress MTU without DF: dpdock does not fragment
     IccBlocked,      // IPv4 between two containers of a network with enable_icc=false
     Isolated,        // routed towards another network's subnet (Docker's isolation between networks)
+    VxlanShort,        // UDP to the VXLAN port too short for a VXLAN header and an inner frame
+    VxlanBadFlags,     // VXLAN header without the I flag (no valid VNI)
+    VxlanUnknownVni,   // no overlay network has this VNI
+    VxlanUnknownPeer,  // from a VTEP that is not a peer of the network (and learning from unknown peers is off)
+    VxlanNoBuffer,     // no headroom for the outer headers, or no mbuf for a copy to a peer
     Count,
 };
 
@@ -39,6 +44,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "not_served",  "ttl_exceeded", "arp_queue_full", "arp_unresolved",
     "ct_full",     "nat_no_port",  "nat_unsupported",
     "frag_needed", "mtu_exceeded", "icc_blocked", "isolated",
+    "vxlan_short", "vxlan_bad_flags", "vxlan_unknown_vni", "vxlan_unknown_peer", "vxlan_no_buffer",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");

@@ -27,6 +27,7 @@ inline Deployment without_positions(Deployment d) {
     for (auto& n : d.networks) {
         n.pos = {};
         for (auto& s : n.static_macs) s.pos = {};
+        for (auto& r : n.remote_macs) r.pos = {};
     }
     for (auto& c : d.containers) {
         c.pos = {};
@@ -35,6 +36,7 @@ inline Deployment without_positions(Deployment d) {
     for (auto& p : d.ports) p.pos = {};
     if (d.uplink) d.uplink->pos = {};
     d.nat.pos = {};
+    d.vxlan.pos = {};
     return d;
 }
 

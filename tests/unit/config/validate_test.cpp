@@ -53,8 +53,8 @@ const RuleCase kRules[] = {
      "containers:\n  - name: x\n    netns: /n/1\nports:\n  - name: x\n    devargs: net_null0\n    network: bridge\n",
      "test.yaml:5:5: ", "ports[0].name", "duplicate name 'x' (also containers[0])"},
     // networks
-    {"OverlayDriver", net_a("    driver: overlay\n"), "test.yaml:2:5: ", "networks[0].driver",
-     "driver 'overlay' is not supported yet"},
+    {"OverlayDriverWithoutUplink", net_a("    driver: overlay\n"), "test.yaml:2:5: ", "networks[0].driver",
+     "overlay network 'a' needs an uplink"},
     {"UnknownDriver", net_a("    driver: macvlan\n"), "test.yaml:2:5: ", "networks[0].driver",
      "unknown driver 'macvlan'"},
     {"SubnetHostBits", "networks:\n  - name: a\n    subnet: 10.1.0.7/24\n", "test.yaml:2:5: ", "networks[0].subnet",

@@ -21,6 +21,7 @@
 #include "tests/support/eal_environment.hpp"
 #include "tests/support/packet_builder.hpp"
 #include "tests/support/ring_ports.hpp"
+#include "vxlan/vtep_table.hpp"
 
 namespace dpdock::test {
 
@@ -83,6 +84,7 @@ public:
         ct.capacity = 1024;
         use_conntrack(ct);
         ctx_->pool = pool_.get();
+        ctx_->vteps = &vteps_;
         ctx_->rcu = rcu_.get();
         ctx_->counters = counters_.get();
         ctx_->rule_counters = rule_counters_.get();
@@ -201,6 +203,9 @@ public:
     unsigned mbufs_in_use() const { return rte_mempool_in_use_count(pool_.get()); }
 
     bridge::ForwardingSnapshot& snapshot() { return snap_; }
+    bridge::MacTable& macs() { return *macs_; }
+    vxlan::VtepTable& vteps() { return vteps_; }
+    const sync::WorkerCounters& counters() const { return *counters_; }
     dataplane::WorkerContext& context() { return *ctx_; }
     rte_mempool* pool() { return pool_.get(); }
 
@@ -215,6 +220,7 @@ private:
     std::unique_ptr<dataplane::WorkerContext> ctx_;
     std::vector<std::unique_ptr<RingPort>> rings_;
     bridge::ForwardingSnapshot snap_;
+    vxlan::VtepTable vteps_;
 };
 
 }  // namespace dpdock::test

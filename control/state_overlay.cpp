@@ -1,0 +1,68 @@
+// State's overlay part: what the snapshot and the MAC table need to know about
+// overlay networks. See state.hpp.
+#include <algorithm>
+#include <cstdio>
+
+#include "config/overlay.hpp"
+#include "control/state.hpp"
+
+namespace dpdock::control {
+
+void State::publish_overlay(bridge::ForwardingSnapshot& snap) {
+    snap.vxlan = bridge::VxlanInfo{vxlan_.port, vxlan_.ttl, vxlan_.df, vxlan_.learn_unknown_peers};
+    for (const auto& network : networks_) {
+        if (!config::is_overlay(network) || !network.vni) continue;
+        auto& info = snap.networks[network_ids_.at(network.name)];
+        info.vni = *network.vni;
+        for (const Ipv4Address ip : network.peers) {
+            const PortId port = dp_.vteps().port_of(ip);
+            if (port == kNoPort) {
+                // Only after kMaxVteps distinct VTEPs in one daemon run.
+                std::fprintf(stderr, "dpdockd: network %s: no VTEP slot left for peer %s\n", network.name.c_str(),
+                             ip.to_string().c_str());
+                continue;
+            }
+            info.peers.push_back({ip, port});
+        }
+        info.arp_suppression = network.arp_suppression;
+        if (!network.arp_suppression) continue;
+        for (const auto& ep : endpoints_) {
+            if (ep.request.network == network.name) info.arp_entries.push_back({ep.request.ip, ep.request.mac});
+        }
+        for (const auto& rm : network.remote_macs) {
+            if (rm.ip) info.arp_entries.push_back({*rm.ip, rm.mac});
+        }
+        std::sort(info.arp_entries.begin(), info.arp_entries.end(),
+                  [](const bridge::ArpEntry& a, const bridge::ArpEntry& b) { return a.ip < b.ip; });
+    }
+}
+
+Status State::add_remote_macs(std::set<StaticMac>& wanted) {
+    for (const auto& network : networks_) {
+        const NetworkId id = network_ids_.at(network.name);
+        for (const auto& entry : network.remote_macs) {
+            const PortId port = dp_.vteps().port_of(entry.vtep);
+            if (port == kNoPort) {
+                return Status::error("remote MAC " + entry.mac.to_string() + ": no VTEP slot left for " +
+                                     entry.vtep.to_string());
+            }
+            wanted.insert({id, entry.mac.to_u64(), port});
+        }
+    }
+    return {};
+}
+
+void State::forget_removed_peers(const std::vector<config::NetworkSpec>& before) {
+    for (const auto& old : before) {
+        auto id = network_ids_.find(old.name);
+        auto now = std::find_if(networks_.begin(), networks_.end(), [&](const auto& n) { return n.name == old.name; });
+        if (id == network_ids_.end() || now == networks_.end()) continue;  // the whole network went
+        for (const Ipv4Address ip : old.peers) {
+            if (std::find(now->peers.begin(), now->peers.end(), ip) != now->peers.end()) continue;
+            const PortId port = dp_.vteps().port_of(ip);
+            if (port != kNoPort) dp_.macs().flush_port_in_network(port, id->second);
+        }
+    }
+}
+
+}  // namespace dpdock::control

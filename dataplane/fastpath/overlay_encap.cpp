@@ -1,0 +1,74 @@
+// send_to_vtep / replicate_to_peers: VXLAN encapsulation. See overlay.hpp.
+#include <rte_mbuf.h>
+
+#include "dataplane/fastpath/overlay.hpp"
+#include "dataplane/fastpath/stages.hpp"
+#include "vxlan/fastpath/vxlan_header.hpp"
+#include "vxlan/vtep_table.hpp"
+
+namespace dpdock::dataplane {
+namespace {
+
+// Prepends the outer headers to `m` (its own mbuf: not shared) and sends it to
+// `vtep` through the uplink's next hop. The flow hash is passed in because a
+// copy's private area (PacketMeta) is not copied with it.
+void encapsulate(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
+                 Ipv4Address vtep, std::uint32_t flow_hash, std::uint64_t now) {
+    const bridge::UplinkInfo& uplink = *snap.uplink;
+    const auto inner_len = static_cast<std::uint16_t>(rte_pktmbuf_pkt_len(m));
+    auto* out = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, vxlan::kEncapLen));
+    if (out == nullptr) {
+        drop_packet(ctx, m, DropReason::VxlanNoBuffer);
+        return;
+    }
+    vxlan::OuterHeader h;
+    h.src = uplink.address.address();
+    h.dst = vtep;
+    h.dst_port = snap.vxlan.port;
+    h.vni = vni;
+    h.ttl = snap.vxlan.ttl;
+    h.df = snap.vxlan.df;
+    h.ip_id = ctx.vxlan_ip_id++;
+    vxlan::write_outer(out, h, inner_len, vxlan::source_port(flow_hash));
+    const Ipv4Address next_hop = uplink.address.contains(vtep) ? vtep : uplink.gateway;
+    send_via_uplink(ctx, uplink, m, next_hop, now);
+}
+
+}  // namespace
+
+void send_to_vtep(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, PortId vtep,
+                  std::uint64_t now) {
+    const PacketMeta& meta = packet_meta(m);
+    const std::uint32_t vni = snap.networks[meta.network].vni;
+    const Ipv4Address ip = ctx.vteps->address(vtep);
+    if (vni == 0 || !snap.uplink || ip.host() == 0) {
+        drop_packet(ctx, m, DropReason::NoRoute);
+        return;
+    }
+    encapsulate(ctx, snap, m, vni, ip, meta.flow_hash, now);
+}
+
+unsigned replicate_to_peers(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m,
+                            std::uint64_t now) {
+    const PacketMeta& meta = packet_meta(m);
+    const bridge::NetworkInfo& network = snap.networks[meta.network];
+    if (network.vni == 0 || network.peers.empty() || !snap.uplink ||
+        !snap.port_in_network(meta.ingress_port, meta.network)) {
+        return 0;
+    }
+    unsigned sent = 0;
+    for (const bridge::Vtep& peer : network.peers) {
+        // A deep copy, since every peer needs its own outer header; flooded
+        // frames are the rare case, unicast is encapsulated in place.
+        rte_mbuf* copy = rte_pktmbuf_copy(m, ctx.pool, 0, UINT32_MAX);
+        if (copy == nullptr) {
+            sync::bump(ctx.counters->drops[static_cast<std::size_t>(DropReason::VxlanNoBuffer)]);
+            continue;
+        }
+        encapsulate(ctx, snap, copy, network.vni, peer.ip, meta.flow_hash, now);
+        ++sent;
+    }
+    return sent;
+}
+
+}  // namespace dpdock::dataplane
