@@ -221,13 +221,6 @@ private:
         return true;
     }
 
-    template <typename T>
-    bool convert(const Field& f, const std::string& path, std::vector<T>& out) {
-        out.clear();
-        return items(f, path, [&](const YAML::Node& item, const std::string& item_path) {
-            return convert(Field{f.key, item}, item_path, out.emplace_back());
-        });
-    }
 
     bool convert(const Field& f, const std::string& path, std::map<std::string, std::string>& out) {
         if (f.value.IsNull()) return true;
