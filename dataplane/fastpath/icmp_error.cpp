@@ -17,8 +17,6 @@ constexpr std::uint8_t kErrorTtl = 64;                   // Linux's default TTL
 constexpr std::uint8_t kTosInternetControl = 0xc0;       // Linux: IPTOS_PREC_INTERNETCONTROL
 constexpr std::uint32_t kQuotedL4Bytes = 8;              // RFC 792: "the first 64 bits of the original data"
 constexpr std::uint8_t kIcmpTimeExceeded = 11;
-constexpr std::uint8_t kIcmpDestUnreachable = 3;
-constexpr std::uint8_t kIcmpFragNeeded = 4;
 
 // RFC 1812 4.3.2.7: no error about an ICMP error. Linux counts unknown types
 // (above 18, the last it knows) as errors too.

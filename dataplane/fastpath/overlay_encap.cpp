@@ -1,6 +1,7 @@
 // send_to_vtep / replicate_to_peers: VXLAN encapsulation. See overlay.hpp.
 #include <rte_mbuf.h>
 
+#include "dataplane/fastpath/icmp_error.hpp"
 #include "dataplane/fastpath/overlay.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "vxlan/fastpath/vxlan_header.hpp"
@@ -34,6 +35,28 @@ void encapsulate(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
     send_via_uplink(ctx, uplink, m, next_hop, now);
 }
 
+// An inner IPv4 packet that would make the outer one larger than the uplink
+// MTU: with DF, fragmentation needed goes back to the container from its
+// gateway, with the inner MTU (uplink MTU - 50); without DF it is dropped
+// (dpdock does not fragment). True when `m` was consumed.
+bool too_big_for_the_underlay(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m,
+                              std::uint64_t now) {
+    const PacketMeta& meta = packet_meta(m);
+    if (meta.l3_type != L3Type::Ipv4) return false;
+    const auto& ip = *rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, meta.l3_offset);
+    const std::uint32_t mtu = snap.uplink->mtu > vxlan::kEncapLen ? snap.uplink->mtu - vxlan::kEncapLen : 0;
+    if (rte_be_to_cpu_16(ip.total_length) <= mtu) return false;
+    if ((ip.fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) == 0) {
+        drop_packet(ctx, m, DropReason::MtuExceeded);
+        return true;
+    }
+    const ForwardError err{DropReason::FragNeeded, kIcmpDestUnreachable, kIcmpFragNeeded, static_cast<std::uint16_t>(mtu)};
+    const bridge::NetworkInfo& net = snap.networks[meta.network];
+    return_icmp_error(ctx, m, meta, err, net.gateway_ip, net.gateway_mac, now);
+    drop_packet(ctx, m, err.reason);
+    return true;
+}
+
 }  // namespace
 
 void send_to_vtep(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, PortId vtep,
@@ -45,6 +68,7 @@ void send_to_vtep(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rt
         drop_packet(ctx, m, DropReason::NoRoute);
         return;
     }
+    if (too_big_for_the_underlay(ctx, snap, m, now)) return;
     encapsulate(ctx, snap, m, vni, ip, meta.flow_hash, now);
 }
 

@@ -287,5 +287,39 @@ TEST_F(VxlanTest, ArpSuppressionAnswersKnownAddressesAndFloodsTheRest) {
     EXPECT_EQ(h_.total_drops(), 0u);
 }
 
+// The outer headers must fit the uplink MTU: an inner DF packet above
+// uplink MTU - 50 gets fragmentation needed from the gateway, one without DF
+// is dropped; one at exactly that size is encapsulated.
+TEST_F(VxlanTest, InnerPacketsTooBigForTheUnderlayGetFragmentationNeeded) {
+    h_.receive(up_, {from_vtep(kPeerA, vxlan_payload(kVni, inner_udp(kLocalMac, kRemoteMac, kRemote, kLocal, 1000)))});
+    h_.sent(c1_);
+    const std::size_t inner_mtu = 1500 - vxlan::kEncapLen;
+    const std::size_t fits = inner_mtu - 20 - 8;
+    auto big = [&](std::size_t payload) {
+        PacketBuilder b;
+        b.eth(kRemoteMac, kLocalMac).ipv4(kLocal, kRemote).udp(2000, 7).payload(payload);
+        return b;
+    };
+    h_.receive(c1_, {big(fits).ipv4_dont_fragment().build()}, 6);
+    EXPECT_EQ(h_.sent(up_).size(), 1u);
+
+    const Frame offending = big(fits + 1).ipv4_dont_fragment().build();
+    h_.receive(c1_, {offending, big(fits + 1).build()}, 7);
+    EXPECT_TRUE(h_.sent(up_).empty());
+    auto back = h_.sent(c1_);
+    ASSERT_EQ(back.size(), 1u);
+    const Frame expected = PacketBuilder()
+                               .eth(kLocalMac, h_.snapshot().networks[net_].gateway_mac)
+                               .ipv4(kOverlayGw, kLocal, 64)
+                               .ipv4_id(0)
+                               .ipv4_tos(0xc0)
+                               .icmp_error(kIcmpUnreachable, kIcmpFragNeeded, inner_mtu, quote_of(offending))
+                               .build();
+    EXPECT_EQ(hex_diff(expected, back[0]), "");
+    EXPECT_EQ(h_.drops(DropReason::FragNeeded), 1u);
+    EXPECT_EQ(h_.drops(DropReason::MtuExceeded), 1u);
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
 }  // namespace
 }  // namespace dpdock::test
