@@ -86,6 +86,13 @@ TEST(VxlanKernelTest, ContainerTalksToAKernelVtepAndBothLearn) {
     EXPECT_NE(kernel_fdb.find(docker_mac_for(kC1).to_string() + " dst " + kLocalHost.to_string()), std::string::npos)
         << kernel_fdb;
 
+    // The overlay container reaches the outside (here the remote host's
+    // underlay address) through this host's MASQUERADE, as Docker's overlay
+    // containers do through their local gateway network.
+    auto out_udp = udp_exchange(direct_flow(remote, kRemoteHost, 5353, c1), 20, 300);
+    ASSERT_TRUE(out_udp.ok()) << out_udp.message() << "\n" << d->log();
+    EXPECT_EQ(out_udp->client_ip, kLocalHost);
+
     auto stats = d->call("stats.show");
     ASSERT_TRUE(stats.ok()) << stats.message();
     for (const char* reason : {"vxlan_short", "vxlan_bad_flags", "vxlan_unknown_vni", "vxlan_unknown_peer"}) {
