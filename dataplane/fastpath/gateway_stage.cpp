@@ -21,7 +21,7 @@ std::uint16_t gateway_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot
         } else if (header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == net.gateway_ip.be().raw()) {
             // A container answering a hairpin flow, which came to it from its gateway.
             if (snap.published && !snap.published->empty()) {
-                if (const nat::Entry* flow = nat::dnat_reply(*ctx.conntrack, m, meta, now)) {
+                if (const nat::Entry* flow = nat::dnat_reply(*ctx.conntrack, m, meta, nat::look_up(*ctx.conntrack, m, meta), now)) {
                     deliver_to_container(ctx, snap, m, flow->mac, flow->network, nullptr, now);
                     continue;
                 }

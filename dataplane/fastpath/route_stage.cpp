@@ -13,7 +13,9 @@ namespace {
 // publishing container and SNAT to its network's gateway (so the reply comes
 // back through us), like Docker's hairpin rules. false: not a published port.
 bool hairpin(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint64_t now) {
-    const auto dnat = nat::dnat_original(*ctx.conntrack, *snap.published, m, packet_meta(m), true, now);
+    const PacketMeta& meta = packet_meta(m);
+    const auto dnat =
+        nat::dnat_original(*ctx.conntrack, *snap.published, m, meta, nat::look_up(*ctx.conntrack, m, meta), true, now);
     if (dnat.drop) {
         drop_packet(ctx, m, *dnat.drop);
         return true;
@@ -56,19 +58,25 @@ void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
             continue;
         }
         const bridge::UplinkInfo& uplink = *snap.uplink;
-        // Replies of published flows are translated whatever the network's MASQUERADE setting.
-        if (snap.published && !snap.published->empty() && nat::dnat_reply(*ctx.conntrack, m, meta, now) != nullptr) {
-            send_via_uplink(ctx, uplink, m, uplink.address.contains(dst) ? dst : uplink.gateway, now);
-            continue;
-        }
-        if (snap.networks[meta.network].masquerade) {
-            if (auto why = nat::masquerade_outbound(*ctx.conntrack, m, meta, uplink.address.address().be().raw(), now)) {
-                drop_packet(ctx, m, *why);
+        const Ipv4Address next_hop = uplink.address.contains(dst) ? dst : uplink.gateway;
+        const bool published = snap.published && !snap.published->empty();
+        if (published || net.masquerade) {
+            const nat::Tracked t = nat::look_up(*ctx.conntrack, m, meta);
+            // Replies of published flows are translated whatever the network's MASQUERADE setting.
+            if (published && nat::dnat_reply(*ctx.conntrack, m, meta, t, now) != nullptr) {
+                send_via_uplink(ctx, uplink, m, next_hop, now);
                 continue;
             }
-            count_rule(ctx, snap.networks[meta.network].masquerade_slot, m);
+            if (net.masquerade) {
+                if (auto why = nat::masquerade_outbound(*ctx.conntrack, m, meta, t, uplink.address.address().be().raw(),
+                                                        now)) {
+                    drop_packet(ctx, m, *why);
+                    continue;
+                }
+                count_rule(ctx, net.masquerade_slot, m);
+            }
         }
-        send_via_uplink(ctx, uplink, m, uplink.address.contains(dst) ? dst : uplink.gateway, now);
+        send_via_uplink(ctx, uplink, m, next_hop, now);
     }
 }
 

@@ -44,12 +44,13 @@ void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rt
             verdict = answer_arp(m, meta, uplink.mac, host);
         } else if (meta.l3_type == L3Type::Ipv4 &&
                    header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == host.be().raw()) {
-            if (const nat::Entry* flow = nat::masquerade_inbound(*ctx.conntrack, m, meta, now)) {
+            const nat::Tracked t = nat::look_up(*ctx.conntrack, m, meta);
+            if (const nat::Entry* flow = nat::masquerade_inbound(*ctx.conntrack, m, meta, t, now)) {
                 deliver_to_container(ctx, snap, m, flow->mac, flow->network, flow, now);
                 continue;
             }
             if (snap.published) {
-                const auto dnat = nat::dnat_original(*ctx.conntrack, *snap.published, m, meta, false, now);
+                const auto dnat = nat::dnat_original(*ctx.conntrack, *snap.published, m, meta, t, false, now);
                 if (dnat.rule != nullptr) {
                     count_rule(ctx, dnat.rule->slot, m);
                     deliver_to_container(ctx, snap, m, dnat.rule->container_mac, dnat.rule->network, nullptr, now);

@@ -26,18 +26,17 @@ bool is_published(const Entry& e) { return e.kind != EntryKind::Masquerade; }
 
 }  // namespace
 
-DnatVerdict dnat_original(Conntrack& ct, const PortMap& ports, rte_mbuf* m, const PacketMeta& meta, bool hairpin,
-                          std::uint64_t now) {
-    const auto key = flow_key_of(m, meta);
+DnatVerdict dnat_original(Conntrack& ct, const PortMap& ports, rte_mbuf* m, const PacketMeta& meta,
+                          const Tracked& t, bool hairpin, std::uint64_t now) {
+    const auto& key = t.key;
     if (!key) return {};
     const PublishedRule* rule = ports.find(key->proto, rte_be_to_cpu_16(key->dst_port));
     if (rule == nullptr) return {};
     const std::uint8_t flags = tcp_flags_of(m, meta);
-    Direction dir = Direction::Original;
-    Entry* e = ct.find(*key, dir);
+    Entry* e = t.entry;
     if (e != nullptr) {
         // Anything but the original direction of a published flow is not ours to translate.
-        if (dir != Direction::Original || !is_published(*e)) return {};
+        if (t.dir != Direction::Original || !is_published(*e)) return {};
         ct.track(*e, Direction::Original, flags, now);
     } else {
         MacAddress reply_mac;
@@ -58,14 +57,11 @@ DnatVerdict dnat_original(Conntrack& ct, const PortMap& ports, rte_mbuf* m, cons
     return {rule, std::nullopt};
 }
 
-const Entry* dnat_reply(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta, std::uint64_t now) {
-    const auto key = flow_key_of(m, meta);
-    if (!key) return nullptr;
-    Direction dir = Direction::Original;
-    Entry* e = ct.find(*key, dir);
-    if (e == nullptr || dir != Direction::Reply || !is_published(*e)) return nullptr;
+const Entry* dnat_reply(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta, const Tracked& t, std::uint64_t now) {
+    Entry* e = t.entry;
+    if (e == nullptr || t.dir != Direction::Reply || !is_published(*e)) return nullptr;
     ct.track(*e, Direction::Reply, tcp_flags_of(m, meta), now);
-    translate(m, meta, *key, e->original.reversed());
+    translate(m, meta, *t.key, e->original.reversed());
     return e;
 }
 

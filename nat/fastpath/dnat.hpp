@@ -13,6 +13,7 @@
 #include "dataplane/packet/drop_reason.hpp"
 #include "dataplane/packet/packet_meta.hpp"
 #include "nat/conntrack.hpp"
+#include "nat/fastpath/masquerade.hpp"
 #include "nat/published_ports.hpp"
 
 namespace dpdock::nat {
@@ -27,13 +28,13 @@ struct DnatVerdict {
 // container's address and port. `hairpin` (it came from a container): its
 // source also becomes the target network's gateway and a host port, so the
 // reply comes back through us. Neither field set: not a published port, untouched.
-DnatVerdict dnat_original(Conntrack& ct, const PortMap& ports, rte_mbuf* m, const PacketMeta& meta, bool hairpin,
-                          std::uint64_t now);
+DnatVerdict dnat_original(Conntrack& ct, const PortMap& ports, rte_mbuf* m, const PacketMeta& meta,
+                          const Tracked& t, bool hairpin, std::uint64_t now);
 
 // A packet from a container answering a published flow: source back to the
 // host address and port (and, for hairpin, destination back to the client).
 // The flow's entry (its mac/network: where the reply goes, kNoNetwork = the
 // uplink), or nullptr, untouched.
-const Entry* dnat_reply(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta, std::uint64_t now);
+const Entry* dnat_reply(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta, const Tracked& t, std::uint64_t now);
 
 }  // namespace dpdock::nat

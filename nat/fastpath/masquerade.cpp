@@ -41,19 +41,24 @@ std::optional<FlowKey> flow_key_of(rte_mbuf* m, const PacketMeta& meta) {
     return k;
 }
 
+Tracked look_up(const Conntrack& ct, rte_mbuf* m, const PacketMeta& meta) {
+    Tracked t;
+    t.key = flow_key_of(m, meta);
+    if (t.key) t.entry = ct.find(*t.key, t.dir);
+    return t;
+}
+
 std::optional<DropReason> masquerade_outbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta,
-                                              std::uint32_t host_ip, std::uint64_t now) {
+                                              const Tracked& t, std::uint32_t host_ip, std::uint64_t now) {
     if (is_icmp_error(m, meta)) return icmp_error_outbound(ct, m, meta);
-    const auto key = flow_key_of(m, meta);
-    if (!key) return DropReason::NatUnsupported;
+    if (!t.key) return DropReason::NatUnsupported;
     const std::uint8_t flags = tcp_flags_of(m, meta);
-    Direction dir = Direction::Original;
-    Entry* e = ct.find(*key, dir);
-    if (e == nullptr || dir != Direction::Original) {
+    Entry* e = t.entry;
+    if (e == nullptr || t.dir != Direction::Original) {
         std::array<std::uint8_t, 6> mac;
         std::memcpy(mac.data(), header_at<const rte_ether_hdr>(m, 0)->src_addr.addr_bytes, mac.size());
         DropReason why{};
-        e = ct.create(*key, host_ip, MacAddress(mac), meta.network, flags, now, why);
+        e = ct.create(*t.key, host_ip, MacAddress(mac), meta.network, flags, now, why);
         if (e == nullptr) return why;
     } else {
         ct.track(*e, Direction::Original, flags, now);
@@ -63,13 +68,11 @@ std::optional<DropReason> masquerade_outbound(Conntrack& ct, rte_mbuf* m, const 
     return std::nullopt;
 }
 
-const Entry* masquerade_inbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta, std::uint64_t now) {
+const Entry* masquerade_inbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta, const Tracked& t,
+                                std::uint64_t now) {
     if (is_icmp_error(m, meta)) return icmp_error_inbound(ct, m, meta);
-    const auto key = flow_key_of(m, meta);
-    if (!key) return nullptr;
-    Direction dir = Direction::Original;
-    Entry* e = ct.find(*key, dir);
-    if (e == nullptr || dir != Direction::Reply) return nullptr;
+    Entry* e = t.entry;
+    if (e == nullptr || t.dir != Direction::Reply) return nullptr;
     ct.track(*e, Direction::Reply, tcp_flags_of(m, meta), now);
     rewrite(m, meta, Side::Destination, e->original.src_ip, e->original.src_port);
     return e;

@@ -22,17 +22,29 @@ namespace dpdock::nat {
 // truncated L4 headers).
 std::optional<FlowKey> flow_key_of(rte_mbuf* m, const PacketMeta& meta);
 
+// A packet's conntrack key and the entry it belongs to, in either direction.
+// Looked up once per packet by the stage, then handed to whichever
+// translation applies (MASQUERADE or a published port), so no packet pays
+// for two hash lookups.
+struct Tracked {
+    std::optional<FlowKey> key;  // nullopt: nothing NAT translates (see flow_key_of)
+    Entry* entry = nullptr;      // nullptr: no flow yet
+    Direction dir = Direction::Original;
+};
+Tracked look_up(const Conntrack& ct, rte_mbuf* m, const PacketMeta& meta);
+
 // Translates a packet leaving through the uplink: source = `host_ip` (wire
 // order) and the flow's host port, creating the flow on its first packet.
 // nullopt when translated, else why it must be dropped. ICMP errors about a
 // flow's replies are translated inner header included (icmp_translate.hpp).
 std::optional<DropReason> masquerade_outbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta,
-                                              std::uint32_t host_ip, std::uint64_t now);
+                                              const Tracked& t, std::uint32_t host_ip, std::uint64_t now);
 
 // A packet that arrived on the uplink: when it answers a tracked flow, its
 // destination becomes the container's address and port and the flow's entry
 // is returned (for the container's MAC and network); else nullptr, untouched.
 // ICMP errors about a flow are translated inner header included (icmp_translate.hpp).
-const Entry* masquerade_inbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta, std::uint64_t now);
+const Entry* masquerade_inbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta, const Tracked& t,
+                                std::uint64_t now);
 
 }  // namespace dpdock::nat
