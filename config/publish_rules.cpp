@@ -1,10 +1,12 @@
 #include "config/publish_rules.hpp"
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <vector>
 
 #include "config/config_error.hpp"
+#include "config/overlay.hpp"
 #include "config/resolve.hpp"
 
 namespace dpdock::config {
@@ -29,11 +31,19 @@ std::vector<PublishSpec> with_publish_all(const ContainerSpec& c) {
     return out;
 }
 
+// While an overlay network exists, UDP to vxlan.port at the uplink address
+// is VXLAN and is decapsulated: it cannot be published as well.
+std::optional<std::uint16_t> vxlan_port_in_use(const Deployment& d) {
+    if (std::none_of(d.networks.begin(), d.networks.end(), is_overlay)) return std::nullopt;
+    return d.vxlan.port;
+}
+
 // Host ports taken per protocol (bit per port).
 using Taken = std::array<std::vector<bool>, 2>;
 
 Taken fixed_ports(const Deployment& d) {
     Taken taken{std::vector<bool>(65536), std::vector<bool>(65536)};
+    if (auto vxlan = vxlan_port_in_use(d)) taken[static_cast<std::size_t>(PortProto::Udp)][*vxlan] = true;
     for (const auto& c : d.containers) {
         for (const auto& p : c.publish) {
             if (!is_fixed(p)) continue;
@@ -93,7 +103,13 @@ Status check_publications(const Deployment& d) {
                         "' is internal: nothing from outside reaches it");
         }
         const Ipv4Address host = d.uplink->address.address();
-        for (const auto& p : wanted) {
+        const auto vxlan_port = vxlan_port_in_use(d);
+        for (std::size_t pi = 0; pi < wanted.size(); ++pi) {
+            const PublishSpec& p = wanted[pi];
+            // Publications added by -P have no index of their own in the file.
+            auto fail = [&](const std::string& message) {
+                return ConfigError::at(c.pos, pi < c.publish.size() ? at(path, pi) : path, message).status();
+            };
             const Ipv4Address bind = binding_of(p, net->second);
             if (bind != Ipv4Address() && bind != host) {
                 return fail(who + ", " + to_string(p) + ": host address " + bind.to_string() +
@@ -102,6 +118,10 @@ Status check_publications(const Deployment& d) {
             }
             if (!is_fixed(p)) continue;
             const std::string owner = who + " (" + to_string(p) + ")";
+            if (vxlan_port && p.proto == PortProto::Udp && p.host->lo <= *vxlan_port && *vxlan_port <= p.host->hi) {
+                return fail("host port " + std::to_string(*vxlan_port) + "/udp of " + owner +
+                            " is vxlan.port, where this host receives its overlay networks' VXLAN traffic");
+            }
             for (const auto& other : claims) {
                 if (other.proto == p.proto && other.host.overlaps(*p.host)) {
                     return fail("host port " + p.host->to_string() + "/" + std::string(proto_name(p.proto)) + " of " +

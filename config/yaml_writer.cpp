@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "config/config_error.hpp"
+#include "config/overlay.hpp"
 
 namespace dpdock::config {
 namespace {
@@ -77,7 +78,9 @@ void write_vxlan(YAML::Emitter& out, const VxlanSpec& v) {
     out << YAML::EndMap;
 }
 
-void write_network(YAML::Emitter& out, const NetworkSpec& n) {
+// default_mtu: what the reader assumes when the key is missing (1500, or the
+// uplink's minus the VXLAN overhead for overlay networks).
+void write_network(YAML::Emitter& out, const NetworkSpec& n, std::uint32_t default_mtu) {
     out << YAML::BeginMap;
     put(out, "name", n.name);
     if (n.driver != "bridge") put(out, "driver", n.driver);
@@ -85,7 +88,7 @@ void write_network(YAML::Emitter& out, const NetworkSpec& n) {
     put(out, "gateway", n.gateway.to_string());
     if (n.ip_range) put(out, "ip-range", n.ip_range->to_string());
     if (n.internal) put(out, "internal", true);
-    if (n.mtu != 1500) put(out, "mtu", n.mtu);
+    if (n.mtu != default_mtu) put(out, "mtu", n.mtu);
     if (!n.options.empty()) put(out, "options", n.options);
     if (!n.static_macs.empty()) {
         out << YAML::Key << "static-macs" << YAML::Value << YAML::BeginSeq;
@@ -217,7 +220,7 @@ std::string to_yaml(const Deployment& d) {
     write_vxlan(out, d.vxlan);
     if (!d.networks.empty()) {
         out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq;
-        for (const auto& n : d.networks) write_network(out, n);
+        for (const auto& n : d.networks) write_network(out, n, is_overlay(n) ? default_overlay_mtu(d) : 1500);
         out << YAML::EndSeq;
     }
     if (!d.containers.empty()) {

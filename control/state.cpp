@@ -191,6 +191,11 @@ Status State::move_default_routes(const std::vector<EndpointRequest>& wanted_end
         if (Status st = attach::set_default_route(request.netns, ep->request.interface_name, request.gateway); !st) {
             return Status::error("container " + request.container + ": " + st.message());
         }
+        // The route replaced the container's one default route: whichever
+        // endpoint carried it does not any more.
+        for (auto& sibling : endpoints_) {
+            if (sibling.request.container == request.container) sibling.request.default_route = false;
+        }
         ep->request.default_route = true;
     }
     return {};

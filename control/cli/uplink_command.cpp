@@ -19,6 +19,7 @@ int run_uplink_show(Context& ctx, const std::vector<std::string>& args) {
         }
         std::cout << "devargs  " << cell(u["devargs"]) << "\nport     " << cell(u["port_id"]) << " ("
                   << cell(u["mac"]) << ")\naddress  " << cell(u["address"]) << "\ngateway  " << cell(u["gateway"])
+                  << (u["gateway_mac"].is_string() ? " (permanent " + cell(u["gateway_mac"]) + ")" : "")
                   << "\nmtu      " << cell(u["mtu"]) << "\narp      timeout " << cell(u["arp_timeout_s"])
                   << " s\n\n";
         TablePrinter table({"neighbour", "mac", "state", "age (s)"});
@@ -36,7 +37,9 @@ int run_uplink_set(Context& ctx, const std::vector<std::string>& args) {
         ("address", po::value<std::string>()->value_name("CIDR"), "the host's address and prefix on the uplink")
         ("gateway", po::value<std::string>()->value_name("IP"), "the default gateway, inside the address's subnet")
         ("mtu", po::value<std::int64_t>()->value_name("BYTES"), "the uplink's MTU (default 1500)")
-        ("arp-timeout", po::value<std::int64_t>()->value_name("SECONDS"), "how long a resolved next hop is trusted");
+        ("arp-timeout", po::value<std::int64_t>()->value_name("SECONDS"), "how long a resolved next hop is trusted")
+        ("gateway-mac", po::value<std::string>()->value_name("MAC"),
+         "the gateway's MAC as a permanent neighbour (no ARP); '' removes it");
     auto parsed = parse_args_with_operands(ctx, args, options, 0);
     if (!parsed.values) return parsed.exit_code;
     const po::variables_map& v = *parsed.values;
@@ -46,6 +49,7 @@ int run_uplink_set(Context& ctx, const std::vector<std::string>& args) {
     }
     if (v.count("mtu")) request["mtu"] = v["mtu"].as<std::int64_t>();
     if (v.count("arp-timeout")) request["arp_timeout_s"] = v["arp-timeout"].as<std::int64_t>();
+    if (v.count("gateway-mac")) request["gateway_mac"] = v["gateway-mac"].as<std::string>();
     if (request.empty()) return usage_error(ctx, "nothing to set");
     return print_result(ctx, ctx.call("uplink.set", request), [](const nlohmann::json& r) {
         std::cout << cell(r["uplink"]["address"]) << " via " << cell(r["uplink"]["gateway"]) << "\n";

@@ -34,6 +34,8 @@ Status check_dataplane_unchanged(const config::DataplaneSpec& a, const config::D
     if (a.memory_mb != b.memory_mb) return differs("memory-mb");
     if (a.socket_path != b.socket_path) return differs("socket");
     if (a.eal_args != b.eal_args) return differs("eal-args");
+    if (a.icmp_errors_per_s != b.icmp_errors_per_s) return differs("icmp-errors-per-second");
+    if (a.icmp_errors_burst != b.icmp_errors_burst) return differs("icmp-errors-burst");
     return {};
 }
 

@@ -21,7 +21,8 @@ json uplink_json(const CommandContext& ctx) {
                 {"address", spec->address.to_string()},
                 {"gateway", spec->gateway.to_string()},
                 {"mtu", spec->mtu},
-                {"arp_timeout_s", spec->arp_timeout_s}};
+                {"arp_timeout_s", spec->arp_timeout_s},
+                {"gateway_mac", spec->gateway_mac ? json(spec->gateway_mac->to_string()) : json(nullptr)}};
     if (const auto& running = ctx.dataplane.current().uplink) {
         out["port_id"] = running->port;
         out["mac"] = running->mac.to_string();
@@ -62,9 +63,11 @@ Result<std::uint32_t> positive_u32(const json& args, std::string_view key, std::
 }
 
 // Fields given replace the running uplink's; without a running uplink,
-// devargs, address and gateway must all be given.
+// devargs, address and gateway must all be given. A new gateway drops the
+// permanent gateway MAC unless one is given with it: the MAC was the old
+// gateway's. An empty gateway_mac removes it (the gateway is resolved by ARP).
 Result<json> uplink_set(CommandContext& ctx, const json& args) {
-    if (auto st = reject_unknown_keys(args, {"devargs", "address", "gateway", "mtu", "arp_timeout_s"}); !st) return st;
+    if (auto st = reject_unknown_keys(args, {"devargs", "address", "gateway", "mtu", "arp_timeout_s", "gateway_mac"}); !st) return st;
     config::Deployment target = ctx.state.deployment();
     const bool creating = !target.uplink;
     config::UplinkSpec spec = target.uplink.value_or(config::UplinkSpec{});
@@ -89,7 +92,17 @@ Result<json> uplink_set(CommandContext& ctx, const json& args) {
     if (*gateway) {
         auto ip = Ipv4Address::parse(**gateway);
         if (!ip) return Result<json>::error("gateway: \"" + **gateway + "\" is not an IPv4 address");
+        if (*ip != spec.gateway) spec.gateway_mac.reset();
         spec.gateway = *ip;
+    }
+    auto gateway_mac = optional_string(args, "gateway_mac");
+    if (!gateway_mac) return gateway_mac.status();
+    if (*gateway_mac && (*gateway_mac)->empty()) {
+        spec.gateway_mac.reset();
+    } else if (*gateway_mac) {
+        auto mac = MacAddress::parse(**gateway_mac);
+        if (!mac) return Result<json>::error("gateway_mac: \"" + **gateway_mac + "\" is not a MAC address like 02:00:00:00:00:01");
+        spec.gateway_mac = *mac;
     }
     auto mtu = positive_u32(args, "mtu", spec.mtu);
     if (!mtu) return mtu.status();

@@ -6,6 +6,8 @@
 
 #include <optional>
 
+#include "config/loader.hpp"
+#include "config/yaml_writer.hpp"
 #include "tests/integration/dpdockd_instance.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/process.hpp"
@@ -105,12 +107,28 @@ TEST_F(CliTest, DisconnectingTheDefaultRouteNetworkMovesTheRoute) {
     dpdock("network connect side a");
     EXPECT_TRUE(contains(a_->exec_output("ip route show default"), "via 172.17.0.1 dev eth0"));
     dpdock("network disconnect bridge a");
-    const std::string route = a_->exec_output("ip route show default");
+    std::string route = a_->exec_output("ip route show default");
     EXPECT_TRUE(contains(route, "via 10.78.0.1 dev eth1")) << route;
     EXPECT_TRUE(ping(*a_, ip("10.78.0.1"), 2)) << daemon_->log();
     // Connecting the old network again adds an interface, the route stays.
     dpdock("network connect bridge a");
     EXPECT_TRUE(contains(a_->exec_output("ip route show default"), "via 10.78.0.1 dev eth1"));
+    // A reload that puts bridge first gives it the route; side gives it up, so
+    // disconnecting bridge again moves the route back to side.
+    const std::string saved = daemon_->dir() + "/reordered.yaml";
+    dpdock("config save " + saved);
+    auto model = config::load_file(saved);
+    ASSERT_TRUE(model.ok()) << model.message();
+    auto& endpoints = model->containers.at(0).networks;
+    ASSERT_EQ(endpoints.size(), 2u);
+    std::swap(endpoints[0], endpoints[1]);
+    ASSERT_TRUE(config::save_atomically(*model, saved).ok());
+    dpdock("config reload " + saved);
+    route = a_->exec_output("ip route show default");
+    EXPECT_TRUE(contains(route, "via 172.17.0.1 dev eth0")) << route;
+    dpdock("network disconnect bridge a");
+    route = a_->exec_output("ip route show default");
+    EXPECT_TRUE(contains(route, "via 10.78.0.1 dev eth1")) << route;
     dpdock("detach a");
 }
 

@@ -539,6 +539,17 @@ TEST_F(ControlConfigTest, ReloadRefusesBrokenFilesAndAppliesOnlyTheDifference) {
     EXPECT_TRUE(contains(refusal(d_->request("config.reload", {{"path", broken}})), "ghost"));
     EXPECT_EQ(*d_->observable_state(), *before);
 
+    // Settings the workers were started with cannot change at run time: refused by name.
+    for (auto change : {+[](config::DataplaneSpec& dp) { dp.icmp_errors_per_s += 1; },
+                        +[](config::DataplaneSpec& dp) { dp.icmp_errors_burst += 1; }}) {
+        config::Deployment restarting = *model;
+        change(restarting.dataplane);
+        ASSERT_TRUE(config::save_atomically(restarting, broken).ok());
+        const std::string error = refusal(d_->request("config.reload", {{"path", broken}}));
+        EXPECT_TRUE(contains(error, "dataplane.icmp-errors-") && contains(error, "cannot change")) << error;
+        EXPECT_EQ(*d_->observable_state(), *before);
+    }
+
     // The valid change: c4 joins app, spare goes. The stream c3 -> c1 over app
     // runs throughout; nothing else is touched.
     Netns c4 = make_netns("c4");

@@ -86,6 +86,36 @@ TEST(UplinkTest, SetChangeAndRemoveAtRunTime) {
     EXPECT_EQ((*shown)["uplink"]["arp_timeout_s"], 120);
     EXPECT_TRUE(ping(*c1, ext_ip, 2)) << d->log();
 
+    // A permanent gateway MAC replaces ARP for the gateway: a wrong one breaks
+    // the route out, the right one mends it; a new gateway drops it.
+    std::tie(rc, out) = d->cli("uplink set --gateway-mac 02:00:00:00:00:99");
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_FALSE(ping(*c1, ext_ip, 1, 1));
+    std::tie(rc, out) = d->cli("uplink set --gateway-mac " + ext_mac);
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_TRUE(ping(*c1, ext_ip, 2)) << d->log();
+    std::tie(rc, out) = d->cli("uplink show");
+    EXPECT_NE(out.find("192.168.79.1 (permanent " + ext_mac + ")"), std::string::npos) << out;
+    std::tie(rc, out) = d->cli("uplink set --gateway-mac banana");
+    EXPECT_EQ(rc, 1) << out;
+    EXPECT_NE(out.find("\"banana\" is not a MAC address"), std::string::npos) << out;
+    shown = d->call("uplink.show");
+    ASSERT_TRUE(shown.ok()) << shown.message();
+    EXPECT_EQ((*shown)["uplink"]["gateway_mac"], ext_mac);
+    std::tie(rc, out) = d->cli("uplink set --gateway 192.168.79.3");
+    ASSERT_EQ(rc, 0) << out;
+    shown = d->call("uplink.show");
+    ASSERT_TRUE(shown.ok()) << shown.message();
+    EXPECT_TRUE((*shown)["uplink"]["gateway_mac"].is_null()) << shown->dump();
+    std::tie(rc, out) = d->cli("uplink set --gateway 192.168.79.1 --gateway-mac " + ext_mac);
+    ASSERT_EQ(rc, 0) << out;
+    std::tie(rc, out) = d->cli("uplink set --gateway-mac ''");
+    ASSERT_EQ(rc, 0) << out;
+    shown = d->call("uplink.show");
+    ASSERT_TRUE(shown.ok()) << shown.message();
+    EXPECT_TRUE((*shown)["uplink"]["gateway_mac"].is_null()) << shown->dump();
+    EXPECT_TRUE(ping(*c1, ext_ip, 2)) << d->log();  // by ARP again
+
     std::tie(rc, out) = d->cli("uplink rm");
     ASSERT_EQ(rc, 0) << out;
     EXPECT_FALSE(ping(*ext, *Ipv4Address::parse("192.168.79.2"), 1, 1));

@@ -23,7 +23,9 @@ TEST(Overlay, FullSectionLoadsAndRoundTrips) {
                              "  vni-range: 5000-5010\n" +
                              overlay("    vni: 5003\n    peers: [192.168.50.9, 10.99.0.5]\n    arp-suppression: true\n"
                                      "    fdb:\n      - {mac: 02:42:0a:0a:00:09, vtep: 10.99.0.5, ip: 10.10.0.9}\n") +
-                             "  - name: ov2\n    driver: overlay\n    subnet: 10.11.0.0/24\n    mtu: 1400\n";
+                             "  - name: ov2\n    driver: overlay\n    subnet: 10.11.0.0/24\n    mtu: 1400\n"
+                             // 1500 is the bridge default but not the overlay one (9000 - 50): it must be saved.
+                             "  - name: ov3\n    driver: overlay\n    subnet: 10.12.0.0/24\n    mtu: 1500\n";
     auto d = load(yaml);
     ASSERT_TRUE(d.ok()) << d.message();
     EXPECT_EQ(d->vxlan.port, 8472);
@@ -34,6 +36,7 @@ TEST(Overlay, FullSectionLoadsAndRoundTrips) {
     EXPECT_EQ(d->networks[1].vni, 5000u);  // the lowest free of the range
     EXPECT_EQ(d->networks[0].mtu, 9000u - 50);
     EXPECT_EQ(d->networks[1].mtu, 1400u);
+    EXPECT_EQ(d->networks[2].mtu, 1500u);
     ASSERT_EQ(d->networks[0].peers.size(), 2u);
     ASSERT_EQ(d->networks[0].remote_macs.size(), 1u);
     EXPECT_EQ(d->networks[0].remote_macs[0].vtep, *Ipv4Address::parse("10.99.0.5"));

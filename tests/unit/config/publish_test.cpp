@@ -119,12 +119,12 @@ std::string container(const std::string& name, const std::string& fields) {
 
 TEST(PublishRules, ConflictsNameBothPublications) {
     expect_error(with_uplink(container("a", "    publish: ['8080:80']\n") + container("b", "    publish: ['8080:81']\n")),
-                 "test.yaml:", "containers[1].publish",
+                 "test.yaml:", "containers[1].publish[0]",
                  "host port 8080/tcp of container 'b' (8080:81/tcp) is already published by container 'a' "
                  "(8080:80/tcp)");
     // Overlapping ranges, also inside one container.
     expect_error(with_uplink(container("a", "    publish: ['8000-8100:8000-8100', '8100-8101:1-2']\n")),
-                 "test.yaml:", "containers[0].publish",
+                 "test.yaml:", "containers[0].publish[1]",
                  "host port 8100-8101/tcp of container 'a' (8100-8101:1-2/tcp) is already published by container "
                  "'a' (8000-8100:8000-8100/tcp)");
     // The same port for TCP and UDP is no conflict.
@@ -135,14 +135,14 @@ TEST(PublishRules, UplinkBindingAndNetwork) {
     expect_error("containers:\n" + container("a", "    publish: ['8080:80']\n"), "test.yaml:", "containers[0].publish",
                  "container 'a' publishes 8080:80/tcp but there is no uplink");
     expect_error(with_uplink(container("a", "    publish: ['10.9.9.9:8080:80']\n")), "test.yaml:",
-                 "containers[0].publish",
+                 "containers[0].publish[0]",
                  "host address 10.9.9.9 is not this host's: dpdock owns only the uplink address 192.168.9.2");
     EXPECT_TRUE(load(with_uplink(container("a", "    publish: ['192.168.9.2:8080:80', '0.0.0.0:8081:80']\n"))).ok());
     // host_binding_ipv4 is the default binding of the network's containers.
     const std::string net = "networks:\n  - name: n\n    subnet: 10.5.0.0/24\n    options:\n"
                             "      com.docker.network.bridge.host_binding_ipv4: ";
     expect_error(with_uplink(container("a", "    networks: [n]\n    publish: ['8080:80']\n"), net + "10.1.1.1\n"),
-                 "test.yaml:", "containers[0].publish", "host address 10.1.1.1 is not this host's");
+                 "test.yaml:", "containers[0].publish[0]", "host address 10.1.1.1 is not this host's");
     EXPECT_TRUE(load(with_uplink(container("a", "    networks: [n]\n    publish: ['8080:80']\n"), net + "192.168.9.2\n")).ok());
     expect_error(with_uplink("", net + "nope\n"), "test.yaml:",
                  "networks[0].options[com.docker.network.bridge.host_binding_ipv4]", "expected an IPv4 address");
@@ -172,12 +172,26 @@ TEST(PublishRules, DynamicPortsComeFromTheRangeAndSurviveSaveAndReload) {
     EXPECT_EQ(without_positions(*again), without_positions(*d));
 }
 
+TEST(PublishRules, TheVxlanPortIsNotPublishedWhileOverlaysExist) {
+    const std::string overlay = "vxlan:\n  port: 4790\nnetworks:\n  - {name: ov, driver: overlay, subnet: 10.8.0.0/24}\n";
+    expect_error(with_uplink(container("a", "    publish: ['53/udp', '4780-4799:4780-4799/udp']\n"), overlay),
+                 "test.yaml:", "containers[0].publish[1]",
+                 "host port 4790/udp of container 'a' (4780-4799:4780-4799/udp) is vxlan.port");
+    // TCP on that port, or UDP without an overlay network, is fine; dynamic ports skip it.
+    EXPECT_TRUE(load(with_uplink(container("a", "    publish: ['4790:1']\n"), overlay)).ok());
+    EXPECT_TRUE(load(with_uplink(container("a", "    publish: ['4790:1/udp']\n"), "vxlan:\n  port: 4790\n")).ok());
+    auto d = load(with_uplink(container("a", "    publish: ['1/udp']\n"),
+                              overlay + "nat:\n  dynamic-port-range: 4790-4791\n"));
+    ASSERT_TRUE(d.ok()) << d.message();
+    EXPECT_EQ(to_string(d->containers[0].publish[0]), "4791:1/udp");
+}
+
 TEST(PublishRules, ExhaustedRangeIsAnError) {
     expect_error(with_uplink(container("a", "    publish: ['80', '81', '82']\n"),
                              "nat:\n  dynamic-port-range: 40000-40001\n"),
                  "test.yaml:", "containers[0].publish[2]", "no free host port for 82/tcp in 40000-40001");
     expect_error(with_uplink(container("a", "    publish: ['40000:1', '40000-40000:2']\n")), "test.yaml:",
-                 "containers[0].publish", "already published");
+                 "containers[0].publish[1]", "already published");
     expect_error("nat:\n  dynamic-port-range: 9-8\n", "test.yaml:", "nat.dynamic-port-range", "reversed");
 }
 
