@@ -1,5 +1,5 @@
 // Answers to packets addressed to the dataplane itself (a network's gateway,
-// later the host address on the uplink): ARP requests and ICMP echo requests.
+// the host address on the uplink): ARP requests and ICMP echo requests.
 // Each answer is built in place in the received mbuf, which the caller then
 // sends back out of the port it came in on: no allocation, and the payload of
 // an echo is never copied. The mbuf must not be shared (not a flooded copy).

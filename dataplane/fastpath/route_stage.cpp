@@ -1,5 +1,6 @@
 // route_stage: from a network's gateway to the outside. See stages.hpp.
 #include "dataplane/fastpath/icmp_error.hpp"
+#include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/packet/checksum.hpp"
 #include "dataplane/packet/headers.hpp"
@@ -37,13 +38,26 @@ void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
         const Ipv4Address dst = Ipv4Address::from_be(Be32::from_raw(ip->dst_addr));
         const bridge::NetworkInfo& net = snap.networks[meta.network];
         // Docker's isolation: no network reaches another one's containers through its gateway.
-        if (const NetworkId to = snap.network_of(dst); to != kNoNetwork && to != meta.network) {
+        const NetworkId to = snap.network_of(dst);
+        const bool other_gateway = to != kNoNetwork && dst == snap.networks[to].gateway_ip;
+        if (to != kNoNetwork && to != meta.network && !other_gateway) {
             drop_packet(ctx, m, DropReason::Isolated);
             continue;
         }
-        if (snap.published && snap.uplink && dst == snap.uplink->address.address() && !net.internal &&
-            (meta.flags & kFlagVlan) == 0) {
+        const bool host_address = snap.uplink && dst == snap.uplink->address.address();
+        if (snap.published && host_address && !net.internal && (meta.flags & kFlagVlan) == 0) {
             if (hairpin(ctx, snap, m, now)) continue;
+        }
+        // The host's own addresses answer ping from every network, as Linux's
+        // INPUT chain does (isolation filters forwarding only); nothing else
+        // listens on them. An internal network reaches only its own gateway.
+        if ((other_gateway || host_address) && !net.internal) {
+            if (auto why = answer_echo(m, meta, net.gateway_mac)) {
+                drop_packet(ctx, m, *why);
+            } else {
+                ctx.tx.send(meta.ingress_port, m);
+            }
+            continue;
         }
         // Tagged frames would leave with the container's tag on the uplink;
         // the network's own subnet and the host address are not out there.

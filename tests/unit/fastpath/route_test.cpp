@@ -149,11 +149,42 @@ TEST_F(RouteTest, ConfiguredGatewayMacNeedsNoArpAndNeverAges) {
 TEST_F(RouteTest, ExpiringTtlAndHostSideDestinationsAreNotRouted) {
     h_.receive(c1_, {from_c1(kFar, 1).build(), from_c1(kFar, 0).build()}, 1);
     EXPECT_EQ(h_.drops(DropReason::TtlExceeded), 2u);
-    // Another network's subnet and the host address itself are not reached through the uplink.
-    const NetworkId other = h_.add_network(*Ipv4Address::parse("10.77.0.1"), 24);
-    (void)other;
-    h_.receive(c1_, {from_c1(*Ipv4Address::parse("10.77.0.2")).build(), from_c1(kHost.address()).build()}, 1);
+    h_.sent(c1_);  // the time-exceeded errors (IcmpErrorTest checks them)
+    // Another network's containers and the host's own addresses are not reached through the uplink.
+    const Ipv4Address other_gateway = *Ipv4Address::parse("10.77.0.1");
+    h_.add_network(other_gateway, 24);
+    h_.receive(c1_,
+               {from_c1(*Ipv4Address::parse("10.77.0.2")).build(), from_c1(kHost.address()).build(),
+                from_c1(other_gateway).build()},
+               1);
     EXPECT_EQ(h_.drops(DropReason::Isolated), 1u);
+    EXPECT_EQ(h_.drops(DropReason::NotServed), 2u);  // UDP to the host: nothing listens
+    EXPECT_TRUE(h_.sent(up_).empty());
+    EXPECT_TRUE(h_.sent(c1_).empty());
+}
+
+// Like Linux, the host answers ping on all its addresses from every network:
+// the uplink address and other networks' gateways (isolation is for
+// forwarding); the answer comes from the container's own gateway MAC.
+TEST_F(RouteTest, ContainersPingTheHostAddressAndOtherNetworksGateways) {
+    const Ipv4Address other_gateway = *Ipv4Address::parse("10.77.0.1");
+    h_.add_network(other_gateway, 24);
+    for (const Ipv4Address dst : {kHost.address(), other_gateway}) {
+        PacketBuilder ping;
+        ping.eth(kGatewayMac, kC1Mac).ipv4(kC1, dst).ipv4_id(4).icmp_echo(9, 2).payload(24);
+        h_.receive(c1_, {ping.build()}, 1);
+        const auto sent = h_.sent(c1_);
+        ASSERT_EQ(sent.size(), 1u) << dst.to_string();
+        PacketBuilder reply;
+        reply.eth(kC1Mac, kGatewayMac).ipv4(dst, kC1).ipv4_id(4).icmp_echo(9, 2).icmp_type(0).payload(24);
+        EXPECT_EQ(hex_diff(reply.build(), sent[0]), "") << dst.to_string();
+    }
+    // An internal network reaches only its own gateway.
+    h_.snapshot().networks[net_].internal = true;
+    PacketBuilder ping;
+    ping.eth(kGatewayMac, kC1Mac).ipv4(kC1, kHost.address()).icmp_echo(9, 3);
+    h_.receive(c1_, {ping.build()}, 2);
+    EXPECT_TRUE(h_.sent(c1_).empty());
     EXPECT_EQ(h_.drops(DropReason::NoRoute), 1u);
     EXPECT_TRUE(h_.sent(up_).empty());
 }
