@@ -158,7 +158,11 @@ class BaselineForwarder:
                                [memif_devargs(memif_sock, "server"), SINK_DEVARGS],
                                ["--forward-mode=io", "--record-core-cycles", f"--total-num-mbufs={MBUFS}"])
         self.eal_args = self.testpmd.eal_args
+        # memif's listener socket appears at probe, but a client that connects
+        # before the port is configured is refused ("ID not found") and never
+        # retries: the generator starts only once testpmd's ports are up.
         wait_for_path(memif_sock, self.testpmd.proc, LINK_TIMEOUT_S)
+        self.testpmd.proc.wait_for(r"^Done$", LINK_TIMEOUT_S)
 
     def versions(self):
         return {}
