@@ -4,7 +4,7 @@
 # generator -> net_memif -> device -> net_null, interleaved A B A B, and prints
 # packets/s, worker cycles per packet and the ratio to the baseline.
 # --smoke runs every scenario once, briefly, dpdockd only, and fails unless
-# dpdockd forwarded from the generator port to the sink (ctest bench_smoke).
+# dpdockd took the scenario's path (smoke.py; ctest bench_smoke).
 # Everything it starts is ended by PID and its temp dir removed, also on error,
 # Ctrl-C or SIGTERM. Python 3 standard library only.
 import argparse
