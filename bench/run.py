@@ -4,10 +4,11 @@
 # generator -> net_memif -> device -> net_null, interleaved A B A B, and prints
 # packets/s, worker cycles per packet and the ratio to the baseline.
 # --smoke runs every scenario once, briefly, dpdockd only, and fails unless
-# dpdockd forwarded from the generator port to the sink (ctest bench_smoke).
+# dpdockd took the scenario's path (smoke.py; ctest bench_smoke).
 # Everything it starts is ended by PID and its temp dir removed, also on error,
 # Ctrl-C or SIGTERM. Python 3 standard library only.
 import argparse
+import contextlib
 import datetime
 import glob
 import json
@@ -22,8 +23,11 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import report  # noqa: E402
+import smoke  # noqa: E402
+import topology  # noqa: E402
 import traffic  # noqa: E402
 from dut import BURST, MBUFS, BaselineForwarder, Cpus, DpdockdForwarder, Generator, remove_runtime_dirs  # noqa: E402
+from netns import Namespace  # noqa: E402
 from procs import ProcessError, Supervisor  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,29 +48,6 @@ def load_scenarios(names):
             sys.exit(f"run.py: unknown scenario(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         scenarios = [s for s in scenarios if s["name"] in names]
     return scenarios
-
-
-def scenario_frames(scenario):
-    sizes = traffic.size_pattern(scenario["frame-sizes"])
-    if scenario["kind"] == "nat":
-        return traffic.nat_frames(scenario["flows"], sizes)
-    if scenario["kind"] != "l2" or scenario.get("destination", "known") != "known":
-        raise ValueError(f"scenario {scenario['name']}: kinds are l2 (destination known) and nat")
-    return traffic.l2_frames(scenario["source-macs"], sizes)
-
-
-SMOKE_MAX_FLOWS = 10000  # a smoke run needs no million-frame pcap
-
-
-def smoke_variant(scenario):
-    """The scenario as --smoke runs it: NAT with at most SMOKE_MAX_FLOWS flows,
-    measured like a steady-state run (a setup-rate run of a small table is
-    over before it can be sampled)."""
-    if scenario["kind"] != "nat":
-        return scenario
-    small = {k: v for k, v in scenario.items() if k != "measure"}
-    small["flows"] = min(scenario["flows"], SMOKE_MAX_FLOWS)
-    return small
 
 
 EXIT_SKIP = 77  # ctest's SKIP_RETURN_CODE for bench_smoke
@@ -107,7 +88,7 @@ class Bench:
     def prefix(self, role):
         return f"dpdock-bench-{os.getpid()}-{self.run_index}-{role}"
 
-    def run_one(self, scenario, system, rep, pcap_path, pcap_frames):
+    def run_one(self, scenario, system, rep, pcap, netns):
         self.run_index += 1
         rundir = os.path.join(self.workdir, f"run{self.run_index:03d}")
         os.mkdir(rundir)
@@ -118,12 +99,11 @@ class Bench:
                 prefixes.append(self.prefix("gen"))
                 if system == "dpdock":
                     dut = DpdockdForwarder(sup, self.args.dpdockd, self.args.cli, self.cpus, rundir, memif_sock,
-                                           scenario, prefixes)
+                                           scenario, prefixes, netns)
                 else:
                     prefixes.append(self.prefix("iofwd"))
                     dut = BaselineForwarder(sup, self.args.testpmd, self.cpus, self.prefix("iofwd"), memif_sock)
-                gen = Generator(sup, self.args.testpmd, self.cpus, self.prefix("gen"), pcap_path, pcap_frames,
-                                max(traffic.size_pattern(scenario["frame-sizes"])), memif_sock)
+                gen = Generator(sup, self.args.testpmd, self.cpus, self.prefix("gen"), *pcap, memif_sock)
                 gen.start()
                 sample = dut.measure(self.args.warmup, self.args.duration)
                 if system not in self.versions:
@@ -145,20 +125,24 @@ class Bench:
 
     def run_scenario(self, scenario):
         pcap_path = os.path.join(self.workdir, f"{scenario['name']}.pcap")
-        pcap_frames = traffic.write_pcap(pcap_path, scenario_frames(scenario))
+        pcap_frames, longest = traffic.write_pcap(pcap_path, traffic.scenario_frames(scenario))
+        pcap = (pcap_path, pcap_frames, longest)
         runs = []
-        for rep in range(self.args.reps):
-            for system in self.args.systems:  # A B A B: both see the same cache placement in turn
-                try:
-                    runs.append(self.run_one(scenario, system, rep, pcap_path, pcap_frames))
-                except ProcessError as e:
-                    # A memif link now and then never comes up; one fresh start is
-                    # allowed, a second failure ends the invocation.
-                    print(f"run.py: {scenario['name']} {system} #{rep} failed ({e}); retrying once",
-                          file=sys.stderr, flush=True)
-                    row = self.run_one(scenario, system, rep, pcap_path, pcap_frames)
-                    row["retried"] = True
-                    runs.append(row)
+        namespace = Namespace(f"dpdock-bench-{os.getpid()}") if topology.needs_namespace(scenario) else None
+        with namespace or contextlib.nullcontext():
+            netns = namespace.path if namespace else None
+            for rep in range(self.args.reps):
+                for system in self.args.systems:  # A B A B: both see the same cache placement in turn
+                    try:
+                        runs.append(self.run_one(scenario, system, rep, pcap, netns))
+                    except ProcessError as e:
+                        # A memif link now and then never comes up; one fresh start is
+                        # allowed, a second failure ends the invocation.
+                        print(f"run.py: {scenario['name']} {system} #{rep} failed ({e}); retrying once",
+                              file=sys.stderr, flush=True)
+                        row = self.run_one(scenario, system, rep, pcap, netns)
+                        row["retried"] = True
+                        runs.append(row)
         os.unlink(pcap_path)
         return {"scenario": scenario, "pcap_frames": pcap_frames, "runs": runs,
                 "summary": report.summarize(scenario, runs, self.tsc_hz)}
@@ -169,30 +153,6 @@ def dump_logs(rundir, tail=25):
         with open(path, errors="replace") as f:
             lines = f.readlines()
         sys.stderr.write(f"---- last lines of {os.path.basename(path)} ----\n" + "".join(lines[-tail:]))
-
-
-def smoke_failures(result):
-    """Why a smoke run failed: dpdockd must take packets in on gen and send them
-    out on the sink (L2) or, translated, on the uplink (NAT) only."""
-    failures = []
-    nat = result["scenario"]["kind"] == "nat"
-    for run in result["runs"]:
-        name = f"{result['scenario']['name']} ({run['system']})"
-        if run["received"] <= 0:
-            failures.append(f"{name}: no rx on port gen")
-        if run["forwarded"] <= 0:
-            failures.append(f"{name}: no tx on port {'uplink' if nat else 'sink'}")
-        if run.get("gen_tx_packets", 0) != 0:
-            failures.append(f"{name}: {run['gen_tx_packets']} packets sent back to the generator port")
-        if nat:
-            # What left the uplink was translated: each flow has its conntrack entry, none was refused.
-            flows, tracked = result["scenario"]["flows"], run.get("conntrack", {}).get("entries", 0)
-            if tracked != flows:
-                failures.append(f"{name}: {tracked} flows tracked, expected {flows}")
-            refused = {k: v for k, v in run.get("drops", {}).items() if k.startswith(("ct_", "nat_"))}
-            if refused:
-                failures.append(f"{name}: NAT drops {refused}")
-    return failures
 
 
 def parse_args(argv):
@@ -233,16 +193,16 @@ def main(argv):
     args = parse_args(argv)
     scenarios = load_scenarios(args.scenario)
     if args.smoke:
-        scenarios = [smoke_variant(s) for s in scenarios]
+        scenarios = [smoke.variant(s) for s in scenarios]
     if args.list:
         for s in scenarios:
-            print(f"{s['name']:<18} {s['description']}")
+            print(f"{s['name']:<26} {s['description']}")
         return 0
     if args.write_pcaps:
         os.makedirs(args.write_pcaps, exist_ok=True)
         for s in scenarios:
             path = os.path.join(args.write_pcaps, f"{s['name']}.pcap")
-            count = traffic.write_pcap(path, scenario_frames(s))
+            count, _ = traffic.write_pcap(path, traffic.scenario_frames(s))
             print(f"{path}: {count} frames")
         return 0
     root = os.path.dirname(HERE)
@@ -310,12 +270,12 @@ def main(argv):
         print(f"run.py: failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     if args.smoke:
-        failures = [f for r in results for f in smoke_failures(r)]
+        failures = [f for r in results for f in smoke.failures(r)]
         for failure in failures:
             print(f"FAIL {failure}", file=sys.stderr)
         if failures:
             return 1
-        print(f"smoke: all {len(results)} scenario(s) forwarded gen -> sink")
+        print(f"smoke: all {len(results)} scenario(s) forwarded ingress -> egress")
     return 0
 
 

@@ -45,29 +45,35 @@ def ipv4_checksum(header):
     return (~total) & 0xFFFF
 
 
+def udp_packet(dst_mac, src_mac, src_ip, dst_ip, src_port, dst_port, payload):
+    """Ethernet/IPv4/UDP around `payload`, exactly as long as it needs to be."""
+    ip_len = IPV4_HDR_LEN + UDP_HDR_LEN + len(payload)
+    header = struct.pack(">BBHHHBBH4s4s", 0x45, 0, ip_len, 0, 0x4000, 64, 17, 0, src_ip, dst_ip)
+    header = header[:10] + struct.pack(">H", ipv4_checksum(header)) + header[12:]
+    udp = struct.pack(">HHHH", src_port, dst_port, UDP_HDR_LEN + len(payload), 0)
+    return dst_mac + src_mac + b"\x08\x00" + header + udp + payload
+
+
 def udp_frame(dst_mac, src_mac, src_ip, dst_ip, src_port, dst_port, frame_size):
     """One Ethernet/IPv4/UDP frame of `frame_size` bytes on the wire (FCS included)."""
     if not MIN_FRAME <= frame_size <= MAX_FRAME:
         raise ValueError(f"frame size {frame_size} outside {MIN_FRAME}..{MAX_FRAME}")
-    length = frame_size - FCS_LEN
-    ip_len = length - ETH_HDR_LEN
-    header = struct.pack(">BBHHHBBH4s4s", 0x45, 0, ip_len, 0, 0x4000, 64, 17, 0, src_ip, dst_ip)
-    header = header[:10] + struct.pack(">H", ipv4_checksum(header)) + header[12:]
-    udp = struct.pack(">HHHH", src_port, dst_port, ip_len - IPV4_HDR_LEN, 0)
-    frame = dst_mac + src_mac + b"\x08\x00" + header + udp
-    return frame + bytes(length - len(frame))
+    payload = frame_size - FCS_LEN - ETH_HDR_LEN - IPV4_HDR_LEN - UDP_HDR_LEN
+    return udp_packet(dst_mac, src_mac, src_ip, dst_ip, src_port, dst_port, bytes(payload))
 
 
 def write_pcap(path, frames):
-    """Write `frames` (an iterable of bytes) as a microsecond pcap; returns the count."""
-    count = 0
+    """Write `frames` (an iterable of bytes) as a microsecond pcap; returns the
+    count and the longest frame (the generator's mbufs must hold it)."""
+    count = longest = 0
     with open(path, "wb") as out:
         out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))  # LINKTYPE_ETHERNET
         for frame in frames:
             out.write(struct.pack("<IIII", count // 1000000, count % 1000000, len(frame), len(frame)))
             out.write(frame)
             count += 1
-    return count
+            longest = max(longest, len(frame))
+    return count, longest
 
 
 def size_pattern(spec):
@@ -80,20 +86,24 @@ def size_pattern(spec):
     return sizes
 
 
+def frame_count(distinct, sizes):
+    """Frames in a pcap that holds `distinct` things (MACs, flows) equally
+    often: a multiple of both it and the size pattern, at least MIN_PCAP_FRAMES,
+    so every lap of the replayed file has exactly the same mix."""
+    period = math.lcm(distinct, len(sizes))
+    return period * -(-MIN_PCAP_FRAMES // period)
+
+
 def l2_frames(source_macs, sizes, dst_mac=SINK_MAC):
     """Frames for an L2 scenario: every source MAC appears at least once, sizes cycle.
 
     Frame i comes from source MAC i % source_macs with size sizes[i % len(sizes)].
-    The frame count is a multiple of both, at least MIN_PCAP_FRAMES, so every
-    lap of the replayed file has exactly the same MAC and size mix.
     """
     if source_macs < 1:
         raise ValueError("source-macs must be at least 1")
     dst = mac_bytes(dst_mac)
-    period = math.lcm(source_macs, len(sizes))
-    count = period * -(-MIN_PCAP_FRAMES // period)
     dst_ip = bytes((10, 99, 0, 2))
-    for i in range(count):
+    for i in range(frame_count(source_macs, sizes)):
         host = i % source_macs
         src_ip = bytes((10, 100 + (host >> 16), (host >> 8) & 0xFF, host & 0xFF))
         yield udp_frame(dst, source_mac(host), src_ip, dst_ip, 1024 + (i & 0x3FF), 9, sizes[i % len(sizes)])
@@ -105,7 +115,11 @@ def l2_frames(source_macs, sizes, dst_mac=SINK_MAC):
 NAT_GATEWAY_MAC = "02:42:0a:63:00:01"
 NAT_SOURCE_MAC = "02:10:00:00:00:00"
 NAT_SOURCES = 65000          # source addresses 10.99.0.2 .. 10.99.253.233
-NAT_DESTINATIONS = 65521     # a prime > NAT_SOURCES: destinations 198.18.0.0 + (i % 65521)
+OUTSIDE_ADDRESSES = 65521    # a prime > NAT_SOURCES: outside hosts 198.18.0.0 + (i % 65521)
+
+
+def outside_address(i):
+    return struct.pack(">I", 0xC6120000 + i % OUTSIDE_ADDRESSES)
 
 
 def nat_flow(i):
@@ -117,8 +131,7 @@ def nat_flow(i):
     measure translation, not collisions.
     """
     src = 0x0A630002 + i % NAT_SOURCES
-    dst = 0xC6120000 + i % NAT_DESTINATIONS
-    return struct.pack(">I", src), 1024 + i // NAT_SOURCES, struct.pack(">I", dst)
+    return struct.pack(">I", src), 1024 + i // NAT_SOURCES, outside_address(i)
 
 
 def nat_frames(flows, sizes):
@@ -127,8 +140,112 @@ def nat_frames(flows, sizes):
     if not 1 <= flows <= NAT_SOURCES * (65535 - 1024):
         raise ValueError(f"flows must be 1..{NAT_SOURCES * (65535 - 1024)}")
     dst_mac, src_mac = mac_bytes(NAT_GATEWAY_MAC), mac_bytes(NAT_SOURCE_MAC)
-    period = math.lcm(flows, len(sizes))
-    count = period * -(-MIN_PCAP_FRAMES // period)
-    for i in range(count):
+    for i in range(frame_count(flows, sizes)):
         src_ip, src_port, dst_ip = nat_flow(i % flows)
         yield udp_frame(dst_mac, src_mac, src_ip, dst_ip, src_port, 9, sizes[i % len(sizes)])
+
+
+# The outside as the scenarios with an uplink see it (bench/topology.py builds
+# the matching deployment): the host address 192.0.2.2/24, its gateway
+# 192.0.2.1 with a fixed MAC (uplink.gateway-mac), so nothing ever waits for
+# ARP. Outside hosts (198.18.0.0/15) sit behind that gateway. When the
+# generator is outside, the memif is the uplink and gets UPLINK_MAC.
+HOST_ADDRESS = "192.0.2.2"
+UPLINK_GATEWAY = "192.0.2.1"
+UPLINK_GATEWAY_MAC = "02:00:00:00:00:01"
+UPLINK_MAC = "02:00:00:00:00:03"
+
+
+def ipv4_bytes(text):
+    return bytes(int(p) for p in text.split("."))
+
+
+# Published ports (DNAT): host port PUBLISHED_PORT_BASE + k goes to the same
+# port of the container, whose MAC is SINK_MAC (the deployment points it at
+# the sink). Clients are outside hosts.
+PUBLISHED_PORT_BASE = 10000
+
+
+def dnat_frames(flows, published_ports, sizes):
+    """Frames of `flows` distinct UDP flows from outside clients to the host
+    address, flow i to published port PUBLISHED_PORT_BASE + i % published_ports
+    (every port equally often); frame i belongs to flow i % flows. A client
+    (address, source port) is distinct per flow, so the number of flows, and
+    with it the conntrack table, is the same whatever the number of ports."""
+    if not 1 <= published_ports <= 65535 - PUBLISHED_PORT_BASE:
+        raise ValueError(f"published-ports must be 1..{65535 - PUBLISHED_PORT_BASE}")
+    if not 1 <= flows <= OUTSIDE_ADDRESSES * (65535 - 1024):
+        raise ValueError(f"flows must be 1..{OUTSIDE_ADDRESSES * (65535 - 1024)}")
+    dst_mac, src_mac = mac_bytes(UPLINK_MAC), mac_bytes(UPLINK_GATEWAY_MAC)
+    host = ipv4_bytes(HOST_ADDRESS)
+    for i in range(frame_count(flows, sizes)):
+        flow = i % flows
+        yield udp_frame(dst_mac, src_mac, outside_address(flow), host, 1024 + flow // OUTSIDE_ADDRESSES,
+                        PUBLISHED_PORT_BASE + flow % published_ports, sizes[i % len(sizes)])
+
+
+# VXLAN: network `bench` is an overlay network with VNI VXLAN_VNI; remote
+# VTEP i is 198.19.0.1 + i (outside, behind the uplink gateway); remote
+# container MAC i is 02:20:xx:xx:xx:xx. Frame sizes are those of the inner
+# frame: the outer headers add VXLAN_OVERHEAD bytes.
+VXLAN_VNI = 256
+VXLAN_PORT = 4789
+VXLAN_OVERHEAD = ETH_HDR_LEN + IPV4_HDR_LEN + UDP_HDR_LEN + 8
+
+
+def peer_address(i):
+    return struct.pack(">I", 0xC6130001 + i)
+
+
+def remote_mac(i):
+    return bytes((0x02, 0x20)) + struct.pack(">I", i)
+
+
+def remote_ip(i):
+    return struct.pack(">I", 0x0A638000 + i)  # 10.99.128.0 + i
+
+
+def vxlan_encap_frames(destinations, sizes):
+    """Frames from one local container (NAT_SOURCE_MAC, 10.99.0.2) to
+    `destinations` remote MACs, frame i to remote MAC i % destinations."""
+    if destinations < 1:
+        raise ValueError("destination-macs must be at least 1")
+    src_mac, src_ip = mac_bytes(NAT_SOURCE_MAC), bytes((10, 99, 0, 2))
+    for i in range(frame_count(destinations, sizes)):
+        d = i % destinations
+        yield udp_frame(remote_mac(d), src_mac, src_ip, remote_ip(d), 1024 + (i & 0x3FF), 9, sizes[i % len(sizes)])
+
+
+def vxlan_decap_frames(source_macs, sizes):
+    """VXLAN from remote VTEP 0 to the host address: inner frames from
+    `source_macs` remote MACs to SINK_MAC (10.99.0.2), frame i from remote MAC
+    i % source_macs; outer UDP source ports vary as a VTEP's flow hash would."""
+    if source_macs < 1:
+        raise ValueError("source-macs must be at least 1")
+    outer_dst, outer_src = mac_bytes(UPLINK_MAC), mac_bytes(UPLINK_GATEWAY_MAC)
+    sink, host = mac_bytes(SINK_MAC), ipv4_bytes(HOST_ADDRESS)
+    vxlan = struct.pack(">II", 0x08000000, VXLAN_VNI << 8)  # I flag, VNI
+    for i in range(frame_count(source_macs, sizes)):
+        s = i % source_macs
+        inner = udp_frame(sink, remote_mac(s), remote_ip(s), bytes((10, 99, 0, 2)), 1024 + (i & 0x3FF), 9,
+                          sizes[i % len(sizes)])
+        yield udp_packet(outer_dst, outer_src, peer_address(0), host, 49152 + (i & 0x3FFF), VXLAN_PORT,
+                         vxlan + inner)
+
+
+def scenario_frames(scenario):
+    """The frames a scenario's generator replays, by its `kind`."""
+    sizes = size_pattern(scenario["frame-sizes"])
+    kind = scenario["kind"]
+    if kind == "l2" and scenario.get("destination", "known") == "known":
+        return l2_frames(scenario["source-macs"], sizes)
+    if kind == "nat":
+        return nat_frames(scenario["flows"], sizes)
+    if kind == "dnat":
+        return dnat_frames(scenario["flows"], scenario["published-ports"], sizes)
+    if kind == "vxlan-encap":
+        return vxlan_encap_frames(scenario["destination-macs"], sizes)
+    if kind == "vxlan-decap":
+        return vxlan_decap_frames(scenario["source-macs"], sizes)
+    raise ValueError(f"scenario {scenario['name']}: kinds are l2 (destination known), nat, dnat, "
+                     "vxlan-encap and vxlan-decap")
