@@ -10,7 +10,7 @@
 namespace dpdock::dataplane {
 
 void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, MacAddress mac,
-                          NetworkId network, const nat::Entry* flow, std::uint64_t now) {
+                          NetworkId network, const nat::FlowKey* received, std::uint64_t now) {
     PacketMeta& meta = packet_meta(m);
     if (network >= snap.networks.size()) {
         drop_packet(ctx, m, DropReason::NoNetwork);
@@ -18,7 +18,7 @@ void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& 
     }
     if (auto err = check_forward(*header_at<rte_ipv4_hdr>(m, meta.l3_offset), snap.networks[network].mtu)) {
         if (snap.ports[m->port].role == bridge::PortRole::Uplink) {
-            send_icmp_error_out(ctx, *snap.uplink, m, meta, *err, flow, now);
+            send_icmp_error_out(ctx, *snap.uplink, m, meta, *err, received, now);
         } else {
             const bridge::NetworkInfo& from = snap.networks[meta.network];
             return_icmp_error(ctx, m, meta, *err, from.gateway_ip, from.gateway_mac, now);

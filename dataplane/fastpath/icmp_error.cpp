@@ -128,11 +128,12 @@ void return_icmp_error(WorkerContext& ctx, const rte_mbuf* offending, const Pack
 }
 
 void send_icmp_error_out(WorkerContext& ctx, const bridge::UplinkInfo& uplink, const rte_mbuf* offending,
-                         const PacketMeta& meta, const ForwardError& err, const nat::Entry* flow, std::uint64_t now) {
+                         const PacketMeta& meta, const ForwardError& err, const nat::FlowKey* received,
+                         std::uint64_t now) {
     const Ipv4Address host = uplink.address.address();
     rte_mbuf* e = make_icmp_error(ctx, offending, meta, err, host, now);
     if (e == nullptr) return;
-    if (flow != nullptr) nat::quote_as_received(e, packet_meta(e), *flow);
+    if (received != nullptr) nat::quote_as_received(e, packet_meta(e), *received);
     const auto* ip = header_at<const rte_ipv4_hdr>(e, packet_meta(e).l3_offset);
     const Ipv4Address to = Ipv4Address::from_be(Be32::from_raw(ip->dst_addr));
     send_via_uplink(ctx, uplink, e, uplink.address.contains(to) ? to : uplink.gateway, now);

@@ -51,10 +51,11 @@ void return_icmp_error(WorkerContext& ctx, const rte_mbuf* offending, const Pack
                        Ipv4Address from, MacAddress from_mac, std::uint64_t now);
 
 // Sends the error about a packet that came in on the uplink back out of it,
-// from the host address, towards the packet's source. `flow`: the packet was
-// translated to a container by it, and the quote is translated back to what
-// the sender sent (else nullptr).
+// from the host address, towards the packet's source. `received`: the packet
+// was translated to a container, and this was its key as it arrived; the
+// quote is translated back to it, so the sender recognises its packet (else nullptr).
 void send_icmp_error_out(WorkerContext& ctx, const bridge::UplinkInfo& uplink, const rte_mbuf* offending,
-                         const PacketMeta& meta, const ForwardError& err, const nat::Entry* flow, std::uint64_t now);
+                         const PacketMeta& meta, const ForwardError& err, const nat::FlowKey* received,
+                         std::uint64_t now);
 
 }  // namespace dpdock::dataplane

@@ -63,10 +63,11 @@ void service_pending(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap,
 // TTL decremented, MACs gateway -> `mac`, out of the port the MAC table knows
 // for `mac`, or flooded in the network when it has aged out, as a bridge would.
 // An expiring TTL or a DF packet above the network's MTU gets an ICMP error
-// back to where it came from (out of the uplink, its quote translated back by
-// `flow` when one is given; or to a hairpinning container from its gateway).
+// back to where it came from (out of the uplink, its quote's destination put
+// back to `received`'s, the packet's key as it arrived, when one is given; or
+// to a hairpinning container from its gateway).
 void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, MacAddress mac,
-                          NetworkId network, const nat::Entry* flow, std::uint64_t now);
+                          NetworkId network, const nat::FlowKey* received, std::uint64_t now);
 
 // Sends one packet to every port of its network except the one it came from,
 // and, in an overlay network, when it came from a local port, to every peer

@@ -46,14 +46,14 @@ void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rt
                    header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == host.be().raw()) {
             const nat::Tracked t = nat::look_up(*ctx.conntrack, m, meta);
             if (const nat::Entry* flow = nat::masquerade_inbound(*ctx.conntrack, m, meta, t, now)) {
-                deliver_to_container(ctx, snap, m, flow->mac, flow->network, flow, now);
+                deliver_to_container(ctx, snap, m, flow->mac, flow->network, &flow->reply, now);
                 continue;
             }
             if (snap.published) {
                 const auto dnat = nat::dnat_original(*ctx.conntrack, *snap.published, m, meta, t, false, now);
                 if (dnat.rule != nullptr) {
                     count_rule(ctx, dnat.rule->slot, m);
-                    deliver_to_container(ctx, snap, m, dnat.rule->container_mac, dnat.rule->network, nullptr, now);
+                    deliver_to_container(ctx, snap, m, dnat.rule->container_mac, dnat.rule->network, &*t.key, now);
                     continue;
                 }
                 if (dnat.drop) {

@@ -26,7 +26,7 @@ class NeighbourTable;
 }
 namespace dpdock::nat {
 class Conntrack;
-struct Entry;
+struct FlowKey;
 }
 namespace dpdock::vxlan {
 class VtepTable;

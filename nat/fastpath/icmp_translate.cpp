@@ -162,9 +162,9 @@ std::optional<DropReason> icmp_error_outbound(const Conntrack& ct, rte_mbuf* m, 
     return std::nullopt;
 }
 
-void quote_as_received(rte_mbuf* m, const PacketMeta& meta, const Entry& flow) {
+void quote_as_received(rte_mbuf* m, const PacketMeta& meta, const FlowKey& received) {
     if (const auto q = quote_of(m, meta)) {
-        patch_icmp_checksum(*q, rewrite_quote(*q, Side::Destination, flow.reply.dst_ip, flow.reply.dst_port));
+        patch_icmp_checksum(*q, rewrite_quote(*q, Side::Destination, received.dst_ip, received.dst_port));
     }
 }
 

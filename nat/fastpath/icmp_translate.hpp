@@ -41,10 +41,11 @@ const Entry* icmp_error_inbound(const Conntrack& ct, rte_mbuf* m, const PacketMe
 // quotes no tracked flow.
 std::optional<DropReason> icmp_error_outbound(const Conntrack& ct, rte_mbuf* m, const PacketMeta& meta);
 
-// For an error the dataplane itself makes about a reply it had translated
-// towards a container: the quote goes back to what the sender sent (inner
-// destination = host address and port). `m` is the error as
-// make_icmp_error() built it.
-void quote_as_received(rte_mbuf* m, const PacketMeta& meta, const Entry& flow);
+// For an error the dataplane itself makes about a packet it had translated
+// towards a container (a MASQUERADE reply, a published port's DNAT): the
+// quote goes back to what the sender sent, its inner destination that of
+// `received` (host address and port), the packet's key as it arrived. `m`
+// is the error as make_icmp_error() built it.
+void quote_as_received(rte_mbuf* m, const PacketMeta& meta, const FlowKey& received);
 
 }  // namespace dpdock::nat

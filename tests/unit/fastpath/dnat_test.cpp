@@ -3,7 +3,8 @@
 // leaves from host:port again; a container reaching host:port (hairpin) is
 // delivered to the publishing container from its gateway and gets the answer
 // from host:port; checksums equal a full recomputation (the builder's); rule
-// counters move; a 10,000-port range costs one lookup like one port.
+// counters move; a 10,000-port range costs one lookup like one port; an
+// ICMP error about a translated packet quotes it as the sender sent it.
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
@@ -97,6 +98,23 @@ TEST_F(DnatTest, OutsideReachesThePublishedPortAndTheReplyLeavesFromIt) {
     h_.receive(up_, {from_far().tcp(40000, 8081, 0x02).payload(0).build()}, 13);
     EXPECT_EQ(h_.drops(DropReason::NotServed), 1u);
     EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
+// As for a MASQUERADE reply, the error is about the packet the sender sent:
+// its quote names host:port, not the container it was translated to, or the
+// sender could not match it (path MTU discovery into an overlay network).
+TEST_F(DnatTest, TooBigForTheContainersNetworkGetsFragmentationNeededQuotingThePublishedPort) {
+    h_.snapshot().networks[net_].mtu = 1000;
+    const Frame offending = from_far().ipv4_dont_fragment().udp(40000, 5003).payload(1000).build();
+    h_.receive(up_, {offending}, 10);
+    EXPECT_TRUE(h_.sent(c1_).empty());
+    auto out = h_.sent(up_);
+    ASSERT_EQ(out.size(), 1u);
+    PacketBuilder expected;
+    expected.eth(kRouterMac, kUplinkMac).ipv4(kHostIp, kFar, 64).ipv4_id(0).ipv4_tos(0xc0);
+    expected.icmp_error(kIcmpUnreachable, kIcmpFragNeeded, 1000, quote_of(offending));
+    EXPECT_EQ(hex_diff(expected.build(), out[0]), "");
+    EXPECT_EQ(h_.drops(DropReason::FragNeeded), 1u);
 }
 
 TEST_F(DnatTest, UdpRangeMapsPortByPort) {
