@@ -42,8 +42,9 @@ TEST_F(GatewayTest, BroadcastArpRequestForTheGatewayIsAnsweredNotFlooded) {
 
 TEST_F(GatewayTest, UnicastArpRefreshIsAnswered) {
     // Linux re-probes a stale neighbour with a unicast request to the cached MAC.
-    EXPECT_TRUE(h_.forwards(c1_, PacketBuilder().eth(kGatewayMac, kC1Mac).arp_request(kC1Mac, kC1, kGateway).build(),
-                            c1_, PacketBuilder().eth(kC1Mac, kGatewayMac).arp_reply(kGatewayMac, kGateway, kC1Mac, kC1).build()));
+    const Frame request = PacketBuilder().eth(kGatewayMac, kC1Mac).arp_request(kC1Mac, kC1, kGateway).build();
+    const Frame reply = PacketBuilder().eth(kC1Mac, kGatewayMac).arp_reply(kGatewayMac, kGateway, kC1Mac, kC1).build();
+    EXPECT_TRUE(h_.forwards(c1_, request, c1_, reply));
 }
 
 TEST_F(GatewayTest, ArpForOtherAddressesIsFloodedAndNotAnswered) {
@@ -106,7 +107,8 @@ TEST_F(GatewayTest, ReplyTtlIsResetWhateverTheRequestCarried) {
     PacketBuilder request;
     request.eth(kGatewayMac, kC1Mac).ipv4(kC1, kGateway, 3).ipv4_id(7).icmp_echo(1, 1).payload(8);
     PacketBuilder reply;
-    reply.eth(kC1Mac, kGatewayMac).ipv4(kGateway, kC1, 64).ipv4_id(7).icmp_echo(1, 1).icmp_type(RTE_IP_ICMP_ECHO_REPLY).payload(8);
+    reply.eth(kC1Mac, kGatewayMac).ipv4(kGateway, kC1, 64).ipv4_id(7);
+    reply.icmp_echo(1, 1).icmp_type(RTE_IP_ICMP_ECHO_REPLY).payload(8);
     EXPECT_TRUE(h_.forwards(c1_, request.build(), c1_, reply.build()));
 }
 
