@@ -31,32 +31,26 @@ protected:
         a_.emplace(make_netns("clia"));
         b_.emplace(make_netns("clib"));
     }
-    // Runs the CLI; fails the test unless it exits `expected`. Returns its output.
-    std::string dpdock(const std::string& args, int expected = 0) {
-        auto [rc, out] = daemon_->cli(args);
-        EXPECT_EQ(rc, expected) << "dpdock " << args << "\n" << out;
-        return out;
-    }
     std::optional<DpdockdInstance> daemon_;
     std::optional<Netns> a_, b_;
 };
 
 TEST_F(CliTest, NetworkLifecycleLikeDocker) {
     // A user network without --subnet takes the next free /16 after docker0's.
-    EXPECT_EQ(dpdock("network create front"), "front\n");
-    const std::string ls = dpdock("network ls");
+    EXPECT_EQ(daemon_->cli_expect("network create front"), "front\n");
+    const std::string ls = daemon_->cli_expect("network ls");
     EXPECT_TRUE(contains(ls, "NETWORK ID")) << ls;
     EXPECT_TRUE(contains(ls, "172.18.0.0/16")) << ls;
     EXPECT_TRUE(contains(ls, "172.18.0.1")) << ls;
 
-    dpdock("attach --name a --netns " + a_->path() + " --network front");
-    dpdock("attach --name b --netns " + b_->path() + " --network front --ip 172.18.0.50");
+    daemon_->cli_expect("attach --name a --netns " + a_->path() + " --network front");
+    daemon_->cli_expect("attach --name b --netns " + b_->path() + " --network front --ip 172.18.0.50");
     EXPECT_TRUE(ping(*a_, ip("172.18.0.50"), 3)) << daemon_->log();
     auto st = tcp_transfer(*b_, ip("172.18.0.50"), 5201, *a_, 1u << 20);
     EXPECT_TRUE(st.ok()) << st.message();
 
     // inspect: the fields `docker network inspect` shows for the same objects.
-    auto inspect = nlohmann::json::parse(dpdock("network inspect front"));
+    auto inspect = nlohmann::json::parse(daemon_->cli_expect("network inspect front"));
     ASSERT_EQ(inspect.size(), 1u);
     EXPECT_EQ(inspect[0]["Name"], "front");
     EXPECT_EQ(inspect[0]["Driver"], "bridge");
@@ -68,99 +62,110 @@ TEST_F(CliTest, NetworkLifecycleLikeDocker) {
     EXPECT_EQ(inspect[0]["Containers"]["b"]["MacAddress"], "02:42:ac:12:00:32");
 
     // A second network: b gets eth1 there; the first network keeps the default route.
-    dpdock("network create --subnet 10.77.0.0/24 --gateway 10.77.0.254 back");
-    dpdock("network connect --ip 10.77.0.9 back b");
-    const std::string ps = dpdock("ps");
+    daemon_->cli_expect("network create --subnet 10.77.0.0/24 --gateway 10.77.0.254 back");
+    daemon_->cli_expect("network connect --ip 10.77.0.9 back b");
+    const std::string ps = daemon_->cli_expect("ps");
     EXPECT_TRUE(contains(ps, "back")) << ps;
     EXPECT_TRUE(contains(ps, "10.77.0.9/24")) << ps;
     EXPECT_TRUE(contains(b_->exec_output("ip -o -4 addr show dev eth1"), "10.77.0.9/24"));
     EXPECT_TRUE(contains(b_->exec_output("ip route show default"), "via 172.18.0.1 dev eth0"));
 
     // The MAC table shows both containers on their ports after the traffic.
-    const std::string macs = dpdock("mac front");
+    const std::string macs = daemon_->cli_expect("mac front");
     EXPECT_TRUE(contains(macs, "02:42:ac:12:00:02")) << macs;
     EXPECT_TRUE(contains(macs, "02:42:ac:12:00:32")) << macs;
 
     // rm is refused while containers are connected, and changes nothing.
-    EXPECT_TRUE(contains(dpdock("network rm back", 1), "active endpoints"));
-    dpdock("network disconnect back b");
-    EXPECT_FALSE(contains(dpdock("ps"), "10.77.0.9")) << "address not released";
+    EXPECT_TRUE(contains(daemon_->cli_expect("network rm back", 1), "active endpoints"));
+    daemon_->cli_expect("network disconnect back b");
+    EXPECT_FALSE(contains(daemon_->cli_expect("ps"), "10.77.0.9")) << "address not released";
     EXPECT_EQ(b_->exec("ip link show dev eth1 >/dev/null 2>&1"), 1) << "eth1 left behind in the container";
-    EXPECT_EQ(dpdock("network rm back"), "back\n");
+    EXPECT_EQ(daemon_->cli_expect("network rm back"), "back\n");
 
     // Detach b; a keeps working with a fresh container reusing b's address.
-    EXPECT_EQ(dpdock("detach b"), "b\n");
+    EXPECT_EQ(daemon_->cli_expect("detach b"), "b\n");
     EXPECT_FALSE(ping(*a_, ip("172.18.0.50"), 1));
-    dpdock("attach --name b2 --netns " + b_->path() + " --network front --ip 172.18.0.50");
+    daemon_->cli_expect("attach --name b2 --netns " + b_->path() + " --network front --ip 172.18.0.50");
     EXPECT_TRUE(ping(*a_, ip("172.18.0.50"), 3)) << daemon_->log();
-    dpdock("detach b2");
-    dpdock("detach a");
-    EXPECT_EQ(dpdock("network rm front"), "front\n");
-    EXPECT_FALSE(contains(dpdock("network ls"), "front"));
+    daemon_->cli_expect("detach b2");
+    daemon_->cli_expect("detach a");
+    EXPECT_EQ(daemon_->cli_expect("network rm front"), "front\n");
+    EXPECT_FALSE(contains(daemon_->cli_expect("network ls"), "front"));
 }
 
 // Docker moves the default route to a remaining network when the network
 // that carried it is disconnected; the container keeps a way out.
 TEST_F(CliTest, DisconnectingTheDefaultRouteNetworkMovesTheRoute) {
-    dpdock("network create --subnet 10.78.0.0/24 side");
-    dpdock("attach --name a --netns " + a_->path());
-    dpdock("network connect side a");
+    daemon_->cli_expect("network create --subnet 10.78.0.0/24 side");
+    daemon_->cli_expect("attach --name a --netns " + a_->path());
+    daemon_->cli_expect("network connect side a");
     EXPECT_TRUE(contains(a_->exec_output("ip route show default"), "via 172.17.0.1 dev eth0"));
-    dpdock("network disconnect bridge a");
+    daemon_->cli_expect("network disconnect bridge a");
     std::string route = a_->exec_output("ip route show default");
     EXPECT_TRUE(contains(route, "via 10.78.0.1 dev eth1")) << route;
     EXPECT_TRUE(ping(*a_, ip("10.78.0.1"), 2)) << daemon_->log();
     // Connecting the old network again adds an interface, the route stays.
-    dpdock("network connect bridge a");
+    daemon_->cli_expect("network connect bridge a");
     EXPECT_TRUE(contains(a_->exec_output("ip route show default"), "via 10.78.0.1 dev eth1"));
     // A reload that puts bridge first gives it the route; side gives it up, so
     // disconnecting bridge again moves the route back to side.
     const std::string saved = daemon_->dir() + "/reordered.yaml";
-    dpdock("config save " + saved);
+    daemon_->cli_expect("config save " + saved);
     auto model = config::load_file(saved);
     ASSERT_TRUE(model.ok()) << model.message();
     auto& endpoints = model->containers.at(0).networks;
     ASSERT_EQ(endpoints.size(), 2u);
     std::swap(endpoints[0], endpoints[1]);
     ASSERT_TRUE(config::save_atomically(*model, saved).ok());
-    dpdock("config reload " + saved);
+    daemon_->cli_expect("config reload " + saved);
     route = a_->exec_output("ip route show default");
     EXPECT_TRUE(contains(route, "via 172.17.0.1 dev eth0")) << route;
-    dpdock("network disconnect bridge a");
+    daemon_->cli_expect("network disconnect bridge a");
     route = a_->exec_output("ip route show default");
     EXPECT_TRUE(contains(route, "via 10.78.0.1 dev eth1")) << route;
-    dpdock("detach a");
+    daemon_->cli_expect("detach a");
 }
 
 TEST_F(CliTest, JsonFormatIsTheDaemonsResult) {
-    dpdock("attach --name a --netns " + a_->path());
-    auto ps = nlohmann::json::parse(dpdock("--format json ps"));
+    daemon_->cli_expect("attach --name a --netns " + a_->path());
+    auto ps = nlohmann::json::parse(daemon_->cli_expect("--format json ps"));
     ASSERT_EQ(ps.size(), 1u);
     EXPECT_EQ(ps[0]["name"], "a");
     EXPECT_EQ(ps[0]["networks"][0]["network"], "bridge");
     EXPECT_EQ(ps[0]["networks"][0]["ip"], "172.17.0.2/16");
-    auto ls = nlohmann::json::parse(dpdock("network ls --format json"));
+    auto ls = nlohmann::json::parse(daemon_->cli_expect("network ls --format json"));
     ASSERT_EQ(ls.size(), 1u);
     EXPECT_EQ(ls[0]["name"], "bridge");
     EXPECT_EQ(ls[0]["containers"], 1);
 }
 
 TEST_F(CliTest, ErrorsCarryTheDaemonsMessageAndChangeNothing) {
-    const std::string before = dpdock("--format json network ls");
-    EXPECT_TRUE(contains(dpdock("network create --subnet 10.0.0.0/33 bad", 1), "not a CIDR"));
-    EXPECT_TRUE(contains(dpdock("network create --opt com.docker.network.bridge.enable_icc=maybe noicc", 1),
-                         "enable_icc"));
-    EXPECT_TRUE(contains(dpdock("network create --opt novalue x", 2), "KEY=VALUE"));
-    EXPECT_TRUE(contains(dpdock("network rm bridge", 1), "pre-defined"));
-    EXPECT_TRUE(contains(dpdock("network inspect nosuch", 1), "nosuch not found"));
-    EXPECT_TRUE(contains(dpdock("attach --name a --netns /run/netns/dpdock-no-such-ns", 1), "dpdock-no-such-ns"));
-    EXPECT_TRUE(contains(dpdock("attach --name a --netns " + a_->path() + " --ip 10.9.9.9", 1), "10.9.9.9"));
-    EXPECT_TRUE(contains(dpdock("attach --name a --netns " + a_->path() + " -p 8080:80", 1), "publish"));
-    EXPECT_TRUE(contains(dpdock("detach nosuch", 1), "not found"));
-    EXPECT_TRUE(contains(dpdock("attach --netns " + a_->path(), 2), "--name is required"));
-    EXPECT_TRUE(contains(dpdock("network frobnicate", 2), "dpdock network create"));
-    EXPECT_EQ(dpdock("--format json network ls"), before);
-    EXPECT_EQ(dpdock("--format json ps"), "[]\n");
+    const std::string before = daemon_->cli_expect("--format json network ls");
+    const std::string a_netns = " --netns " + a_->path();
+    // args, exit code (1: the daemon refused, 2: usage), what the output says
+    const struct {
+        std::string args;
+        int rc;
+        std::string says;
+    } refused[] = {
+        {"network create --subnet 10.0.0.0/33 bad", 1, "not a CIDR"},
+        {"network create --opt com.docker.network.bridge.enable_icc=maybe noicc", 1, "enable_icc"},
+        {"network create --opt novalue x", 2, "KEY=VALUE"},
+        {"network rm bridge", 1, "pre-defined"},
+        {"network inspect nosuch", 1, "nosuch not found"},
+        {"attach --name a --netns /run/netns/dpdock-no-such-ns", 1, "dpdock-no-such-ns"},
+        {"attach --name a" + a_netns + " --ip 10.9.9.9", 1, "10.9.9.9"},
+        {"attach --name a" + a_netns + " -p 8080:80", 1, "publish"},
+        {"detach nosuch", 1, "not found"},
+        {"attach" + a_netns, 2, "--name is required"},
+        {"network frobnicate", 2, "dpdock network create"},
+    };
+    for (const auto& r : refused) {
+        const std::string out = daemon_->cli_expect(r.args, r.rc);
+        EXPECT_TRUE(contains(out, r.says)) << "dpdock " << r.args << "\n" << out;
+    }
+    EXPECT_EQ(daemon_->cli_expect("--format json network ls"), before);
+    EXPECT_EQ(daemon_->cli_expect("--format json ps"), "[]\n");
 }
 
 TEST(DaemonSocket, GroupOptionOwnsTheSocketLikeDockerd) {

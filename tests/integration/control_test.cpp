@@ -113,8 +113,10 @@ TEST_F(ControlProtocolTest, BadRequestsGetClearErrorsAndChangeNothing) {
         {R"({"cmd":"network.disconnect","args":{"network":"web","container":"c9"}})", "container c9 not found"},
         {R"({"cmd":"network.disconnect","args":{"network":"nope","container":"c1"}})",
          "container c1 is not connected to network nope"},
-        // Fails half way, inside the attachment (no such namespace): rolled back.
-        {R"({"cmd":"container.attach","args":{"name":"c9","netns":"/run/netns/dpdock-no-such-ns"}})", "c9"},
+        // Valid, then refused while converging (the namespace is opened before
+        // any link is created): the error names the cause, the apply is rolled back.
+        {R"({"cmd":"container.attach","args":{"name":"c9","netns":"/run/netns/dpdock-no-such-ns"}})",
+         "open netns /run/netns/dpdock-no-such-ns: No such file or directory"},
     };
     // All on one connection: an error never closes it.
     LineClient client(d_->socket_path());
@@ -390,7 +392,7 @@ TEST_F(ControlNetworkTest, TwoHundredOperationsUnderTrafficKeepTheStreamIntact) 
     auto stream = ContinuousTcpStream::start(direct_flow(c2_, ip("172.17.0.3"), 5202, c1_));
     ASSERT_TRUE(stream.ok()) << stream.message();
 
-    int operations = 0;
+    // 50 rounds of 4 operations.
     for (int round = 0; round < 50; ++round) {
         const std::string where = "round " + std::to_string(round);
         auto created = d_->call("network.create", {{"name", "churn"}});
@@ -399,9 +401,7 @@ TEST_F(ControlNetworkTest, TwoHundredOperationsUnderTrafficKeepTheStreamIntact) 
         ASSERT_TRUE(attached.ok()) << where << ": " << attached.message();
         ASSERT_TRUE(d_->call("container.detach", {{"name", "c3"}}).ok()) << where;
         ASSERT_TRUE(d_->call("network.rm", {{"names", {"churn"}}}).ok()) << where;
-        operations += 4;
     }
-    EXPECT_EQ(operations, 200);
     const std::uint64_t verified_during = stream->bytes_verified();
     auto verdict = stream->stop();
     EXPECT_TRUE(verdict.ok()) << verdict.message();

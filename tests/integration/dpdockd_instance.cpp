@@ -3,6 +3,8 @@
 #include <csignal>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -128,6 +130,14 @@ std::pair<int, std::string> DpdockdInstance::cli(const std::string& args) const 
     return {rc, read_file(out_path)};
 }
 
+std::string DpdockdInstance::cli_expect(const std::string& args, int rc) const {
+    auto [code, out] = cli(args);
+    if (code != rc) {
+        ADD_FAILURE() << "dpdock " << args << ": exit code " << code << " (expected " << rc << ")\n" << out;
+    }
+    return out;
+}
+
 Status DpdockdInstance::stop(int signal, std::chrono::milliseconds timeout) {
     if (!process_ || !process_->running()) return Status::error("dpdockd is not running");
     if (auto st = process_->send_signal(signal); !st) return st;
@@ -146,6 +156,20 @@ std::optional<nlohmann::json> DpdockdInstance::port_stats(const std::string& own
         if (p["name"] == owner) return p;
     }
     return std::nullopt;
+}
+
+std::uint64_t DpdockdInstance::drops(const std::string& reason) const {
+    auto stats = call("stats.show");
+    if (!stats) {
+        ADD_FAILURE() << "stats.show: " << stats.message();
+        return 0;
+    }
+    const auto& drops = (*stats)["drops"];
+    if (!drops.contains(reason)) {
+        ADD_FAILURE() << "no drop reason '" << reason << "' in " << drops.dump();
+        return 0;
+    }
+    return drops[reason].get<std::uint64_t>();
 }
 
 std::string container_yaml(const std::string& name, const std::string& netns_path, const std::string& networks,

@@ -1,7 +1,7 @@
 // DpdockdInstance: one dpdockd started by a test with its own YAML file,
 // control socket and log in a private temp dir; killed (by PID) and cleaned
 // up when the test ends, also when it fails. request() speaks the control
-// protocol directly; cli() runs the real `dpdock` binary.
+// protocol directly; cli() and cli_expect() run the real `dpdock` binary.
 #pragma once
 
 #include <chrono>
@@ -38,6 +38,9 @@ public:
     Result<nlohmann::json> observable_state() const;
     // Runs `dpdock --socket S ARGS`; returns exit code and output (stdout+stderr).
     std::pair<int, std::string> cli(const std::string& args) const;
+    // cli(), and a (non-fatal) test failure naming the command and its output
+    // unless it exits `rc`. Returns the output.
+    std::string cli_expect(const std::string& args, int rc = 0) const;
 
     Status stop(int signal = 15, std::chrono::milliseconds timeout = std::chrono::seconds(20));
     ChildProcess& process() { return *process_; }
@@ -48,6 +51,10 @@ public:
 
     // Counters of one port by owner name ("c1/bridge") from stats.show; nullopt if absent.
     std::optional<nlohmann::json> port_stats(const std::string& owner) const;
+    // stats.show's drops of `reason` ("isolated"); a (non-fatal) test failure
+    // and 0 when stats.show fails or lacks the reason, so that no lower bound
+    // and no "still 0" can pass on an error.
+    std::uint64_t drops(const std::string& reason) const;
 
 private:
     DpdockdInstance() = default;

@@ -17,6 +17,7 @@
 
 #include "config/loader.hpp"
 #include "tests/integration/dpdockd_instance.hpp"
+#include "tests/integration/outside.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/traffic.hpp"
@@ -24,75 +25,55 @@
 namespace dpdock::test {
 namespace {
 
-const Ipv4Address kExt = *Ipv4Address::parse("192.168.79.1");
 const std::string kGatewayIp = "172.17.0.1";
 
-// `ext` on the far end of an uplink veth, with the uplink's YAML section.
-struct Outside {
-    Netns ext;
-    VethPair veth;
-    std::string uplink_yaml(unsigned mtu = 1500) const {
-        return "uplink:\n  devargs: net_af_packet_" + veth.a_name() + ",iface=" + veth.a_name() +
-               "\n  address: 192.168.79.2/24\n  gateway: 192.168.79.1\n  mtu: " + std::to_string(mtu) + "\n";
-    }
-};
-
-Outside make_outside() {
-    Netns ext = make_netns("ext");
-    auto veth = VethPair::create(nullptr, &ext, "ic");
-    if (!veth.ok()) throw std::runtime_error(veth.message());
-    if (!veth->up_with_address(VethPair::Side::B, Ipv4Cidr(kExt, 24)).ok()) throw std::runtime_error("ext address");
-    // ext's replies must carry complete checksums: NAT patches them, it does not finish them.
-    ext.exec("ethtool -K " + veth->b_name() + " tx off >/dev/null");
-    shell("ip link set " + veth->a_name() + " up");
-    return {std::move(ext), std::move(*veth)};
+// `ext` behind the uplink at 192.168.79.1; fails the test (throws) when it cannot be made.
+Outside outside() {
+    auto made = make_outside("192.168.79", "ic");
+    if (!made) throw std::runtime_error(made.message());
+    return std::move(*made);
 }
 
 // dpdockd with `ext` behind its uplink; `rest` adds networks and containers.
 Result<DpdockdInstance> start_daemon(const Outside& out, const std::string& rest, unsigned uplink_mtu = 1500) {
-    return DpdockdInstance::start("dataplane:\n  idle-sleep-us: 20\n" + out.uplink_yaml(uplink_mtu) + rest);
-}
-
-std::uint64_t drops(const DpdockdInstance& d, const std::string& reason) {
-    auto stats = d.call("stats.show");
-    return stats.ok() ? (*stats)["drops"][reason].get<std::uint64_t>() : ~std::uint64_t{0};
+    return DpdockdInstance::start("dataplane:\n  idle-sleep-us: 20\n" +
+                                  out.uplink_yaml(1, "  mtu: " + std::to_string(uplink_mtu) + "\n") + rest);
 }
 
 TEST(IcmpErrorsTest, PingWithTtlOneGetsTimeExceededFromTheGateway) {
-    Outside out = make_outside();
+    Outside out = outside();
     Netns c1 = make_netns("c1");
     auto d = start_daemon(out, "containers:\n" + container_yaml("c1", c1.path(), "[bridge]"));
     ASSERT_TRUE(d.ok()) << d.message();
-    ASSERT_TRUE(ping(c1, kExt, 1)) << d->log();
-    const std::string text = c1.exec_output("ping -n -c 1 -W 3 -t 1 " + kExt.to_string() + " 2>&1");
+    ASSERT_TRUE(ping(c1, out.ext_ip, 1)) << d->log();
+    const std::string text = c1.exec_output("ping -n -c 1 -W 3 -t 1 " + out.ext_ip.to_string() + " 2>&1");
     EXPECT_NE(text.find("From " + kGatewayIp + " icmp_seq=1 Time to live exceeded"), std::string::npos) << text;
-    EXPECT_EQ(drops(*d, "ttl_exceeded"), 1u);
+    EXPECT_EQ(d->drops("ttl_exceeded"), 1u);
     auto stats = d->call("stats.show");
     ASSERT_TRUE(stats.ok()) << stats.message();
     EXPECT_EQ((*stats)["icmp_errors"]["sent"].get<std::uint64_t>(), 1u) << stats->dump();
-    const auto [rc, table] = d->cli("stats");
-    EXPECT_EQ(rc, 0) << table;
+    const std::string table = d->cli_expect("stats");
     EXPECT_NE(table.find("icmp errors sent 1, suppressed 0"), std::string::npos) << table;
 }
 
 TEST(IcmpErrorsTest, DfPacketsLargerThanTheUplinkMtuGetFragmentationNeeded) {
-    Outside out = make_outside();
+    Outside out = outside();
     Netns c1 = make_netns("c1");
     auto d = start_daemon(out, "containers:\n" + container_yaml("c1", c1.path(), "[bridge]"), 1400);
     ASSERT_TRUE(d.ok()) << d.message();
     // 1372 bytes of data + 8 ICMP + 20 IPv4 = 1400: fits exactly.
-    EXPECT_EQ(c1.exec("ping -n -c 1 -W 3 -M do -s 1372 " + kExt.to_string() + " >/dev/null"), 0) << d->log();
-    const std::string text = c1.exec_output("ping -n -c 1 -W 3 -M do -s 1373 " + kExt.to_string() + " 2>&1");
+    EXPECT_EQ(c1.exec("ping -n -c 1 -W 3 -M do -s 1372 " + out.ext_ip.to_string() + " >/dev/null"), 0) << d->log();
+    const std::string text = c1.exec_output("ping -n -c 1 -W 3 -M do -s 1373 " + out.ext_ip.to_string() + " 2>&1");
     EXPECT_NE(text.find("From " + kGatewayIp + " icmp_seq=1 Frag needed and DF set (mtu = 1400)"), std::string::npos)
         << text;
-    EXPECT_EQ(drops(*d, "frag_needed"), 1u);
+    EXPECT_EQ(d->drops("frag_needed"), 1u);
     // The container's kernel learnt the path MTU: it now refuses by itself.
-    const std::string again = c1.exec_output("ping -n -c 1 -W 3 -M do -s 1373 " + kExt.to_string() + " 2>&1");
+    const std::string again = c1.exec_output("ping -n -c 1 -W 3 -M do -s 1373 " + out.ext_ip.to_string() + " 2>&1");
     EXPECT_NE(again.find("mtu=1400"), std::string::npos) << again;
 }
 
 TEST(IcmpErrorsTest, PortUnreachableFromExtReachesTheContainersUdpSocket) {
-    Outside out = make_outside();
+    Outside out = outside();
     Netns c1 = make_netns("c1");
     auto d = start_daemon(out, "containers:\n" + container_yaml("c1", c1.path(), "[bridge]"));
     ASSERT_TRUE(d.ok()) << d.message();
@@ -102,7 +83,7 @@ TEST(IcmpErrorsTest, PortUnreachableFromExtReachesTheContainersUdpSocket) {
         sockaddr_in to{};
         to.sin_family = AF_INET;
         to.sin_port = htons(9);  // nothing listens on ext
-        to.sin_addr.s_addr = kExt.be().raw();
+        to.sin_addr.s_addr = out.ext_ip.be().raw();
         if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
             error = -1;
         } else {
@@ -123,7 +104,7 @@ TEST(IcmpErrorsTest, PortUnreachableFromExtReachesTheContainersUdpSocket) {
 }
 
 TEST(IccTest, IccOffBlocksContainerToContainerButNotTheGatewayOrTheOutside) {
-    Outside out = make_outside();
+    Outside out = outside();
     Netns c1 = make_netns("c1");
     Netns c2 = make_netns("c2");
     auto d = start_daemon(
@@ -137,11 +118,11 @@ TEST(IccTest, IccOffBlocksContainerToContainerButNotTheGatewayOrTheOutside) {
     const Ipv4Address gateway = *Ipv4Address::parse("10.91.0.1");
     for (const Netns* c : {&c1, &c2}) {
         EXPECT_TRUE(ping(*c, gateway, 2)) << d->log();
-        EXPECT_TRUE(ping(*c, kExt, 2)) << d->log();
+        EXPECT_TRUE(ping(*c, out.ext_ip, 2)) << d->log();
     }
     EXPECT_FALSE(ping(c1, *Ipv4Address::parse("10.91.0.20"), 1, 2));
     EXPECT_FALSE(ping(c2, *Ipv4Address::parse("10.91.0.10"), 1, 2));
-    EXPECT_GE(drops(*d, "icc_blocked"), 2u);
+    EXPECT_GE(d->drops("icc_blocked"), 2u);
     // ARP is not IPv4: c1 did resolve c2, only the ping was stopped.
     const std::string neigh = c1.exec_output("ip neigh show 10.91.0.20");
     EXPECT_NE(neigh.find("lladdr 02:42:0a:5b:00:14"), std::string::npos) << neigh;
@@ -155,7 +136,7 @@ TEST(IccTest, IccOffBlocksContainerToContainerButNotTheGatewayOrTheOutside) {
 }
 
 TEST(IsolationTest, NetworksReachEachOtherOnlyThroughASharedNetwork) {
-    Outside out = make_outside();
+    Outside out = outside();
     Netns c1 = make_netns("c1");
     Netns c2 = make_netns("c2");
     Netns c3 = make_netns("c3");
@@ -173,12 +154,12 @@ TEST(IsolationTest, NetworksReachEachOtherOnlyThroughASharedNetwork) {
     const Ipv4Address c2_on_c = *Ipv4Address::parse("10.83.0.20");
     EXPECT_TRUE(ping(c1, c2_on_c, 2)) << d->log();             // the shared network
     EXPECT_TRUE(ping(c1, *Ipv4Address::parse("10.81.0.30"), 2)) << d->log();  // inside a
-    EXPECT_TRUE(ping(c3, kExt, 2)) << d->log();                // the outside
+    EXPECT_TRUE(ping(c3, out.ext_ip, 2)) << d->log();          // the outside
     EXPECT_FALSE(ping(c1, c2_on_b, 1, 2));                     // b through a's gateway
     EXPECT_FALSE(ping(c3, c2_on_b, 1, 2));
     EXPECT_FALSE(ping(c3, c2_on_c, 1, 2));                     // c3 shares no network with c2
     EXPECT_TRUE(ping(c3, *Ipv4Address::parse("10.82.0.1"), 2)) << d->log();  // b's gateway: the host answers
-    EXPECT_GE(drops(*d, "isolated"), 3u);
+    EXPECT_GE(d->drops("isolated"), 3u);
     auto tcp = tcp_transfer(direct_flow(c2, c2_on_c, 7070, c1), 64 * 1024);
     EXPECT_TRUE(tcp.ok()) << tcp.message();
 }

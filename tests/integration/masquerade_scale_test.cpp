@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/integration/dpdockd_instance.hpp"
+#include "tests/integration/outside.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/udp_flows.hpp"
@@ -17,40 +18,29 @@
 namespace dpdock::test {
 namespace {
 
-const Ipv4Address kExt = *Ipv4Address::parse("192.168.81.1");
-const Ipv4Address kHostIp = *Ipv4Address::parse("192.168.81.2");
 constexpr std::uint16_t kEchoPort = 7000;
 
 // ext (the outside, with a UDP echo server) behind the uplink, c1 on the default bridge.
 class MasqueradeScaleTest : public ::testing::Test {
 protected:
     void start(const std::string& nat_yaml) {
-        auto e = Netns::create("ext");
-        ASSERT_TRUE(e.ok()) << e.message();
-        ext_.emplace(std::move(*e));
+        auto outside = make_outside("192.168.81");
+        ASSERT_TRUE(outside.ok()) << outside.message();
+        outside_.emplace(std::move(*outside));
         auto c = Netns::create("c1");
         ASSERT_TRUE(c.ok()) << c.message();
         c1_.emplace(std::move(*c));
-        auto veth = VethPair::create(nullptr, &*ext_, "up");
-        ASSERT_TRUE(veth.ok()) << veth.message();
-        veth_.emplace(std::move(*veth));
-        ASSERT_TRUE(veth_->up_with_address(VethPair::Side::B, Ipv4Cidr(kExt, 24)).ok());
-        // ext's echoes must carry complete checksums: NAT patches them, it does not finish them.
-        ASSERT_EQ(ext_->exec("ethtool -K " + veth_->b_name() + " tx off >/dev/null"), 0);
-        ASSERT_EQ(shell("ip link set " + veth_->a_name() + " up"), 0);
-        auto d = DpdockdInstance::start("dataplane:\n  idle-sleep-us: 20\n" + nat_yaml + "uplink:\n  devargs: net_af_packet_" +
-                                        veth_->a_name() + ",iface=" + veth_->a_name() +
-                                        "\n  address: 192.168.81.2/24\n  gateway: 192.168.81.1\ncontainers:\n" +
-                                        container_yaml("c1", c1_->path(), "[bridge]"));
+        auto d = DpdockdInstance::start("dataplane:\n  idle-sleep-us: 20\n" + nat_yaml + outside_->uplink_yaml() +
+                                        "containers:\n" + container_yaml("c1", c1_->path(), "[bridge]"));
         ASSERT_TRUE(d.ok()) << d.message();
         daemon_.emplace(std::move(*d));
-        auto server = UdpEchoServer::start(*ext_, kExt, kEchoPort);
+        auto server = UdpEchoServer::start(outside_->ns, outside_->ext_ip, kEchoPort);
         ASSERT_TRUE(server.ok()) << server.message();
         server_ = std::move(*server);
     }
 
     UdpFlows open_flows(std::size_t count) {
-        auto flows = UdpFlows::open(*c1_, kExt, kEchoPort, count);
+        auto flows = UdpFlows::open(*c1_, outside_->ext_ip, kEchoPort, count);
         EXPECT_TRUE(flows.ok()) << flows.message();
         return flows.ok() ? std::move(*flows) : UdpFlows{};
     }
@@ -61,8 +51,8 @@ protected:
         return ct.ok() ? *ct : nlohmann::json::object();
     }
 
-    std::optional<Netns> ext_, c1_;
-    std::optional<VethPair> veth_;
+    std::optional<Outside> outside_;
+    std::optional<Netns> c1_;
     std::optional<DpdockdInstance> daemon_;
     std::unique_ptr<UdpEchoServer> server_;  // declared last: stops before the namespaces go
 };
@@ -77,7 +67,7 @@ TEST_F(MasqueradeScaleTest, TenThousandConcurrentFlowsAllCarryData) {
     // ext saw 10,000 distinct clients, every one of them the host address.
     const auto peers = server_->peers();
     EXPECT_EQ(peers.size(), kFlows);
-    for (const auto& [ip, port] : peers) ASSERT_EQ(ip, kHostIp) << port;
+    for (const auto& [ip, port] : peers) ASSERT_EQ(ip, outside_->host_ip) << port;
     EXPECT_EQ(conntrack()["entries"], kFlows);
 
     // All 10,000 tracked at once, and a second round rides on the same entries.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/integration/dpdockd_instance.hpp"
+#include "tests/integration/outside.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/traffic.hpp"
@@ -15,41 +16,37 @@
 namespace dpdock::test {
 namespace {
 
-const Ipv4Address kRemoteHost = *Ipv4Address::parse("192.168.79.1");
-const Ipv4Address kLocalHost = *Ipv4Address::parse("192.168.79.2");
 const Ipv4Address kC1 = *Ipv4Address::parse("10.20.0.2");
 const Ipv4Address kRemoteC = *Ipv4Address::parse("10.20.0.3");
 
 TEST(VxlanKernelTest, ContainerTalksToAKernelVtepAndBothLearn) {
-    Netns remote = make_netns("vxr");
+    // The remote host is the outside: its underlay address is the uplink's gateway.
+    auto underlay = make_outside("192.168.79", "vu");
+    ASSERT_TRUE(underlay.ok()) << underlay.message();
+    const Netns& remote = underlay->ns;
+    const std::string remote_host = underlay->ext_ip.to_string();
+    const std::string local_host = underlay->host_ip.to_string();
     Netns rc = make_netns("vxc");
     Netns c1 = make_netns("c1");
-    auto underlay = VethPair::create(nullptr, &remote, "vu");
-    ASSERT_TRUE(underlay.ok()) << underlay.message();
-    ASSERT_TRUE(underlay->up_with_address(VethPair::Side::B, Ipv4Cidr(kRemoteHost, 24)).ok());
-    ASSERT_EQ(shell("ip link set " + underlay->a_name() + " up"), 0);
     auto rc_link = VethPair::create(&remote, &rc, "vc");
     ASSERT_TRUE(rc_link.ok()) << rc_link.message();
     ASSERT_TRUE(rc_link->up_with_address(VethPair::Side::B, Ipv4Cidr(kRemoteC, 24)).ok());
     // The remote host: vxlan device and the remote container's veth on one bridge.
-    // Checksums complete on both veths: the inner packets cross dpdock as they are.
-    const std::string u = underlay->b_name();
-    ASSERT_EQ(remote.exec("ip link add vx0 type vxlan id 300 dstport 4789 local 192.168.79.1 remote 192.168.79.2 "
-                          "dev " + u + " && ip link add br0 type bridge && ip link set vx0 master br0 && "
+    // Checksums complete on the remote container's veth too: the inner packets cross dpdock as they are.
+    ASSERT_EQ(remote.exec("ip link add vx0 type vxlan id 300 dstport 4789 local " + remote_host + " remote " +
+                          local_host + " dev " + underlay->link.b_name() +
+                          " && ip link add br0 type bridge && ip link set vx0 master br0 && "
                           "ip link set " + rc_link->a_name() + " master br0 && ip link set vx0 up && "
-                          "ip link set br0 up && ip link set " + rc_link->a_name() + " up && "
-                          "ethtool -K " + u + " tx off >/dev/null"),
+                          "ip link set br0 up && ip link set " + rc_link->a_name() + " up"),
               0);
     ASSERT_EQ(rc.exec("ip link set " + rc_link->b_name() + " mtu 1450 && ethtool -K " + rc_link->b_name() +
                       " tx off >/dev/null"),
               0);
     const std::string rc_mac = rc.exec_output("cat /sys/class/net/" + rc_link->b_name() + "/address");
 
-    auto d = DpdockdInstance::start("dataplane:\n  idle-sleep-us: 20\nuplink:\n  devargs: net_af_packet_" +
-                                    underlay->a_name() + ",iface=" + underlay->a_name() +
-                                    "\n  address: 192.168.79.2/24\n  gateway: 192.168.79.1\n"
+    auto d = DpdockdInstance::start("dataplane:\n  idle-sleep-us: 20\n" + underlay->uplink_yaml() +
                                     "networks:\n  - name: ov\n    driver: overlay\n    subnet: 10.20.0.0/24\n"
-                                    "    vni: 300\n    peers: [192.168.79.1]\ncontainers:\n" +
+                                    "    vni: 300\n    peers: [" + remote_host + "]\ncontainers:\n" +
                                     container_yaml("c1", c1.path(), "[ov]"));
     ASSERT_TRUE(d.ok()) << d.message();
     // Overlay containers get the uplink's MTU minus the 50 bytes of VXLAN.
@@ -66,71 +63,61 @@ TEST(VxlanKernelTest, ContainerTalksToAKernelVtepAndBothLearn) {
     auto fdb = d->call("overlay.fdb", {{"network", "ov"}});
     ASSERT_TRUE(fdb.ok()) << fdb.message();
     EXPECT_EQ((*fdb)["vni"], 300);
-    bool learned = false;
+    bool learned = false, local_seen = false;
     for (const auto& e : (*fdb)["entries"]) {
         if (e["mac"] == rc_mac.substr(0, 17)) {
             learned = true;
-            EXPECT_EQ(e["vtep"], kRemoteHost.to_string()) << e.dump();
+            EXPECT_EQ(e["vtep"], remote_host) << e.dump();
             EXPECT_EQ(e["static"], false);
         }
         if (e["mac"] == docker_mac_for(kC1).to_string()) {
+            local_seen = true;
             EXPECT_EQ(e["vtep"], "local") << e.dump();
         }
     }
     EXPECT_TRUE(learned) << rc_mac << " not in " << fdb->dump();
-    const auto [rc_code, out] = d->cli("overlay fdb ov");
-    EXPECT_EQ(rc_code, 0) << out;
-    EXPECT_NE(out.find(kRemoteHost.to_string()), std::string::npos) << out;
+    EXPECT_TRUE(local_seen) << "c1's MAC not in " << fdb->dump();
+    const std::string out = d->cli_expect("overlay fdb ov");
+    EXPECT_NE(out.find(remote_host), std::string::npos) << out;
     // ...and the kernel learned dpdock's container behind dpdock's VTEP.
     const std::string kernel_fdb = remote.exec_output("bridge fdb show dev vx0");
-    EXPECT_NE(kernel_fdb.find(docker_mac_for(kC1).to_string() + " dst " + kLocalHost.to_string()), std::string::npos)
+    EXPECT_NE(kernel_fdb.find(docker_mac_for(kC1).to_string() + " dst " + local_host), std::string::npos)
         << kernel_fdb;
 
     // The overlay container reaches the outside (here the remote host's
     // underlay address) through this host's MASQUERADE, as Docker's overlay
     // containers do through their local gateway network.
-    auto out_udp = udp_exchange(direct_flow(remote, kRemoteHost, 5353, c1), 20, 300);
+    auto out_udp = udp_exchange(direct_flow(remote, underlay->ext_ip, 5353, c1), 20, 300);
     ASSERT_TRUE(out_udp.ok()) << out_udp.message() << "\n" << d->log();
-    EXPECT_EQ(out_udp->client_ip, kLocalHost);
+    EXPECT_EQ(out_udp->client_ip, underlay->host_ip);
 
-    auto stats = d->call("stats.show");
-    ASSERT_TRUE(stats.ok()) << stats.message();
     for (const char* reason : {"vxlan_short", "vxlan_bad_flags", "vxlan_unknown_vni", "vxlan_unknown_peer"}) {
-        EXPECT_EQ((*stats)["drops"].value(reason, 0), 0) << reason << ": " << stats->dump();
+        EXPECT_EQ(d->drops(reason), 0u) << reason;
     }
 }
 
 TEST(VxlanKernelTest, PeersAndVnisThroughTheCli) {
-    Netns up = make_netns("vxu");
-    auto underlay = VethPair::create(nullptr, &up, "vp");
+    auto underlay = make_outside("192.168.79", "vp");
     ASSERT_TRUE(underlay.ok()) << underlay.message();
-    ASSERT_EQ(shell("ip link set " + underlay->a_name() + " up"), 0);
-    auto d = DpdockdInstance::start("uplink:\n  devargs: net_af_packet_" + underlay->a_name() + ",iface=" +
-                                    underlay->a_name() + "\n  address: 192.168.79.2/24\n  gateway: 192.168.79.1\n");
+    auto d = DpdockdInstance::start(underlay->uplink_yaml());
     ASSERT_TRUE(d.ok()) << d.message();
-    auto [code, out] = d->cli("network create --driver overlay --subnet 10.30.0.0/24 ov1");
-    ASSERT_EQ(code, 0) << out;
+    const auto [code, created] = d->cli("network create --driver overlay --subnet 10.30.0.0/24 ov1");
+    ASSERT_EQ(code, 0) << created;
     auto ls = d->call("network.ls");
     ASSERT_TRUE(ls.ok());
     EXPECT_EQ((*ls)[1]["vni"], 256) << ls->dump();
     EXPECT_EQ((*ls)[1]["mtu"], 1450) << ls->dump();
-    std::tie(code, out) = d->cli("network create --driver overlay --subnet 10.31.0.0/24 --vni 256 ov2");
-    EXPECT_EQ(code, 1) << out;
+    std::string out = d->cli_expect("network create --driver overlay --subnet 10.31.0.0/24 --vni 256 ov2", 1);
     EXPECT_NE(out.find("vni 256 is already used by network 'ov1'"), std::string::npos) << out;
-    std::tie(code, out) = d->cli("network create --driver overlay --subnet 10.31.0.0/24 --vni 4000 ov2");
-    EXPECT_EQ(code, 1) << out;
+    out = d->cli_expect("network create --driver overlay --subnet 10.31.0.0/24 --vni 4000 ov2", 1);
     EXPECT_NE(out.find("outside vxlan.vni-range 256-1000"), std::string::npos) << out;
 
-    std::tie(code, out) = d->cli("overlay peer add ov1 192.168.79.7");
-    EXPECT_EQ(code, 0) << out;
-    std::tie(code, out) = d->cli("overlay peer add ov1 192.168.79.7");
-    EXPECT_EQ(code, 1) << out;
+    d->cli_expect("overlay peer add ov1 192.168.79.7");
+    out = d->cli_expect("overlay peer add ov1 192.168.79.7", 1);
     EXPECT_NE(out.find("already a peer"), std::string::npos) << out;
-    std::tie(code, out) = d->cli("overlay peer ls ov1");
-    EXPECT_EQ(code, 0) << out;
+    out = d->cli_expect("overlay peer ls ov1");
     EXPECT_NE(out.find("192.168.79.7"), std::string::npos) << out;
-    std::tie(code, out) = d->cli("overlay peer add bridge 192.168.79.8");
-    EXPECT_EQ(code, 1) << out;
+    out = d->cli_expect("overlay peer add bridge 192.168.79.8", 1);
     EXPECT_NE(out.find("not an overlay network"), std::string::npos) << out;
     // Saved with the network: VNI and peers come back from the file.
     auto saved = d->call("config.save");
@@ -138,8 +125,7 @@ TEST(VxlanKernelTest, PeersAndVnisThroughTheCli) {
     const std::string text = shell_output("cat " + d->config_path());
     EXPECT_NE(text.find("vni: 256"), std::string::npos) << text;
     EXPECT_NE(text.find("peers: [192.168.79.7]"), std::string::npos) << text;
-    std::tie(code, out) = d->cli("overlay peer rm ov1 192.168.79.7");
-    EXPECT_EQ(code, 0) << out;
+    d->cli_expect("overlay peer rm ov1 192.168.79.7");
     auto peers = d->call("overlay.peer.ls", {{"network", "ov1"}});
     ASSERT_TRUE(peers.ok());
     EXPECT_TRUE((*peers)["peers"].empty()) << peers->dump();

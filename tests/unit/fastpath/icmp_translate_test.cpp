@@ -89,10 +89,8 @@ protected:
                            std::size_t l4_bytes) {
         const Frame left = open(f);
         ASSERT_FALSE(left.empty());
-        h_.receive(up_, {error_from(from, left, type, code, mtu, l4_bytes)});
-        auto got = h_.sent(c1_);
-        ASSERT_EQ(got.size(), 1u);
-        EXPECT_EQ(hex_diff(error_to_c1(from, f, type, code, mtu, l4_bytes), got[0]), "")
+        EXPECT_TRUE(h_.forwards(up_, error_from(from, left, type, code, mtu, l4_bytes), c1_,
+                                error_to_c1(from, f, type, code, mtu, l4_bytes)))
             << "proto " << int(f.proto) << " port " << f.port << " quote " << l4_bytes;
     }
 

@@ -179,6 +179,21 @@ public:
         ctx_->tx.flush_all();
     }
 
+    // Receives `f` on `in` at `now`; success when the pipeline then sent
+    // exactly one frame on `out` and it equals `want` byte for byte (the hex
+    // diff otherwise). Other ports are not looked at.
+    ::testing::AssertionResult forwards(PortId in, const Frame& f, PortId out, const Frame& want,
+                                        std::uint64_t now = 1) {
+        receive(in, {f}, now);
+        const std::vector<Frame> got = sent(out);
+        if (got.size() != 1) {
+            return ::testing::AssertionFailure() << got.size() << " frames sent on port " << out << ", expected 1";
+        }
+        const std::string diff = hex_diff(want, got[0]);
+        if (!diff.empty()) return ::testing::AssertionFailure() << "the frame sent on port " << out << ":\n" << diff;
+        return ::testing::AssertionSuccess();
+    }
+
     // What the pipeline transmitted on `port` since the last call, oldest first.
     std::vector<Frame> sent(PortId port) {
         std::vector<Frame> out;

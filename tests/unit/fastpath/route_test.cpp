@@ -65,10 +65,7 @@ TEST_F(RouteTest, FirstPacketWaitsForArpThenLeavesWithTtlDecremented) {
     EXPECT_EQ(h_.total_drops(), 0u);
 
     // Resolved: the next packet leaves at once, without a request.
-    h_.receive(c1_, {from_c1(kFar).build()}, 30);
-    sent = h_.sent(up_);
-    ASSERT_EQ(sent.size(), 1u);
-    EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), sent[0]), "");
+    ASSERT_TRUE(h_.forwards(c1_, from_c1(kFar).build(), up_, routed(kFar, kRouterMac), 30));
 }
 
 TEST_F(RouteTest, OnLinkDestinationIsItsOwnNextHop) {
@@ -113,13 +110,10 @@ TEST_F(RouteTest, WaitingQueueIsBoundedAndOverflowIsCounted) {
 
 TEST_F(RouteTest, NeighbourEntriesTimeOut) {
     h_.receive(up_, {arp_reply_from(kRouter, kRouterMac)}, 100);
-    h_.receive(c1_, {from_c1(kFar).build()}, 100 + kTimeout - 1);
-    auto sent = h_.sent(up_);
-    ASSERT_EQ(sent.size(), 1u);
-    EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), sent[0]), "");
+    ASSERT_TRUE(h_.forwards(c1_, from_c1(kFar).build(), up_, routed(kFar, kRouterMac), 100 + kTimeout - 1));
     // Past the timeout the neighbour is asked again before anything is sent.
     h_.receive(c1_, {from_c1(kFar).build()}, 100 + kTimeout);
-    sent = h_.sent(up_);
+    auto sent = h_.sent(up_);
     ASSERT_EQ(sent.size(), 1u);
     EXPECT_EQ(hex_diff(arp_request_for(kRouter), sent[0]), "");
 }
@@ -128,19 +122,13 @@ TEST_F(RouteTest, NeighbourEntriesTimeOut) {
 // ages or changes; other next hops on the subnet still go through ARP.
 TEST_F(RouteTest, ConfiguredGatewayMacNeedsNoArpAndNeverAges) {
     h_.set_uplink(up_, kHost, kRouter, kUplinkMac, kTimeout, kRetry, kRouterMac);
-    h_.receive(c1_, {from_c1(kFar).build()}, 10);
-    auto sent = h_.sent(up_);
-    ASSERT_EQ(sent.size(), 1u);
-    EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), sent[0]), "");
+    ASSERT_TRUE(h_.forwards(c1_, from_c1(kFar).build(), up_, routed(kFar, kRouterMac), 10));
     // An ARP reply claiming another MAC does not override it; nor does time.
     h_.receive(up_, {arp_reply_from(kRouter, MacAddress::from_u64(0x02cc00000001ULL))}, 20);
-    h_.receive(c1_, {from_c1(kFar).build()}, 20 + 10 * kTimeout);
-    sent = h_.sent(up_);
-    ASSERT_EQ(sent.size(), 1u);
-    EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), sent[0]), "");
+    ASSERT_TRUE(h_.forwards(c1_, from_c1(kFar).build(), up_, routed(kFar, kRouterMac), 20 + 10 * kTimeout));
     EXPECT_EQ(h_.context().pending.count, 0u);
     h_.receive(c1_, {from_c1(kOnLink).build()}, 30 + 10 * kTimeout);
-    sent = h_.sent(up_);
+    auto sent = h_.sent(up_);
     ASSERT_EQ(sent.size(), 1u);
     EXPECT_EQ(hex_diff(arp_request_for(kOnLink), sent[0]), "");
     EXPECT_EQ(h_.total_drops(), 0u);
@@ -217,10 +205,7 @@ TEST_F(RouteTest, UplinkAnswersArpAndPingForTheHostAddress) {
     reply.eth(kRouterMac, kUplinkMac).ipv4(kHost.address(), kRouter).ipv4_id(3).icmp_echo(7, 1).icmp_type(0).payload(32);
     EXPECT_EQ(hex_diff(reply.build(), sent[1]), "");
     // The request taught us the router: a routed packet leaves without asking.
-    h_.receive(c1_, {from_c1(kFar).build()}, 6);
-    sent = h_.sent(up_);
-    ASSERT_EQ(sent.size(), 1u);
-    EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), sent[0]), "");
+    ASSERT_TRUE(h_.forwards(c1_, from_c1(kFar).build(), up_, routed(kFar, kRouterMac), 6));
     // Traffic from outside for anything else is not routed in (no NAT yet).
     h_.receive(up_, {PacketBuilder().eth(kUplinkMac, kRouterMac).ipv4(kFar, kC1).udp(53, 40000).build()}, 7);
     EXPECT_EQ(h_.drops(DropReason::NoRoute), 1u);
