@@ -1,5 +1,6 @@
 // Conntrack micro-benchmarks: what MASQUERADE pays per packet for the flow
-// lookup of a tracked flow (hit) and per new flow for the insert (port
+// lookup of a tracked flow (hit; one at a time, and 32 at a time as
+// route_stage looks up a burst) and per new flow for the insert (port
 // search, both keys), in tables holding 1k, 100k and 1M flows. Lookups visit
 // the flows in random order, so large tables miss the caches as real traffic
 // would. Read the CPU time column: on a shared machine wall-clock time (and
@@ -93,6 +94,27 @@ void BM_ConntrackLookupHit(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
+// The same lookups 32 at a time, as route_stage does them for a burst
+// (Conntrack::find_bulk); items are keys, comparable with the one above.
+void BM_ConntrackLookupBulk32(benchmark::State& state) {
+    Fixture* f = fixture_for(state);
+    if (f == nullptr) return;
+    constexpr std::size_t kBurst = 32;
+    std::size_t i = 0;
+    const FlowKey* keys[kBurst];
+    Entry* entries[kBurst];
+    Direction dirs[kBurst];
+    for (auto _ : state) {
+        for (std::size_t k = 0; k < kBurst; ++k) {
+            keys[k] = &f->order[i];
+            i = i + 1 == f->order.size() ? 0 : i + 1;
+        }
+        f->table->find_bulk(keys, kBurst, entries, dirs);
+        benchmark::DoNotOptimize(entries);
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBurst));
+}
+
 // New flows into a table that holds range(0) flows; every kBatch inserts the
 // new ones are expired again (untimed), so the fill stays put.
 void BM_ConntrackInsert(benchmark::State& state) {
@@ -118,6 +140,7 @@ void BM_ConntrackInsert(benchmark::State& state) {
 }
 
 BENCHMARK(BM_ConntrackLookupHit)->Arg(1'000)->Arg(100'000)->Arg(1'000'000);
+BENCHMARK(BM_ConntrackLookupBulk32)->Arg(1'000)->Arg(100'000)->Arg(1'000'000);
 BENCHMARK(BM_ConntrackInsert)->Arg(1'000)->Arg(100'000)->Arg(1'000'000);
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -109,12 +110,35 @@ Conntrack::~Conntrack() {
     rte_hash_free(hash_);
 }
 
-Entry* Conntrack::find(const FlowKey& key, Direction& dir) const {
-    void* data = nullptr;
-    if (rte_hash_lookup_data(hash_, &key, &data) < 0) return nullptr;
+Entry* Conntrack::decode(void* data, Direction& dir) const {
     const auto v = reinterpret_cast<std::uintptr_t>(data);
     dir = static_cast<Direction>(v & 1);
     return &entries_[v / 2];
+}
+
+Entry* Conntrack::find(const FlowKey& key, Direction& dir) const {
+    void* data = nullptr;
+    if (rte_hash_lookup_data(hash_, &key, &data) < 0) return nullptr;
+    return decode(data, dir);
+}
+
+void Conntrack::find_bulk(const FlowKey* const* keys, std::uint32_t n, Entry** entries, Direction* dirs) const {
+    for (std::uint32_t first = 0; first < n; first += RTE_HASH_LOOKUP_BULK_MAX) {
+        const std::uint32_t count = std::min<std::uint32_t>(n - first, RTE_HASH_LOOKUP_BULK_MAX);
+        std::uint64_t hits = 0;
+        void* data[RTE_HASH_LOOKUP_BULK_MAX];
+        // rte_hash takes `const void**`; it only reads the keys.
+        rte_hash_lookup_bulk_data(hash_, const_cast<const void**>(reinterpret_cast<const void* const*>(keys + first)),
+                                  count, &hits, data);
+        for (std::uint32_t i = 0; i < count; ++i) {
+            if ((hits >> i & 1) == 0) {
+                entries[first + i] = nullptr;
+                continue;
+            }
+            entries[first + i] = decode(data[i], dirs[first + i]);
+            rte_prefetch0(entries[first + i]);
+        }
+    }
 }
 
 std::optional<std::uint32_t> Conntrack::take_slot(DropReason& why) {

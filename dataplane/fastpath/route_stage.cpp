@@ -6,6 +6,7 @@
 #include "dataplane/packet/headers.hpp"
 #include "nat/fastpath/dnat.hpp"
 #include "nat/fastpath/masquerade.hpp"
+#include "nat/fastpath/tracked_burst.hpp"
 
 namespace dpdock::dataplane {
 namespace {
@@ -13,10 +14,10 @@ namespace {
 // A container reaching a published port at the host address: DNAT to the
 // publishing container and SNAT to its network's gateway (so the reply comes
 // back through us), like Docker's hairpin rules. false: not a published port.
-bool hairpin(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint64_t now) {
+bool hairpin(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, const nat::Tracked& t,
+             std::uint64_t now) {
     const PacketMeta& meta = packet_meta(m);
-    const auto dnat =
-        nat::dnat_original(*ctx.conntrack, *snap.published, m, meta, nat::look_up(*ctx.conntrack, m, meta), true, now);
+    const auto dnat = nat::dnat_original(*ctx.conntrack, *snap.published, m, meta, t, true, now);
     if (dnat.drop) {
         drop_packet(ctx, m, *dnat.drop);
         return true;
@@ -27,10 +28,26 @@ bool hairpin(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbu
     return true;
 }
 
+// Whether a packet of `network` may need its conntrack entry here: a hairpin
+// or a published flow's reply (any network), or MASQUERADE.
+bool may_translate(const bridge::ForwardingSnapshot& snap, NetworkId network) {
+    return snap.uplink && (snap.published || snap.networks[network].masquerade);
+}
+
 }  // namespace
+
+// Here and in uplink_stage, a whole burst goes into one TrackedBurst.
+static_assert(nat::TrackedBurst::kCapacity >= kMaxBurst);
 
 void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                  std::uint64_t now) {
+    // The conntrack lookups of the whole burst first, so their cache misses overlap.
+    nat::TrackedBurst tracked(*ctx.conntrack);
+    for (std::uint16_t i = 0; i < n; ++i) {
+        const PacketMeta& meta = packet_meta(pkts[i]);
+        tracked.add(may_translate(snap, meta.network) ? nat::flow_key_of(pkts[i], meta) : std::nullopt);
+    }
+    tracked.look_up();
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         const PacketMeta& meta = packet_meta(m);
@@ -46,7 +63,7 @@ void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
         }
         const bool host_address = snap.uplink && dst == snap.uplink->address.address();
         if (snap.published && host_address && !net.internal && (meta.flags & kFlagVlan) == 0) {
-            if (hairpin(ctx, snap, m, now)) continue;
+            if (hairpin(ctx, snap, m, tracked[i], now)) continue;
         }
         // The host's own addresses answer ping from every network, as Linux's
         // INPUT chain does (isolation filters forwarding only); nothing else
@@ -75,7 +92,7 @@ void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
         const Ipv4Address next_hop = uplink.address.contains(dst) ? dst : uplink.gateway;
         const bool published = snap.published && !snap.published->empty();
         if (published || net.masquerade) {
-            const nat::Tracked t = nat::look_up(*ctx.conntrack, m, meta);
+            const nat::Tracked& t = tracked[i];
             // Replies of published flows are translated whatever the network's MASQUERADE setting.
             if (published && nat::dnat_reply(*ctx.conntrack, m, meta, t, now) != nullptr) {
                 send_via_uplink(ctx, uplink, m, next_hop, now);

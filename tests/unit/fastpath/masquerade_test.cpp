@@ -157,6 +157,22 @@ TEST_F(MasqueradeTest, NetworkWithMasqueradeOffKeepsTheContainerSource) {
     EXPECT_EQ(h_.conntrack().entries(), 0u);
 }
 
+TEST_F(MasqueradeTest, PacketsOfANewFlowInOneBurstShareOneEntry) {
+    // route_stage looks the burst up before translating any of it: the
+    // flow the first packet creates must still be the one the others use.
+    h_.receive(c1_, {out(kC1Mac, kC1).udp(5001, 53).build(), out(kC1Mac, kC1).udp(5002, 53).build(),
+                     out(kC1Mac, kC1).udp(5001, 53).build(), out(kC1Mac, kC1).udp(5002, 53).build()},
+               10);
+    const auto sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 4u);
+    EXPECT_EQ(hex_diff(leaving().udp(5001, 53).build(), sent[0]), "");
+    EXPECT_EQ(hex_diff(leaving().udp(5002, 53).build(), sent[1]), "");
+    EXPECT_EQ(hex_diff(leaving().udp(5001, 53).build(), sent[2]), "");
+    EXPECT_EQ(hex_diff(leaving().udp(5002, 53).build(), sent[3]), "");
+    EXPECT_EQ(h_.conntrack().entries(), 2u);
+    EXPECT_EQ(h_.total_drops(), 0u);
+}
+
 TEST_F(MasqueradeTest, FullTableDropsNewFlowsAndKeepsOldOnes) {
     nat::ConntrackOptions o;
     o.capacity = 2;

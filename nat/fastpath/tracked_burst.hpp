@@ -1,0 +1,58 @@
+// TrackedBurst: look_up() (masquerade.hpp) for every packet of a burst in one
+// go, with the same result per packet. In a table far beyond the caches each
+// lookup stalls on its bucket; gathering the burst's keys first and handing
+// them to Conntrack::find_bulk overlaps those misses.
+//
+// Results stay those a per-packet lookup would have given: a stage creates a
+// flow only for a packet whose lookup missed, and a creation only adds keys
+// that were absent, so every hit stays true for the whole burst, and so does
+// the first miss. A later miss may be a flow an earlier packet of the burst
+// has created since (its second packet): it is looked up again when the
+// stage asks for it. Another worker's changes race with a per-packet lookup
+// just the same.
+// Worker-only; one instance on the stage's stack per burst.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "nat/conntrack.hpp"
+#include "nat/fastpath/masquerade.hpp"
+
+namespace dpdock::nat {
+
+class TrackedBurst {
+public:
+    static constexpr std::uint16_t kCapacity = 256;  // packets per burst, at most
+
+    explicit TrackedBurst(const Conntrack& ct) : ct_(ct) {}
+    TrackedBurst(const TrackedBurst&) = delete;
+    TrackedBurst& operator=(const TrackedBurst&) = delete;
+
+    // The next packet's key (flow_key_of), or nullopt for one the stage does
+    // not look up: its result is "no key". At most kCapacity packets.
+    void add(std::optional<FlowKey> key);
+    // Looks up every key added, in bulk.
+    void look_up();
+    // Packet i's result, as look_up(ct, m, meta) would give it now.
+    const Tracked& operator[](std::uint16_t i);
+
+private:
+    // Left uninitialised until add(): value-initialising kCapacity results
+    // for every burst would cost about as much as looking up a burst of 32.
+    union Slot {
+        Slot() {}
+        Tracked t;
+    };
+
+    const Conntrack& ct_;
+    std::uint16_t n_ = 0;
+    std::uint16_t first_miss_ = kCapacity;  // the first packet whose key had no flow
+    std::array<Slot, kCapacity> slots_;
+    // look_up()'s keys, compacted, and the packet each one is of.
+    std::array<const FlowKey*, kCapacity> keys_;
+    std::array<std::uint16_t, kCapacity> of_;
+};
+
+}  // namespace dpdock::nat
