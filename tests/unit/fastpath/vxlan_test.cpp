@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <rte_byteorder.h>
+#include <rte_ip.h>
 
 #include "tests/unit/fastpath/pipeline_harness.hpp"
 #include "vxlan/fastpath/vxlan_header.hpp"
@@ -148,6 +149,8 @@ TEST_F(VxlanTest, TtlDfAndPortFollowTheSettings) {
     EXPECT_EQ(be16_at(out[0], 20), 0x4000);  // DF
     EXPECT_EQ(out[0][22], 5);
     EXPECT_EQ(be16_at(out[0], kUdpAt + 2), 8472);
+    // The outer IPv4 checksum (summed from the fields, not the bytes) holds with DF and this TTL too.
+    EXPECT_EQ(rte_ipv4_cksum(reinterpret_cast<const rte_ipv4_hdr*>(out[0].data() + 14)), 0);
 }
 
 TEST_F(VxlanTest, SourcePortSpreadsFlowsOverTheDynamicRange) {
