@@ -221,7 +221,6 @@ private:
         return true;
     }
 
-
     bool convert(const Field& f, const std::string& path, std::map<std::string, std::string>& out) {
         if (f.value.IsNull()) return true;
         if (!f.value.IsMap()) return fail(mark(f), path, "expected a mapping, got " + describe(f.value));

@@ -100,13 +100,6 @@ struct ForwardingSnapshot {
         }
         return kNoNetwork;
     }
-    // An address the host itself owns or serves directly: any network's subnet or the uplink address.
-    bool is_host_side(Ipv4Address ip) const {
-        for (const auto& n : networks) {
-            if (n.subnet.prefix() != 0 && n.subnet.contains(ip)) return true;
-        }
-        return uplink && uplink->address.address() == ip;
-    }
 };
 
 }  // namespace dpdock::bridge

@@ -78,8 +78,7 @@ void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
         }
         // Tagged frames would leave with the container's tag on the uplink;
         // the network's own subnet and the host address are not out there.
-        if (!snap.uplink || snap.networks[meta.network].internal || (meta.flags & kFlagVlan) != 0 ||
-            snap.is_host_side(dst)) {
+        if (!snap.uplink || net.internal || (meta.flags & kFlagVlan) != 0 || to != kNoNetwork || host_address) {
             drop_packet(ctx, m, DropReason::NoRoute);
             continue;
         }

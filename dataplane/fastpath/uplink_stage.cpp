@@ -32,12 +32,14 @@ void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rt
     const Ipv4Address host = uplink.address.address();
     // The conntrack lookups of the whole burst first (replies and published
     // ports: IPv4 to the host address), so their cache misses overlap.
+    auto to_host = [&](const rte_mbuf* m, const PacketMeta& meta) {
+        return meta.l3_type == L3Type::Ipv4 &&
+               header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == host.be().raw();
+    };
     nat::TrackedBurst tracked(*ctx.conntrack);
     for (std::uint16_t i = 0; i < n; ++i) {
         const PacketMeta& meta = packet_meta(pkts[i]);
-        const bool to_host = meta.l3_type == L3Type::Ipv4 &&
-                             header_at<const rte_ipv4_hdr>(pkts[i], meta.l3_offset)->dst_addr == host.be().raw();
-        tracked.add(to_host ? nat::flow_key_of(pkts[i], meta) : std::nullopt);
+        tracked.add(to_host(pkts[i], meta) ? nat::flow_key_of(pkts[i], meta) : std::nullopt);
     }
     tracked.look_up();
     for (std::uint16_t i = 0; i < n; ++i) {
@@ -53,8 +55,7 @@ void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rt
                 continue;
             }
             verdict = answer_arp(m, meta, uplink.mac, host);
-        } else if (meta.l3_type == L3Type::Ipv4 &&
-                   header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == host.be().raw()) {
+        } else if (to_host(m, meta)) {
             const nat::Tracked& t = tracked[i];
             if (const nat::Entry* flow = nat::masquerade_inbound(*ctx.conntrack, m, meta, t, now)) {
                 deliver_to_container(ctx, snap, m, flow->mac, flow->network, &flow->reply, now);
