@@ -11,5 +11,7 @@ case "$kind" in
   asan) args=(-DCMAKE_BUILD_TYPE=Debug -DDPDOCK_SANITIZE=ON) ;;
   *) echo "usage: $0 [release|debug|asan]" >&2; exit 2 ;;
 esac
+# ccache, when installed, lets several work trees of the same sources share objects.
+if command -v ccache >/dev/null; then args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
 cmake -S . -B "build/$kind" "${args[@]}" >/dev/null
 cmake --build "build/$kind" -j"$(nproc)"
