@@ -7,7 +7,7 @@
 #include <benchmark/benchmark.h>
 #include <rte_ip.h>
 
-#include "dataplane/packet/checksum.hpp"
+#include "base/packet/checksum.hpp"
 
 namespace dpdock::bench {
 namespace {

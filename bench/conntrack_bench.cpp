@@ -20,7 +20,7 @@
 #include <rte_byteorder.h>
 
 #include "bench/bench_eal.hpp"
-#include "dataplane/sync/rcu.hpp"
+#include "base/sync/rcu.hpp"
 #include "nat/conntrack.hpp"
 
 namespace dpdock::nat {

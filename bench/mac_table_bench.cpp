@@ -14,8 +14,8 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/bench_eal.hpp"
-#include "dataplane/bridge/mac_table.hpp"
-#include "dataplane/sync/rcu.hpp"
+#include "bridge/mac_table.hpp"
+#include "base/sync/rcu.hpp"
 
 namespace dpdock::bridge {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "bench/bench_eal.hpp"
 #include "dataplane/mempool.hpp"
-#include "dataplane/packet/parse.hpp"
+#include "base/packet/parse.hpp"
 #include "tests/support/packet_builder.hpp"
 
 namespace dpdock::bench {

@@ -69,10 +69,10 @@ Status build(PipelineRig& rig, Topology topology, std::uint32_t arg) {
     rig.macs = std::move(*macs);
     rig.counters = std::make_unique<sync::WorkerCounters>();
 
-    auto snap = std::make_unique<bridge::ForwardingSnapshot>();
+    auto snap = std::make_unique<dataplane::ForwardingSnapshot>();
     if (auto st = setup_topology(rig, topology, arg, *snap); !st) return st;
     snap->rx_queues = {{{rig.in, 0}}};
-    rig.snapshot = std::make_unique<sync::Snapshot<bridge::ForwardingSnapshot>>(*rig.rcu);
+    rig.snapshot = std::make_unique<sync::Snapshot<dataplane::ForwardingSnapshot>>(*rig.rcu);
     rig.snapshot->publish(std::move(snap));
 
     rig.ctx.burst = kPipelineBurst;

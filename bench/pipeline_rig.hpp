@@ -19,11 +19,11 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "dataplane/bridge/mac_table.hpp"
-#include "dataplane/bridge/network.hpp"
+#include "bridge/mac_table.hpp"
+#include "dataplane/forwarding_snapshot.hpp"
 #include "dataplane/fastpath/worker_context.hpp"
-#include "dataplane/sync/rcu.hpp"
-#include "dataplane/sync/snapshot.hpp"
+#include "base/sync/rcu.hpp"
+#include "base/sync/snapshot.hpp"
 #include "nat/conntrack.hpp"
 #include "vxlan/vtep_table.hpp"
 
@@ -52,7 +52,7 @@ struct PipelineRig {
     PortId in = kNoPort;       // the port the worker polls
     PortId out = kNoPort;      // where the topology's forwarded packets leave
     std::unique_ptr<sync::Rcu> rcu;
-    std::unique_ptr<sync::Snapshot<bridge::ForwardingSnapshot>> snapshot;
+    std::unique_ptr<sync::Snapshot<dataplane::ForwardingSnapshot>> snapshot;
     std::unique_ptr<bridge::MacTable> macs;
     std::unique_ptr<vxlan::VtepTable> vteps;
     std::unique_ptr<nat::Conntrack> conntrack;
@@ -79,7 +79,7 @@ PipelineRig* pipeline_rig(Topology topology, std::uint32_t arg, std::string* err
 // rig.in and rig.out, networks, uplink, static MACs, VTEPs, conntrack, the
 // traffic. rig.macs exists (capacity from mac_capacity()); the snapshot is
 // published by the caller.
-Status setup_topology(PipelineRig& rig, Topology topology, std::uint32_t arg, bridge::ForwardingSnapshot& snap);
+Status setup_topology(PipelineRig& rig, Topology topology, std::uint32_t arg, dataplane::ForwardingSnapshot& snap);
 std::uint32_t mac_capacity(Topology topology, std::uint32_t arg);
 
 }  // namespace dpdock::bench

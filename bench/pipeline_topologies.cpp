@@ -49,28 +49,28 @@ void put_mac(std::uint8_t* at, MacAddress mac) {
     std::memcpy(at, b.data(), b.size());
 }
 
-PortId member(bridge::ForwardingSnapshot& snap, PortId port) {
-    snap.ports[port] = {bridge::PortRole::Member, kNetwork};
+PortId member(dataplane::ForwardingSnapshot& snap, PortId port) {
+    snap.ports[port] = {dataplane::PortRole::Member, kNetwork};
     snap.networks[kNetwork].members.push_back(port);
     return port;
 }
 
-void add_bench_network(bridge::ForwardingSnapshot& snap) {
-    bridge::NetworkInfo net;
+void add_bench_network(dataplane::ForwardingSnapshot& snap) {
+    dataplane::NetworkInfo net;
     net.gateway_ip = kGateway;
     net.gateway_mac = docker_mac_for(kGateway);
     net.subnet = Ipv4Cidr(*Ipv4Address::parse("10.99.0.0"), 16);
     snap.networks.push_back(std::move(net));
 }
 
-void add_uplink(bridge::ForwardingSnapshot& snap, PortId port) {
-    snap.ports[port] = {bridge::PortRole::Uplink, kNoNetwork};
+void add_uplink(dataplane::ForwardingSnapshot& snap, PortId port) {
+    snap.ports[port] = {dataplane::PortRole::Uplink, kNoNetwork};
     const std::uint64_t hz = rte_get_tsc_hz();
-    snap.uplink = bridge::UplinkInfo{port, kUplinkMac, kHost, kUplinkGateway, 60 * hz, hz, kUplinkGatewayMac};
+    snap.uplink = dataplane::UplinkInfo{port, kUplinkMac, kHost, kUplinkGateway, 60 * hz, hz, kUplinkGatewayMac};
 }
 
 // Network `bench` as an overlay with `peers` VTEPs.
-void make_overlay(PipelineRig& rig, bridge::ForwardingSnapshot& snap, std::uint32_t peers) {
+void make_overlay(PipelineRig& rig, dataplane::ForwardingSnapshot& snap, std::uint32_t peers) {
     rig.vteps = std::make_unique<vxlan::VtepTable>();
     rig.ctx.vteps = rig.vteps.get();
     auto& net = snap.networks[kNetwork];
@@ -84,7 +84,7 @@ std::vector<std::uint8_t> udp_frame(MacAddress dst, MacAddress src, Ipv4Address 
 }
 
 // Source MACs round robin to one static destination.
-Status l2(PipelineRig& rig, std::uint32_t source_macs, bridge::ForwardingSnapshot& snap) {
+Status l2(PipelineRig& rig, std::uint32_t source_macs, dataplane::ForwardingSnapshot& snap) {
     add_bench_network(snap);
     member(snap, rig.in);
     member(snap, rig.out);
@@ -96,7 +96,7 @@ Status l2(PipelineRig& rig, std::uint32_t source_macs, bridge::ForwardingSnapsho
 }
 
 // A member port sends to kRemoteMacs remote MACs, remote MAC d behind peer d % peers.
-Status vxlan_encap(PipelineRig& rig, std::uint32_t peers, bridge::ForwardingSnapshot& snap) {
+Status vxlan_encap(PipelineRig& rig, std::uint32_t peers, dataplane::ForwardingSnapshot& snap) {
     add_bench_network(snap);
     member(snap, rig.in);
     add_uplink(snap, rig.out);
@@ -112,7 +112,7 @@ Status vxlan_encap(PipelineRig& rig, std::uint32_t peers, bridge::ForwardingSnap
 }
 
 // Peer 0 sends VXLAN to the host address; the inner frames go to the static MAC on `out`.
-Status vxlan_decap(PipelineRig& rig, bridge::ForwardingSnapshot& snap) {
+Status vxlan_decap(PipelineRig& rig, dataplane::ForwardingSnapshot& snap) {
     add_bench_network(snap);
     add_uplink(snap, rig.in);
     member(snap, rig.out);
@@ -138,10 +138,10 @@ Status vxlan_decap(PipelineRig& rig, bridge::ForwardingSnapshot& snap) {
 
 // kDnatFlows UDP flows from outside clients to the host address, flow i to
 // published port kPublishedBase + i % ports, all of them the container's.
-Status dnat(PipelineRig& rig, std::uint32_t ports, bridge::ForwardingSnapshot& snap) {
+Status dnat(PipelineRig& rig, std::uint32_t ports, dataplane::ForwardingSnapshot& snap) {
     add_bench_network(snap);
     add_uplink(snap, rig.in);
-    snap.ports[rig.out] = {bridge::PortRole::Container, kNetwork};
+    snap.ports[rig.out] = {dataplane::PortRole::Container, kNetwork};
     snap.networks[kNetwork].members.push_back(rig.out);
     if (auto st = rig.macs->add_static(kNetwork, kContainerMac, rig.out); !st) return st;
     auto map = std::make_shared<nat::PortMap>();
@@ -195,7 +195,7 @@ std::uint32_t mac_capacity(Topology topology, std::uint32_t arg) {
     return topology == Topology::L2 ? std::max<std::uint32_t>(2 * arg, 1024) : 1024;
 }
 
-Status setup_topology(PipelineRig& rig, Topology topology, std::uint32_t arg, bridge::ForwardingSnapshot& snap) {
+Status setup_topology(PipelineRig& rig, Topology topology, std::uint32_t arg, dataplane::ForwardingSnapshot& snap) {
     switch (topology) {
         case Topology::L2:
             return l2(rig, arg, snap);

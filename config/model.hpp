@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "config/publish.hpp"
-#include "dataplane/packet/net_types.hpp"
+#include "base/packet/net_types.hpp"
 #include "nat/timeouts.hpp"
 
 namespace dpdock::config {

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "config/model.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::config {
 

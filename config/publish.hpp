@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::config {
 

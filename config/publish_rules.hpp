@@ -3,7 +3,7 @@
 #pragma once
 
 #include "config/model.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::config {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "config/model.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::config {
 

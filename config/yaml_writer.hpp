@@ -8,7 +8,7 @@
 #include <string>
 
 #include "config/model.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::config {
 

@@ -9,8 +9,8 @@
 
 #include "config/model.hpp"
 #include "dataplane/dataplane.hpp"
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::control {
 

@@ -17,7 +17,7 @@
 #include <memory>
 #include <unordered_map>
 
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::control {
 

@@ -19,7 +19,7 @@ std::uint32_t NatRules::slot_for(const std::string& key, std::map<std::string, s
     return next[key] = slot;
 }
 
-void NatRules::fill(bridge::ForwardingSnapshot& snap, const std::vector<Endpoint>& endpoints,
+void NatRules::fill(dataplane::ForwardingSnapshot& snap, const std::vector<Endpoint>& endpoints,
                     const std::vector<config::NetworkSpec>& networks, const std::map<std::string, NetworkId>& ids) {
     // Slots released by the previous fill: that snapshot is gone (publish waits a grace period).
     free_.insert(free_.end(), cooling_.begin(), cooling_.end());

@@ -12,7 +12,7 @@
 
 #include "config/model.hpp"
 #include "control/endpoint.hpp"
-#include "dataplane/bridge/network.hpp"
+#include "dataplane/forwarding_snapshot.hpp"
 #include "dataplane/dataplane.hpp"
 
 namespace dpdock::control {
@@ -26,7 +26,7 @@ public:
 
     // Fills snap.published with the publications of attached containers (on
     // their first network) and snap.networks[*].masquerade_slot.
-    void fill(bridge::ForwardingSnapshot& snap, const std::vector<Endpoint>& endpoints,
+    void fill(dataplane::ForwardingSnapshot& snap, const std::vector<Endpoint>& endpoints,
               const std::vector<config::NetworkSpec>& networks, const std::map<std::string, NetworkId>& ids);
 
     // What the workers see now.

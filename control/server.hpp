@@ -20,7 +20,7 @@
 
 #include "control/command_registry.hpp"
 #include "control/event_loop.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::control {
 

@@ -294,7 +294,7 @@ Status State::sync_static_macs() {
 }
 
 void State::publish() {
-    auto snap = std::make_unique<bridge::ForwardingSnapshot>();
+    auto snap = std::make_unique<dataplane::ForwardingSnapshot>();
     NetworkId max_id = 0;
     for (const auto& [name, id] : network_ids_) max_id = std::max(max_id, id);
     snap->networks.resize(network_ids_.empty() ? 0 : max_id + 1u);
@@ -310,19 +310,19 @@ void State::publish() {
     }
     if (uplink_) {
         const std::uint64_t hz = rte_get_tsc_hz();
-        snap->ports[uplink_->port] = {bridge::PortRole::Uplink, kNoNetwork};
-        snap->uplink = bridge::UplinkInfo{uplink_->port, dataplane::port_mac(uplink_->port), uplink_->spec.address,
+        snap->ports[uplink_->port] = {dataplane::PortRole::Uplink, kNoNetwork};
+        snap->uplink = dataplane::UplinkInfo{uplink_->port, dataplane::port_mac(uplink_->port), uplink_->spec.address,
                                           uplink_->spec.gateway, uplink_->spec.arp_timeout_s * hz, hz,
                                           uplink_->spec.gateway_mac, uplink_->spec.mtu};
     }
-    auto place = [&](PortId port, const std::string& network, bridge::PortRole role) {
+    auto place = [&](PortId port, const std::string& network, dataplane::PortRole role) {
         auto id = network_ids_.find(network);
         if (id == network_ids_.end()) return;  // its network is being removed
         snap->ports[port] = {role, id->second};
         snap->networks[id->second].members.push_back(port);
     };
-    for (const auto& ep : endpoints_) place(ep.port, ep.request.network, bridge::PortRole::Container);
-    for (const auto& rp : raw_ports_) place(rp.port, rp.spec.network, bridge::PortRole::Member);
+    for (const auto& ep : endpoints_) place(ep.port, ep.request.network, dataplane::PortRole::Container);
+    for (const auto& rp : raw_ports_) place(rp.port, rp.spec.network, dataplane::PortRole::Member);
     nat_rules_.fill(*snap, endpoints_, networks_, network_ids_);
     publish_overlay(*snap);
     dp_.publish(std::move(snap));

@@ -20,7 +20,7 @@
 #include "control/endpoint.hpp"
 #include "control/nat_rules.hpp"
 #include "dataplane/dataplane.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::control {
 
@@ -85,7 +85,7 @@ private:
     // Overlay networks (state_overlay.cpp): their VNI, peers and VTEP settings
     // in the snapshot, their static remote MACs, and the learned entries of
     // peers that were removed.
-    void publish_overlay(bridge::ForwardingSnapshot& snap);
+    void publish_overlay(dataplane::ForwardingSnapshot& snap);
     Status add_remote_macs(std::set<StaticMac>& wanted);
     void forget_removed_peers(const std::vector<config::NetworkSpec>& before);
 

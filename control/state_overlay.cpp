@@ -8,8 +8,8 @@
 
 namespace dpdock::control {
 
-void State::publish_overlay(bridge::ForwardingSnapshot& snap) {
-    snap.vxlan = bridge::VxlanInfo{vxlan_.port, vxlan_.ttl, vxlan_.df, vxlan_.learn_unknown_peers};
+void State::publish_overlay(dataplane::ForwardingSnapshot& snap) {
+    snap.vxlan = dataplane::VxlanInfo{vxlan_.port, vxlan_.ttl, vxlan_.df, vxlan_.learn_unknown_peers};
     for (const auto& network : networks_) {
         if (!config::is_overlay(network) || !network.vni) continue;
         auto& info = snap.networks[network_ids_.at(network.name)];
@@ -33,7 +33,7 @@ void State::publish_overlay(bridge::ForwardingSnapshot& snap) {
             if (rm.ip) info.arp_entries.push_back({*rm.ip, rm.mac});
         }
         std::sort(info.arp_entries.begin(), info.arp_entries.end(),
-                  [](const bridge::ArpEntry& a, const bridge::ArpEntry& b) { return a.ip < b.ip; });
+                  [](const dataplane::ArpEntry& a, const dataplane::ArpEntry& b) { return a.ip < b.ip; });
     }
 }
 

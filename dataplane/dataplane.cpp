@@ -28,8 +28,8 @@ Result<std::unique_ptr<Dataplane>> Dataplane::start(const DataplaneOptions& opti
     auto rcu = sync::Rcu::create(static_cast<unsigned>(options.worker_lcores.size()));
     if (!rcu) return R::error(rcu.message());
     dp->rcu_ = std::move(*rcu);
-    dp->snapshot_ = std::make_unique<sync::Snapshot<bridge::ForwardingSnapshot>>(*dp->rcu_);
-    dp->snapshot_->publish(std::make_unique<bridge::ForwardingSnapshot>());
+    dp->snapshot_ = std::make_unique<sync::Snapshot<dataplane::ForwardingSnapshot>>(*dp->rcu_);
+    dp->snapshot_->publish(std::make_unique<dataplane::ForwardingSnapshot>());
 
     auto macs = bridge::MacTable::create({.name = "dpdock_macs",
                                           .capacity = options.mac_table_size,
@@ -145,7 +145,7 @@ Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu
 Status Dataplane::remove_port(PortId port) {
     auto it = ports_.find(port);
     if (it == ports_.end()) return Status::error("no port " + std::to_string(port));
-    if (current().ports[port].role != bridge::PortRole::Unused) {
+    if (current().ports[port].role != dataplane::PortRole::Unused) {
         return Status::error("port " + std::to_string(port) + " is still in the forwarding snapshot");
     }
     // The snapshot without the port is published; one more grace period makes
@@ -156,10 +156,10 @@ Status Dataplane::remove_port(PortId port) {
     return dataplane::remove_port(port);
 }
 
-void Dataplane::publish(std::unique_ptr<bridge::ForwardingSnapshot> snap) {
+void Dataplane::publish(std::unique_ptr<dataplane::ForwardingSnapshot> snap) {
     snap->rx_queues.assign(contexts_.size(), {});
     for (const auto& [port, record] : ports_) {
-        if (snap->ports[port].role == bridge::PortRole::Unused) continue;
+        if (snap->ports[port].role == dataplane::PortRole::Unused) continue;
         for (std::uint16_t q = 0; q < record.rx_queues; ++q) snap->rx_queues[record.worker].push_back({port, q});
     }
     snapshot_->publish(std::move(snap));

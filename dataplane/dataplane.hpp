@@ -13,14 +13,14 @@
 
 #include <rte_mempool.h>
 
-#include "dataplane/bridge/mac_table.hpp"
-#include "dataplane/bridge/network.hpp"
-#include "dataplane/l3/neighbour_table.hpp"
+#include "bridge/mac_table.hpp"
+#include "dataplane/forwarding_snapshot.hpp"
+#include "l3/neighbour_table.hpp"
 #include "dataplane/fastpath/worker_context.hpp"
-#include "dataplane/sync/counters.hpp"
-#include "dataplane/sync/rcu.hpp"
-#include "dataplane/sync/snapshot.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/sync/counters.hpp"
+#include "base/sync/rcu.hpp"
+#include "base/sync/snapshot.hpp"
+#include "base/util/status.hpp"
 #include "nat/conntrack.hpp"
 #include "vxlan/vtep_table.hpp"
 
@@ -71,8 +71,8 @@ public:
 
     // Fills the per-worker rx assignment of `snap` from the port records and
     // publishes it; returns after the previous snapshot is unreachable.
-    void publish(std::unique_ptr<bridge::ForwardingSnapshot> snap);
-    const bridge::ForwardingSnapshot& current() const { return *snapshot_->read(); }
+    void publish(std::unique_ptr<dataplane::ForwardingSnapshot> snap);
+    const dataplane::ForwardingSnapshot& current() const { return *snapshot_->read(); }
 
     bridge::MacTable& macs() { return *macs_; }
     nat::Conntrack& conntrack() { return *conntrack_; }
@@ -96,7 +96,7 @@ private:
     DataplaneOptions options_;
     rte_mempool* pool_ = nullptr;
     std::unique_ptr<sync::Rcu> rcu_;
-    std::unique_ptr<sync::Snapshot<bridge::ForwardingSnapshot>> snapshot_;
+    std::unique_ptr<sync::Snapshot<dataplane::ForwardingSnapshot>> snapshot_;
     std::unique_ptr<bridge::MacTable> macs_;
     std::unique_ptr<l3::NeighbourTable> neighbours_;
     std::unique_ptr<nat::Conntrack> conntrack_;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::dataplane {
 

@@ -5,7 +5,7 @@
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 
-#include "dataplane/packet/packet_meta.hpp"
+#include "base/packet/packet_meta.hpp"
 
 namespace dpdock::dataplane {
 namespace {

@@ -9,7 +9,7 @@
 
 #include <rte_mempool.h>
 
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::dataplane {
 

@@ -31,9 +31,9 @@
 
 #include <rte_spinlock.h>
 
-#include "dataplane/packet/drop_reason.hpp"
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/packet/drop_reason.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/util/status.hpp"
 #include "nat/timeouts.hpp"
 
 struct rte_hash;

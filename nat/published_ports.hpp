@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/packet/net_types.hpp"
+#include "base/packet/net_types.hpp"
 
 namespace dpdock::nat {
 

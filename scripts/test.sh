@@ -11,6 +11,9 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 
+# The folder layering (docs/ARCHITECTURE.md) is checked before anything is built.
+python3 scripts/check_layout.py
+
 status=0
 for kind in release asan; do
   echo "=== $kind build"

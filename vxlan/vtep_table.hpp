@@ -14,8 +14,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/sync/counters.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/sync/counters.hpp"
 
 namespace dpdock::vxlan {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 struct mnl_socket;
 

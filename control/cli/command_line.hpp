@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::cli {
 

@@ -10,7 +10,7 @@
 #include "control/command_registry.hpp"
 #include "control/state.hpp"
 #include "dataplane/dataplane.hpp"
-#include "dataplane/sync/counters.hpp"
+#include "base/sync/counters.hpp"
 
 namespace dpdock::control {
 

@@ -9,7 +9,7 @@
 
 #include "config/model.hpp"
 #include "control/state.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::control {
 

@@ -6,13 +6,13 @@
 
 #include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/overlay.hpp"
-#include "dataplane/packet/headers.hpp"
+#include "base/packet/headers.hpp"
 
 namespace dpdock::dataplane {
 
-bool answer_suppressed_arp(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m) {
+bool answer_suppressed_arp(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m) {
     const PacketMeta& meta = packet_meta(m);
-    const bridge::NetworkInfo& network = snap.networks[meta.network];
+    const dataplane::NetworkInfo& network = snap.networks[meta.network];
     // Only requests from local ports: a remote host's VTEP does its own suppressing.
     if (!network.arp_suppression || meta.l3_type != L3Type::Arp ||
         !snap.port_in_network(meta.ingress_port, meta.network)) {
@@ -23,7 +23,7 @@ bool answer_suppressed_arp(WorkerContext& ctx, const bridge::ForwardingSnapshot&
     const Ipv4Address target = Ipv4Address::from_be(Be32::from_raw(arp->arp_data.arp_tip));
     const auto& entries = network.arp_entries;
     auto it = std::lower_bound(entries.begin(), entries.end(), target,
-                               [](const bridge::ArpEntry& e, Ipv4Address ip) { return e.ip < ip; });
+                               [](const dataplane::ArpEntry& e, Ipv4Address ip) { return e.ip < ip; });
     if (it == entries.end() || it->ip != target) return false;
     // A container asking for its own address (duplicate address detection) must see no answer.
     if (arp->arp_data.arp_sip == arp->arp_data.arp_tip) return false;

@@ -4,7 +4,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
-#include "dataplane/bridge/mac_table.hpp"
+#include "bridge/mac_table.hpp"
 #include "dataplane/fastpath/icc.hpp"
 #include "vxlan/vtep_table.hpp"
 #include "dataplane/fastpath/local_reply.hpp"
@@ -34,7 +34,7 @@ void count_learning(WorkerContext& ctx, const bridge::LearnTally& tally) {
 
 }  // namespace
 
-std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
+std::uint16_t bridge_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                            std::uint16_t n, std::uint64_t now) {
     // Phase 1: gather source keys (to learn) and destination keys of unicast frames.
     std::uint64_t src_keys[kMaxBurst];

@@ -1,10 +1,10 @@
 // classify_stage: parse + ingress network. See stages.hpp.
 #include "dataplane/fastpath/stages.hpp"
-#include "dataplane/packet/parse.hpp"
+#include "base/packet/parse.hpp"
 
 namespace dpdock::dataplane {
 
-std::uint16_t classify_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
+std::uint16_t classify_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                              std::uint16_t n) {
     std::uint16_t kept = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
@@ -14,8 +14,8 @@ std::uint16_t classify_stage(WorkerContext& ctx, const bridge::ForwardingSnapsho
             continue;
         }
         const NetworkId network = m->port < snap.ports.size() ? snap.ports[m->port].network : kNoNetwork;
-        const bool uplink = m->port < snap.ports.size() && snap.ports[m->port].role == bridge::PortRole::Uplink;
-        if (!uplink && (network == kNoNetwork || snap.ports[m->port].role == bridge::PortRole::Unused)) {
+        const bool uplink = m->port < snap.ports.size() && snap.ports[m->port].role == dataplane::PortRole::Uplink;
+        if (!uplink && (network == kNoNetwork || snap.ports[m->port].role == dataplane::PortRole::Unused)) {
             drop_packet(ctx, m, DropReason::NoNetwork);
             continue;
         }

@@ -1,15 +1,15 @@
 // deliver_to_container: a translated packet routed into a container's network. See stages.hpp.
 #include <cstring>
 
-#include "dataplane/bridge/mac_table.hpp"
+#include "bridge/mac_table.hpp"
 #include "dataplane/fastpath/icmp_error.hpp"
 #include "dataplane/fastpath/stages.hpp"
-#include "dataplane/packet/checksum.hpp"
-#include "dataplane/packet/headers.hpp"
+#include "base/packet/checksum.hpp"
+#include "base/packet/headers.hpp"
 
 namespace dpdock::dataplane {
 
-void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, MacAddress mac,
+void deliver_to_container(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, MacAddress mac,
                           NetworkId network, const nat::FlowKey* received, std::uint64_t now) {
     PacketMeta& meta = packet_meta(m);
     if (network >= snap.networks.size()) {
@@ -17,10 +17,10 @@ void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& 
         return;
     }
     if (auto err = check_forward(*header_at<rte_ipv4_hdr>(m, meta.l3_offset), snap.networks[network].mtu)) {
-        if (snap.ports[m->port].role == bridge::PortRole::Uplink) {
+        if (snap.ports[m->port].role == dataplane::PortRole::Uplink) {
             send_icmp_error_out(ctx, *snap.uplink, m, meta, *err, received, now);
         } else {
-            const bridge::NetworkInfo& from = snap.networks[meta.network];
+            const dataplane::NetworkInfo& from = snap.networks[meta.network];
             return_icmp_error(ctx, m, meta, *err, from.gateway_ip, from.gateway_mac, now);
         }
         drop_packet(ctx, m, err->reason);

@@ -8,7 +8,7 @@
 
 namespace dpdock::dataplane {
 
-void flood_packet(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint64_t now) {
+void flood_packet(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, std::uint64_t now) {
     const PacketMeta& meta = packet_meta(m);
     const auto& members = snap.networks[meta.network].members;
     const PortId ingress = meta.ingress_port;

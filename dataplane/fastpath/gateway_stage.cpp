@@ -1,18 +1,18 @@
 // gateway_stage: the network's own address. See stages.hpp.
 #include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
-#include "dataplane/packet/headers.hpp"
+#include "base/packet/headers.hpp"
 #include "nat/fastpath/dnat.hpp"
 
 namespace dpdock::dataplane {
 
-std::uint16_t gateway_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
+std::uint16_t gateway_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                             std::uint16_t n, std::uint64_t now) {
     std::uint16_t to_route = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         const PacketMeta& meta = packet_meta(m);
-        const bridge::NetworkInfo& net = snap.networks[meta.network];
+        const dataplane::NetworkInfo& net = snap.networks[meta.network];
         std::optional<DropReason> verdict;
         if (meta.l3_type == L3Type::Arp) {
             verdict = answer_arp(m, meta, net.gateway_mac, net.gateway_ip);

@@ -7,13 +7,13 @@
 
 #include <cstdint>
 
-#include "dataplane/bridge/network.hpp"
-#include "dataplane/packet/packet_meta.hpp"
+#include "dataplane/forwarding_snapshot.hpp"
+#include "base/packet/packet_meta.hpp"
 
 namespace dpdock::dataplane {
 
 // `dst_mac`: the frame's destination, as MacAddress::to_u64() spells it.
-inline bool icc_blocked(const bridge::NetworkInfo& net, const PacketMeta& meta, std::uint64_t dst_mac) {
+inline bool icc_blocked(const dataplane::NetworkInfo& net, const PacketMeta& meta, std::uint64_t dst_mac) {
     return !net.icc && meta.l3_type == L3Type::Ipv4 && dst_mac != net.gateway_mac.to_u64();
 }
 

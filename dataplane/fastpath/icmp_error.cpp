@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "dataplane/packet/checksum.hpp"
+#include "base/packet/checksum.hpp"
 #include "dataplane/fastpath/stages.hpp"
-#include "dataplane/packet/headers.hpp"
+#include "base/packet/headers.hpp"
 #include "nat/fastpath/icmp_translate.hpp"
 
 namespace dpdock::dataplane {
@@ -127,7 +127,7 @@ void return_icmp_error(WorkerContext& ctx, const rte_mbuf* offending, const Pack
     ctx.tx.send(meta.ingress_port, e);
 }
 
-void send_icmp_error_out(WorkerContext& ctx, const bridge::UplinkInfo& uplink, const rte_mbuf* offending,
+void send_icmp_error_out(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, const rte_mbuf* offending,
                          const PacketMeta& meta, const ForwardError& err, const nat::FlowKey* received,
                          std::uint64_t now) {
     const Ipv4Address host = uplink.address.address();

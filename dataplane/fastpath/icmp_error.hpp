@@ -54,7 +54,7 @@ void return_icmp_error(WorkerContext& ctx, const rte_mbuf* offending, const Pack
 // from the host address, towards the packet's source. `received`: the packet
 // was translated to a container, and this was its key as it arrived; the
 // quote is translated back to it, so the sender recognises its packet (else nullptr).
-void send_icmp_error_out(WorkerContext& ctx, const bridge::UplinkInfo& uplink, const rte_mbuf* offending,
+void send_icmp_error_out(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, const rte_mbuf* offending,
                          const PacketMeta& meta, const ForwardError& err, const nat::FlowKey* received,
                          std::uint64_t now);
 

@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#include "dataplane/packet/checksum.hpp"
-#include "dataplane/packet/headers.hpp"
+#include "base/packet/checksum.hpp"
+#include "base/packet/headers.hpp"
 
 namespace dpdock::dataplane {
 namespace {

@@ -10,9 +10,9 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/packet/drop_reason.hpp"
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/packet/packet_meta.hpp"
+#include "base/packet/drop_reason.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/packet/packet_meta.hpp"
 
 namespace dpdock::dataplane {
 

@@ -5,14 +5,14 @@
 #include <rte_arp.h>
 
 #include "dataplane/fastpath/stages.hpp"
-#include "dataplane/l3/neighbour_table.hpp"
+#include "l3/neighbour_table.hpp"
 
 namespace dpdock::dataplane {
 namespace {
 
 void put_mac(rte_ether_addr* to, MacAddress mac) { std::memcpy(to->addr_bytes, mac.bytes().data(), 6); }
 
-void transmit(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m, MacAddress to) {
+void transmit(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, rte_mbuf* m, MacAddress to) {
     auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
     put_mac(&eth->dst_addr, to);
     put_mac(&eth->src_addr, uplink.mac);
@@ -21,7 +21,7 @@ void transmit(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m,
 
 // Broadcasts "who has next_hop? tell <host address>" on the uplink. A pool
 // running dry only delays resolution: the packet waits for the next attempt.
-void ask(WorkerContext& ctx, const bridge::UplinkInfo& uplink, Ipv4Address next_hop) {
+void ask(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, Ipv4Address next_hop) {
     rte_mbuf* m = rte_pktmbuf_alloc(ctx.pool);
     if (m == nullptr) return;
     auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_append(m, sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr)));
@@ -43,7 +43,7 @@ void ask(WorkerContext& ctx, const bridge::UplinkInfo& uplink, Ipv4Address next_
 }
 
 // A configured gateway MAC answers without the ARP cache (it never ages).
-std::optional<MacAddress> resolve(const WorkerContext& ctx, const bridge::UplinkInfo& uplink, Ipv4Address next_hop,
+std::optional<MacAddress> resolve(const WorkerContext& ctx, const dataplane::UplinkInfo& uplink, Ipv4Address next_hop,
                                   std::uint64_t now) {
     if (uplink.gateway_mac && next_hop == uplink.gateway) return uplink.gateway_mac;
     return ctx.neighbours->lookup(next_hop, now, uplink.arp_timeout_ticks);
@@ -58,7 +58,7 @@ bool already_waiting_for(const PendingPackets& pending, Ipv4Address next_hop) {
 
 }  // namespace
 
-void send_via_uplink(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
+void send_via_uplink(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
                      std::uint64_t now) {
     if (auto mac = resolve(ctx, uplink, next_hop, now)) {
         transmit(ctx, uplink, m, *mac);
@@ -75,7 +75,7 @@ void send_via_uplink(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_m
     pending.slots[pending.count++] = {m, next_hop, now, asked ? std::uint8_t{0} : std::uint8_t{1}};
 }
 
-void service_pending(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, std::uint64_t now) {
+void service_pending(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, std::uint64_t now) {
     PendingPackets& pending = ctx.pending;
     unsigned kept = 0;
     Ipv4Address asked_now[PendingPackets::kCapacity];
@@ -86,7 +86,7 @@ void service_pending(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap,
             drop_packet(ctx, p.m, DropReason::NoRoute);  // the uplink went away meanwhile
             continue;
         }
-        const bridge::UplinkInfo& uplink = *snap.uplink;
+        const dataplane::UplinkInfo& uplink = *snap.uplink;
         if (auto mac = resolve(ctx, uplink, p.next_hop, now)) {
             transmit(ctx, uplink, p.m, *mac);
             continue;

@@ -6,8 +6,8 @@
 #include <rte_vxlan.h>
 
 #include "dataplane/fastpath/overlay.hpp"
-#include "dataplane/packet/headers.hpp"
-#include "dataplane/packet/parse.hpp"
+#include "base/packet/headers.hpp"
+#include "base/packet/parse.hpp"
 #include "vxlan/fastpath/vxlan_header.hpp"
 #include "vxlan/vtep_table.hpp"
 
@@ -37,7 +37,7 @@ struct Source {
     std::optional<DropReason> refused;
 };
 
-Source classify(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, const PacketMeta& meta) {
+Source classify(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, const PacketMeta& meta) {
     const std::uint32_t vxlan_at = std::uint32_t{meta.l4_offset} + vxlan::kUdpLen;
     const std::uint32_t end = ip_end(meta);
     if (end > rte_pktmbuf_pkt_len(m) || end < vxlan_at + vxlan::kVxlanLen + RTE_ETHER_HDR_LEN ||
@@ -54,7 +54,7 @@ Source classify(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_
     if (s.network == kNoNetwork) return {.refused = DropReason::VxlanUnknownVni};
     const Ipv4Address sender = Ipv4Address::from_be(
         Be32::from_raw(header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->src_addr));
-    for (const bridge::Vtep& peer : snap.networks[s.network].peers) {
+    for (const dataplane::Vtep& peer : snap.networks[s.network].peers) {
         if (peer.ip == sender) s.vtep = peer.port;
     }
     if (s.vtep == kNoPort && snap.vxlan.learn_unknown_peers) s.vtep = ctx.vteps->port_of(sender);
@@ -64,7 +64,7 @@ Source classify(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_
 
 }  // namespace
 
-std::uint16_t overlay_decap_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
+std::uint16_t overlay_decap_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                                   std::uint16_t n, rte_mbuf** inner, std::uint16_t& n_inner) {
     const Ipv4Address host = snap.uplink->address.address();
     std::uint16_t kept = 0;

@@ -13,9 +13,9 @@ namespace {
 // Prepends the outer headers to `m` (its own mbuf: not shared) and sends it to
 // `vtep` through the uplink's next hop. The flow hash is passed in because a
 // copy's private area (PacketMeta) is not copied with it.
-void encapsulate(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
+void encapsulate(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
                  Ipv4Address vtep, std::uint32_t flow_hash, std::uint64_t now) {
-    const bridge::UplinkInfo& uplink = *snap.uplink;
+    const dataplane::UplinkInfo& uplink = *snap.uplink;
     const auto inner_len = static_cast<std::uint16_t>(rte_pktmbuf_pkt_len(m));
     auto* out = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, vxlan::kEncapLen));
     if (out == nullptr) {
@@ -39,7 +39,7 @@ void encapsulate(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
 // MTU: with DF, fragmentation needed goes back to the container from its
 // gateway, with the inner MTU (uplink MTU - 50); without DF it is dropped
 // (dpdock does not fragment). True when `m` was consumed.
-bool too_big_for_the_underlay(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m,
+bool too_big_for_the_underlay(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m,
                               std::uint64_t now) {
     const PacketMeta& meta = packet_meta(m);
     if (meta.l3_type != L3Type::Ipv4) return false;
@@ -51,7 +51,7 @@ bool too_big_for_the_underlay(WorkerContext& ctx, const bridge::ForwardingSnapsh
         return true;
     }
     const ForwardError err{DropReason::FragNeeded, kIcmpDestUnreachable, kIcmpFragNeeded, static_cast<std::uint16_t>(mtu)};
-    const bridge::NetworkInfo& net = snap.networks[meta.network];
+    const dataplane::NetworkInfo& net = snap.networks[meta.network];
     return_icmp_error(ctx, m, meta, err, net.gateway_ip, net.gateway_mac, now);
     drop_packet(ctx, m, err.reason);
     return true;
@@ -59,7 +59,7 @@ bool too_big_for_the_underlay(WorkerContext& ctx, const bridge::ForwardingSnapsh
 
 }  // namespace
 
-void send_to_vtep(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, PortId vtep,
+void send_to_vtep(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, PortId vtep,
                   std::uint64_t now) {
     const PacketMeta& meta = packet_meta(m);
     const std::uint32_t vni = snap.networks[meta.network].vni;
@@ -72,16 +72,16 @@ void send_to_vtep(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rt
     encapsulate(ctx, snap, m, vni, ip, meta.flow_hash, now);
 }
 
-unsigned replicate_to_peers(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m,
+unsigned replicate_to_peers(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m,
                             std::uint64_t now) {
     const PacketMeta& meta = packet_meta(m);
-    const bridge::NetworkInfo& network = snap.networks[meta.network];
+    const dataplane::NetworkInfo& network = snap.networks[meta.network];
     if (network.vni == 0 || network.peers.empty() || !snap.uplink ||
         !snap.port_in_network(meta.ingress_port, meta.network)) {
         return 0;
     }
     unsigned sent = 0;
-    for (const bridge::Vtep& peer : network.peers) {
+    for (const dataplane::Vtep& peer : network.peers) {
         // A deep copy, since every peer needs its own outer header; flooded
         // frames are the rare case, unicast is encapsulated in place.
         rte_mbuf* copy = rte_pktmbuf_copy(m, ctx.pool, 0, UINT32_MAX);

@@ -9,7 +9,7 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/packet/net_types.hpp"
+#include "base/packet/net_types.hpp"
 
 namespace dpdock::dataplane {
 

@@ -5,12 +5,12 @@
 
 namespace dpdock::dataplane {
 
-void process_burst(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
+void process_burst(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                    std::uint64_t now) {
     // 1. Parse once; malformed frames and frames from ports outside any network stop here.
     n = classify_stage(ctx, snap, pkts, n);
     // A burst comes from one rx queue of one port. From the uplink: the outside world.
-    if (n != 0 && snap.ports[pkts[0]->port].role == bridge::PortRole::Uplink) {
+    if (n != 0 && snap.ports[pkts[0]->port].role == dataplane::PortRole::Uplink) {
         // VXLAN for this host leaves the burst decapsulated; the rest is the uplink's.
         rte_mbuf* inner[kMaxBurst];
         std::uint16_t n_inner = 0;

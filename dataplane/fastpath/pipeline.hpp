@@ -6,12 +6,12 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/bridge/network.hpp"
+#include "dataplane/forwarding_snapshot.hpp"
 #include "dataplane/fastpath/worker_context.hpp"
 
 namespace dpdock::dataplane {
 
-void process_burst(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
+void process_burst(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                    std::uint64_t now);
 
 }  // namespace dpdock::dataplane

@@ -2,8 +2,8 @@
 #include "dataplane/fastpath/icmp_error.hpp"
 #include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
-#include "dataplane/packet/checksum.hpp"
-#include "dataplane/packet/headers.hpp"
+#include "base/packet/checksum.hpp"
+#include "base/packet/headers.hpp"
 #include "nat/fastpath/dnat.hpp"
 #include "nat/fastpath/masquerade.hpp"
 #include "nat/fastpath/tracked_burst.hpp"
@@ -14,7 +14,7 @@ namespace {
 // A container reaching a published port at the host address: DNAT to the
 // publishing container and SNAT to its network's gateway (so the reply comes
 // back through us), like Docker's hairpin rules. false: not a published port.
-bool hairpin(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, const nat::Tracked& t,
+bool hairpin(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, const nat::Tracked& t,
              std::uint64_t now) {
     const PacketMeta& meta = packet_meta(m);
     const auto dnat = nat::dnat_original(*ctx.conntrack, *snap.published, m, meta, t, true, now);
@@ -30,7 +30,7 @@ bool hairpin(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbu
 
 // Whether a packet of `network` may need its conntrack entry here: a hairpin
 // or a published flow's reply (any network), or MASQUERADE.
-bool may_translate(const bridge::ForwardingSnapshot& snap, NetworkId network) {
+bool may_translate(const dataplane::ForwardingSnapshot& snap, NetworkId network) {
     return snap.uplink && (snap.published || snap.networks[network].masquerade);
 }
 
@@ -39,7 +39,7 @@ bool may_translate(const bridge::ForwardingSnapshot& snap, NetworkId network) {
 // Here and in uplink_stage, a whole burst goes into one TrackedBurst.
 static_assert(nat::TrackedBurst::kCapacity >= kMaxBurst);
 
-void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
+void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                  std::uint64_t now) {
     // The conntrack lookups of the whole burst first, so their cache misses overlap.
     nat::TrackedBurst tracked(*ctx.conntrack);
@@ -53,7 +53,7 @@ void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
         const PacketMeta& meta = packet_meta(m);
         auto* ip = header_at<rte_ipv4_hdr>(m, meta.l3_offset);
         const Ipv4Address dst = Ipv4Address::from_be(Be32::from_raw(ip->dst_addr));
-        const bridge::NetworkInfo& net = snap.networks[meta.network];
+        const dataplane::NetworkInfo& net = snap.networks[meta.network];
         // Docker's isolation: no network reaches another one's containers through its gateway.
         const NetworkId to = snap.network_of(dst);
         const bool other_gateway = to != kNoNetwork && dst == snap.networks[to].gateway_ip;
@@ -87,7 +87,7 @@ void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
             drop_packet(ctx, m, err->reason);
             continue;
         }
-        const bridge::UplinkInfo& uplink = *snap.uplink;
+        const dataplane::UplinkInfo& uplink = *snap.uplink;
         const Ipv4Address next_hop = uplink.address.contains(dst) ? dst : uplink.gateway;
         const bool published = snap.published && !snap.published->empty();
         if (published || net.masquerade) {

@@ -7,21 +7,21 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/bridge/network.hpp"
+#include "dataplane/forwarding_snapshot.hpp"
 #include "dataplane/fastpath/worker_context.hpp"
 
 namespace dpdock::dataplane {
 
 // Parses every packet once into its PacketMeta and assigns the ingress
 // port's network. Returns how many survived (compacted to the front).
-std::uint16_t classify_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
+std::uint16_t classify_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                              std::uint16_t n);
 
 // Layer 2 inside each packet's network: learns source MACs, forwards to the
 // learned port or floods. Packets addressed to the network's gateway MAC, and
 // ARP requests for its gateway IP, are the gateway's business: they are
 // returned compacted to the front.
-std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
+std::uint16_t bridge_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                            std::uint16_t n, std::uint64_t now);
 
 // The network's gateway address: answers ARP requests for it and ICMP echo
@@ -29,7 +29,7 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot&
 // flows (published ports reached from a container) back to their client. IPv4
 // packets for other destinations are returned compacted to the front, to be
 // routed; anything else is dropped with a reason.
-std::uint16_t gateway_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts,
+std::uint16_t gateway_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                             std::uint16_t n, std::uint64_t now);
 
 // Routes what the gateway handed on: packets for off-host destinations leave
@@ -39,25 +39,25 @@ std::uint16_t gateway_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot
 // the publishing container (hairpin). An expiring TTL or a DF packet above
 // the uplink MTU is answered with an ICMP error (icmp_error.hpp). Everything
 // else is dropped with a reason.
-void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
+void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                  std::uint64_t now);
 
 // Everything received on the uplink: ARP for the host address is answered
 // (and its sender remembered as a neighbour), ARP replies to the host fill
 // the neighbour table, ICMP echo to the host address is answered; replies of
 // masqueraded flows and packets to published ports go to their container.
-void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
+void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                   std::uint64_t now);
 
 // Sends `m` (an IPv4 packet with its Ethernet header) out of the uplink to
 // `next_hop`: at once when its MAC is known, else queued while ARP resolves it.
-void send_via_uplink(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
+void send_via_uplink(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
                      std::uint64_t now);
 
 // Sends the queued packets whose next hop resolved, repeats ARP requests that
 // went unanswered, and gives up on a next hop after kArpAttempts requests.
 // Called by the worker loop every iteration while packets wait.
-void service_pending(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, std::uint64_t now);
+void service_pending(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, std::uint64_t now);
 
 // A translated packet (NAT reply, published port) routed into `network`:
 // TTL decremented, MACs gateway -> `mac`, out of the port the MAC table knows
@@ -66,13 +66,13 @@ void service_pending(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap,
 // back to where it came from (out of the uplink, its quote's destination put
 // back to `received`'s, the packet's key as it arrived, when one is given; or
 // to a hairpinning container from its gateway).
-void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, MacAddress mac,
+void deliver_to_container(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, MacAddress mac,
                           NetworkId network, const nat::FlowKey* received, std::uint64_t now);
 
 // Sends one packet to every port of its network except the one it came from,
 // and, in an overlay network, when it came from a local port, to every peer
 // VTEP (`now` dates their ARP resolution; callers whose packets never come
 // from a local port may leave it 0).
-void flood_packet(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint64_t now = 0);
+void flood_packet(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, std::uint64_t now = 0);
 
 }  // namespace dpdock::dataplane

@@ -2,7 +2,7 @@
 
 #include <rte_malloc.h>
 
-#include "dataplane/packet/drop_reason.hpp"
+#include "base/packet/drop_reason.hpp"
 
 namespace dpdock::dataplane {
 

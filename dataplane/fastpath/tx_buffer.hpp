@@ -10,8 +10,8 @@
 
 #include <rte_ethdev.h>
 
-#include "dataplane/sync/counters.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/sync/counters.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::dataplane {
 

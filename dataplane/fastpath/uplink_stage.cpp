@@ -3,10 +3,10 @@
 
 #include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
-#include "dataplane/bridge/mac_table.hpp"
-#include "dataplane/l3/neighbour_table.hpp"
-#include "dataplane/packet/checksum.hpp"
-#include "dataplane/packet/headers.hpp"
+#include "bridge/mac_table.hpp"
+#include "l3/neighbour_table.hpp"
+#include "base/packet/checksum.hpp"
+#include "base/packet/headers.hpp"
 #include "nat/fastpath/dnat.hpp"
 #include "nat/fastpath/masquerade.hpp"
 #include "nat/fastpath/tracked_burst.hpp"
@@ -26,9 +26,9 @@ void learn_sender(WorkerContext& ctx, const rte_arp_hdr& arp, Ipv4Address host, 
 
 }  // namespace
 
-void uplink_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
+void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                   std::uint64_t now) {
-    const bridge::UplinkInfo& uplink = *snap.uplink;
+    const dataplane::UplinkInfo& uplink = *snap.uplink;
     const Ipv4Address host = uplink.address.address();
     // The conntrack lookups of the whole burst first (replies and published
     // ports: IPv4 to the host address), so their cache misses overlap.

@@ -17,11 +17,11 @@ constexpr unsigned kIdlePollsBeforeSleep = 256;
 
 std::uint64_t worker_poll(WorkerContext& ctx) {
     const std::uint64_t start = rte_rdtsc();
-    const bridge::ForwardingSnapshot* snap = ctx.snapshot->read();
+    const dataplane::ForwardingSnapshot* snap = ctx.snapshot->read();
     std::uint64_t received = 0;
     if (snap != nullptr && ctx.index < snap->rx_queues.size()) {
         rte_mbuf* pkts[kMaxBurst];
-        for (const bridge::RxQueue& rxq : snap->rx_queues[ctx.index]) {
+        for (const dataplane::RxQueue& rxq : snap->rx_queues[ctx.index]) {
             const PortId port = rxq.port;
             const std::uint16_t n = rte_eth_rx_burst(port, rxq.queue, pkts, ctx.burst);
             if (n == 0) continue;

@@ -8,15 +8,15 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/bridge/network.hpp"
+#include "dataplane/forwarding_snapshot.hpp"
 #include "dataplane/fastpath/icmp_rate_limit.hpp"
 #include "dataplane/fastpath/pending.hpp"
 #include "dataplane/fastpath/tx_buffer.hpp"
-#include "dataplane/packet/drop_reason.hpp"
-#include "dataplane/packet/packet_meta.hpp"
-#include "dataplane/sync/counters.hpp"
-#include "dataplane/sync/rcu.hpp"
-#include "dataplane/sync/snapshot.hpp"
+#include "base/packet/drop_reason.hpp"
+#include "base/packet/packet_meta.hpp"
+#include "base/sync/counters.hpp"
+#include "base/sync/rcu.hpp"
+#include "base/sync/snapshot.hpp"
 
 namespace dpdock::bridge {
 class MacTable;
@@ -40,7 +40,7 @@ struct WorkerContext {
     unsigned index = 0;  // worker number: RCU reader id and tx queue id on every port
     std::uint16_t burst = 32;
     std::uint32_t idle_sleep_us = 0;
-    const sync::Snapshot<bridge::ForwardingSnapshot>* snapshot = nullptr;
+    const sync::Snapshot<dataplane::ForwardingSnapshot>* snapshot = nullptr;
     bridge::MacTable* macs = nullptr;
     l3::NeighbourTable* neighbours = nullptr;
     nat::Conntrack* conntrack = nullptr;  // shared by all workers (MASQUERADE)

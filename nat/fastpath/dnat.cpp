@@ -5,7 +5,7 @@
 
 #include <rte_byteorder.h>
 
-#include "dataplane/packet/headers.hpp"
+#include "base/packet/headers.hpp"
 #include "nat/fastpath/masquerade.hpp"
 #include "nat/fastpath/rewrite.hpp"
 

@@ -10,8 +10,8 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/packet/drop_reason.hpp"
-#include "dataplane/packet/packet_meta.hpp"
+#include "base/packet/drop_reason.hpp"
+#include "base/packet/packet_meta.hpp"
 #include "nat/conntrack.hpp"
 #include "nat/fastpath/masquerade.hpp"
 #include "nat/published_ports.hpp"

@@ -9,7 +9,7 @@
 
 #include <rte_ip.h>
 
-#include "dataplane/packet/checksum.hpp"
+#include "base/packet/checksum.hpp"
 
 namespace dpdock::nat {
 

@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <cstring>
 
-#include "dataplane/packet/checksum.hpp"
-#include "dataplane/packet/headers.hpp"
+#include "base/packet/checksum.hpp"
+#include "base/packet/headers.hpp"
 #include "nat/fastpath/field_rewrite.hpp"
 
 namespace dpdock::nat {

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstring>
 
-#include "dataplane/packet/headers.hpp"
+#include "base/packet/headers.hpp"
 #include "nat/fastpath/icmp_translate.hpp"
 #include "nat/fastpath/rewrite.hpp"
 

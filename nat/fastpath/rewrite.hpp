@@ -7,7 +7,7 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/packet/packet_meta.hpp"
+#include "base/packet/packet_meta.hpp"
 #include "nat/fastpath/field_rewrite.hpp"
 
 namespace dpdock::nat {

@@ -8,8 +8,8 @@
 #include <functional>
 #include <string>
 
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::test {
 

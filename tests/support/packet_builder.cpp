@@ -15,7 +15,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
-#include "dataplane/packet/packet_meta.hpp"
+#include "base/packet/packet_meta.hpp"
 #include "tests/support/eal_environment.hpp"
 
 namespace dpdock::test {

@@ -18,7 +18,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#include "dataplane/packet/net_types.hpp"
+#include "base/packet/net_types.hpp"
 
 namespace dpdock::test {
 

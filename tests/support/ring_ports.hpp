@@ -14,8 +14,8 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::test {
 

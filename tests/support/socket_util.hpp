@@ -11,8 +11,8 @@
 #include <string>
 #include <utility>
 
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::test {
 

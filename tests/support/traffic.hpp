@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <memory>
 
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/util/status.hpp"
 #include "tests/support/netns.hpp"
 
 namespace dpdock::test {

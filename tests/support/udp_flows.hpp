@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/util/status.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/socket_util.hpp"
 

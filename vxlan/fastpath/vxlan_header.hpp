@@ -16,8 +16,8 @@
 #include <rte_udp.h>
 #include <rte_vxlan.h>
 
-#include "dataplane/packet/checksum.hpp"
-#include "dataplane/packet/net_types.hpp"
+#include "base/packet/checksum.hpp"
+#include "base/packet/net_types.hpp"
 
 namespace dpdock::vxlan {
 

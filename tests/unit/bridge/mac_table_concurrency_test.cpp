@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/bridge/mac_table.hpp"
+#include "bridge/mac_table.hpp"
 #include "tests/unit/bridge/mac_table_test_util.hpp"
 
 namespace dpdock::bridge {

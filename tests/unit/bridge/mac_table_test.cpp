@@ -1,6 +1,6 @@
 // MacTable on one thread with a fake clock: learn/lookup, refresh interval,
 // moves, statics, capacity and slot reuse, flushes, ageing and dump.
-#include "dataplane/bridge/mac_table.hpp"
+#include "bridge/mac_table.hpp"
 
 #include <vector>
 

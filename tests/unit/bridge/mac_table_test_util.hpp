@@ -10,8 +10,8 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/bridge/mac_table.hpp"
-#include "dataplane/sync/rcu.hpp"
+#include "bridge/mac_table.hpp"
+#include "base/sync/rcu.hpp"
 #include "tests/support/eal_environment.hpp"
 
 namespace dpdock::bridge::test {

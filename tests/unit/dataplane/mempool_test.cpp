@@ -9,7 +9,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
-#include "dataplane/packet/packet_meta.hpp"
+#include "base/packet/packet_meta.hpp"
 #include "tests/support/eal_environment.hpp"
 #include "tests/unit/dataplane/frames.hpp"
 

@@ -18,7 +18,7 @@ protected:
     void SetUp() override {
         net_ = h_.add_network(kGateway);
         c1_ = h_.add_port(net_);
-        up_ = h_.add_port(kNoNetwork, bridge::PortRole::Uplink);
+        up_ = h_.add_port(kNoNetwork, dataplane::PortRole::Uplink);
         h_.set_uplink(up_, kHost, kRouter, kUplinkMac, 1000000, 100);
         // The router is known: routed packets and errors leave at once.
         h_.receive(up_, {PacketBuilder().eth(kUplinkMac, kRouterMac).arp_reply(kRouterMac, kRouter, kUplinkMac, kHost.address()).build()});

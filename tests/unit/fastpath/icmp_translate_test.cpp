@@ -35,7 +35,7 @@ protected:
         h_.use_conntrack(ct);
         net_ = h_.add_network(kGateway);
         c1_ = h_.add_port(net_);
-        up_ = h_.add_port(kNoNetwork, bridge::PortRole::Uplink);
+        up_ = h_.add_port(kNoNetwork, dataplane::PortRole::Uplink);
         h_.set_uplink(up_, kHost, kRouter, kUplinkMac, 1'000'000, 100);
         ASSERT_TRUE(h_.context().neighbours->confirm(kRouter, kRouterMac, 1));
     }

@@ -11,12 +11,12 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/bridge/mac_table.hpp"
-#include "dataplane/bridge/network.hpp"
+#include "bridge/mac_table.hpp"
+#include "dataplane/forwarding_snapshot.hpp"
 #include "dataplane/fastpath/pipeline.hpp"
 #include "dataplane/fastpath/stages.hpp"
-#include "dataplane/l3/neighbour_table.hpp"
-#include "dataplane/sync/rcu.hpp"
+#include "l3/neighbour_table.hpp"
+#include "base/sync/rcu.hpp"
 #include "nat/conntrack.hpp"
 #include "tests/support/eal_environment.hpp"
 #include "tests/support/packet_builder.hpp"
@@ -115,7 +115,7 @@ public:
     nat::Conntrack& conntrack() { return *conntrack_; }
 
     NetworkId add_network(Ipv4Address gateway_ip, std::uint8_t prefix = 16) {
-        bridge::NetworkInfo net;
+        dataplane::NetworkInfo net;
         net.gateway_mac = docker_mac_for(gateway_ip);
         net.gateway_ip = gateway_ip;
         net.subnet = Ipv4Cidr(Ipv4Cidr(gateway_ip, prefix).network(), prefix);
@@ -123,7 +123,7 @@ public:
         return static_cast<NetworkId>(snap_.networks.size() - 1);
     }
 
-    PortId add_port(NetworkId network, bridge::PortRole role = bridge::PortRole::Container) {
+    PortId add_port(NetworkId network, dataplane::PortRole role = dataplane::PortRole::Container) {
         static unsigned ports = 0;
         auto ring = RingPort::create("ph" + std::to_string(getpid()) + "_" + std::to_string(ports++),
                                      {.pool = pool_.get()});
@@ -139,8 +139,8 @@ public:
     // are trusted for `timeout` ticks and requests repeated after `retry`.
     void set_uplink(PortId port, Ipv4Cidr address, Ipv4Address gateway, MacAddress mac, std::uint64_t timeout,
                     std::uint64_t retry, std::optional<MacAddress> gateway_mac = std::nullopt) {
-        snap_.ports[port] = {bridge::PortRole::Uplink, kNoNetwork};
-        snap_.uplink = bridge::UplinkInfo{port, mac, address, gateway, timeout, retry, gateway_mac};
+        snap_.ports[port] = {dataplane::PortRole::Uplink, kNoNetwork};
+        snap_.uplink = dataplane::UplinkInfo{port, mac, address, gateway, timeout, retry, gateway_mac};
     }
 
     // The default bridge with two container ports, and an uplink at kHost
@@ -154,7 +154,7 @@ public:
         t.net = add_network(kGateway);
         t.c1 = add_port(t.net);
         t.c2 = add_port(t.net);
-        t.up = add_port(kNoNetwork, bridge::PortRole::Uplink);
+        t.up = add_port(kNoNetwork, dataplane::PortRole::Uplink);
         set_uplink(t.up, kHost, kRouter, kUplinkMac, 1'000'000, 100);
         EXPECT_TRUE(ctx_->neighbours->confirm(kRouter, kRouterMac, 1));
         return t;
@@ -217,7 +217,7 @@ public:
     // Every mbuf went somewhere: sent (and drained) or freed.
     unsigned mbufs_in_use() const { return rte_mempool_in_use_count(pool_.get()); }
 
-    bridge::ForwardingSnapshot& snapshot() { return snap_; }
+    dataplane::ForwardingSnapshot& snapshot() { return snap_; }
     bridge::MacTable& macs() { return *macs_; }
     vxlan::VtepTable& vteps() { return vteps_; }
     const sync::WorkerCounters& counters() const { return *counters_; }
@@ -234,7 +234,7 @@ private:
     std::unique_ptr<nat::RuleCounters> rule_counters_ = std::make_unique<nat::RuleCounters>();
     std::unique_ptr<dataplane::WorkerContext> ctx_;
     std::vector<std::unique_ptr<RingPort>> rings_;
-    bridge::ForwardingSnapshot snap_;
+    dataplane::ForwardingSnapshot snap_;
     vxlan::VtepTable vteps_;
 };
 

@@ -20,7 +20,7 @@ protected:
     void SetUp() override {
         net_ = h_.add_network(kGateway);
         c1_ = h_.add_port(net_);
-        up_ = h_.add_port(kNoNetwork, bridge::PortRole::Uplink);
+        up_ = h_.add_port(kNoNetwork, dataplane::PortRole::Uplink);
         h_.set_uplink(up_, kHost, kRouter, kUplinkMac, kTimeout, kRetry);
     }
 

@@ -31,7 +31,7 @@ protected:
     void SetUp() override {
         net_ = h_.add_network(kOverlayGw, 24);
         c1_ = h_.add_port(net_);
-        up_ = h_.add_port(kNoNetwork, bridge::PortRole::Uplink);
+        up_ = h_.add_port(kNoNetwork, dataplane::PortRole::Uplink);
         h_.set_uplink(up_, kHost, kRouter, kUplinkMac, 1000, 100);
         auto& net = h_.snapshot().networks[net_];
         net.vni = kVni;
@@ -141,7 +141,7 @@ TEST_F(VxlanTest, ReplyToARemoteMacIsEncapsulatedFieldByField) {
 }
 
 TEST_F(VxlanTest, TtlDfAndPortFollowTheSettings) {
-    h_.snapshot().vxlan = bridge::VxlanInfo{8472, 5, true, false};
+    h_.snapshot().vxlan = dataplane::VxlanInfo{8472, 5, true, false};
     ASSERT_TRUE(h_.macs().add_static(net_, kRemoteMac, vtep_a_).ok());
     h_.receive(c1_, {inner_udp(kRemoteMac, kLocalMac, kLocal, kRemote, 2000)});
     auto out = h_.sent(up_);

@@ -13,7 +13,7 @@
 
 #include <rte_byteorder.h>
 
-#include "dataplane/sync/rcu.hpp"
+#include "base/sync/rcu.hpp"
 #include "nat/conntrack.hpp"
 #include "tests/support/eal_environment.hpp"
 

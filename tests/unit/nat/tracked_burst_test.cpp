@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/packet/parse.hpp"
-#include "dataplane/sync/rcu.hpp"
+#include "base/packet/parse.hpp"
+#include "base/sync/rcu.hpp"
 #include "nat/conntrack.hpp"
 #include "nat/fastpath/masquerade.hpp"
 #include "nat/fastpath/tracked_burst.hpp"

@@ -11,7 +11,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
-#include "dataplane/packet/checksum.hpp"
+#include "base/packet/checksum.hpp"
 #include "tests/support/packet_builder.hpp"
 
 namespace dpdock {

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/packet/net_types.hpp"
+#include "base/packet/net_types.hpp"
 
 namespace dpdock {
 namespace {

@@ -11,8 +11,8 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
-#include "dataplane/packet/checksum.hpp"
-#include "dataplane/packet/packet_meta.hpp"
+#include "base/packet/checksum.hpp"
+#include "base/packet/packet_meta.hpp"
 #include "tests/support/packet_builder.hpp"
 
 namespace dpdock {

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/packet/parse.hpp"
+#include "base/packet/parse.hpp"
 #include "tests/support/packet_builder.hpp"
 
 namespace dpdock {

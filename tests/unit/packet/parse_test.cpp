@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dataplane/packet/parse.hpp"
+#include "base/packet/parse.hpp"
 #include "tests/support/packet_builder.hpp"
 
 namespace dpdock {

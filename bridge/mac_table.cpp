@@ -1,4 +1,4 @@
-#include "dataplane/bridge/mac_table.hpp"
+#include "bridge/mac_table.hpp"
 
 #include <algorithm>
 #include <cstring>

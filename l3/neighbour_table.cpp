@@ -1,4 +1,4 @@
-#include "dataplane/l3/neighbour_table.hpp"
+#include "l3/neighbour_table.hpp"
 
 #include <rte_hash.h>
 #include <rte_hash_crc.h>

@@ -11,8 +11,8 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/packet/drop_reason.hpp"
-#include "dataplane/packet/packet_meta.hpp"
+#include "base/packet/drop_reason.hpp"
+#include "base/packet/packet_meta.hpp"
 
 namespace dpdock {
 

@@ -9,7 +9,7 @@
 
 #include <rte_rcu_qsbr.h>
 
-#include "dataplane/util/status.hpp"
+#include "base/util/status.hpp"
 
 namespace dpdock::sync {
 

@@ -8,7 +8,7 @@
 #include <atomic>
 #include <memory>
 
-#include "dataplane/sync/rcu.hpp"
+#include "base/sync/rcu.hpp"
 
 namespace dpdock::sync {
 

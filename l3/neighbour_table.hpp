@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/util/status.hpp"
 
 struct rte_hash;
 

@@ -10,11 +10,11 @@
 #include <optional>
 #include <vector>
 
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/sync/counters.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/sync/counters.hpp"
 #include "nat/published_ports.hpp"
 
-namespace dpdock::bridge {
+namespace dpdock::dataplane {
 
 enum class PortRole : std::uint8_t {
     Unused,     // no port with this id, or it is being removed
@@ -102,4 +102,4 @@ struct ForwardingSnapshot {
     }
 };
 
-}  // namespace dpdock::bridge
+}  // namespace dpdock::dataplane

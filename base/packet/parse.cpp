@@ -1,4 +1,4 @@
-#include "dataplane/packet/parse.hpp"
+#include "base/packet/parse.hpp"
 
 #include <netinet/in.h>
 
@@ -7,7 +7,7 @@
 
 #include <rte_hash_crc.h>
 
-#include "dataplane/packet/headers.hpp"
+#include "base/packet/headers.hpp"
 
 namespace dpdock {
 namespace {

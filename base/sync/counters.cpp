@@ -1,4 +1,4 @@
-#include "dataplane/sync/counters.hpp"
+#include "base/sync/counters.hpp"
 
 #include <type_traits>
 

@@ -8,8 +8,8 @@
 
 #include <rte_mbuf.h>
 
-#include "dataplane/packet/drop_reason.hpp"
-#include "dataplane/packet/net_types.hpp"
+#include "base/packet/drop_reason.hpp"
+#include "base/packet/net_types.hpp"
 
 namespace dpdock {
 

@@ -10,7 +10,7 @@
 #include <rte_build_config.h>
 #include <rte_common.h>
 
-#include "dataplane/packet/drop_reason.hpp"
+#include "base/packet/drop_reason.hpp"
 
 namespace dpdock::sync {
 

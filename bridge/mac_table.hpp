@@ -25,8 +25,8 @@
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
 
-#include "dataplane/packet/net_types.hpp"
-#include "dataplane/util/status.hpp"
+#include "base/packet/net_types.hpp"
+#include "base/util/status.hpp"
 
 struct rte_hash;
 

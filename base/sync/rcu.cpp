@@ -1,4 +1,4 @@
-#include "dataplane/sync/rcu.hpp"
+#include "base/sync/rcu.hpp"
 
 #include <cstring>
 

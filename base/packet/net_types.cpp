@@ -1,4 +1,4 @@
-#include "dataplane/packet/net_types.hpp"
+#include "base/packet/net_types.hpp"
 
 #include <charconv>
 #include <cstdio>
