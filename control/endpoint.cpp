@@ -53,6 +53,7 @@ Result<Endpoint> attach_veth(dataplane::Dataplane& dp, unsigned workers, const E
         auto port = dp.add_port(devargs, r.mtu);
         if (port) {
             ep.port = *port;
+            ep.host_ifindex = *created;
             return ep;
         }
         attach::delete_link(ep.host_ifname);
@@ -80,6 +81,14 @@ Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, unsigned workers, con
     Endpoint ep;
     ep.request = request;
     ep.host_ifname = host_ifname_for(request.container, request.network, request.netns, request.method);
+    // Said plainly, instead of netlink's "File exists" from deep inside the attach.
+    if (attach::has_link_in(request.netns, request.interface_name)) {
+        return Result<Endpoint>::error(
+            "the network namespace " + request.netns + " already has an interface named " + request.interface_name +
+            "; dpdock names a container's interfaces eth0, eth1, ... in the order of its networks: delete that one "
+            "(nsenter --net=" + request.netns + " ip link del " + request.interface_name +
+            ") or attach a namespace without it");
+    }
     if (request.method == config::AttachMethod::Tap) return attach_tap(dp, request, std::move(ep));
     return attach_veth(dp, workers, request, std::move(ep));
 }

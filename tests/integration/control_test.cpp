@@ -581,5 +581,33 @@ TEST_F(ControlConfigTest, ReloadRefusesBrokenFilesAndAppliesOnlyTheDifference) {
     EXPECT_EQ(*after, expected);  // c1..c3 keep their ports (port ids): not re-attached
 }
 
+// A reload that re-creates an endpoint under the same veth name (its address
+// changed; the host-side name depends only on container, network and netns):
+// the old veth's RTM_DELLINK is read after the new veth exists and must not
+// detach it (issue 14 item 7: the link watcher matched names).
+TEST(ControlLinkWatch, ReloadThatRecreatesAnEndpointKeepsIt) {
+    Netns c1 = make_netns("c1");
+    const auto yaml = [&](const char* address) {
+        return kBaseYaml + "containers:\n  - name: c1\n    netns: " + c1.path() +
+               "\n    networks: [{name: bridge, ip: " + address + "}]\n";
+    };
+    auto d = DpdockdInstance::start(yaml("172.17.0.5"));
+    ASSERT_TRUE(d.ok()) << d.message();
+    const std::string changed = d->dir() + "/changed.yaml";
+    std::ofstream(changed) << yaml("172.17.0.6");
+    auto reloaded = d->call("config.reload", {{"path", changed}});
+    ASSERT_TRUE(reloaded.ok()) << reloaded.message();
+    // The deletion is read on a later turn of the daemon's loop: give it a second.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto ps = d->call("container.ps");
+        ASSERT_TRUE(ps.ok()) << ps.message();
+        ASSERT_EQ(endpoint_of(*ps, "c1", "bridge").value("ip", ""), "172.17.0.6/16") << ps->dump() << d->log();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_TRUE(ping(c1, ip("172.17.0.1"), 2)) << d->log();
+    EXPECT_FALSE(contains(d->log(), "was deleted")) << d->log();
+}
+
 }  // namespace
 }  // namespace dpdock::test
