@@ -12,6 +12,7 @@
 
 #include "config/loader.hpp"
 #include "config/defaults.hpp"
+#include "config/validate.hpp"
 #include "control/attach/link_watcher.hpp"
 #include "control/command_registry.hpp"
 #include "control/commands/command_context.hpp"

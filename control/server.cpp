@@ -205,11 +205,16 @@ void ControlServer::on_client_event(int fd, std::uint32_t events) {
     if (events & EPOLLERR) client.dead = true;
     if (!client.dead && (events & (EPOLLIN | EPOLLHUP))) read_from(client);
     // Answer buffered requests and write until the socket is full or no request is left.
+    // A pass that found answering paused is no sign of "nothing left": once the
+    // flush has drained the output, the buffered requests must be answered now,
+    // since no further event may come for them (the client has sent them all).
     for (;;) {
         const std::size_t before = client.in.size();
+        const bool was_paused = client.answering_paused();
         process_lines(client);
         flush(client);
-        if (client.dead || client.closing || client.pending() > 0 || client.in.size() == before) break;
+        if (client.dead || client.closing || client.pending() > 0) break;
+        if (client.in.size() == before && !was_paused) break;
     }
     const bool done = client.closing || (client.eof && client.in.empty());
     if (client.dead || (done && client.pending() == 0)) {

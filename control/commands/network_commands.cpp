@@ -84,6 +84,8 @@ Result<json> network_create(CommandContext& ctx, const json& args) {
     DPDOCK_TRY(vni, optional_int(args, "vni"));
     DPDOCK_TRY(arp_suppression, optional_bool(args, "arp_suppression"));
 
+    // Docker's words; validation would say "duplicate network name" with a key path.
+    if (ctx.state.network_id(*name)) return Result<json>::error("network with name " + *name + " already exists");
     config::Deployment target = ctx.state.deployment();
     config::NetworkSpec network;
     network.name = *name;

@@ -101,7 +101,7 @@ TEST_F(ControlProtocolTest, BadRequestsGetClearErrorsAndChangeNothing) {
         {R"({"cmd":"network.rm","args":{"names":"web"}})", "\"names\" must be a non-empty array of network names"},
         {R"({"cmd":"network.create","args":{"name":"x","subnet":"10.0.0.0/33"}})", "subnet: \"10.0.0.0/33\" is not a CIDR"},
         {R"({"cmd":"network.create","args":{"name":"x","mtu":-5}})", "mtu -5 "},
-        {R"({"cmd":"network.create","args":{"name":"web"}})", "duplicate network name 'web'"},
+        {R"({"cmd":"network.create","args":{"name":"web"}})", "network with name web already exists"},
         {R"({"cmd":"network.create","args":{"name":"x","subnet":"10.50.0.0/16"}})", "overlaps network 'web'"},
         {R"({"cmd":"network.rm","args":{"names":["nope"]}})", "network nope not found"},
         {R"({"cmd":"network.rm","args":{"names":["bridge"]}})", "bridge is a pre-defined network"},
@@ -467,7 +467,8 @@ protected:
         ASSERT_TRUE(c2_db.ok()) << c2_db.message();
     }
     // network.ls, network.inspect of every network, container.ps; port ids
-    // left out, since DPDK hands them out in attach order.
+    // left out, since DPDK hands them out in attach order, and Created, the
+    // time the running daemon made the network.
     json described() {
         auto state = d_->observable_state();
         if (!state) return state.message();
@@ -480,6 +481,7 @@ protected:
             for (auto& ep : c["networks"]) ep.erase("port_id");
         }
         for (auto& n : out["inspect"]) {
+            n.erase("Created");  // when this daemon process created it
             for (auto& [name, c] : n["Containers"].items()) c.erase("PortId");
         }
         return out;

@@ -285,7 +285,7 @@ TEST(Validate, TapEndpointsRingsCountAgainstMbufs) {
     EXPECT_TRUE(load(tap).ok()) << load(tap).message();  // 1024 + 1024 for traffic <= 3000
     expect_error(tap + "  - name: v\n    netns: /n/3\n    networks: [bridge]\n"
                        "  - name: t2\n    netns: /n/2\n    method: tap\n    networks: [bridge]\n",
-                 "test.yaml:11:5: ", "containers[2].method",
+                 "test.yaml:12:5: ", "containers[2].method",
                  "container 't2': 2 TAP endpoints hold 2048 mbufs in their receive rings (rx-ring 1024 each); with "
                  "1024 for traffic that is 3072, more than dataplane.mbufs 3000 (raise mbufs or use method veth)");
 }

@@ -98,7 +98,7 @@ TEST_F(RegistryTest, HelpListsEveryCommand) {
     ASSERT_EQ(response["ok"], true);
     std::vector<std::string> names;
     for (const auto& c : response["result"]["commands"]) names.push_back(c["name"]);
-    EXPECT_EQ(names, (std::vector<std::string>{"big", "careless", "echo", "fail", "help"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"big", "careless", "echo", "fail", "help", "whoami"}));
     EXPECT_EQ(response["result"]["commands"][2]["summary"], "returns its arguments");
     EXPECT_EQ(call({{"cmd", "help"}, {"args", {{"x", 1}}}})["error"],
               "unknown argument \"x\" (this command takes no arguments)");

@@ -206,13 +206,18 @@ TEST(Server, TwentyThousandPipelinedRequestsAllAnswered) {
     ASSERT_TRUE(server.start());
     TestClient c(server.path());
     constexpr int kRequests = 20000;
+    // 2.8 MB each way: far more than the sockets' buffers hold, so the server
+    // must keep reading while the client does not.
+    const std::string pad(100, 'p');
     std::string requests;
-    for (int i = 0; i < kRequests; ++i) requests += R"({"cmd":"echo","args":{"n":)" + std::to_string(i) + "}}\n";
+    for (int i = 0; i < kRequests; ++i) {
+        requests += R"({"cmd":"echo","args":{"n":)" + std::to_string(i) + R"(,"pad":")" + pad + "\"}}\n";
+    }
     ASSERT_TRUE(c.send_raw(requests)) << "the server stopped reading a pipelining client";
     int answered = 0;
     while (answered < kRequests) {
         auto answer = c.read_json();
-        if (!answer || *answer != ok({{"n", answered}})) break;
+        if (!answer || *answer != ok({{"n", answered}, {"pad", pad}})) break;
         ++answered;
     }
     EXPECT_EQ(answered, kRequests);
