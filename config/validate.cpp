@@ -116,14 +116,16 @@ Status check_options(const NetworkSpec& n, const std::string& path) {
         const std::string p = path + ".options[" + key + "]";
         if (key == kOptBridgeName) continue;
         if (key == kOptMasquerade || key == kOptIcc) {
-            if (value != "true" && value != "false") return fail(n.pos, p, "expected true or false, got '" + value + "'");
+            if (value != "true" && value != "false") {
+                return fail(n.pos, p, "option " + key + ": expected true or false, got '" + value + "'");
+            }
             continue;
         }
         if (key == kOptMtu) {
             std::uint32_t mtu = 0;
             auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), mtu);
             if (value.empty() || ec != std::errc() || ptr != value.data() + value.size()) {
-                return fail(n.pos, p, "expected an integer, got '" + value + "'");
+                return fail(n.pos, p, "option " + key + ": expected an integer, got '" + value + "'");
             }
             if (mtu != n.mtu) {
                 return fail(n.pos, p,
@@ -134,7 +136,9 @@ Status check_options(const NetworkSpec& n, const std::string& path) {
         }
         if (key == kOptHostBinding) {
             // Which addresses dpdock owns is checked with the publications (check_publications).
-            if (!Ipv4Address::parse(value)) return fail(n.pos, p, "expected an IPv4 address, got '" + value + "'");
+            if (!Ipv4Address::parse(value)) {
+                return fail(n.pos, p, "option " + key + ": expected an IPv4 address, got '" + value + "'");
+            }
             continue;
         }
         const std::string known = std::string(kOptBridgeName) + ", " + std::string(kOptMtu) + ", " + kOptMasquerade +

@@ -205,14 +205,14 @@ TEST_F(CliTest, NetworkLabelsScopeAndCreatedLikeDocker) {
 
 // A namespace that already has eth0: say which interface, where, and what to do (issue 20).
 TEST_F(CliTest, AttachIntoANamespaceThatHasEth0SaysWhatToDo) {
-    ASSERT_EQ(a_->exec("ip link add eth0 type dummy"), 0);
+    ASSERT_EQ(a_->exec("ip link add eth0 type veth peer name other0"), 0);  // no dummy module everywhere
     const std::string out = daemon_->cli_expect("attach --name a --netns " + a_->path(), 1);
     EXPECT_EQ(out, "Error: container a, network bridge: the network namespace " + a_->path() +
                        " already has an interface named eth0; dpdock names a container's interfaces eth0, eth1, ... "
                        "in the order of its networks: delete that one (nsenter --net=" + a_->path() +
                        " ip link del eth0) or attach a namespace without it\n");
     EXPECT_EQ(daemon_->cli_expect("--format json ps"), "[]\n");
-    EXPECT_EQ(a_->exec("ip link show dev eth0 type dummy >/dev/null"), 0) << "the user's eth0 was touched";
+    EXPECT_TRUE(contains(a_->exec_output("ip -o link show dev eth0"), "eth0@other0")) << "the user's eth0 was touched";
 }
 
 // The control socket refuses a relative path: it would land in the daemon's
