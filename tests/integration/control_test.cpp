@@ -604,7 +604,9 @@ TEST(ControlLinkWatch, ReloadThatRecreatesAnEndpointKeepsIt) {
     while (std::chrono::steady_clock::now() < deadline) {
         auto ps = d->call("container.ps");
         ASSERT_TRUE(ps.ok()) << ps.message();
-        ASSERT_EQ(endpoint_of(*ps, "c1", "bridge").value("ip", ""), "172.17.0.6/16") << ps->dump() << d->log();
+        const json ep = endpoint_of(*ps, "c1", "bridge");
+        ASSERT_TRUE(ep.is_object()) << "c1 was detached: " << ps->dump() << "\n" << d->log();
+        ASSERT_EQ(ep.value("ip", ""), "172.17.0.6/16") << ps->dump();
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     EXPECT_TRUE(ping(c1, ip("172.17.0.1"), 2)) << d->log();
