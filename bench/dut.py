@@ -77,7 +77,9 @@ def wait_for_path(path, proc, timeout):
     deadline = time.monotonic() + timeout
     while not os.path.exists(path):
         if not proc.alive():
-            raise ProcessError(f"{proc.name} exited with {proc.popen.returncode}; see {proc.log_path}")
+            # The reason is in its last words (dpdockd refusing a memory budget it cannot get, say).
+            last = "\n  ".join(proc.lines()[-3:])
+            raise ProcessError(f"{proc.name} exited with {proc.popen.returncode}; see {proc.log_path}:\n  {last}")
         if time.monotonic() > deadline:
             raise ProcessError(f"{proc.name}: {path} did not appear within {timeout} s; see {proc.log_path}")
         time.sleep(0.05)

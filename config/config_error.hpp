@@ -23,18 +23,20 @@ struct ConfigError {
         return ConfigError{pos.file, pos.line, pos.column, std::move(key_path), std::move(message)};
     }
 
-    // "file:line:col: key.path: message"; parts that are unknown are left out
-    // rather than printed as zeros, since a zero would send people looking.
+    // "file:line:col: key.path: message" for what came from a file; parts that
+    // are unknown are left out rather than printed as zeros, since a zero would
+    // send people looking. What came from the CLI or the socket is just the
+    // message: the user named the container, network or port themselves, and
+    // "containers[12].publish[0]" is no word of theirs (messages therefore name
+    // the offending value).
     std::string format() const {
-        std::string out;
-        if (!file.empty()) {
-            out = file;
-            if (line > 0) {
-                out += ':' + std::to_string(line);
-                if (column > 0) out += ':' + std::to_string(column);
-            }
-            out += ": ";
+        if (file.empty()) return message;
+        std::string out = file;
+        if (line > 0) {
+            out += ':' + std::to_string(line);
+            if (column > 0) out += ':' + std::to_string(column);
         }
+        out += ": ";
         if (!key_path.empty()) out += key_path + ": ";
         return out + message;
     }

@@ -79,6 +79,7 @@ struct NetworkSpec {
     bool internal = false;                 // no route out of the host
     std::uint32_t mtu = 1500;
     std::map<std::string, std::string> options;  // Docker's --opt KEY=VALUE, validated by name
+    std::map<std::string, std::string> labels;   // Docker's --label KEY=VALUE: metadata, never interpreted
     std::vector<StaticMacSpec> static_macs;
     SourcePos pos;
     // driver "overlay" only (config/overlay.hpp): the VXLAN network identifier

@@ -124,8 +124,11 @@ Status check_publications(const Deployment& d) {
             }
             for (const auto& other : claims) {
                 if (other.proto == p.proto && other.host.overlaps(*p.host)) {
-                    return fail("host port " + p.host->to_string() + "/" + std::string(proto_name(p.proto)) + " of " +
-                                owner + " is already published by " + other.owner);
+                    // Docker's words, with the first port both claim and who has it.
+                    const std::uint16_t port = std::max(p.host->lo, other.host.lo);
+                    return fail("Bind for " + bind.to_string() + ":" + std::to_string(port) +
+                                (p.proto == PortProto::Udp ? "/udp" : "") + " failed: port is already allocated (by " +
+                                other.owner + ")");
                 }
             }
             claims.push_back({p.proto, *p.host, owner});

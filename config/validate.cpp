@@ -68,14 +68,15 @@ Status check_dataplane(const DataplaneSpec& dp) {
     if (auto s = range("workers", dp.workers, 1, 16); !s) return s;
     if (auto s = ring("rx-ring", dp.rx_ring); !s) return s;
     if (auto s = ring("tx-ring", dp.tx_ring); !s) return s;
-    if (auto s = range("burst", dp.burst, 1, 512); !s) return s;
+    if (auto s = range("burst", dp.burst, 1, kMaxBurst); !s) return s;
     if (auto s = range("icmp-errors-burst", dp.icmp_errors_burst, 1, 1000000); !s) return s;
     if (dp.burst > dp.rx_ring) {
         return fail(pos, "dataplane.burst",
                     "burst " + std::to_string(dp.burst) + " is larger than rx-ring " + std::to_string(dp.rx_ring));
     }
-    if (dp.mbufs < 1024) {
-        return fail(pos, "dataplane.mbufs", std::to_string(dp.mbufs) + " is below the minimum of 1024");
+    if (dp.mbufs < kMinTrafficMbufs) {
+        return fail(pos, "dataplane.mbufs",
+                    std::to_string(dp.mbufs) + " is below the minimum of " + std::to_string(kMinTrafficMbufs));
     }
     if (dp.mac_table_size < 16) {
         return fail(pos, "dataplane.mac-table-size", std::to_string(dp.mac_table_size) + " is below the minimum of 16");
@@ -115,14 +116,16 @@ Status check_options(const NetworkSpec& n, const std::string& path) {
         const std::string p = path + ".options[" + key + "]";
         if (key == kOptBridgeName) continue;
         if (key == kOptMasquerade || key == kOptIcc) {
-            if (value != "true" && value != "false") return fail(n.pos, p, "expected true or false, got '" + value + "'");
+            if (value != "true" && value != "false") {
+                return fail(n.pos, p, "option " + key + ": expected true or false, got '" + value + "'");
+            }
             continue;
         }
         if (key == kOptMtu) {
             std::uint32_t mtu = 0;
             auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), mtu);
             if (value.empty() || ec != std::errc() || ptr != value.data() + value.size()) {
-                return fail(n.pos, p, "expected an integer, got '" + value + "'");
+                return fail(n.pos, p, "option " + key + ": expected an integer, got '" + value + "'");
             }
             if (mtu != n.mtu) {
                 return fail(n.pos, p,
@@ -133,7 +136,9 @@ Status check_options(const NetworkSpec& n, const std::string& path) {
         }
         if (key == kOptHostBinding) {
             // Which addresses dpdock owns is checked with the publications (check_publications).
-            if (!Ipv4Address::parse(value)) return fail(n.pos, p, "expected an IPv4 address, got '" + value + "'");
+            if (!Ipv4Address::parse(value)) {
+                return fail(n.pos, p, "option " + key + ": expected an IPv4 address, got '" + value + "'");
+            }
             continue;
         }
         const std::string known = std::string(kOptBridgeName) + ", " + std::string(kOptMtu) + ", " + kOptMasquerade +
@@ -391,11 +396,36 @@ bool is_valid_name(const std::string& name) {
     return true;
 }
 
+// A TAP port fills its whole receive ring with mbufs from the pool when it
+// starts (net_tap), so each TAP endpoint takes rx-ring mbufs for good; the
+// pool must hold those and still leave kMinTrafficMbufs for traffic.
+// Reported on the container whose endpoint does not fit.
+Status check_mbufs(const Deployment& d) {
+    const DataplaneSpec& dp = d.dataplane;
+    std::uint64_t taps = 0;
+    for (std::size_t ci = 0; ci < d.containers.size(); ++ci) {
+        const auto& c = d.containers[ci];
+        if (c.method != AttachMethod::Tap) continue;
+        taps += c.networks.size();
+        const std::uint64_t needed = taps * dp.rx_ring + kMinTrafficMbufs;
+        if (needed > dp.mbufs) {
+            return fail(c.pos, at("containers", ci) + ".method",
+                        "container '" + c.name + "': " + std::to_string(taps) + " TAP endpoints hold " +
+                            std::to_string(taps * dp.rx_ring) + " mbufs in their receive rings (rx-ring " +
+                            std::to_string(dp.rx_ring) + " each); with " + std::to_string(kMinTrafficMbufs) +
+                            " for traffic that is " + std::to_string(needed) + ", more than dataplane.mbufs " +
+                            std::to_string(dp.mbufs) + " (raise mbufs or use method veth)");
+        }
+    }
+    return Status();
+}
+
 Status validate(const Deployment& d) {
     if (auto s = check_dataplane(d.dataplane); !s) return s;
     if (auto s = check_bridge(d.bridge); !s) return s;
     if (auto s = check_networks(d); !s) return s;
     if (auto s = check_members(d); !s) return s;
+    if (auto s = check_mbufs(d); !s) return s;
     if (auto s = check_uplink(d); !s) return s;
     if (auto s = check_nat(d.nat); !s) return s;
     if (auto s = check_publications(d); !s) return s;

@@ -6,12 +6,20 @@
 // key path. Stops at the first problem. Pure; any thread.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "config/model.hpp"
 #include "base/util/status.hpp"
 
 namespace dpdock::config {
+
+// The largest burst the workers accept (their per-burst arrays): tied to
+// dataplane::kMaxBurst by a static_assert where both are visible (control/).
+inline constexpr std::uint16_t kMaxBurst = 256;
+
+// Mbufs kept free for traffic beyond what the ports' rings hold.
+inline constexpr std::uint32_t kMinTrafficMbufs = 1024;
 
 Status validate(const Deployment& d);
 

@@ -363,13 +363,13 @@ private:
         Fields m;
         bool ok =
             fields(node, node.Mark(), p,
-                   {"name", "driver", "subnet", "gateway", "ip-range", "internal", "mtu", "options", "static-macs",
-                    "vni", "peers", "fdb", "arp-suppression"},
+                   {"name", "driver", "subnet", "gateway", "ip-range", "internal", "mtu", "options", "labels",
+                    "static-macs", "vni", "peers", "fdb", "arp-suppression"},
                    m) &&
             required(m, node.Mark(), "name", p, n.name) && optional(m, "driver", p, n.driver) &&
             required(m, node.Mark(), "subnet", p, n.subnet) && optional(m, "ip-range", p, n.ip_range) &&
             optional(m, "internal", p, n.internal) && optional(m, "mtu", p, n.mtu) &&
-            optional(m, "options", p, n.options);
+            optional(m, "options", p, n.options) && optional(m, "labels", p, n.labels);
         if (!ok) return false;
         // Docker's default gateway: the first host address of the subnet.
         n.gateway = Ipv4Address(n.subnet.network().host() + 1);

@@ -90,6 +90,7 @@ void write_network(YAML::Emitter& out, const NetworkSpec& n, std::uint32_t defau
     if (n.internal) put(out, "internal", true);
     if (n.mtu != default_mtu) put(out, "mtu", n.mtu);
     if (!n.options.empty()) put(out, "options", n.options);
+    if (!n.labels.empty()) put(out, "labels", n.labels);
     if (!n.static_macs.empty()) {
         out << YAML::Key << "static-macs" << YAML::Value << YAML::BeginSeq;
         for (const auto& sm : n.static_macs) {

@@ -54,8 +54,9 @@ void CommandRegistry::add(std::string name, std::string summary, Handler handler
 
 bool CommandRegistry::contains(std::string_view name) const { return commands_.find(name) != commands_.end(); }
 
-json CommandRegistry::dispatch(const json& request) const {
-    auto parsed = parse_request(request);
+json CommandRegistry::dispatch(json request, Caller caller) const {
+    caller_ = caller;
+    auto parsed = parse_request(std::move(request));
     if (!parsed) return error_response(parsed.message());
     auto it = commands_.find(parsed->cmd);
     if (it == commands_.end()) return error_response("unknown command " + in_quotes(parsed->cmd));

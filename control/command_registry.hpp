@@ -20,6 +20,13 @@
 
 namespace dpdock::control {
 
+// Who sent the request being dispatched. Privileged: root or the daemon's own
+// user, who may do anything; the others (members of --group) are held to the
+// daemon's AccessPolicy (control/access_policy.hpp).
+struct Caller {
+    bool privileged = true;
+};
+
 class CommandRegistry {
 public:
     using Handler = std::function<Result<nlohmann::json>(const nlohmann::json& args)>;
@@ -34,8 +41,10 @@ public:
     void add(std::string name, std::string summary, Handler handler);
     bool contains(std::string_view name) const;
 
-    // request: a parsed request line; returns the response envelope.
-    nlohmann::json dispatch(const nlohmann::json& request) const;
+    // request: a parsed request line; returns the response envelope. During
+    // the handler, caller() is `caller`.
+    nlohmann::json dispatch(nlohmann::json request, Caller caller = {}) const;
+    const Caller& caller() const { return caller_; }
 
 private:
     struct Command {
@@ -43,6 +52,7 @@ private:
         Handler handler;
     };
     std::map<std::string, Command, std::less<>> commands_;
+    mutable Caller caller_;  // of the request being dispatched (control thread only)
 };
 
 // Argument helpers. `args` is the request's args object; errors name the key.

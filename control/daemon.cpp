@@ -12,6 +12,7 @@
 
 #include "config/loader.hpp"
 #include "config/defaults.hpp"
+#include "config/validate.hpp"
 #include "control/attach/link_watcher.hpp"
 #include "control/command_registry.hpp"
 #include "control/commands/command_context.hpp"
@@ -20,9 +21,14 @@
 #include "control/state.hpp"
 #include "dataplane/dataplane.hpp"
 #include "dataplane/eal.hpp"
+#include "dataplane/fastpath/worker_context.hpp"
+#include "dataplane/memory_budget.hpp"
 
 namespace dpdock::control {
 namespace {
+
+// Validation (config/) promises what the dataplane accepts.
+static_assert(config::kMaxBurst == dataplane::kMaxBurst);
 
 void log(const std::string& message) {
     std::fprintf(stderr, "dpdockd: %s\n", message.c_str());
@@ -41,9 +47,12 @@ int block_stop_signals() {
     return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+// Without a file dpdockd starts empty, as dockerd does: the default bridge and
+// nothing attached; the demo is asked for by name.
 Result<config::Deployment> load_deployment(const DaemonOptions& options) {
-    if (options.config_path.empty()) return config::load_string(config::embedded_demo_yaml(), "<embedded demo>");
-    return config::load_file(options.config_path);
+    if (!options.config_path.empty()) return config::load_file(options.config_path);
+    if (options.demo) return config::load_string(config::embedded_demo_yaml(), "<embedded demo>");
+    return config::Deployment{};
 }
 
 // Serves until a stop signal. Everything here runs on the control thread.
@@ -70,7 +79,7 @@ void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
     auto watcher = attach::LinkWatcher::open();
     if (watcher) {
         loop.add(watcher->fd(), EPOLLIN, [&](std::uint32_t) {
-            for (const auto& name : watcher->drain_deleted()) ctx.state.on_link_deleted(name);
+            for (const auto& link : watcher->drain_deleted()) ctx.state.on_link_deleted(link.ifindex, link.name);
         });
     } else {
         log("link watcher unavailable: " + watcher.message());
@@ -110,16 +119,19 @@ int run_daemon(const DaemonOptions& options) {
 
     std::vector<std::string> eal_args = spec.eal_args;
     eal_args.insert(eal_args.end(), options.eal_args.begin(), options.eal_args.end());
-    auto eal = dataplane::start_eal({.program_name = "dpdockd",
-                                     .file_prefix = {},  // "dpdock-<pid>": swept by the next start after a crash
-                                     .workers = spec.workers,
-                                     .memory_mb = spec.memory_mb,
-                                     .extra_args = eal_args});
+    auto eal = dataplane::start_eal(
+        {.program_name = "dpdockd",
+         .file_prefix = {},  // "dpdock-<pid>": swept by the next start after a crash
+         .workers = spec.workers,
+         .memory_mb = spec.memory_mb,
+         .extra_args = eal_args,
+         .budget = dataplane::estimate_memory(spec.mbufs, deployment->nat.capacity, spec.mac_table_size)});
     if (!eal) {
         log("EAL: " + eal.message());
         return 1;
     }
-    log(std::string("EAL started ") + (eal->hugepages ? "with hugepages" : "without hugepages (--no-huge)"));
+    log(std::string("EAL started ") + (eal->hugepages ? "with hugepages" : "without hugepages (--no-huge)") + ": " +
+        eal->memory_note);
 
     int exit_code = 0;
     {
@@ -142,7 +154,13 @@ int run_daemon(const DaemonOptions& options) {
                 log(st.message());
                 exit_code = 1;
             } else {
-                CommandContext ctx{state, **dp, options.config_path, {}, {}};
+                CommandContext ctx{.state = state,
+                                   .dataplane = **dp,
+                                   .config_path = options.config_path,
+                                   .policy = options.policy,
+                                   .registry = nullptr,
+                                   .stats_baseline = {},
+                                   .port_baseline = {}};
                 serve(spec, options.socket_group, options.client_idle_timeout, signal_fd, ctx);
             }
             state.clear();

@@ -10,16 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "control/access_policy.hpp"
+
 namespace dpdock::control {
 
 struct DaemonOptions {
-    std::string config_path;                 // "" = the embedded demo deployment
+    std::string config_path;                 // "" = start empty (the default bridge only), like dockerd
+    bool demo = false;                       // without config_path: run the embedded demo deployment
     std::optional<std::string> socket_path;  // overrides dataplane.socket
     std::vector<std::string> eal_args;       // after "--" on the command line
     std::optional<gid_t> socket_group;       // owns the socket and may use it, like dockerd's --group
     // A control client that sends and reads nothing for this long is dropped
     // (tests use a short value to see a silent client go).
     std::chrono::milliseconds client_idle_timeout = std::chrono::seconds(30);
+    AccessPolicy policy;  // --allow-driver, --save-dir: limits for --group members
 };
 
 // Returns the process exit code: 0 after a clean shutdown, 1 when start-up failed.

@@ -39,12 +39,19 @@ int main(int argc, char** argv) {
     }
     po::options_description desc("Usage: dpdockd [options] [-- EAL options]\nOptions");
     desc.add_options()("help,h", "show this help")("version", "print the version")(
-        "config,c", po::value<std::string>(), "deployment YAML file (default: the embedded demo deployment)")(
+        "config,c", po::value<std::string>(),
+        "deployment YAML file (default: start empty, with the default bridge only, like dockerd)")(
+        "demo", "without --config: run the embedded demo deployment (two containers in the network namespaces "
+                "dpdock-demo1 and dpdock-demo2, which must exist)")(
         "socket,s", po::value<std::string>(), "control socket path (overrides dataplane.socket)")(
         "group,G", po::value<std::string>(),
         "group that owns the control socket and may use it (name or number), like dockerd's --group")(
         "client-idle-timeout-ms", po::value<unsigned>()->default_value(30000),
-        "drop a control client that sends and reads nothing for this long");
+        "drop a control client that sends and reads nothing for this long")(
+        "allow-driver", po::value<std::vector<std::string>>()->composing()->value_name("NAME"),
+        "a DPDK driver (e.g. net_af_packet) whose devargs --group members may give; repeatable; root may use any")(
+        "save-dir", po::value<std::string>()->value_name("DIR"),
+        "the directory where --group members may config save and reload (absolute); root may use any path");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(own_argc, argv).options(desc).run(), vm);
@@ -63,6 +70,13 @@ int main(int argc, char** argv) {
     }
     dpdock::control::DaemonOptions options;
     if (vm.count("config")) options.config_path = vm["config"].as<std::string>();
+    if (vm.count("demo")) {
+        if (vm.count("config")) {
+            std::fprintf(stderr, "dpdockd: --demo and --config exclude each other\n");
+            return 2;
+        }
+        options.demo = true;
+    }
     if (vm.count("socket")) options.socket_path = vm["socket"].as<std::string>();
     if (vm.count("group")) {
         const std::string& group = vm["group"].as<std::string>();
@@ -80,5 +94,14 @@ int main(int argc, char** argv) {
         return 2;
     }
     options.client_idle_timeout = std::chrono::milliseconds(idle_ms);
+    if (vm.count("allow-driver")) options.policy.devargs_drivers = vm["allow-driver"].as<std::vector<std::string>>();
+    if (vm.count("save-dir")) {
+        const std::string& dir = vm["save-dir"].as<std::string>();
+        if (dir.empty() || dir.front() != '/') {
+            std::fprintf(stderr, "dpdockd: --save-dir must be an absolute path\n");
+            return 2;
+        }
+        options.policy.save_dir = dir;
+    }
     return dpdock::control::run_daemon(options);
 }

@@ -33,6 +33,17 @@ attach::InterfaceConfig interface_config(const EndpointRequest& r) {
     return cfg;
 }
 
+// Said plainly, instead of netlink's "File exists" from deep inside the
+// attach. Called once our own leftovers are gone (a veth left by a killed
+// daemon takes its eth0 with it when its host end is deleted).
+Status interface_name_free(const EndpointRequest& r) {
+    if (!attach::has_link_in(r.netns, r.interface_name)) return {};
+    return Status::error("the network namespace " + r.netns + " already has an interface named " + r.interface_name +
+                         "; dpdock names a container's interfaces eth0, eth1, ... in the order of its networks: "
+                         "delete that one (nsenter --net=" + r.netns + " ip link del " + r.interface_name +
+                         ") or attach a namespace without it");
+}
+
 // DPDK 22.11's af_packet joins its sockets to the fanout group
 // (pid ^ ifindex) & 0xffff, shared by the whole host namespace: when another
 // process's af_packet device already holds that id, the probe fails with
@@ -48,11 +59,13 @@ Result<Endpoint> attach_veth(dataplane::Dataplane& dp, unsigned workers, const E
         // A link of this name can only be a leftover of a crashed run of ours
         // (or of the failed attempt): deleting it also deletes its peer.
         if (attach::ifindex_of(ep.host_ifname)) attach::delete_link(ep.host_ifname);
+        if (auto st = interface_name_free(r); !st) return Result<Endpoint>::error(st.message());
         auto created = attach::create_veth(ep.host_ifname, r.netns, interface_config(r));
         if (!created) return Result<Endpoint>::error(created.message());
         auto port = dp.add_port(devargs, r.mtu);
         if (port) {
             ep.port = *port;
+            ep.host_ifindex = *created;
             return ep;
         }
         attach::delete_link(ep.host_ifname);
@@ -64,6 +77,7 @@ Result<Endpoint> attach_veth(dataplane::Dataplane& dp, unsigned workers, const E
 Result<Endpoint> attach_tap(dataplane::Dataplane& dp, const EndpointRequest& r, Endpoint ep) {
     // net_tap creates the TAP in our namespace and brings it up; only then is
     // it moved into the container (link ioctls fail after the move).
+    if (auto st = interface_name_free(r); !st) return Result<Endpoint>::error(st.message());
     auto port = dp.add_port("net_tap_" + ep.host_ifname + ",iface=" + ep.host_ifname, r.mtu);
     if (!port) return Result<Endpoint>::error("cannot create TAP " + ep.host_ifname + ": " + port.message());
     if (auto st = attach::move_and_configure(ep.host_ifname, r.netns, interface_config(r)); !st) {

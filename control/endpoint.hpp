@@ -31,6 +31,7 @@ struct EndpointRequest {
 struct Endpoint {
     EndpointRequest request;
     std::string host_ifname;  // host-side veth end, or the TAP's original name
+    int host_ifindex = 0;     // of the host-side veth end (0 for a TAP): names are reused, ifindexes are not
     PortId port = kNoPort;
 };
 

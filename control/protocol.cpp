@@ -1,10 +1,12 @@
 #include "control/protocol.hpp"
 
+#include <utility>
+
 namespace dpdock::control {
 
 using nlohmann::json;
 
-Result<Request> parse_request(const json& request) {
+Result<Request> parse_request(json request) {
     if (!request.is_object()) return Result<Request>::error("request must be an object");
     auto cmd = request.find("cmd");
     if (cmd == request.end()) return Result<Request>::error("missing \"cmd\"");
@@ -15,7 +17,7 @@ Result<Request> parse_request(const json& request) {
     Request parsed{cmd->get<std::string>(), json::object()};
     if (auto args = request.find("args"); args != request.end()) {
         if (!args->is_object()) return Result<Request>::error("\"args\" must be an object");
-        parsed.args = *args;
+        parsed.args = std::move(*args);
     }
     return parsed;
 }

@@ -6,6 +6,7 @@
 // here because the `dpdock` executable links no daemon library.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -20,24 +21,66 @@ struct Request {
     nlohmann::json args;  // always an object; {} when the request had none
 };
 
-// Checks the envelope of an already parsed request.
-Result<Request> parse_request(const nlohmann::json& request);
+// Checks the envelope of an already parsed request; its args are moved, not
+// copied (a copy of an untrusted tree would recurse).
+Result<Request> parse_request(nlohmann::json request);
 
 nlohmann::json ok_response(nlohmann::json result);
 nlohmann::json error_response(std::string_view message);
 
-// Parses one line of JSON; errors read "malformed JSON at byte N: <reason>".
+// The deepest nesting of arrays and objects a line may have. nlohmann parses
+// iteratively and destroys iteratively, but copying, comparing and printing a
+// value recurse: an untrusted tree must be shallow before anything touches it.
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+// True when `text` nests arrays/objects deeper than `limit`, counting brackets
+// outside strings. Exact for valid JSON; invalid JSON fails parsing anyway.
+inline bool nests_deeper_than(std::string_view text, std::size_t limit) {
+    std::size_t depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (const char c : text) {
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit) return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
+
+// Parses one line of JSON; errors read "malformed JSON at byte N: <reason>"
+// or "malformed JSON: <reason>". Never throws: any request line, however
+// hostile, costs one error answer and nothing else.
 inline Result<nlohmann::json> parse_json_line(std::string_view line) {
+    if (nests_deeper_than(line, kMaxJsonDepth)) {
+        return Result<nlohmann::json>::error("malformed JSON: nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                             " levels");
+    }
+    // nlohmann's what() is "[json.exception.parse_error.101] parse error at line 1, column 7: <reason>".
+    auto reason_of = [](std::string_view what, std::string_view separator) {
+        auto at = what.find(separator);
+        return at == std::string_view::npos ? std::string(what) : std::string(what.substr(at + separator.size()));
+    };
     try {
         return nlohmann::json::parse(line);
     } catch (const nlohmann::json::parse_error& e) {
-        // what() is "[json.exception.parse_error.101] parse error at line 1, column 7: <reason>".
-        std::string_view what = e.what();
-        std::string reason;
-        if (auto at = what.find(": "); at != std::string_view::npos) reason = what.substr(at + 2);
         std::string message = "malformed JSON at byte " + std::to_string(e.byte);
-        if (!reason.empty()) message += ": " + reason;
+        if (std::string reason = reason_of(e.what(), ": "); !reason.empty()) message += ": " + reason;
         return Result<nlohmann::json>::error(std::move(message));
+    } catch (const nlohmann::json::exception& e) {
+        // out_of_range.406 "number overflow parsing '1e999'" and anything else the parser throws.
+        return Result<nlohmann::json>::error("malformed JSON: " + reason_of(e.what(), "] "));
     }
 }
 

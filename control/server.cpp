@@ -19,9 +19,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// While a client has this much unsent output we stop reading its requests, so
-// a client that never reads gets kernel backpressure instead of daemon memory.
-constexpr std::size_t kPauseReadingBytes = 256 * 1024;
+// While a client has this much unsent output its requests wait unanswered;
+// they are still read (up to max_input_bytes), so a client that writes all its
+// requests before reading any answer is not deadlocked against us.
+constexpr std::size_t kPauseAnsweringBytes = 256 * 1024;
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kReadsPerEvent = 16;      // then yield to other clients
 constexpr int kAcceptsPerEvent = 64;
@@ -77,6 +78,7 @@ struct ControlServer::Client {
     std::size_t scanned = 0;   // prefix of `in` known to contain no '\n'
     std::string out;           // responses; out[0, sent) is already written
     std::size_t sent = 0;
+    Caller caller;             // from its peer credentials, fixed for the connection
     std::uint32_t interest = EPOLLIN;
     Clock::time_point last_progress = Clock::now();
     bool eof = false;          // peer shut down its side: answer what we have, then close
@@ -84,7 +86,7 @@ struct ControlServer::Client {
     bool dead = false;         // close now
 
     std::size_t pending() const { return out.size() - sent; }
-    bool paused() const { return pending() >= kPauseReadingBytes; }
+    bool answering_paused() const { return pending() >= kPauseAnsweringBytes; }
 };
 
 ControlServer::ControlServer(EventLoop& loop, const CommandRegistry& registry, ServerOptions options)
@@ -155,7 +157,8 @@ void ControlServer::on_accept() {
             // far below the fd limit, so this is not expected in practice.
             return;
         }
-        if (!peer_allowed(fd)) {
+        const auto caller = peer_caller(fd);
+        if (!caller) {
             send_and_close(fd, "permission denied");
             continue;
         }
@@ -165,6 +168,7 @@ void ControlServer::on_accept() {
         }
         auto client = std::make_unique<Client>();
         client->fd = fd;
+        client->caller = *caller;
         if (!loop_.add(fd, EPOLLIN, [this, fd](std::uint32_t events) { on_client_event(fd, events); })) {
             close(fd);
             continue;
@@ -173,23 +177,25 @@ void ControlServer::on_accept() {
     }
 }
 
-bool ControlServer::peer_allowed(int fd) const {
+std::optional<Caller> ControlServer::peer_caller(int fd) const {
     ucred cred{};
     socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
-    if (cred.uid == 0 || cred.uid == geteuid()) return true;
-    if (!options_.group) return false;
-    if (cred.gid == *options_.group) return true;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return std::nullopt;
+    if (cred.uid == 0 || cred.uid == geteuid()) return Caller{.privileged = true};
+    if (!options_.group) return std::nullopt;
+    const Caller member{.privileged = false};
+    if (cred.gid == *options_.group) return member;
     // Group members usually have the group as a supplementary one (usermod -aG).
     std::vector<gid_t> groups(64);
     len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
     if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0) {
-        if (errno != ERANGE) return false;
+        if (errno != ERANGE) return std::nullopt;
         groups.resize(len / sizeof(gid_t));
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0) return false;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0) return std::nullopt;
     }
     groups.resize(len / sizeof(gid_t));
-    return std::find(groups.begin(), groups.end(), *options_.group) != groups.end();
+    if (std::find(groups.begin(), groups.end(), *options_.group) == groups.end()) return std::nullopt;
+    return member;
 }
 
 void ControlServer::on_client_event(int fd, std::uint32_t events) {
@@ -199,11 +205,16 @@ void ControlServer::on_client_event(int fd, std::uint32_t events) {
     if (events & EPOLLERR) client.dead = true;
     if (!client.dead && (events & (EPOLLIN | EPOLLHUP))) read_from(client);
     // Answer buffered requests and write until the socket is full or no request is left.
+    // A pass that found answering paused is no sign of "nothing left": once the
+    // flush has drained the output, the buffered requests must be answered now,
+    // since no further event may come for them (the client has sent them all).
     for (;;) {
         const std::size_t before = client.in.size();
+        const bool was_paused = client.answering_paused();
         process_lines(client);
         flush(client);
-        if (client.dead || client.closing || client.pending() > 0 || client.in.size() == before) break;
+        if (client.dead || client.closing || client.pending() > 0) break;
+        if (client.in.size() == before && !was_paused) break;
     }
     const bool done = client.closing || (client.eof && client.in.empty());
     if (client.dead || (done && client.pending() == 0)) {
@@ -215,7 +226,7 @@ void ControlServer::on_client_event(int fd, std::uint32_t events) {
 
 void ControlServer::read_from(Client& client) {
     std::array<char, kReadChunk> buf;
-    for (int i = 0; i < kReadsPerEvent && !client.eof && !client.closing && !client.dead && !client.paused(); ++i) {
+    for (int i = 0; i < kReadsPerEvent && !client.eof && !client.closing && !client.dead && reading(client); ++i) {
         const ssize_t n = recv(client.fd, buf.data(), buf.size(), 0);
         if (n > 0) {
             client.in.append(buf.data(), static_cast<std::size_t>(n));
@@ -232,10 +243,12 @@ void ControlServer::read_from(Client& client) {
     }
 }
 
+bool ControlServer::reading(const Client& client) const { return client.in.size() < options_.max_input_bytes; }
+
 void ControlServer::process_lines(Client& client) {
     std::size_t start = 0;
     bool rest_has_no_newline = false;
-    while (!client.closing && !client.dead && !client.paused()) {
+    while (!client.closing && !client.dead && !client.answering_paused()) {
         const std::size_t newline = client.in.find('\n', std::max(start, client.scanned));
         const std::size_t length = (newline == std::string::npos ? client.in.size() : newline) - start;
         if (length > options_.max_request_bytes) {
@@ -265,7 +278,7 @@ void ControlServer::process_lines(Client& client) {
 void ControlServer::handle_line(Client& client, std::string_view line) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;  // blank lines are not requests
     auto request = parse_json_line(line);
-    queue_response(client, request ? registry_.dispatch(*request) : error_response(request.message()));
+    queue_response(client, request ? registry_.dispatch(std::move(*request), client.caller) : error_response(request.message()));
 }
 
 void ControlServer::queue_response(Client& client, const nlohmann::json& response) {
@@ -302,7 +315,7 @@ void ControlServer::flush(Client& client) {
 
 void ControlServer::update_interest(Client& client) {
     std::uint32_t interest = 0;
-    if (!client.eof && !client.closing && !client.paused()) interest |= EPOLLIN;
+    if (!client.eof && !client.closing && reading(client)) interest |= EPOLLIN;
     if (client.pending() > 0) interest |= EPOLLOUT;
     if (interest == client.interest) return;
     if (loop_.modify(client.fd, interest)) {

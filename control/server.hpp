@@ -3,9 +3,11 @@
 // Runs entirely on the EventLoop's thread and handlers run synchronously, so
 // a client is served while no other handler runs. Limits: a request line over
 // max_request_bytes gets an error and the connection closes; a client that
-// stops reading pauses its own request processing (backpressure) and is
-// dropped if its unsent output exceeds max_output_bytes or it makes no
-// progress for idle_timeout. Only root, the daemon's own user, and members of
+// stops reading has its further requests wait unanswered while its unsent
+// output is large, and still read up to max_input_bytes (pipelining: a client
+// may write every request before reading an answer), then it gets kernel
+// backpressure; it is dropped if its unsent output exceeds max_output_bytes
+// or it makes no progress for idle_timeout. Only root, the daemon's own user, and members of
 // `group` (primary or supplementary, from SO_PEERCRED/SO_PEERGROUPS) are served.
 #pragma once
 
@@ -31,6 +33,8 @@ struct ServerOptions {
     std::size_t max_request_bytes = std::size_t{1} << 20;
     std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
     std::size_t max_output_bytes = std::size_t{64} << 20;
+    // Requests read but not yet answered; must exceed max_request_bytes.
+    std::size_t max_input_bytes = std::size_t{16} << 20;
     std::size_t max_clients = 256;
 };
 
@@ -53,9 +57,12 @@ private:
     struct Client;
 
     void on_accept();
-    bool peer_allowed(int fd) const;
+    // nullopt: refused; else who it is (root or our own user is privileged).
+    std::optional<Caller> peer_caller(int fd) const;
     void on_client_event(int fd, std::uint32_t events);
     void read_from(Client& client);
+    // Whether more of the client's requests may be read into its buffer.
+    bool reading(const Client& client) const;
     void process_lines(Client& client);
     void handle_line(Client& client, std::string_view line);
     void queue_response(Client& client, const nlohmann::json& response);

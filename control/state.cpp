@@ -1,7 +1,9 @@
 #include "control/state.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 
 #include <rte_cycles.h>
 
@@ -36,6 +38,16 @@ const config::NetworkSpec* find_network(const std::vector<config::NetworkSpec>& 
     return it == networks.end() ? nullptr : &*it;
 }
 
+// "2026-12-02T15:49:14Z"
+std::string utc_now() {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
 }  // namespace
 
 State::~State() { clear(); }
@@ -44,6 +56,11 @@ std::optional<NetworkId> State::network_id(const std::string& name) const {
     auto it = network_ids_.find(name);
     if (it == network_ids_.end()) return std::nullopt;
     return it->second;
+}
+
+std::string State::network_created(const std::string& name) const {
+    auto it = network_created_.find(name);
+    return it == network_created_.end() ? std::string() : it->second;
 }
 
 std::string State::port_owner(PortId port) const {
@@ -156,6 +173,7 @@ void State::update_networks(const std::vector<config::NetworkSpec>& wanted) {
     for (auto it = network_ids_.begin(); it != network_ids_.end();) {
         if (find_network(wanted, it->first) == nullptr) {
             removed.push_back(it->second);
+            network_created_.erase(it->first);
             it = network_ids_.erase(it);
         } else {
             ++it;
@@ -178,6 +196,7 @@ void State::update_networks(const std::vector<config::NetworkSpec>& wanted) {
             ++id;
         }
         network_ids_[network.name] = id;
+        network_created_[network.name] = utc_now();
     }
     networks_ = wanted;
 }
@@ -328,9 +347,9 @@ void State::publish() {
     dp_.publish(std::move(snap));
 }
 
-void State::on_link_deleted(const std::string& ifname) {
+void State::on_link_deleted(int ifindex, const std::string& ifname) {
     auto it = std::find_if(endpoints_.begin(), endpoints_.end(), [&](const Endpoint& ep) {
-        return ep.request.method == config::AttachMethod::Veth && ep.host_ifname == ifname;
+        return ep.request.method == config::AttachMethod::Veth && ep.host_ifindex == ifindex;
     });
     if (it == endpoints_.end()) return;
     const EndpointRequest gone = it->request;

@@ -48,14 +48,17 @@ public:
     void clear();
 
     // A link we own was deleted outside our control (container gone): detach
-    // the endpoint and drop it from the model.
-    void on_link_deleted(const std::string& ifname);
+    // the endpoint and drop it from the model. Matched by ifindex: the name
+    // may already be a new endpoint's (a reload re-created it).
+    void on_link_deleted(int ifindex, const std::string& ifname);
 
     const config::Deployment& deployment() const { return deployment_; }
     const std::vector<config::NetworkSpec>& networks() const { return networks_; }
     const std::vector<Endpoint>& endpoints() const { return endpoints_; }
     const std::vector<RawPort>& raw_ports() const { return raw_ports_; }
     std::optional<NetworkId> network_id(const std::string& name) const;
+    // When this daemon created the network (RFC 3339, UTC), as Docker's "Created".
+    std::string network_created(const std::string& name) const;
     // Who owns a port: "container/network" or a raw port's name.
     std::string port_owner(PortId port) const;
     // Published ports and NAT rule counters as the workers see them.
@@ -93,6 +96,7 @@ private:
     config::Deployment deployment_;
     std::vector<config::NetworkSpec> networks_;  // default bridge first, then user networks
     std::map<std::string, NetworkId> network_ids_;
+    std::map<std::string, std::string> network_created_;  // same keys as network_ids_
     std::vector<Endpoint> endpoints_;
     std::vector<RawPort> raw_ports_;
     std::optional<RawUplink> uplink_;

@@ -103,26 +103,52 @@ std::vector<unsigned> allowed_cpus() {
     return cpus;
 }
 
-bool hugepages_available() {
-    bool free_pages = false;
+std::uint64_t hugepage_free_bytes() {
+    std::uint64_t free_pages = 0;
+    std::uint64_t page_kb = 0;
     std::ifstream meminfo("/proc/meminfo");
     for (std::string line; std::getline(meminfo, line);) {
-        if (line.starts_with("HugePages_Free:")) {
-            std::istringstream in(line.substr(sizeof("HugePages_Free:") - 1));
-            unsigned long count = 0;
-            free_pages = (in >> count) && count > 0;
-            break;
-        }
+        std::istringstream in(line);
+        std::string key;
+        in >> key;
+        if (key == "HugePages_Free:") in >> free_pages;
+        if (key == "Hugepagesize:") in >> page_kb;
     }
-    if (!free_pages) return false;
+    if (free_pages == 0) return 0;
     // EAL needs a hugetlbfs mount to map the pages; free pages alone do not do.
     std::ifstream mounts("/proc/mounts");
     for (std::string line; std::getline(mounts, line);) {
         std::istringstream in(line);
         std::string device, mount_point, fs_type;
-        if ((in >> device >> mount_point >> fs_type) && fs_type == "hugetlbfs") return true;
+        if ((in >> device >> mount_point >> fs_type) && fs_type == "hugetlbfs") return free_pages * page_kb * 1024;
     }
-    return false;
+    return 0;
+}
+
+Result<MemoryChoice> choose_memory(const EalOptions& options, std::uint64_t huge_free_bytes) {
+    using R = Result<MemoryChoice>;
+    const auto& user = options.extra_args;
+    const std::uint64_t free_mb = huge_free_bytes >> 20;
+    const bool no_huge_wanted = options.force_no_huge || has_option(user, "", "--no-huge");
+    if (!options.budget) {
+        if (!no_huge_wanted && huge_free_bytes > 0) return MemoryChoice{true, std::to_string(free_mb) + " MB of hugepages free"};
+        return MemoryChoice{false, no_huge_wanted ? "--no-huge requested" : "no free hugepages"};
+    }
+    const MemoryBudget& budget = *options.budget;
+    const std::string needs = "the deployment needs " + budget.describe();
+    if (!no_huge_wanted && huge_free_bytes >= budget.total()) {
+        return MemoryChoice{true, needs + "; " + std::to_string(free_mb) + " MB of hugepages free"};
+    }
+    const std::string why = no_huge_wanted       ? "--no-huge requested"
+                            : huge_free_bytes > 0 ? "only " + std::to_string(free_mb) + " MB of hugepages free"
+                                                  : "no free hugepages";
+    // A -m of the user's own wins over memory-mb (it comes last on the EAL command line).
+    if (!has_option(user, "-m", "--socket-mem") && budget.total_mb() > options.memory_mb) {
+        return R::error(needs + ", but " + why + " and dataplane.memory-mb (the heap without hugepages) is " +
+                        std::to_string(options.memory_mb) + ": raise memory-mb, lower nat.capacity, mbufs or "
+                        "mac-table-size, or free hugepages");
+    }
+    return MemoryChoice{false, needs + "; " + why + ": running with --no-huge -m " + std::to_string(options.memory_mb)};
 }
 
 std::vector<std::string> build_eal_argv(const EalOptions& options, bool hugepages,
@@ -167,7 +193,10 @@ std::vector<std::string> build_eal_argv(const EalOptions& options, bool hugepage
 Result<EalInfo> start_eal(const EalOptions& options) {
     if (options.file_prefix.empty()) remove_runtime_dirs_of_dead_daemons();
     EalInfo info;
-    info.argv = build_eal_argv(options, !options.force_no_huge && hugepages_available(), allowed_cpus());
+    auto memory = choose_memory(options, hugepage_free_bytes());
+    if (!memory) return Result<EalInfo>::error(memory.message());
+    info.memory_note = memory->note;
+    info.argv = build_eal_argv(options, memory->hugepages, allowed_cpus());
 
     // EAL keeps pointers into argv (and permutes it), so the strings must
     // outlive it: the EAL lives as long as the process. A list keeps earlier

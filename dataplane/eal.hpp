@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "dataplane/memory_budget.hpp"
 #include "base/util/status.hpp"
 
 namespace dpdock::dataplane {
@@ -20,17 +22,31 @@ struct EalOptions {
     std::uint32_t memory_mb = 512;        // heap size without hugepages (--no-huge -m)
     std::vector<std::string> extra_args;  // appended last, so the user's choice wins
     bool force_no_huge = false;           // ignore mounted hugepages
+    // What the dataplane will allocate; hugepages are used only when that
+    // much is free, and without them memory_mb must hold it.
+    std::optional<MemoryBudget> budget;
 };
 
 struct EalInfo {
     bool hugepages = false;
+    std::string memory_note;  // why hugepages were or were not used, with the numbers
     unsigned main_lcore = 0;
     std::vector<unsigned> worker_lcores;
     std::vector<std::string> argv;  // what rte_eal_init was given, for logs
 };
 
-// True when HugePages_Free > 0 in /proc/meminfo and a hugetlbfs is mounted.
-bool hugepages_available();
+// HugePages_Free x Hugepagesize from /proc/meminfo when a hugetlbfs is
+// mounted, else 0.
+std::uint64_t hugepage_free_bytes();
+
+struct MemoryChoice {
+    bool hugepages = false;
+    std::string note;  // for the start-up log
+};
+// Hugepages when the budget fits in the free ones (or there is no budget and
+// some are free), --no-huge otherwise; an error naming the numbers when
+// neither can hold the budget. The user's own --no-huge or -m are respected.
+Result<MemoryChoice> choose_memory(const EalOptions& options, std::uint64_t huge_free_bytes);
 
 // The CPUs this process may run on (its affinity mask), ascending.
 std::vector<unsigned> allowed_cpus();

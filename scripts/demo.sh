@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The README's first command: installs, builds, and runs dpdockd on its
-# embedded demo deployment: two containers (network namespaces dpdock-demo1
+# The README's first command (as root): installs, builds, and runs dpdockd on
+# its embedded demo deployment (dpdockd --demo): two containers (network namespaces dpdock-demo1
 # and dpdock-demo2) on the default bridge 172.17.0.0/16. Shows them pinging
 # each other and moving 8 MB over TCP (bytes compared), then the dataplane's
 # counters. With --keep, leaves dpdockd running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ $(id -u) -ne 0 ]]; then
+  echo "demo.sh: run it as root (it creates network namespaces and veth pairs)" >&2
+  exit 1
+fi
 
 keep=0
 [[ ${1:-} == --keep ]] && keep=1
@@ -33,7 +37,7 @@ for ns in dpdock-demo1 dpdock-demo2; do
 done
 
 echo "--- starting dpdockd (embedded demo deployment)"
-"$BIN/control/dpdockd" --socket "$SOCK" >"$WORK/dpdockd.log" 2>&1 &
+"$BIN/control/dpdockd" --demo --socket "$SOCK" >"$WORK/dpdockd.log" 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 100); do
   grep -q "ready" "$WORK/dpdockd.log" && break

@@ -37,7 +37,8 @@ int on_message(const nlmsghdr* nlh, void* data) {
     DelLinkAttrs attrs;
     if (mnl_attr_parse(nlh, sizeof(ifinfomsg), on_link_attr, &attrs) < 0) return MNL_CB_OK;
     if (attrs.name != nullptr && !attrs.moved_to_other_netns) {
-        static_cast<std::vector<std::string>*>(data)->emplace_back(attrs.name);
+        const auto* ifm = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
+        static_cast<std::vector<DeletedLink>*>(data)->push_back({ifm->ifi_index, attrs.name});
     }
     return MNL_CB_OK;
 }
@@ -75,8 +76,8 @@ LinkWatcher::~LinkWatcher() {
 
 int LinkWatcher::fd() const { return mnl_socket_get_fd(nl_); }
 
-std::vector<std::string> LinkWatcher::drain_deleted() {
-    std::vector<std::string> deleted;
+std::vector<DeletedLink> LinkWatcher::drain_deleted() {
+    std::vector<DeletedLink> deleted;
     std::array<char, 32768> buffer{};
     for (;;) {
         const ssize_t n = mnl_socket_recvfrom(nl_, buffer.data(), buffer.size());

@@ -1,5 +1,8 @@
 // Tells the control thread which links vanished from the daemon's netns, so a
-// container that died (taking its veth with it) gets detached. Subscribes to
+// container that died (taking its veth with it) gets detached. Links are
+// reported with their ifindex: a name can already belong to a successor (a
+// reload deletes a veth and creates one of the same name before this
+// notification is read), an ifindex is not reused that soon. Subscribes to
 // RTNLGRP_LINK; the socket is non-blocking and meant for the daemon's epoll.
 // A link moved to another netns (our own TAP move) is not a deletion and is not
 // reported. If the kernel dropped notifications (socket overrun), take_overrun()
@@ -16,6 +19,11 @@ struct mnl_socket;
 
 namespace dpdock::attach {
 
+struct DeletedLink {
+    int ifindex = 0;
+    std::string name;
+};
+
 class LinkWatcher {
 public:
     static Result<LinkWatcher> open();
@@ -27,8 +35,8 @@ public:
     ~LinkWatcher();
 
     int fd() const;
-    // Names of links deleted since the last call, oldest first; never blocks.
-    std::vector<std::string> drain_deleted();
+    // Links deleted since the last call, oldest first; never blocks.
+    std::vector<DeletedLink> drain_deleted();
     // True once after notifications were lost; the caller must resynchronise.
     bool take_overrun();
 

@@ -281,6 +281,11 @@ Status delete_link(const std::string& ifname) {
     return Status();
 }
 
+bool has_link_in(const std::string& netns_path, const std::string& ifname) {
+    Result<RtnlSocket> there = RtnlSocket::open_in(netns_path);
+    return there && there->get_link(ifname).ok();
+}
+
 std::optional<int> ifindex_of(const std::string& ifname) {
     const unsigned int index = ::if_nametoindex(ifname.c_str());
     if (index == 0) return std::nullopt;

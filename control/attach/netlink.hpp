@@ -46,6 +46,10 @@ Status set_default_route(const std::string& netns_path, const std::string& ifnam
 // A link that does not exist counts as deleted.
 Status delete_link(const std::string& ifname);
 
+// True when the netns at netns_path has a link named ifname (false also
+// when the netns cannot be entered: the attach that follows reports that).
+bool has_link_in(const std::string& netns_path, const std::string& ifname);
+
 // ifindex of a link in the daemon's netns.
 std::optional<int> ifindex_of(const std::string& ifname);
 

@@ -77,11 +77,14 @@ int main(int argc, char** argv) {
     const std::string first = argv[command_at];
     const bool has_second = command_at + 1 < argc;
     const std::string two_words = has_second ? first + " " + argv[command_at + 1] : first;
-    for (const Subcommand& command : subcommands()) {
-        const int words = has_second && command.name == two_words ? 2 : command.name == first ? 1 : 0;
-        if (words == 0) continue;
-        ctx.command = &command;
-        return command.run(ctx, std::vector<std::string>(argv + command_at + words, argv + argc));
+    // Two words first: "stats clear" is its own command, not "stats" with an operand.
+    for (const int words : {2, 1}) {
+        if (words == 2 && !has_second) continue;
+        for (const Subcommand& command : subcommands()) {
+            if (command.name != (words == 2 ? two_words : first)) continue;
+            ctx.command = &command;
+            return command.run(ctx, std::vector<std::string>(argv + command_at + words, argv + argc));
+        }
     }
     std::cerr << "Error: unknown command \"" << two_words << "\"\n";
     const std::string group = first + " ";

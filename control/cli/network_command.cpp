@@ -10,15 +10,16 @@ namespace {
 
 using nlohmann::json;
 
-// Docker's --opt KEY=VALUE, repeated.
-Result<json> parse_opts(const std::vector<std::string>& opts) {
+// Docker's --opt KEY=VALUE and --label KEY[=VALUE], repeated. A label
+// without '=' has an empty value, as in Docker.
+Result<json> parse_pairs(const char* flag, const std::vector<std::string>& pairs, bool value_required) {
     json out = json::object();
-    for (const auto& opt : opts) {
-        const auto eq = opt.find('=');
-        if (eq == std::string::npos || eq == 0) {
-            return Result<json>::error("--opt \"" + opt + "\" is not KEY=VALUE");
+    for (const auto& pair : pairs) {
+        const auto eq = pair.find('=');
+        if (eq == 0 || (eq == std::string::npos && value_required)) {
+            return Result<json>::error(std::string(flag) + " \"" + pair + "\" is not KEY=VALUE");
         }
-        out[opt.substr(0, eq)] = opt.substr(eq + 1);
+        out[pair.substr(0, eq)] = eq == std::string::npos ? "" : pair.substr(eq + 1);
     }
     return out;
 }
@@ -45,7 +46,9 @@ int run_network_create(Context& ctx, const std::vector<std::string>& args) {
         ("ip-range", po::value<std::string>()->value_name("CIDR"), "allocate container IPs from this sub-range")
         ("internal", "no route out of the network")
         ("opt,o", po::value<std::vector<std::string>>()->composing()->value_name("KEY=VALUE"),
-         "Docker bridge option, e.g. com.docker.network.driver.mtu=1400");
+         "Docker bridge option, e.g. com.docker.network.driver.mtu=1400")
+        ("label", po::value<std::vector<std::string>>()->composing()->value_name("KEY=VALUE"),
+         "metadata on the network, shown by inspect and kept by config save");
     auto parsed = parse_args_with_operands(ctx, args, options, 1);
     if (!parsed.values) return parsed.exit_code;
     const po::variables_map& v = *parsed.values;
@@ -60,9 +63,14 @@ int run_network_create(Context& ctx, const std::vector<std::string>& args) {
     if (v.count("vni")) request["vni"] = v["vni"].as<std::int64_t>();
     if (v.count("arp-suppression")) request["arp_suppression"] = true;
     if (v.count("opt")) {
-        auto opts = parse_opts(v["opt"].as<std::vector<std::string>>());
+        auto opts = parse_pairs("--opt", v["opt"].as<std::vector<std::string>>(), true);
         if (!opts) return usage_error(ctx, opts.message());
         request["options"] = *opts;
+    }
+    if (v.count("label")) {
+        auto labels = parse_pairs("--label", v["label"].as<std::vector<std::string>>(), false);
+        if (!labels) return usage_error(ctx, labels.message());
+        request["labels"] = *labels;
     }
     return print_result(ctx, ctx.call("network.create", request), print_name);
 }
@@ -71,10 +79,11 @@ int run_network_ls(Context& ctx, const std::vector<std::string>& args) {
     auto parsed = parse_args(ctx, args, po::options_description());
     if (!parsed.values) return parsed.exit_code;
     return print_result(ctx, ctx.call("network.ls"), [](const json& networks) {
-        TablePrinter table({"network id", "name", "driver", "subnet", "gateway", "internal", "containers"});
+        // Docker's four columns first, then what a dataplane user wants at a glance.
+        TablePrinter table({"network id", "name", "driver", "scope", "subnet", "gateway", "internal", "containers"});
         for (const auto& n : networks) {
-            table.add_row({cell(n["id"]), cell(n["name"]), cell(n["driver"]), cell(n["subnet"]), cell(n["gateway"]),
-                           cell(n["internal"]), cell(n["containers"])});
+            table.add_row({cell(n["id"]), cell(n["name"]), cell(n["driver"]), cell(n["scope"]), cell(n["subnet"]),
+                           cell(n["gateway"]), cell(n["internal"]), cell(n["containers"])});
         }
         table.print(std::cout);
     });

@@ -1,5 +1,7 @@
-// dpdock stats [--watch]: the daemon's "stats.show" as three tables (ports,
-// drop reasons, workers); --watch re-prints every second until interrupted.
+// dpdock stats [--all] [--watch]: the daemon's "stats.show" as three tables
+// (ports, drop reasons, workers); the drop table lists only the reasons that
+// counted something unless --all; --watch re-prints every second until
+// interrupted. dpdock stats clear: the daemon's "stats.clear".
 #include <unistd.h>
 
 #include <iostream>
@@ -44,14 +46,27 @@ void print_objects(std::ostream& out, const nlohmann::json& rows, const Column (
     table.print(out);
 }
 
-void print_stats(std::ostream& out, const nlohmann::json& stats) {
-    print_objects(out, field(stats, "ports"), kPortColumns);
-    out << "\n";
+// Like `ip -s link`, a table of two dozen zeros hides the one row that matters.
+void print_drops(std::ostream& out, const nlohmann::json& reasons, bool all) {
     TablePrinter drops({"drop reason", "packets"});
-    if (const auto reasons = field(stats, "drops"); reasons.is_object()) {
-        for (const auto& [reason, count] : reasons.items()) drops.add_row({reason, cell(count)});
+    std::size_t zero = 0;
+    if (reasons.is_object()) {
+        for (const auto& [reason, count] : reasons.items()) {
+            if (all || !(count.is_number() && count == 0)) {
+                drops.add_row({reason, cell(count)});
+            } else {
+                ++zero;
+            }
+        }
     }
     drops.print(out);
+    if (zero > 0) out << "(" << zero << " more at zero; --all shows them)\n";
+}
+
+void print_stats(std::ostream& out, const nlohmann::json& stats, bool all) {
+    print_objects(out, field(stats, "ports"), kPortColumns);
+    out << "\n";
+    print_drops(out, field(stats, "drops"), all);
     if (const auto icmp = field(stats, "icmp_errors"); icmp.is_object()) {
         out << "icmp errors sent " << cell(field(icmp, "sent")) << ", suppressed " << cell(field(icmp, "suppressed"))
             << "\n";
@@ -64,10 +79,12 @@ void print_stats(std::ostream& out, const nlohmann::json& stats) {
 
 int run_stats(Context& ctx, const std::vector<std::string>& args) {
     po::options_description options("Options");
-    options.add_options()("watch,w", "re-print every second until interrupted");
+    options.add_options()("all,a", "list every drop reason, also those at zero")(
+        "watch,w", "re-print every second until interrupted");
     auto parsed = parse_args(ctx, args, options);
     if (!parsed.values) return parsed.exit_code;
     const bool watch = parsed.values->count("watch") > 0;
+    const bool all = parsed.values->count("all") > 0;
     const bool clear_screen = watch && ctx.format == Format::Table && isatty(STDOUT_FILENO);
 
     for (;;) {
@@ -82,12 +99,18 @@ int run_stats(Context& ctx, const std::vector<std::string>& args) {
                 print_json(std::cout, *stats);
             }
         } else {
-            print_stats(std::cout, *stats);
+            print_stats(std::cout, *stats, all);
         }
         std::cout.flush();
         if (!watch) return kExitOk;
         std::this_thread::sleep_for(std::chrono::seconds(1));
     }
+}
+
+int run_stats_clear(Context& ctx, const std::vector<std::string>& args) {
+    auto parsed = parse_args(ctx, args, po::options_description("Options"));
+    if (!parsed.values) return parsed.exit_code;
+    return print_result(ctx, ctx.call("stats.clear"), [](const nlohmann::json&) {});
 }
 
 }  // namespace dpdock::cli

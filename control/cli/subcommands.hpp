@@ -35,7 +35,8 @@ int run_raw(Context& ctx, const std::vector<std::string>& args);      // raw_com
 int run_uplink_show(Context& ctx, const std::vector<std::string>& args);  // uplink_command.cpp
 int run_uplink_set(Context& ctx, const std::vector<std::string>& args);   // uplink_command.cpp
 int run_uplink_rm(Context& ctx, const std::vector<std::string>& args);    // uplink_command.cpp
-int run_stats(Context& ctx, const std::vector<std::string>& args);    // stats_command.cpp
+int run_stats(Context& ctx, const std::vector<std::string>& args);        // stats_command.cpp
+int run_stats_clear(Context& ctx, const std::vector<std::string>& args);  // stats_command.cpp
 int run_version(Context& ctx, const std::vector<std::string>& args);  // version_command.cpp
 
 }  // namespace dpdock::cli

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "control/access_policy.hpp"
 #include "control/command_registry.hpp"
 #include "control/state.hpp"
 #include "dataplane/dataplane.hpp"
@@ -17,7 +18,11 @@ namespace dpdock::control {
 struct CommandContext {
     State& state;
     dataplane::Dataplane& dataplane;
-    std::string config_path;  // "" when running the embedded default
+    std::string config_path;  // "" when started without --config
+    AccessPolicy policy;      // what callers other than root may do
+    // Set by register_all_commands: who sent the request being handled.
+    const CommandRegistry* registry = nullptr;
+    const Caller& caller() const { return registry->caller(); }
     // `stats clear` stores the totals here; `stats show` subtracts them.
     std::vector<sync::WorkerCounters> stats_baseline;
     struct PortBaseline {
@@ -47,6 +52,7 @@ void register_overlay_commands(CommandRegistry& registry, CommandContext& ctx);
 
 // All of the above.
 inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx) {
+    ctx.registry = &registry;
     register_stats_commands(registry, ctx);
     register_network_commands(registry, ctx);
     register_container_commands(registry, ctx);

@@ -1,4 +1,6 @@
 // config.save and config.reload: the running state to and from YAML.
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "config/loader.hpp"
@@ -13,9 +15,17 @@ using nlohmann::json;
 Result<std::string> path_arg(const CommandContext& ctx, const json& args) {
     auto path = optional_string(args, "path");
     if (!path) return Result<std::string>::error(path.message());
-    if (*path) return **path;
+    if (*path) {
+        // Relative to what? The daemon's working directory is nobody's business.
+        if (!std::filesystem::path(**path).is_absolute()) {
+            return Result<std::string>::error("path \"" + **path +
+                                              "\" is relative: give an absolute path (the dpdock CLI makes a "
+                                              "relative FILE absolute in its own working directory)");
+        }
+        return **path;
+    }
     if (ctx.config_path.empty()) {
-        return Result<std::string>::error("no path given, and dpdockd runs the embedded demo (no --config file)");
+        return Result<std::string>::error("no path given, and dpdockd was started without --config");
     }
     return ctx.config_path;
 }
@@ -39,9 +49,19 @@ Status check_dataplane_unchanged(const config::DataplaneSpec& a, const config::D
     return {};
 }
 
+// A path of the caller's choosing is checked against the access policy; the
+// daemon's own --config file is always allowed (root chose it at start-up).
+Result<std::string> allowed_path_arg(const CommandContext& ctx, const json& args) {
+    auto path = path_arg(ctx, args);
+    if (!path) return path;
+    if (*path == ctx.config_path) return path;
+    if (auto st = check_config_path(ctx.policy, ctx.caller(), *path); !st) return Result<std::string>::error(st.message());
+    return path;
+}
+
 Result<json> save(CommandContext& ctx, const json& args) {
     if (auto st = reject_unknown_keys(args, {"path"}); !st) return st;
-    auto path = path_arg(ctx, args);
+    auto path = allowed_path_arg(ctx, args);
     if (!path) return path.status();
     if (auto st = config::save_atomically(ctx.state.deployment(), *path); !st) return st;
     return json{{"path", *path}};
@@ -49,10 +69,11 @@ Result<json> save(CommandContext& ctx, const json& args) {
 
 Result<json> reload(CommandContext& ctx, const json& args) {
     if (auto st = reject_unknown_keys(args, {"path"}); !st) return st;
-    auto path = path_arg(ctx, args);
+    auto path = allowed_path_arg(ctx, args);
     if (!path) return path.status();
     auto loaded = config::load_file(*path);
     if (!loaded) return loaded.status();
+    if (auto st = check_deployment_devargs(ctx.policy, ctx.caller(), *loaded); !st) return st;
     // The socket path may have been overridden on the command line; keep ours.
     loaded->dataplane.socket_path = ctx.state.deployment().dataplane.socket_path;
     if (auto st = check_dataplane_unchanged(ctx.state.deployment().dataplane, loaded->dataplane); !st) return st;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/overlay.hpp"
 #include "control/command_registry.hpp"
 
 namespace dpdock::control {
@@ -14,6 +15,10 @@ const config::NetworkSpec& network_spec(const State& state, const std::string& n
                          [&](const auto& n) { return n.name == name; });
 }
 
+// Docker's words: "local" for a network of this host; an overlay spans hosts
+// (configured on each, not by a swarm), Docker's "global".
+const char* scope(const config::NetworkSpec& n) { return config::is_overlay(n) ? "global" : "local"; }
+
 }  // namespace
 
 json network_json(const State& state, const std::string& network) {
@@ -23,6 +28,7 @@ json network_json(const State& state, const std::string& network) {
     json out = {{"name", n.name},
                 {"id", *state.network_id(n.name)},
                 {"driver", n.driver},
+                {"scope", scope(n)},
                 {"subnet", Ipv4Cidr(n.subnet.network(), n.subnet.prefix()).to_string()},
                 {"gateway", n.gateway.to_string()},
                 {"internal", n.internal},
@@ -49,13 +55,19 @@ json network_inspect_json(const State& state, const std::string& network) {
     }
     json options = json::object();
     for (const auto& [k, v] : n.options) options[k] = v;
+    json labels = json::object();
+    for (const auto& [k, v] : n.labels) labels[k] = v;
     return {{"Name", n.name},
             {"Id", *state.network_id(n.name)},
+            {"Created", state.network_created(n.name)},
+            {"Scope", scope(n)},
             {"Driver", n.driver},
+            {"EnableIPv6", false},
             {"Internal", n.internal},
             {"MTU", n.mtu},
             {"IPAM", {{"Driver", "default"}, {"Config", json::array({ipam_config})}}},
             {"Options", options},
+            {"Labels", labels},
             {"Containers", containers}};
 }
 

@@ -3,6 +3,8 @@
 // State::apply(), which validates, applies, and rolls back on failure.
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -50,13 +52,25 @@ Status overlay_fields(const config::Deployment& d, std::optional<std::int64_t> v
     return Status();
 }
 
+// An optional argument {"KEY": "VALUE", ...} (Docker's --opt and --label).
+Status string_map_arg(const json& args, const char* key, const char* what, std::map<std::string, std::string>& out) {
+    auto it = args.find(key);
+    if (it == args.end() || it->is_null()) return {};
+    if (!it->is_object()) return Status::error(std::string("\"") + key + "\" must be an object of strings");
+    for (const auto& [name, value] : it->items()) {
+        if (!value.is_string()) return Status::error(std::string(what) + " " + name + " must be a string");
+        out[name] = value.get<std::string>();
+    }
+    return {};
+}
+
 #define DPDOCK_TRY(var, expr)                              \
     auto var = (expr);                                     \
     if (!var) return Result<json>::error(var.message())
 
 Result<json> network_create(CommandContext& ctx, const json& args) {
     if (auto st = reject_unknown_keys(args, {"name", "driver", "subnet", "gateway", "ip_range", "internal", "mtu",
-                                             "options", "vni", "arp_suppression"});
+                                             "options", "labels", "vni", "arp_suppression"});
         !st) {
         return st;
     }
@@ -70,6 +84,8 @@ Result<json> network_create(CommandContext& ctx, const json& args) {
     DPDOCK_TRY(vni, optional_int(args, "vni"));
     DPDOCK_TRY(arp_suppression, optional_bool(args, "arp_suppression"));
 
+    // Docker's words; validation would say "duplicate network name" with a key path.
+    if (ctx.state.network_id(*name)) return Result<json>::error("network with name " + *name + " already exists");
     config::Deployment target = ctx.state.deployment();
     config::NetworkSpec network;
     network.name = *name;
@@ -103,13 +119,8 @@ Result<json> network_create(CommandContext& ctx, const json& args) {
         }
         network.mtu = static_cast<std::uint32_t>(**mtu);
     }
-    if (args.contains("options")) {
-        if (!args["options"].is_object()) return Result<json>::error("\"options\" must be an object of strings");
-        for (const auto& [key, value] : args["options"].items()) {
-            if (!value.is_string()) return Result<json>::error("option " + key + " must be a string");
-            network.options[key] = value.get<std::string>();
-        }
-    }
+    if (auto st = string_map_arg(args, "options", "option", network.options); !st) return st;
+    if (auto st = string_map_arg(args, "labels", "label", network.labels); !st) return st;
     if (auto st = overlay_fields(target, *vni, *mtu || network.options.contains("com.docker.network.driver.mtu"),
                                  network);
         !st) {
@@ -228,7 +239,8 @@ Result<json> network_disconnect(CommandContext& ctx, const json& args) {
 
 void register_network_commands(CommandRegistry& registry, CommandContext& ctx) {
     registry.add("network.create",
-                 "create a network (name, driver, subnet, gateway, ip_range, internal, mtu, options, vni, arp_suppression)",
+                 "create a network (name, driver, subnet, gateway, ip_range, internal, mtu, options, labels, vni, "
+                 "arp_suppression)",
                  [&ctx](const json& a) { return network_create(ctx, a); });
     registry.add("network.ls", "list networks", [&ctx](const json& a) { return network_ls(ctx, a); });
     registry.add("network.inspect", "show networks in detail (names)", [&ctx](const json& a) { return network_inspect(ctx, a); });

@@ -79,7 +79,10 @@ Result<json> uplink_set(CommandContext& ctx, const json& args) {
     }
     auto devargs = optional_string(args, "devargs");
     if (!devargs) return devargs.status();
-    if (*devargs) spec.devargs = **devargs;
+    if (*devargs) {
+        if (auto st = check_devargs(ctx.policy, ctx.caller(), **devargs); !st) return st;
+        spec.devargs = **devargs;
+    }
     auto address = optional_string(args, "address");
     if (!address) return address.status();
     if (*address) {

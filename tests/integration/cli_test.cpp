@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <optional>
 
 #include "config/loader.hpp"
@@ -166,6 +167,81 @@ TEST_F(CliTest, ErrorsCarryTheDaemonsMessageAndChangeNothing) {
     }
     EXPECT_EQ(daemon_->cli_expect("--format json network ls"), before);
     EXPECT_EQ(daemon_->cli_expect("--format json ps"), "[]\n");
+}
+
+// docker network inspect's Scope, EnableIPv6, Labels and Created; ls's SCOPE
+// and DRIVER columns; --label kept by config save and reload (issue 20).
+TEST_F(CliTest, NetworkLabelsScopeAndCreatedLikeDocker) {
+    EXPECT_EQ(daemon_->cli_expect("network create --subnet 10.79.0.0/24 --label team=web --label tier labelled"),
+              "labelled\n");
+    auto inspect = nlohmann::json::parse(daemon_->cli_expect("network inspect labelled"));
+    ASSERT_EQ(inspect.size(), 1u);
+    EXPECT_EQ(inspect[0]["Labels"], nlohmann::json({{"team", "web"}, {"tier", ""}})) << inspect.dump();
+    EXPECT_EQ(inspect[0]["Scope"], "local");
+    EXPECT_EQ(inspect[0]["EnableIPv6"], false);
+    const std::string created = inspect[0].value("Created", "");
+    EXPECT_EQ(created.size(), 20u) << created;  // 2026-12-02T15:49:14Z
+    EXPECT_EQ(created.find('T'), 10u) << created;
+    EXPECT_EQ(created.back(), 'Z') << created;
+
+    const std::string ls = daemon_->cli_expect("network ls");
+    EXPECT_EQ(ls.rfind("NETWORK ID  NAME      DRIVER  SCOPE  ", 0), 0u) << ls;
+    EXPECT_TRUE(contains(ls, "labelled  bridge  local")) << ls;
+
+    // Saved with the network, gone with it, back with a reload.
+    const std::string saved = daemon_->dir() + "/labels.yaml";
+    daemon_->cli_expect("config save " + saved);
+    EXPECT_TRUE(contains(shell_output("cat " + saved), "labels:")) << shell_output("cat " + saved);
+    auto model = config::load_file(saved);
+    ASSERT_TRUE(model.ok()) << model.message();
+    ASSERT_EQ(model->networks.size(), 1u);
+    EXPECT_EQ(model->networks[0].labels, (std::map<std::string, std::string>{{"team", "web"}, {"tier", ""}}));
+    daemon_->cli_expect("network rm labelled");
+    daemon_->cli_expect("config reload " + saved);
+    inspect = nlohmann::json::parse(daemon_->cli_expect("network inspect labelled"));
+    EXPECT_EQ(inspect[0]["Labels"], nlohmann::json({{"team", "web"}, {"tier", ""}})) << inspect.dump();
+    EXPECT_TRUE(contains(daemon_->cli_expect("network create --label =x nokey", 2), "KEY=VALUE"));
+}
+
+// A namespace that already has eth0: say which interface, where, and what to do (issue 20).
+TEST_F(CliTest, AttachIntoANamespaceThatHasEth0SaysWhatToDo) {
+    ASSERT_EQ(a_->exec("ip link add eth0 type veth peer name other0"), 0);  // no dummy module everywhere
+    const std::string out = daemon_->cli_expect("attach --name a --netns " + a_->path(), 1);
+    EXPECT_EQ(out, "Error: container a, network bridge: the network namespace " + a_->path() +
+                       " already has an interface named eth0; dpdock names a container's interfaces eth0, eth1, ... "
+                       "in the order of its networks: delete that one (nsenter --net=" + a_->path() +
+                       " ip link del eth0) or attach a namespace without it\n");
+    EXPECT_EQ(daemon_->cli_expect("--format json ps"), "[]\n");
+    EXPECT_TRUE(contains(a_->exec_output("ip -o link show dev eth0"), "eth0@other0")) << "the user's eth0 was touched";
+}
+
+// The control socket refuses a relative path: it would land in the daemon's
+// working directory. The CLI sends FILE absolute (issue 20).
+TEST_F(CliTest, ConfigSaveRefusesARelativePathOverTheSocket) {
+    for (const char* cmd : {"config.save", "config.reload"}) {
+        auto r = daemon_->call(cmd, {{"path", "relative.yaml"}});
+        ASSERT_FALSE(r.ok()) << cmd;
+        EXPECT_EQ(r.message(), "path \"relative.yaml\" is relative: give an absolute path (the dpdock CLI makes a "
+                               "relative FILE absolute in its own working directory)");
+    }
+    const std::string out = shell_output("cd " + daemon_->dir() + " && " + DPDOCK_CLI_PATH + " --socket " +
+                                         daemon_->socket_path() + " config save relative.yaml 2>&1");
+    EXPECT_EQ(out, "saved to " + daemon_->dir() + "/relative.yaml\n");
+}
+
+// Without --config dpdockd starts empty, as dockerd does (issue 14 item 13);
+// the demo is `dpdockd --demo`.
+TEST(EmptyDaemon, WithoutConfigOnlyTheDefaultBridge) {
+    auto d = DpdockdInstance::start_without_config();
+    ASSERT_TRUE(d.ok()) << d.message();
+    EXPECT_EQ(d->cli_expect("--format json ps"), "[]\n");
+    auto ls = nlohmann::json::parse(d->cli_expect("--format json network ls"));
+    ASSERT_EQ(ls.size(), 1u) << ls.dump();
+    EXPECT_EQ(ls[0]["name"], "bridge");
+    EXPECT_TRUE(contains(d->log(), "EAL started ")) << d->log();
+    EXPECT_TRUE(contains(d->log(), "the deployment needs about ")) << d->log();
+    // Nothing to save to by default, and saving needs a path.
+    EXPECT_TRUE(contains(d->cli_expect("config save", 1), "started without --config"));
 }
 
 TEST(DaemonSocket, GroupOptionOwnsTheSocketLikeDockerd) {

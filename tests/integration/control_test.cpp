@@ -5,7 +5,14 @@
 // config save -> restart / config reload.
 #include <gtest/gtest.h>
 
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -101,7 +108,7 @@ TEST_F(ControlProtocolTest, BadRequestsGetClearErrorsAndChangeNothing) {
         {R"({"cmd":"network.rm","args":{"names":"web"}})", "\"names\" must be a non-empty array of network names"},
         {R"({"cmd":"network.create","args":{"name":"x","subnet":"10.0.0.0/33"}})", "subnet: \"10.0.0.0/33\" is not a CIDR"},
         {R"({"cmd":"network.create","args":{"name":"x","mtu":-5}})", "mtu -5 "},
-        {R"({"cmd":"network.create","args":{"name":"web"}})", "duplicate network name 'web'"},
+        {R"({"cmd":"network.create","args":{"name":"web"}})", "network with name web already exists"},
         {R"({"cmd":"network.create","args":{"name":"x","subnet":"10.50.0.0/16"}})", "overlaps network 'web'"},
         {R"({"cmd":"network.rm","args":{"names":["nope"]}})", "network nope not found"},
         {R"({"cmd":"network.rm","args":{"names":["bridge"]}})", "bridge is a pre-defined network"},
@@ -467,7 +474,8 @@ protected:
         ASSERT_TRUE(c2_db.ok()) << c2_db.message();
     }
     // network.ls, network.inspect of every network, container.ps; port ids
-    // left out, since DPDK hands them out in attach order.
+    // left out, since DPDK hands them out in attach order, and Created, the
+    // time the running daemon made the network.
     json described() {
         auto state = d_->observable_state();
         if (!state) return state.message();
@@ -480,6 +488,7 @@ protected:
             for (auto& ep : c["networks"]) ep.erase("port_id");
         }
         for (auto& n : out["inspect"]) {
+            n.erase("Created");  // when this daemon process created it
             for (auto& [name, c] : n["Containers"].items()) c.erase("PortId");
         }
         return out;
@@ -579,6 +588,101 @@ TEST_F(ControlConfigTest, ReloadRefusesBrokenFilesAndAppliesOnlyTheDifference) {
     EXPECT_EQ(c4_entry["networks"][0]["ip"], "172.18.0.5/16");
     expected["containers"].push_back(c4_entry);
     EXPECT_EQ(*after, expected);  // c1..c3 keep their ports (port ids): not re-attached
+}
+
+// Members of --group are held to --allow-driver and --save-dir; root is not
+// (issue 14 item 4). The member is a forked child as uid 65534 in the group.
+std::string request_as_group_member(const std::string& socket_path, gid_t group, const json& request) {
+    const std::string line = request.dump() + "\n";
+    int fds[2];
+    if (pipe(fds) != 0) return "pipe failed";
+    const pid_t pid = fork();
+    if (pid == 0) {
+        // Only async-signal-safe calls: the test process has other threads.
+        close(fds[0]);
+        if (setgroups(0, nullptr) != 0 || setgid(group) != 0 || setuid(65534) != 0) _exit(10);
+        const int fd = connect_unix(socket_path);
+        if (fd < 0) _exit(11);
+        if (send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) _exit(12);
+        char buffer[4096];
+        ssize_t n;
+        while ((n = recv(fd, buffer, sizeof buffer, 0)) > 0) {
+            if (write(fds[1], buffer, static_cast<std::size_t>(n)) != n) _exit(13);
+            if (std::memchr(buffer, '\n', static_cast<std::size_t>(n)) != nullptr) break;
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    std::string answer;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = read(fds[0], buffer, sizeof buffer)) > 0) answer.append(buffer, static_cast<std::size_t>(n));
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "child failed: " + std::to_string(status);
+    return answer;
+}
+
+TEST(ControlAccessPolicy, GroupMembersGetOnlyWhatTheOperatorAllowed) {
+    constexpr gid_t kGroup = 4242;
+    const std::string saves = "/tmp/dpdock-it-saves-" + std::to_string(getpid());
+    std::filesystem::create_directories(saves);
+    auto d = DpdockdInstance::start(kBaseYaml, {"--group", std::to_string(kGroup), "--allow-driver", "net_null",
+                                                "--save-dir", saves});
+    ASSERT_TRUE(d.ok()) << d.message();
+    auto member = [&](const std::string& cmd, const json& args) {
+        const std::string answer = request_as_group_member(d->socket_path(), kGroup, {{"cmd", cmd}, {"args", args}});
+        return json::parse(answer, nullptr, false);
+    };
+    // Refused: a driver the operator did not allow, a path outside the save directory.
+    const json pcap = member("uplink.set", {{"devargs", "net_pcap0,tx_pcap=" + saves + "/x.pcap"},
+                                            {"address", "192.0.2.2/24"},
+                                            {"gateway", "192.0.2.1"}});
+    EXPECT_EQ(pcap["ok"], false) << pcap.dump();
+    EXPECT_TRUE(contains(pcap.value("error", ""), "only root may use this driver")) << pcap.dump();
+    const json outside = member("config.save", {{"path", d->dir() + "/outside.yaml"}});
+    EXPECT_EQ(outside["ok"], false) << outside.dump();
+    EXPECT_TRUE(contains(outside.value("error", ""), "is outside " + saves)) << outside.dump();
+    EXPECT_FALSE(std::filesystem::exists(d->dir() + "/outside.yaml"));
+    // Allowed: the save directory; and root anywhere.
+    const json inside = member("config.save", {{"path", saves + "/mine.yaml"}});
+    EXPECT_EQ(inside["ok"], true) << inside.dump();
+    EXPECT_TRUE(std::filesystem::exists(saves + "/mine.yaml"));
+    const json reload = member("config.reload", {{"path", saves + "/mine.yaml"}});
+    EXPECT_EQ(reload["ok"], true) << reload.dump();
+    EXPECT_TRUE(d->call("config.save", {{"path", d->dir() + "/root.yaml"}}).ok());
+    std::filesystem::remove_all(saves);
+}
+
+// A reload that re-creates an endpoint under the same veth name (its address
+// changed; the host-side name depends only on container, network and netns):
+// the old veth's RTM_DELLINK is read after the new veth exists and must not
+// detach it (issue 14 item 7: the link watcher matched names).
+TEST(ControlLinkWatch, ReloadThatRecreatesAnEndpointKeepsIt) {
+    Netns c1 = make_netns("c1");
+    const auto yaml = [&](const char* address) {
+        return kBaseYaml + "containers:\n  - name: c1\n    netns: " + c1.path() +
+               "\n    networks: [{name: bridge, ip: " + address + "}]\n";
+    };
+    auto d = DpdockdInstance::start(yaml("172.17.0.5"));
+    ASSERT_TRUE(d.ok()) << d.message();
+    const std::string changed = d->dir() + "/changed.yaml";
+    std::ofstream(changed) << yaml("172.17.0.6");
+    auto reloaded = d->call("config.reload", {{"path", changed}});
+    ASSERT_TRUE(reloaded.ok()) << reloaded.message();
+    // The deletion is read on a later turn of the daemon's loop: give it a second.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto ps = d->call("container.ps");
+        ASSERT_TRUE(ps.ok()) << ps.message();
+        const json ep = endpoint_of(*ps, "c1", "bridge");
+        ASSERT_TRUE(ep.is_object()) << "c1 was detached: " << ps->dump() << "\n" << d->log();
+        ASSERT_EQ(ep.value("ip", ""), "172.17.0.6/16") << ps->dump();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_TRUE(ping(c1, ip("172.17.0.1"), 2)) << d->log();
+    EXPECT_FALSE(contains(d->log(), "was deleted")) << d->log();
 }
 
 }  // namespace

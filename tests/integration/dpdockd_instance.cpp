@@ -36,7 +36,8 @@ Result<std::string> roundtrip(const std::string& socket_path, const std::string&
 
 }  // namespace
 
-Result<DpdockdInstance> DpdockdInstance::start(const std::string& yaml, std::vector<std::string> daemon_args) {
+Result<DpdockdInstance> DpdockdInstance::start_in_new_dir(const std::optional<std::string>& yaml_or_none,
+                                                          std::vector<std::string> daemon_args) {
     static std::atomic<int> counter{0};
     DpdockdInstance d;
     d.dir_ = "/tmp/dpdock-it-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
@@ -46,9 +47,23 @@ Result<DpdockdInstance> DpdockdInstance::start(const std::string& yaml, std::vec
     d.socket_ = d.dir_ + "/dpdock.sock";
     d.log_ = d.dir_ + "/dpdockd.log";
     d.daemon_args_ = std::move(daemon_args);
-    std::ofstream(d.config_) << yaml;
+    if (yaml_or_none) {
+        std::ofstream(d.config_) << *yaml_or_none;
+    } else {
+        d.config_.clear();
+    }
     if (auto st = d.launch(); !st) return Result<DpdockdInstance>::error(st.message());
     return d;
+}
+
+Result<DpdockdInstance> DpdockdInstance::start(const std::string& yaml, std::vector<std::string> daemon_args) {
+    return start_in_new_dir(yaml, std::move(daemon_args));
+}
+
+Result<DpdockdInstance> DpdockdInstance::start_without_config(std::vector<std::string> daemon_args) {
+    // No file to ask for idle sleep: the lcores float instead of owning a CPU each.
+    daemon_args.insert(daemon_args.end(), {"--", "--lcores=0@(0-1),1@(0-1)"});
+    return start_in_new_dir(std::nullopt, std::move(daemon_args));
 }
 
 // DPDK 22.11's af_packet puts every socket in fanout group (pid ^ ifindex) &
@@ -61,7 +76,8 @@ constexpr int kLaunchAttempts = 3;
 constexpr const char* kFanoutCollision = "could not set PACKET_FANOUT";
 
 Status DpdockdInstance::launch() {
-    std::vector<std::string> argv = {DPDOCK_DPDOCKD_PATH, "--config", config_, "--socket", socket_};
+    std::vector<std::string> argv = {DPDOCK_DPDOCKD_PATH, "--socket", socket_};
+    if (!config_.empty()) argv.insert(argv.end(), {"--config", config_});
     argv.insert(argv.end(), daemon_args_.begin(), daemon_args_.end());
     for (int attempt = 1;; ++attempt) {
         auto child = ChildProcess::spawn(argv, log_);

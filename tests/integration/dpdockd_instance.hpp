@@ -22,6 +22,8 @@ public:
     // with daemon_args added to its command line; returns once the control
     // socket answers, or an error with the log.
     static Result<DpdockdInstance> start(const std::string& yaml, std::vector<std::string> daemon_args = {});
+    // dpdockd without --config (empty, like dockerd), floating over the CPUs.
+    static Result<DpdockdInstance> start_without_config(std::vector<std::string> daemon_args = {});
     // Starts another dpdockd on the same files and arguments (after a crash or stop).
     Status restart();
 
@@ -45,7 +47,7 @@ public:
     Status stop(int signal = 15, std::chrono::milliseconds timeout = std::chrono::seconds(20));
     ChildProcess& process() { return *process_; }
     const std::string& socket_path() const { return socket_; }
-    const std::string& config_path() const { return config_; }
+    const std::string& config_path() const { return config_; }  // "" without --config
     const std::string& dir() const { return dir_; }
     std::string log() const;
 
@@ -58,6 +60,9 @@ public:
 
 private:
     DpdockdInstance() = default;
+    // yaml_or_none: the deployment file's text, or nullopt for no --config.
+    static Result<DpdockdInstance> start_in_new_dir(const std::optional<std::string>& yaml_or_none,
+                                                    std::vector<std::string> daemon_args);
     Status launch();
 
     std::string dir_;

@@ -36,7 +36,7 @@ bool wait_reported(LinkWatcher& watcher, const std::string& name, std::vector<st
         [&] {
             pollfd p{watcher.fd(), POLLIN, 0};
             ::poll(&p, 1, 100);
-            for (auto& n : watcher.drain_deleted()) seen.push_back(std::move(n));
+            for (auto& link : watcher.drain_deleted()) seen.push_back(std::move(link.name));
             return has(seen, name);
         },
         5000ms, 1ms);
@@ -48,13 +48,39 @@ TEST(LinkWatcherTest, ReportsDeletedLink) {
     ScratchLink link;
     ASSERT_TRUE(link.created);
     std::vector<std::string> seen;
-    for (auto& n : watcher->drain_deleted()) seen.push_back(std::move(n));
+    for (auto& l : watcher->drain_deleted()) seen.push_back(std::move(l.name));
     EXPECT_FALSE(has(seen, link.name));  // creation is not a deletion
 
     ASSERT_EQ(shell("ip link del " + link.name), 0);
 
     EXPECT_TRUE(wait_reported(*watcher, link.name, seen));
     EXPECT_EQ(std::count(seen.begin(), seen.end(), link.name), 1);
+}
+
+// A link re-created under the same name before the deletion is read: the
+// report carries the old link's ifindex, so the new one can be told apart.
+TEST(LinkWatcherTest, ReportsTheDeletedLinksIfindex) {
+    Result<LinkWatcher> watcher = LinkWatcher::open();
+    ASSERT_TRUE(watcher.ok()) << watcher.message();
+    ScratchLink link;
+    ASSERT_TRUE(link.created);
+    const int old_index = std::stoi(test::shell_output("cat /sys/class/net/" + link.name + "/ifindex"));
+    ASSERT_EQ(shell("ip link del " + link.name + " && ip tuntap add dev " + link.name + " mode tap"), 0);
+    const int new_index = std::stoi(test::shell_output("cat /sys/class/net/" + link.name + "/ifindex"));
+    ASSERT_NE(old_index, new_index);
+    std::vector<DeletedLink> reported;
+    ASSERT_TRUE(test::wait_until(
+        [&] {
+            pollfd p{watcher->fd(), POLLIN, 0};
+            ::poll(&p, 1, 100);
+            for (auto& l : watcher->drain_deleted()) {
+                if (l.name == link.name) reported.push_back(l);
+            }
+            return !reported.empty();
+        },
+        5000ms, 1ms));
+    ASSERT_EQ(reported.size(), 1u);
+    EXPECT_EQ(reported[0].ifindex, old_index);
 }
 
 TEST(LinkWatcherTest, LinkMovedToAnotherNetnsIsNotReported) {

@@ -120,13 +120,17 @@ std::string container(const std::string& name, const std::string& fields) {
 TEST(PublishRules, ConflictsNameBothPublications) {
     expect_error(with_uplink(container("a", "    publish: ['8080:80']\n") + container("b", "    publish: ['8080:81']\n")),
                  "test.yaml:", "containers[1].publish[0]",
-                 "host port 8080/tcp of container 'b' (8080:81/tcp) is already published by container 'a' "
-                 "(8080:80/tcp)");
+                 "Bind for 0.0.0.0:8080 failed: port is already allocated (by container 'a' (8080:80/tcp))");
     // Overlapping ranges, also inside one container.
     expect_error(with_uplink(container("a", "    publish: ['8000-8100:8000-8100', '8100-8101:1-2']\n")),
                  "test.yaml:", "containers[0].publish[1]",
-                 "host port 8100-8101/tcp of container 'a' (8100-8101:1-2/tcp) is already published by container "
-                 "'a' (8000-8100:8000-8100/tcp)");
+                 "Bind for 0.0.0.0:8100 failed: port is already allocated (by container 'a' "
+                 "(8000-8100:8000-8100/tcp))");
+    // UDP says so; a binding address is named as given.
+    expect_error(with_uplink(container("a", "    publish: ['5353:53/udp']\n") +
+                             container("b", "    publish: ['192.168.9.2:5353:54/udp']\n")),
+                 "test.yaml:", "containers[1].publish[0]",
+                 "Bind for 192.168.9.2:5353/udp failed: port is already allocated (by container 'a' (5353:53/udp))");
     // The same port for TCP and UDP is no conflict.
     EXPECT_TRUE(load(with_uplink(container("a", "    publish: ['53:53/udp', '53:53']\n"))).ok());
 }
@@ -191,7 +195,7 @@ TEST(PublishRules, ExhaustedRangeIsAnError) {
                              "nat:\n  dynamic-port-range: 40000-40001\n"),
                  "test.yaml:", "containers[0].publish[2]", "no free host port for 82/tcp in 40000-40001");
     expect_error(with_uplink(container("a", "    publish: ['40000:1', '40000-40000:2']\n")), "test.yaml:",
-                 "containers[0].publish[1]", "already published");
+                 "containers[0].publish[1]", "port is already allocated");
     expect_error("nat:\n  dynamic-port-range: 9-8\n", "test.yaml:", "nat.dynamic-port-range", "reversed");
 }
 

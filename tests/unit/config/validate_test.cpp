@@ -111,8 +111,9 @@ const RuleCase kRules[] = {
     {"NoIcmpBurst", "dataplane:\n  icmp-errors-burst: 0\n", "test.yaml:2:3: ", "dataplane.icmp-errors-burst",
      "0 is outside 1..1000000"},
     {"TooManyWorkers", "dataplane:\n  workers: 17\n", "test.yaml:2:3: ", "dataplane.workers", "17 is outside 1..16"},
-    {"BurstZero", "dataplane:\n  burst: 0\n", "test.yaml:2:3: ", "dataplane.burst", "0 is outside 1..512"},
-    {"BurstTooLarge", "dataplane:\n  burst: 513\n", "test.yaml:2:3: ", "dataplane.burst", "outside 1..512"},
+    {"BurstZero", "dataplane:\n  burst: 0\n", "test.yaml:2:3: ", "dataplane.burst", "0 is outside 1..256"},
+    // The dataplane refuses bursts over kMaxBurst: validation must not accept them.
+    {"BurstTooLarge", "dataplane:\n  burst: 257\n", "test.yaml:2:3: ", "dataplane.burst", "257 is outside 1..256"},
     {"BurstAboveRxRing", "dataplane:\n  rx-ring: 128\n  burst: 256\n", "test.yaml:2:3: ", "dataplane.burst",
      "burst 256 is larger than rx-ring 128"},
     {"RxRingNotPowerOfTwo", "dataplane:\n  rx-ring: 1000\n", "test.yaml:2:3: ", "dataplane.rx-ring",
@@ -262,7 +263,7 @@ TEST(Validate, SameIpOnDifferentNetworksIsFine) {
     EXPECT_TRUE(r.ok()) << r.message();
 }
 
-TEST(Validate, ObjectsMadeOutsideAFileHaveNoLineNumbers) {
+TEST(Validate, ObjectsMadeOutsideAFileHaveNoLineNumbersAndNoKeyPaths) {
     Deployment d;
     NetworkSpec n;
     n.name = "bad name";
@@ -271,9 +272,22 @@ TEST(Validate, ObjectsMadeOutsideAFileHaveNoLineNumbers) {
     d.networks.push_back(n);
     Status s = validate(d);
     ASSERT_FALSE(s.ok());
+    // The CLI user typed the name, not "networks[0].name" (issue 20).
     EXPECT_EQ(s.message(),
-              "networks[0].name: invalid name 'bad name': use letters, digits, '_', '.' and '-', starting "
-              "with a letter or digit");
+              "invalid name 'bad name': use letters, digits, '_', '.' and '-', starting with a letter or digit");
+}
+
+// net_tap fills its receive ring from the pool when it starts: each TAP
+// endpoint holds rx-ring mbufs for good (issue 14 item 13).
+TEST(Validate, TapEndpointsRingsCountAgainstMbufs) {
+    const std::string tap = "dataplane:\n  mbufs: 3000\n  rx-ring: 1024\ncontainers:\n"
+                            "  - name: t1\n    netns: /n/1\n    method: tap\n    networks: [bridge]\n";
+    EXPECT_TRUE(load(tap).ok()) << load(tap).message();  // 1024 + 1024 for traffic <= 3000
+    expect_error(tap + "  - name: v\n    netns: /n/3\n    networks: [bridge]\n"
+                       "  - name: t2\n    netns: /n/2\n    method: tap\n    networks: [bridge]\n",
+                 "test.yaml:12:5: ", "containers[2].method",
+                 "container 't2': 2 TAP endpoints hold 2048 mbufs in their receive rings (rx-ring 1024 each); with "
+                 "1024 for traffic that is 3072, more than dataplane.mbufs 3000 (raise mbufs or use method veth)");
 }
 
 TEST(Validate, NameRule) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <filesystem>
 #include <fstream>
 
@@ -57,6 +59,9 @@ networks:
       com.docker.network.bridge.name: "br front: #1"
       com.docker.network.driver.mtu: "1450"
       com.docker.network.bridge.enable_icc: "false"
+    labels:
+      team: "web: front"
+      tier: ""
     static-macs:
       - {mac: 02:00:00:00:00:10, port: gen}
       - {mac: 02:00:00:00:00:11, port: web}
@@ -100,6 +105,8 @@ TEST(YamlWriter, RichDeploymentRoundTrips) {
     EXPECT_NE(text.find("10.10.4.0"), std::string::npos) << text;
     EXPECT_NE(text.find("02:42:0a:0a:04:00"), std::string::npos) << text;
     EXPECT_NE(text.find("networks: []"), std::string::npos) << text;
+    EXPECT_EQ(first.networks.at(0).labels,
+              (std::map<std::string, std::string>{{"team", "web: front"}, {"tier", ""}}));  // Docker's --label
     EXPECT_EQ(first.nat.port_lo, 20000);
     EXPECT_EQ(first.nat.timeouts.tcp_established, 7200u);
     EXPECT_EQ(first.nat.timeouts.udp_assured, 180u);  // not given: Linux's default

@@ -105,6 +105,11 @@ protected:
               "workers": [{"worker": 0, "lcore": 1, "rx_packets": 10, "tx_packets": 7, "loops": 99,
                            "cycles_per_packet": 80.5}]})");
         });
+        server_.registry().add("stats.clear", "clear", [this](const json& args) -> Result<json> {
+            if (auto st = reject_unknown_keys(args, {}); !st) return st;
+            ++clears_;
+            return json::object();
+        });
         ASSERT_TRUE(server_.start());
     }
 
@@ -123,6 +128,7 @@ protected:
         return result;
     }
 
+    std::atomic<int> clears_{0};  // before server_: its handler counts here until the server stops
     TestServer server_;
 };
 
@@ -164,7 +170,7 @@ TEST_F(CliTest, HelpExitsZero) {
     EXPECT_NE(top.out.find("  stats               Show packet counters"), std::string::npos) << top.out;
     const CliRun sub = run({"stats", "--help"});
     EXPECT_EQ(sub.exit_code, 0);
-    EXPECT_EQ(sub.out.rfind("Usage: dpdock stats [--watch]\n", 0), 0u) << sub.out;
+    EXPECT_EQ(sub.out.rfind("Usage: dpdock stats [--all] [--watch]\n", 0), 0u) << sub.out;
 }
 
 TEST_F(CliTest, NotRunningIsExplained) {
@@ -184,10 +190,24 @@ TEST_F(CliTest, StatsTable) {
               "\n"
               "DROP REASON  PACKETS\n"
               "bad_header   1\n"
-              "no_route     0\n"
+              "(1 more at zero; --all shows them)\n"
               "\n"
               "WORKER  LCORE  RX PACKETS  TX PACKETS  LOOPS  CYCLES/PKT\n"
               "0       1      10          7           99     80.5\n");
+}
+
+TEST_F(CliTest, StatsAllShowsTheDropReasonsAtZero) {
+    const CliRun r = run({"--socket", server_.path(), "stats", "--all"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("DROP REASON  PACKETS\nbad_header   1\nno_route     0\n\n"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, StatsClearAsksTheDaemon) {
+    const CliRun r = run({"--socket", server_.path(), "stats", "clear"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(clears_, 1);
 }
 
 TEST_F(CliTest, StatsJsonAfterTheSubcommand) {

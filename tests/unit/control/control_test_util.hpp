@@ -62,6 +62,8 @@ inline void register_test_commands(CommandRegistry& registry) {
     // Reads an argument carelessly, as a buggy handler would: {"n":"x"} throws json::type_error.
     registry.add("careless", "reads n as an int without checking",
                  [](const json& args) -> Result<json> { return json(args.at("n").get<int>() + 1); });
+    registry.add("whoami", "whether the caller is privileged (root or our own user)",
+                 [&registry](const json&) -> Result<json> { return json{{"privileged", registry.caller().privileged}}; });
     registry.add("big", "returns a string of `size` bytes", [](const json& args) -> Result<json> {
         auto size = require_int(args, "size");
         if (!size) return size.status();

@@ -21,7 +21,10 @@ constexpr gid_t kOtherGroup = 4243;
 enum ChildResult { kServed = 0, kCannotDrop = 10, kCannotConnect = 11, kNoAnswer = 12, kDenied = 20 };
 
 // Only async-signal-safe calls in the child: the parent has a server thread.
-int request_as(uid_t uid, gid_t gid, const std::vector<gid_t>& groups, const std::string& path) {
+// The child sends `request` and exits kServed if the answer is `served_answer`.
+int request_as(uid_t uid, gid_t gid, const std::vector<gid_t>& groups, const std::string& path,
+               const char* request = "{\"cmd\":\"echo\"}\n",
+               const char* served_answer = "{\"ok\":true,\"result\":{}}\n") {
     const pid_t pid = fork();
     if (pid == 0) {
         if (setgroups(groups.size(), groups.data()) != 0 || setgid(gid) != 0 || setuid(uid) != 0) _exit(kCannotDrop);
@@ -29,8 +32,7 @@ int request_as(uid_t uid, gid_t gid, const std::vector<gid_t>& groups, const std
         if (fd < 0) _exit(kCannotConnect);
         timeval timeout{10, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-        static const char kRequest[] = "{\"cmd\":\"echo\"}\n";
-        [[maybe_unused]] ssize_t sent = send(fd, kRequest, sizeof kRequest - 1, MSG_NOSIGNAL);
+        [[maybe_unused]] ssize_t sent = send(fd, request, std::strlen(request), MSG_NOSIGNAL);
         static char answer[256];
         std::size_t used = 0;
         while (used < sizeof answer - 1) {
@@ -41,7 +43,7 @@ int request_as(uid_t uid, gid_t gid, const std::vector<gid_t>& groups, const std
         }
         answer[used] = '\0';
         if (std::strcmp(answer, "{\"error\":\"permission denied\",\"ok\":false}\n") == 0) _exit(kDenied);
-        if (std::strcmp(answer, "{\"ok\":true,\"result\":{}}\n") == 0) _exit(kServed);
+        if (std::strcmp(answer, served_answer) == 0) _exit(kServed);
         _exit(kNoAnswer);
     }
     int status = 0;
@@ -84,6 +86,19 @@ TEST_F(Permissions, NonMemberIsDenied) {
     TestServer server(ServerOptions{.mode = 0666, .group = kDaemonGroup});
     ASSERT_TRUE(server.start());
     EXPECT_EQ(request_as(kNobody, kOtherGroup, {kOtherGroup}, server.path()), kDenied);
+}
+
+// Handlers learn who asks (issue 14 item 4): a group member is served but not
+// privileged, so the AccessPolicy limits apply to it; root is privileged.
+TEST_F(Permissions, HandlersSeeWhetherTheCallerIsPrivileged) {
+    TestServer server(ServerOptions{.mode = 0666, .group = kDaemonGroup});
+    ASSERT_TRUE(server.start());
+    const char* whoami = "{\"cmd\":\"whoami\"}\n";
+    EXPECT_EQ(request_as(0, 0, {}, server.path(), whoami, "{\"ok\":true,\"result\":{\"privileged\":true}}\n"),
+              kServed);
+    EXPECT_EQ(request_as(kNobody, kDaemonGroup, {}, server.path(), whoami,
+                         "{\"ok\":true,\"result\":{\"privileged\":false}}\n"),
+              kServed);
 }
 
 TEST_F(Permissions, FileModeKeepsOthersOutBeforeTheyConnect) {

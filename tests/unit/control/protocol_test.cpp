@@ -14,6 +14,23 @@ TEST(Protocol, MalformedJsonNamesTheByte) {
     EXPECT_EQ(parsed.message().rfind("malformed JSON at byte 10", 0), 0u) << parsed.message();
 }
 
+TEST(Protocol, NumberBeyondDoubleRangeIsAnErrorNotAnException) {
+    auto parsed = parse_json_line(R"({"cmd":1e999})");
+    ASSERT_FALSE(parsed);
+    EXPECT_EQ(parsed.message(), "malformed JSON: number overflow parsing '1e999'");
+}
+
+TEST(Protocol, NestingIsBounded) {
+    const auto nested = [](std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+    EXPECT_TRUE(parse_json_line(nested(kMaxJsonDepth)));
+    auto deep = parse_json_line(nested(kMaxJsonDepth + 1));
+    ASSERT_FALSE(deep);
+    EXPECT_EQ(deep.message(), "malformed JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    EXPECT_FALSE(parse_json_line(nested(250000)));
+    // Brackets inside strings are text, not nesting.
+    EXPECT_TRUE(parse_json_line("[\"" + std::string(1000, '[') + "\\\"\"]"));
+}
+
 TEST(Protocol, EnvelopeErrors) {
     EXPECT_EQ(parse_request(json::array()).message(), "request must be an object");
     EXPECT_EQ(parse_request(json{{"args", json::object()}}).message(), "missing \"cmd\"");
@@ -81,7 +98,7 @@ TEST_F(RegistryTest, HelpListsEveryCommand) {
     ASSERT_EQ(response["ok"], true);
     std::vector<std::string> names;
     for (const auto& c : response["result"]["commands"]) names.push_back(c["name"]);
-    EXPECT_EQ(names, (std::vector<std::string>{"big", "careless", "echo", "fail", "help"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"big", "careless", "echo", "fail", "help", "whoami"}));
     EXPECT_EQ(response["result"]["commands"][2]["summary"], "returns its arguments");
     EXPECT_EQ(call({{"cmd", "help"}, {"args", {{"x", 1}}}})["error"],
               "unknown argument \"x\" (this command takes no arguments)");

@@ -171,6 +171,58 @@ TEST_F(ServerTest, ClientThatDoesNotReadGetsBackpressure) {
     EXPECT_EQ(answered, expected);
 }
 
+// Requests that used to kill the daemon (issue 14 item 5): a number beyond the
+// double range throws json::out_of_range, and deep nesting overflowed the stack
+// when the tree was copied. Each gets an error and the server keeps serving.
+TEST_F(ServerTest, HostileJsonGetsAnErrorAndTheServerKeepsServing) {
+    TestClient c(server_.path());
+    const std::vector<std::string> hostile = {
+        R"({"cmd":1e999})",
+        R"({"cmd":"echo","args":{"mtu":1e400}})",
+        R"({"cmd":"echo","args":{"mtu":-1e400}})",
+        "{\"cmd\":\"echo\",\"args\":{\"a\":" + std::string(250000, '[') + std::string(250000, ']') + "}}",
+        [] {
+            std::string deep = "{\"cmd\":\"echo\",\"args\":";
+            for (int i = 0; i < 60000; ++i) deep += "{\"a\":";
+            deep += "1";
+            deep += std::string(60000, '}');
+            return deep + "}";
+        }(),
+    };
+    for (const auto& line : hostile) {
+        ASSERT_TRUE(c.send_raw(line + "\n"));
+        auto answer = c.read_json();
+        ASSERT_TRUE(answer) << line.substr(0, 60);
+        EXPECT_EQ((*answer)["ok"], false) << line.substr(0, 60);
+        EXPECT_TRUE((*answer)["error"].is_string());
+    }
+    EXPECT_EQ(c.call({{"cmd", "echo"}, {"args", {{"still", "here"}}}}), ok({{"still", "here"}}));
+}
+
+// The protocol allows pipelining (issue 14 item 6): a client that writes all
+// its requests before reading a single answer gets every answer, in order.
+TEST(Server, TwentyThousandPipelinedRequestsAllAnswered) {
+    TestServer server(ServerOptions{.idle_timeout = 3s});
+    ASSERT_TRUE(server.start());
+    TestClient c(server.path());
+    constexpr int kRequests = 20000;
+    // 2.8 MB each way: far more than the sockets' buffers hold, so the server
+    // must keep reading while the client does not.
+    const std::string pad(100, 'p');
+    std::string requests;
+    for (int i = 0; i < kRequests; ++i) {
+        requests += R"({"cmd":"echo","args":{"n":)" + std::to_string(i) + R"(,"pad":")" + pad + "\"}}\n";
+    }
+    ASSERT_TRUE(c.send_raw(requests)) << "the server stopped reading a pipelining client";
+    int answered = 0;
+    while (answered < kRequests) {
+        auto answer = c.read_json();
+        if (!answer || *answer != ok({{"n", answered}, {"pad", pad}})) break;
+        ++answered;
+    }
+    EXPECT_EQ(answered, kRequests);
+}
+
 TEST(Server, ClientOverTheOutputCapIsDropped) {
     TestServer server(ServerOptions{.max_output_bytes = 8192});
     ASSERT_TRUE(server.start());

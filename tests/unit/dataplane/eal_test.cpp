@@ -40,6 +40,62 @@ EalOptions options(unsigned workers = 2) {
     return o;
 }
 
+// Hugepages mounted but mostly taken by other processes (issue 14 item 13,
+// issue 20's bench_smoke): dpdockd used to start "with hugepages" and fail to
+// allocate, or wait; now it compares what it needs with what is free.
+constexpr std::uint64_t kMb = 1u << 20;
+
+TEST(EalMemory, HugepagesWhenTheBudgetFits) {
+    EalOptions o = options();
+    o.budget = estimate_memory(8191, 65536, 65536);
+    auto choice = choose_memory(o, o.budget->total() + kMb);
+    ASSERT_TRUE(choice) << choice.message();
+    EXPECT_TRUE(choice->hugepages);
+    EXPECT_NE(choice->note.find("the deployment needs about "), std::string::npos) << choice->note;
+}
+
+TEST(EalMemory, TooFewFreeHugepagesFallBackToNoHuge) {
+    EalOptions o = options();
+    o.memory_mb = 1024;
+    o.budget = estimate_memory(8191, 65536, 65536);
+    auto choice = choose_memory(o, 16 * kMb);
+    ASSERT_TRUE(choice) << choice.message();
+    EXPECT_FALSE(choice->hugepages);
+    EXPECT_NE(choice->note.find("only 16 MB of hugepages free: running with --no-huge -m 1024"), std::string::npos)
+        << choice->note;
+    EXPECT_TRUE(contains(build_eal_argv(o, choice->hugepages, kFourCpus), "--no-huge"));
+}
+
+TEST(EalMemory, NeitherFitsFailsAtOnceWithTheNumbers) {
+    EalOptions o = options();
+    o.memory_mb = 128;
+    o.budget = estimate_memory(8191, 1u << 20, 65536);  // a million flows: over 100 MB of tables
+    EXPECT_GT(o.budget->conntrack, 100 * kMb);
+    auto choice = choose_memory(o, 16 * kMb);
+    ASSERT_FALSE(choice);
+    EXPECT_NE(choice.message().find("the deployment needs about " + std::to_string(o.budget->total_mb()) +
+                                    " MB (mbufs "),
+              std::string::npos)
+        << choice.message();
+    EXPECT_NE(choice.message().find("only 16 MB of hugepages free and dataplane.memory-mb (the heap without "
+                                    "hugepages) is 128"),
+              std::string::npos)
+        << choice.message();
+    // The user's own -m is theirs to size.
+    o.extra_args = {"-m", "4096"};
+    EXPECT_TRUE(choose_memory(o, 0));
+}
+
+TEST(EalMemory, NoHugeRequestedIsHonoured) {
+    EalOptions o = options();
+    o.memory_mb = 1024;
+    o.force_no_huge = true;
+    o.budget = estimate_memory(8191, 65536, 65536);
+    auto choice = choose_memory(o, 64ull << 30);
+    ASSERT_TRUE(choice);
+    EXPECT_FALSE(choice->hugepages);
+}
+
 TEST(EalArgv, WithHugepagesRunsInMemory) {
     const auto argv = build_eal_argv(options(), true, kFourCpus);
     EXPECT_EQ(argv.front(), "dpdockd");
