@@ -25,6 +25,7 @@ const char* kRich = R"(uplink:
 nat:
   capacity: 5000
   port-range: 20000-30000
+  flows-per-source: 64
   timeouts:
     tcp-established: 7200
     icmp: 5
@@ -101,6 +102,7 @@ TEST(YamlWriter, RichDeploymentRoundTrips) {
     EXPECT_NE(text.find("02:42:0a:0a:04:00"), std::string::npos) << text;
     EXPECT_NE(text.find("networks: []"), std::string::npos) << text;
     EXPECT_EQ(first.nat.port_lo, 20000);
+    EXPECT_EQ(first.nat.flows_per_source, 64u);
     EXPECT_EQ(first.nat.timeouts.tcp_established, 7200u);
     EXPECT_EQ(first.nat.timeouts.udp_assured, 180u);  // not given: Linux's default
 }
