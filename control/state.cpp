@@ -338,11 +338,13 @@ void State::publish() {
     publish_overlay(*snap);
     dp_.publish(std::move(snap));
     // publish() has waited for a grace period: no worker makes flows by the old rules any more.
+    nat::PortMap gone;
     for (const auto& rule : before) {
         const nat::PortMap* now = nat_rules_.table();
         const nat::PublishedRule* kept = now == nullptr ? nullptr : now->find(rule.proto, rule.host_lo);
-        if (kept == nullptr || !nat::same_translation(*kept, rule)) nat::flush_rule(dp_.conntrack(), rule);
+        if (kept == nullptr || !nat::same_translation(*kept, rule)) gone.add(rule);
     }
+    if (!gone.empty()) nat::flush_rules(dp_.conntrack(), gone);
 }
 
 void State::on_link_deleted(const std::string& ifname) {

@@ -8,11 +8,10 @@ std::uint32_t flush_network(Conntrack& ct, NetworkId network) {
     return ct.flush([&](const Entry& e) { return e.network == network; });
 }
 
-std::uint32_t flush_rule(Conntrack& ct, const PublishedRule& rule) {
+std::uint32_t flush_rules(Conntrack& ct, const PortMap& rules) {
     return ct.flush([&](const Entry& e) {
-        const std::uint16_t port = rte_be_to_cpu_16(e.original.dst_port);
-        return e.kind != EntryKind::Masquerade && e.original.proto == rule.proto && port >= rule.host_lo &&
-               port <= rule.host_hi;
+        return e.kind != EntryKind::Masquerade &&
+               rules.find(e.original.proto, rte_be_to_cpu_16(e.original.dst_port)) != nullptr;
     });
 }
 

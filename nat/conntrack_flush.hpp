@@ -15,11 +15,11 @@
 namespace dpdock::nat {
 
 // Flows of containers in `network` (MASQUERADE, hairpin clients). Published
-// flows towards its containers go with their rules (flush_rule).
+// flows towards its containers go with their rules (flush_rules).
 std::uint32_t flush_network(Conntrack& ct, NetworkId network);
 
-// Flows to `rule`'s host ports (from outside and hairpin).
-std::uint32_t flush_rule(Conntrack& ct, const PublishedRule& rule);
+// Flows to the host ports of `rules` (from outside and hairpin), in one scan.
+std::uint32_t flush_rules(Conntrack& ct, const PortMap& rules);
 
 // Whether two rules translate the same host ports the same way (counter slot
 // and container name aside).

@@ -191,7 +191,9 @@ TEST_F(ConntrackLimitsTest, FlushesTakeANetworksOrAPublishedPortsFlowsOnly) {
     PublishedRule rule;
     rule.proto = IPPROTO_TCP;
     rule.host_lo = rule.host_hi = 8080;
-    EXPECT_EQ(flush_rule(*ct_, rule), 1u);
+    PortMap gone;
+    ASSERT_TRUE(gone.add(rule));
+    EXPECT_EQ(flush_rules(*ct_, gone), 1u);
     EXPECT_TRUE(alive(*to_9090));
     EXPECT_EQ(ct_->entries(), 2u);
 }
