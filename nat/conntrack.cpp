@@ -24,9 +24,9 @@ constexpr std::uint32_t kMinHashEntries = 8;  // rte_hash's bucket size: smaller
 // previous one stopped (a clock hand: bounded work per new flow, and over
 // time every slot is looked at; Linux's early_drop scans a few buckets).
 constexpr std::uint32_t kEarlyDropScan = 64;
-// Spare slots (see Conntrack::spare_): early drops in flight between a
-// drop and its grace period, about one burst per worker.
-constexpr std::uint32_t kMinSpare = 64, kMaxSpare = 4096;
+// Conntrack::reserve_: capacity / 8, at most kMaxReserve; early drops
+// waiting for their grace period: at most kMaxDoomed.
+constexpr std::uint32_t kMaxReserve = 1024, kMaxDoomed = 4096;
 
 // A key's data: the entry index times two plus the direction the key matches.
 void* encode(std::uint32_t index, Direction dir) {
@@ -76,9 +76,10 @@ CtState next_state(CtState cur, Direction dir, std::uint8_t flags) {
 }
 
 Conntrack::Conntrack(const ConntrackOptions& o)
-    : capacity_(o.capacity), spare_(std::clamp<std::uint32_t>(o.capacity, kMinSpare, kMaxSpare)),
-      slots_(capacity_ + spare_), hz_(o.hz), qsbr_(o.qsbr), entries_(std::make_unique<Entry[]>(slots_)),
-      port_lo_(o.port_lo), port_hi_(o.port_hi), doomed_(std::make_unique<Doomed[]>(spare_)),
+    : capacity_(o.capacity), reserve_(std::min(o.capacity / 8, kMaxReserve)),
+      doomed_size_(std::min(o.capacity, kMaxDoomed)), hz_(o.hz), qsbr_(o.qsbr),
+      entries_(std::make_unique<Entry[]>(o.capacity)), port_lo_(o.port_lo), port_hi_(o.port_hi),
+      doomed_(std::make_unique<Doomed[]>(doomed_size_)),
       per_source_(o.flows_per_source) {
     const Timeouts& t = o.timeouts;
     const std::array<std::uint32_t, static_cast<std::size_t>(CtState::Count)> seconds = {
@@ -97,7 +98,7 @@ Result<std::unique_ptr<Conntrack>> Conntrack::create(const ConntrackOptions& o) 
     rte_hash_parameters params{};
     params.name = o.name.c_str();
     // Two keys per slot (dying entries hold theirs until reclaimed); rte_hash wants at least one bucket's worth.
-    params.entries = std::max<std::uint32_t>(ct->slots_ * 2, kMinHashEntries);
+    params.entries = std::max<std::uint32_t>(o.capacity * 2, kMinHashEntries);
     params.key_len = sizeof(FlowKey);
     params.hash_func = rte_hash_crc;
     params.socket_id = o.socket;
@@ -110,12 +111,12 @@ Result<std::unique_ptr<Conntrack>> Conntrack::create(const ConntrackOptions& o) 
     if (ct->hash_ == nullptr) {
         return R::error("cannot create the conntrack table " + o.name + ": " + rte_strerror(rte_errno));
     }
-    ct->free_ = rte_ring_create_elem((o.name + "_f").c_str(), sizeof(std::uint32_t), ct->slots_, o.socket,
+    ct->free_ = rte_ring_create_elem((o.name + "_f").c_str(), sizeof(std::uint32_t), ct->capacity_, o.socket,
                                      RING_F_EXACT_SZ);
     if (ct->free_ == nullptr) {
         return R::error("cannot create the conntrack free list " + o.name + ": " + rte_strerror(rte_errno));
     }
-    for (std::uint32_t i = 0; i < ct->slots_; ++i) rte_ring_enqueue_elem(ct->free_, &i, sizeof i);
+    for (std::uint32_t i = 0; i < ct->capacity_; ++i) rte_ring_enqueue_elem(ct->free_, &i, sizeof i);
     return ct;
 }
 
@@ -190,22 +191,22 @@ void Conntrack::reclaim_doomed() {
         const Doomed& d = doomed_[doomed_head_];
         if (rte_rcu_qsbr_check(qsbr_, d.token, false) != 1) return;  // later ones are younger still
         free_slot(d.index, d.pos);
-        doomed_head_ = (doomed_head_ + 1) % spare_;
+        doomed_head_ = (doomed_head_ + 1) % doomed_size_;
         --doomed_count_;
     }
 }
 
 bool Conntrack::early_drop() {
-    if (doomed_count_ == spare_) return false;  // every spare slot awaits its grace period
+    if (doomed_count_ == doomed_size_) return false;
     for (std::uint32_t k = 0; k < kEarlyDropScan; ++k) {
         const std::uint32_t i = drop_hand_;
-        drop_hand_ = drop_hand_ + 1 == slots_ ? 0 : drop_hand_ + 1;
+        drop_hand_ = drop_hand_ + 1 == capacity_ ? 0 : drop_hand_ + 1;
         const Entry& e = entries_[i];
         if (e.life.load(std::memory_order_acquire) != Life::Live || e.assured.load(std::memory_order_relaxed)) continue;
         if (!claim(i)) continue;
         const auto pos = delete_keys(i);
         // Workers that found the entry before its keys went finish with it before the token passes.
-        doomed_[(doomed_head_ + doomed_count_++) % spare_] = {rte_rcu_qsbr_start(qsbr_), i, {pos[0], pos[1]}};
+        doomed_[(doomed_head_ + doomed_count_++) % doomed_size_] = {rte_rcu_qsbr_start(qsbr_), i, {pos[0], pos[1]}};
         early_drops_.fetch_add(1, std::memory_order_relaxed);
         return true;
     }
@@ -214,10 +215,9 @@ bool Conntrack::early_drop() {
 
 std::optional<std::uint32_t> Conntrack::take_slot(DropReason& why) {
     reclaim_doomed();
-    if (live_.load(std::memory_order_relaxed) >= capacity_ && !early_drop()) {
-        why = DropReason::CtFull;
-        return std::nullopt;
-    }
+    // Making room early: the slot comes back a grace period later, so the
+    // free list must not be empty by then.
+    if (rte_ring_count(free_) <= reserve_) early_drop();
     std::uint32_t index;
     if (rte_ring_dequeue_elem(free_, &index, sizeof index) != 0) {
         why = DropReason::CtFull;
@@ -372,10 +372,10 @@ void Conntrack::track(Entry& e, Direction dir, std::uint8_t tcp_flags, std::uint
 
 std::uint32_t Conntrack::expire(std::uint64_t now, std::uint32_t max_slots) {
     std::vector<std::uint32_t> claimed;
-    const std::uint32_t n = std::min(max_slots, slots_);
+    const std::uint32_t n = std::min(max_slots, capacity_);
     for (std::uint32_t k = 0; k < n; ++k) {
         const std::uint32_t i = expire_cursor_;
-        expire_cursor_ = expire_cursor_ + 1 == slots_ ? 0 : expire_cursor_ + 1;
+        expire_cursor_ = expire_cursor_ + 1 == capacity_ ? 0 : expire_cursor_ + 1;
         const Entry& e = entries_[i];
         if (e.life.load(std::memory_order_acquire) != Life::Live || e.expires.load(std::memory_order_relaxed) > now) {
             continue;
@@ -414,7 +414,7 @@ FlowView Conntrack::view(const Entry& e, std::uint64_t now) const {
 std::uint32_t Conntrack::ports_in_use(std::uint8_t proto) const {
     std::vector<bool> used(std::size_t{port_hi_} + 1);
     std::uint32_t distinct = 0;
-    for (std::uint32_t i = 0; i < slots_; ++i) {
+    for (std::uint32_t i = 0; i < capacity_; ++i) {
         const Entry& e = entries_[i];
         if (e.life.load(std::memory_order_acquire) != Life::Live || e.original.proto != proto) continue;
         // A published flow keeps the client's port: it holds no host port.

@@ -22,7 +22,8 @@
 //   RCU grace period (no worker still holds it): expire()/flush() wait for one;
 //   early-dropped entries wait in doomed_ with an rte_rcu_qsbr token and are
 //   freed by the next creator or control tick that finds the token passed.
-//   `spare` slots beyond `capacity` let an early drop hand a slot out at once.
+//   Early drop starts while reserve_ slots are still free, so the slots it
+//   frees come back before the free list runs dry (no memory beyond capacity).
 #pragma once
 
 #include <array>
@@ -186,7 +187,7 @@ public:
     template <typename Match>
     std::uint32_t flush(Match&& match) {
         std::vector<std::uint32_t> claimed;
-        for (std::uint32_t i = 0; i < slots_; ++i) {
+        for (std::uint32_t i = 0; i < capacity_; ++i) {
             if (entries_[i].life.load(std::memory_order_acquire) == Life::Live && match(entries_[i]) && claim(i)) {
                 claimed.push_back(i);
             }
@@ -197,7 +198,7 @@ public:
     template <typename Match>
     std::vector<FlowView> dump(std::uint64_t now, std::size_t limit, Match&& match) const {
         std::vector<FlowView> out;
-        for (std::uint32_t i = 0; i < slots_ && out.size() < limit; ++i) {
+        for (std::uint32_t i = 0; i < capacity_ && out.size() < limit; ++i) {
             const Entry& e = entries_[i];
             if (e.life.load(std::memory_order_acquire) != Life::Live || !match(e)) continue;
             out.push_back(view(e, now));
@@ -208,7 +209,7 @@ public:
         return dump(now, ~std::size_t{0}, [](const Entry&) { return true; });
     }
     std::uint32_t capacity() const { return capacity_; }
-    std::uint32_t slots() const { return slots_; }  // what expire() slices walk: capacity plus spare slots
+    std::uint32_t slots() const { return capacity_; }  // what expire() slices walk
     std::uint32_t entries() const { return live_.load(std::memory_order_relaxed); }
     // Unassured flows dropped to make room for new ones, since start.
     std::uint64_t early_drops() const { return early_drops_.load(std::memory_order_relaxed); }
@@ -239,12 +240,14 @@ private:
     // Frees the doomed entries whose grace period has passed (create_lock_ held).
     void reclaim_doomed();
     // Drops one unassured flow among the next kEarlyDropScan slots from
-    // drop_hand_ (create_lock_ held); false when there is none.
+    // drop_hand_ (create_lock_ held); false when there is none. Its slot is
+    // free again once its grace period has passed (reclaim_doomed()).
     bool early_drop();
     // The entry and direction a key's data (encode()) names.
     Entry* decode(void* data, Direction& dir) const;
-    // A free entry index, counted live (create_lock_ held); nullopt with
-    // `why` = CtFull when there is none even after an early drop.
+    // A free entry index, counted live (create_lock_ held), after an early
+    // drop when reserve_ slots or fewer were free; nullopt with `why` =
+    // CtFull when none is free.
     std::optional<std::uint32_t> take_slot(DropReason& why);
     // Whether `original` is a key already (create_lock_ held): keys are never
     // overwritten. `existing`: the flow, when it is that of a flow of `kind`
@@ -261,9 +264,11 @@ private:
     Entry* activate(std::uint32_t index, FlowKey translated, bool choose_port, std::uint8_t tcp_flags,
                     std::uint64_t now, DropReason& why);
 
-    std::uint32_t capacity_;  // live flows, at most
-    std::uint32_t spare_;     // slots beyond capacity_: early-dropped entries wait in them
-    std::uint32_t slots_;     // capacity_ + spare_
+    std::uint32_t capacity_;  // entry slots: live, early-dropped or being reclaimed flows
+    // Early drop starts when no more slots than this are free: about a
+    // burst per worker, what is taken before a grace period can pass.
+    std::uint32_t reserve_;
+    std::uint32_t doomed_size_;  // places in doomed_
     std::uint64_t hz_;
     rte_rcu_qsbr* qsbr_;
     std::array<std::uint64_t, static_cast<std::size_t>(CtState::Count)> ticks_{};
@@ -276,7 +281,7 @@ private:
     std::atomic<std::uint64_t> early_drops_{0};
     std::uint32_t expire_cursor_ = 0;  // control thread: where the next expire() slice starts
     // Under create_lock_: early-dropped entries in drop order (so in token
-    // order), a ring of spare_ places, and the per-source counts.
+    // order), a ring of doomed_size_ places, and the per-source counts.
     std::unique_ptr<Doomed[]> doomed_;
     std::uint32_t doomed_head_ = 0, doomed_count_ = 0;
     std::uint32_t drop_hand_ = 0;

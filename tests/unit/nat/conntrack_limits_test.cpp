@@ -106,7 +106,9 @@ TEST_F(ConntrackLimitsTest, FloodFromRandomSourcesLeavesEstablishedAndOutboundFl
         ASSERT_NE(spoofed, nullptr) << "flood packet " << i << ": " << drop_reason_name(why_);
         EXPECT_EQ(spoofed->state.load(), CtState::TcpSynSent);
     }
-    EXPECT_EQ(ct_->entries(), 32u);
+    // Early drop keeps capacity / 8 slots free for the flows to come.
+    EXPECT_GE(ct_->entries(), 32u - 4u - 1u);
+    EXPECT_LE(ct_->entries(), 32u);
     EXPECT_GE(ct_->early_drops(), 2000u - (32u - 8u));
     for (Entry* e : established) EXPECT_TRUE(alive(*e));
     int established_now = 0;
@@ -126,9 +128,10 @@ TEST_F(ConntrackLimitsTest, FloodFromRandomSourcesLeavesEstablishedAndOutboundFl
     ct_->track(*udp, Direction::Reply, 0, 0);
     EXPECT_TRUE(alive(*udp));
     EXPECT_TRUE(alive(*tcp));
-    // The control tick frees the early-dropped slots; the table holds its capacity.
-    ct_->expire(0);
-    EXPECT_EQ(ct_->entries(), 32u);
+    // The control tick frees the early-dropped slots that still wait; nothing expired.
+    const std::uint32_t live = ct_->entries();
+    EXPECT_EQ(ct_->expire(0), 0u);
+    EXPECT_EQ(ct_->entries(), live);
 }
 
 // A table of assured flows only has nothing to drop early: new flows are refused.
