@@ -168,6 +168,9 @@ struct NatSpec {
     std::uint16_t port_lo = 1024;      // host ports (and ICMP echo ids) given to translated flows
     std::uint16_t port_hi = 65535;
     nat::Timeouts timeouts;
+    // Flows one client outside may have open to published ports (like
+    // iptables' connlimit); beyond it new ones are dropped (ct_source_limit). 0: no limit.
+    std::uint32_t flows_per_source = 0;
     SourcePos pos;
     // Host ports given to published ports without one (Linux's ip_local_port_range default).
     PortRange dynamic_ports{32768, 60999};

@@ -231,6 +231,11 @@ Status check_nat(const NatSpec& n) {
                     std::to_string(n.dynamic_ports.lo) + "-" + std::to_string(n.dynamic_ports.hi) +
                         " is empty or starts at 0: use LOW-HIGH with 1 <= LOW <= HIGH <= 65535");
     }
+    if (n.flows_per_source > n.capacity) {
+        return fail(n.pos, "nat.flows-per-source",
+                    std::to_string(n.flows_per_source) + " is more than nat.capacity (" + std::to_string(n.capacity) +
+                        "): use 0 for no limit");
+    }
     for (const auto& k : kTimeoutKeys) {
         if (n.timeouts.*k.field == 0) {
             return fail(n.pos, std::string("nat.timeouts.") + k.key, "a timeout must be at least 1 second");

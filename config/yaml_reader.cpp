@@ -322,8 +322,9 @@ private:
         n.pos = pos(mark(f));
         Fields m;
         std::optional<std::string> range;
-        if (!fields(f.value, mark(f), p, {"capacity", "port-range", "timeouts", "dynamic-port-range"}, m) ||
+        if (!fields(f.value, mark(f), p, {"capacity", "port-range", "timeouts", "dynamic-port-range", "flows-per-source"}, m) ||
             !optional(m, "capacity", p, n.capacity) || !optional(m, "port-range", p, range) ||
+            !optional(m, "flows-per-source", p, n.flows_per_source) ||
             !optional(m, "dynamic-port-range", p, n.dynamic_ports)) {
             return false;
         }

@@ -209,6 +209,7 @@ std::string to_yaml(const Deployment& d) {
             put(out, "port-range", std::to_string(d.nat.port_lo) + "-" + std::to_string(d.nat.port_hi));
         }
         if (d.nat.dynamic_ports != defaults.dynamic_ports) put(out, "dynamic-port-range", d.nat.dynamic_ports.to_string());
+        if (d.nat.flows_per_source != defaults.flows_per_source) put(out, "flows-per-source", d.nat.flows_per_source);
         if (d.nat.timeouts != defaults.timeouts) {
             out << YAML::Key << "timeouts" << YAML::Value << YAML::BeginMap;
             for (const auto& k : kTimeoutKeys) {

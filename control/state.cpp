@@ -11,6 +11,7 @@
 #include "config/validate.hpp"
 #include "control/attach/netlink.hpp"
 #include "dataplane/port.hpp"
+#include "nat/conntrack_flush.hpp"
 
 namespace dpdock::control {
 namespace {
@@ -182,11 +183,16 @@ void State::update_networks(const std::vector<config::NetworkSpec>& wanted) {
     if (!removed.empty()) {
         std::erase_if(networks_, [&](const auto& n) { return !network_ids_.contains(n.name); });
         publish();
-        // No worker sees the removed ids any more: forget their MACs before an
-        // id can be given to a new network.
+        // No worker sees the removed ids any more: forget their MACs (static
+        // ones too) and flows before an id can be given to a new network.
         for (NetworkId id : removed) {
             dp_.macs().flush_network(id);
-            std::erase_if(static_macs_, [&](const StaticMac& s) { return std::get<0>(s) == id; });
+            std::erase_if(static_macs_, [&](const StaticMac& s) {
+                if (std::get<0>(s) != id) return false;
+                dp_.macs().remove_static(id, MacAddress::from_u64(std::get<1>(s)));
+                return true;
+            });
+            nat::flush_network(dp_.conntrack(), id);
         }
     }
     for (const auto& network : wanted) {
@@ -342,9 +348,22 @@ void State::publish() {
     };
     for (const auto& ep : endpoints_) place(ep.port, ep.request.network, dataplane::PortRole::Container);
     for (const auto& rp : raw_ports_) place(rp.port, rp.spec.network, dataplane::PortRole::Member);
+    // Published ports that go or change take their flows with them (as
+    // Docker flushes conntrack): kept, a UDP flow would go on reaching the
+    // old container.
+    std::vector<nat::PublishedRule> before;
+    if (const nat::PortMap* table = nat_rules_.table()) before = table->rules();
     nat_rules_.fill(*snap, endpoints_, networks_, network_ids_);
     publish_overlay(*snap);
     dp_.publish(std::move(snap));
+    // publish() has waited for a grace period: no worker makes flows by the old rules any more.
+    nat::PortMap gone;
+    for (const auto& rule : before) {
+        const nat::PortMap* now = nat_rules_.table();
+        const nat::PublishedRule* kept = now == nullptr ? nullptr : now->find(rule.proto, rule.host_lo);
+        if (kept == nullptr || !nat::same_translation(*kept, rule)) gone.add(rule);
+    }
+    if (!gone.empty()) nat::flush_rules(dp_.conntrack(), gone);
 }
 
 void State::on_link_deleted(int ifindex, const std::string& ifname) {

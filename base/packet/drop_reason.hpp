@@ -36,6 +36,8 @@ enum class DropReason : std::uint8_t {
     VxlanUnknownVni,   // no overlay network has this VNI
     VxlanUnknownPeer,  // from a VTEP that is not a peer of the network (and learning from unknown peers is off)
     VxlanNoBuffer,     // no headroom for the outer headers, or no mbuf for a copy to a peer
+    CtKeyTaken,        // a new flow whose tuple is already another flow's reply tuple
+    CtSourceLimit,     // a new flow to a published port from a client with nat.flows-per-source flows already
     Count,
 };
 
@@ -45,6 +47,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "ct_full",     "nat_no_port",  "nat_unsupported",
     "frag_needed", "mtu_exceeded", "icc_blocked", "isolated",
     "vxlan_short", "vxlan_bad_flags", "vxlan_unknown_vni", "vxlan_unknown_peer", "vxlan_no_buffer",
+    "ct_key_taken", "ct_source_limit",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");

@@ -13,7 +13,7 @@ std::span<const Subcommand> subcommands() {
         Subcommand{"config reload", "[FILE]", "Apply a changed YAML file to the running daemon (all or nothing)",
                    run_config_reload},
         Subcommand{"config save", "[FILE]", "Write the running state as YAML (atomically)", run_config_save},
-        Subcommand{"conntrack", "[--proto tcp|udp|icmp] [--src IP] [--dst IP]",
+        Subcommand{"conntrack", "[--proto tcp|udp|icmp] [--src IP] [--dst IP] [--limit N]",
                    "Show tracked NAT flows: tuples before and after translation, state, time left",
                    run_conntrack},
         Subcommand{"detach", "NAME", "Detach a container from all its networks", run_detach},

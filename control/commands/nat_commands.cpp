@@ -1,5 +1,6 @@
 // nat.conntrack: the tracked flows with their translations, states and time
-// left, like `conntrack -L`, and MASQUERADE's counters.
+// left, like `conntrack -L` (at most `limit` of them: the table may hold
+// millions), and MASQUERADE's counters.
 #include <netinet/in.h>
 
 #include <array>
@@ -21,6 +22,9 @@ struct ProtoName {
     const char* name;
 };
 constexpr std::array<ProtoName, 3> kProtos = {{{IPPROTO_TCP, "tcp"}, {IPPROTO_UDP, "udp"}, {IPPROTO_ICMP, "icmp"}}};
+
+constexpr std::int64_t kDefaultLimit = 1000;
+constexpr std::int64_t kMaxLimit = 100'000;
 
 const char* proto_name(std::uint8_t proto) {
     for (const auto& p : kProtos) {
@@ -47,7 +51,13 @@ Result<std::optional<std::uint32_t>> address_filter(const json& args, const char
 }
 
 Result<json> nat_conntrack(CommandContext& ctx, const json& args) {
-    if (auto st = reject_unknown_keys(args, {"proto", "src", "dst"}); !st) return st;
+    if (auto st = reject_unknown_keys(args, {"proto", "src", "dst", "limit"}); !st) return st;
+    auto limit = optional_int(args, "limit");
+    if (!limit) return limit.status();
+    const std::int64_t max_flows = limit->value_or(kDefaultLimit);
+    if (max_flows < 1 || max_flows > kMaxLimit) {
+        return Result<json>::error("limit must be 1.." + std::to_string(kMaxLimit));
+    }
     auto src = address_filter(args, "src");
     if (!src) return src.status();
     auto dst = address_filter(args, "dst");
@@ -63,9 +73,14 @@ Result<json> nat_conntrack(CommandContext& ctx, const json& args) {
     }
     nat::Conntrack& ct = ctx.dataplane.conntrack();
     json flows = json::array();
-    for (const auto& f : ct.dump(rte_rdtsc())) {
-        if (only && f.original.proto != *only) continue;
-        if ((*src && f.original.src_ip != **src) || (*dst && f.original.dst_ip != **dst)) continue;
+    // One more than asked for tells whether the list is cut.
+    auto views = ct.dump(rte_rdtsc(), static_cast<std::size_t>(max_flows) + 1, [&](const nat::Entry& e) {
+        if (only && e.original.proto != *only) return false;
+        return !(*src && e.original.src_ip != **src) && !(*dst && e.original.dst_ip != **dst);
+    });
+    const bool truncated = views.size() > static_cast<std::size_t>(max_flows);
+    if (truncated) views.pop_back();
+    for (const auto& f : views) {
         // The translated tuple as it leaves: the reply tuple turned around.
         flows.push_back({{"proto", proto_name(f.original.proto)},
                          {"original", tuple(f.original)},
@@ -83,18 +98,22 @@ Result<json> nat_conntrack(CommandContext& ctx, const json& args) {
     for (const auto& p : kProtos) ports[p.name] = ct.ports_in_use(p.proto);
     auto drop = [&](DropReason r) { return drops[static_cast<std::size_t>(r)]; };
     return json{{"flows", flows},
+                {"truncated", truncated},
                 {"entries", ct.entries()},
                 {"capacity", ct.capacity()},
                 {"ports_in_use", ports},
                 {"ct_full", drop(DropReason::CtFull)},
                 {"nat_no_port", drop(DropReason::NatNoPort)},
-                {"nat_unsupported", drop(DropReason::NatUnsupported)}};
+                {"nat_unsupported", drop(DropReason::NatUnsupported)},
+                {"ct_key_taken", drop(DropReason::CtKeyTaken)},
+                {"ct_source_limit", drop(DropReason::CtSourceLimit)},
+                {"early_drops", ct.early_drops()}};
 }
 
 }  // namespace
 
 void register_nat_commands(CommandRegistry& registry, CommandContext& ctx) {
-    registry.add("nat.conntrack", "tracked flows (MASQUERADE, published ports) and counters (proto, src, dst)",
+    registry.add("nat.conntrack", "tracked flows (MASQUERADE, published ports) and counters (proto, src, dst, limit)",
                  [&ctx](const json& a) { return nat_conntrack(ctx, a); });
 }
 

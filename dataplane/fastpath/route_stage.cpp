@@ -28,10 +28,14 @@ bool hairpin(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_
     return true;
 }
 
+// Whether any port is published (the snapshot always has a table, often empty).
+bool any_published(const dataplane::ForwardingSnapshot& snap) { return snap.published && !snap.published->empty(); }
+
 // Whether a packet of `network` may need its conntrack entry here: a hairpin
-// or a published flow's reply (any network), or MASQUERADE.
+// or a published flow's reply (any network), or MASQUERADE. (Flows of a
+// published port leave the table with its rule: see nat/conntrack_flush.hpp.)
 bool may_translate(const dataplane::ForwardingSnapshot& snap, NetworkId network) {
-    return snap.uplink && (snap.published || snap.networks[network].masquerade);
+    return snap.uplink && (any_published(snap) || snap.networks[network].masquerade);
 }
 
 }  // namespace
@@ -62,7 +66,7 @@ void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, 
             continue;
         }
         const bool host_address = snap.uplink && dst == snap.uplink->address.address();
-        if (snap.published && host_address && !net.internal && (meta.flags & kFlagVlan) == 0) {
+        if (any_published(snap) && host_address && !net.internal && (meta.flags & kFlagVlan) == 0) {
             if (hairpin(ctx, snap, m, tracked[i], now)) continue;
         }
         // The host's own addresses answer ping from every network, as Linux's
@@ -89,7 +93,7 @@ void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, 
         }
         const dataplane::UplinkInfo& uplink = *snap.uplink;
         const Ipv4Address next_hop = uplink.address.contains(dst) ? dst : uplink.gateway;
-        const bool published = snap.published && !snap.published->empty();
+        const bool published = any_published(snap);
         if (published || net.masquerade) {
             const nat::Tracked& t = tracked[i];
             // Replies of published flows are translated whatever the network's MASQUERADE setting.

@@ -58,7 +58,20 @@ void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
         } else if (to_host(m, meta)) {
             const nat::Tracked& t = tracked[i];
             if (const nat::Entry* flow = nat::masquerade_inbound(*ctx.conntrack, m, meta, t, now)) {
-                deliver_to_container(ctx, snap, m, flow->mac, flow->network, &flow->reply, now);
+                if (flow->kind == nat::EntryKind::Masquerade) {
+                    deliver_to_container(ctx, snap, m, flow->mac, flow->network, &flow->reply, now);
+                    continue;
+                }
+                // An ICMP error about a published port's reply (fragmentation
+                // needed on the way to the client): to the publishing container.
+                const nat::PublishedRule* rule =
+                    snap.published ? snap.published->find(flow->original.proto, rte_be_to_cpu_16(flow->original.dst_port))
+                                   : nullptr;
+                if (rule == nullptr) {
+                    drop_packet(ctx, m, DropReason::NotServed);
+                } else {
+                    deliver_to_container(ctx, snap, m, rule->container_mac, rule->network, nullptr, now);
+                }
                 continue;
             }
             if (snap.published) {

@@ -143,11 +143,25 @@ bool is_icmp_error(const rte_mbuf* m, const PacketMeta& meta) {
 const Entry* icmp_error_inbound(const Conntrack& ct, rte_mbuf* m, const PacketMeta& meta) {
     const auto q = quote_of(m, meta);
     if (!q) return nullptr;
-    // The quote is the flow's outbound packet as it left: its reversal is the reply key.
-    const Entry* e = flow_of(ct, *q, Direction::Reply);
+    const auto key = key_of(*q);
+    if (!key) return nullptr;
+    // The quote is a packet of the flow as it left, from host:port; the
+    // container sent it from `inside`. Its reversal is the reply key of a
+    // MASQUERADE flow, or the original key of a published port's flow (the
+    // container's reply, e.g. fragmentation needed on its way to the client).
+    Direction dir = Direction::Original;
+    const Entry* e = ct.find(key->reversed(), dir);
     if (e == nullptr) return nullptr;
-    rewrite_outer(m, meta, Side::Destination, e->original.src_ip);
-    patch_icmp_checksum(*q, rewrite_quote(*q, Side::Source, e->original.src_ip, e->original.src_port));
+    const FlowKey* inside = nullptr;
+    if (dir == Direction::Reply) {
+        inside = &e->original;
+    } else if (e->kind == EntryKind::Published) {
+        inside = &e->reply;
+    } else {
+        return nullptr;
+    }
+    rewrite_outer(m, meta, Side::Destination, inside->src_ip);
+    patch_icmp_checksum(*q, rewrite_quote(*q, Side::Source, inside->src_ip, inside->src_port));
     return e;
 }
 

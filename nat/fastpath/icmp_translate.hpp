@@ -3,8 +3,9 @@
 // ("inner") header is translated along with the outer one:
 // - arriving on the uplink (port unreachable from a server, time exceeded or
 //   fragmentation needed from a router): it quotes what left the host (source
-//   host:port). Outer destination -> the container; inner source -> the
-//   container's address and port.
+//   host:port), a MASQUERADE flow's packet or a published port's reply.
+//   Outer destination -> the container; inner source -> the container's
+//   address and port.
 // - leaving through the uplink (a container's port unreachable about a reply
 //   it got): it quotes what the container received. Outer source -> the host
 //   address; inner destination -> host:port.
@@ -31,9 +32,11 @@ namespace dpdock::nat {
 // unreachable, source quench, redirect, time exceeded, parameter problem.
 bool is_icmp_error(const rte_mbuf* m, const PacketMeta& meta);
 
-// An error that arrived on the uplink about a flow's outbound packet,
-// translated towards the container; returns its flow, or nullptr (untouched)
-// when it quotes no tracked flow.
+// An error that arrived on the uplink about a flow's outbound packet (a
+// MASQUERADE flow's, or a published port's reply), translated towards the
+// container; returns its flow, or nullptr (untouched) when it quotes no
+// tracked flow. For a Published flow the container is the rule's, not the
+// entry's mac/network (those say where replies go).
 const Entry* icmp_error_inbound(const Conntrack& ct, rte_mbuf* m, const PacketMeta& meta);
 
 // An error a container sends about a reply of a flow, translated to leave

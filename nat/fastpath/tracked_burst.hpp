@@ -9,7 +9,10 @@
 // the first miss. A later miss may be a flow an earlier packet of the burst
 // has created since (its second packet): it is looked up again when the
 // stage asks for it. Another worker's changes race with a per-packet lookup
-// just the same.
+// just the same; so does an early drop (a creation making room by removing
+// an unassured flow): a hit on it still names the flow's entry, which stays
+// intact until this worker's next quiescent state, like any lookup that
+// races with a removal.
 // Worker-only; one instance on the stage's stack per burst.
 #pragma once
 

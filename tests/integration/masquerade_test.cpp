@@ -56,6 +56,18 @@ TEST(MasqueradeTest, ContainerReachesExtFromTheHostAddress) {
     EXPECT_EQ(out.find("ESTABLISHED"), std::string::npos) << out;  // only UDP
     const std::string bad_out = d->cli_expect("conntrack --proto sctp", 1);
     EXPECT_NE(bad_out.find("unknown protocol 'sctp' (expected tcp, udp or icmp)"), std::string::npos) << bad_out;
+
+    // The listing is bounded: --limit (default 1000) and whether more flows match.
+    EXPECT_EQ((*ct)["truncated"], false);
+    auto one = d->call("nat.conntrack", {{"limit", 1}});
+    ASSERT_TRUE(one.ok()) << one.message();
+    EXPECT_EQ((*one)["flows"].size(), 1u);
+    EXPECT_EQ((*one)["truncated"], true);
+    EXPECT_EQ((*one)["entries"], (*ct)["entries"]);
+    const std::string limited = d->cli_expect("conntrack --limit 2");
+    EXPECT_NE(limited.find("more flows match"), std::string::npos) << limited;
+    EXPECT_FALSE(d->call("nat.conntrack", {{"limit", 0}}).ok());
+    EXPECT_FALSE(d->call("nat.conntrack", {{"limit", 100001}}).ok());
 }
 
 }  // namespace

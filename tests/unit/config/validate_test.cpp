@@ -174,6 +174,8 @@ const RuleCase kRules[] = {
      "test.yaml:6:9: ", "networks[0].static-macs[1].mac", "listed twice"},
     // nat
     {"NatCapacityZero", "nat:\n  capacity: 0\n", "test.yaml:2:3: ", "nat.capacity", "0 is outside 1..16777216"},
+    {"NatFlowsPerSourceBeyondCapacity", "nat:\n  capacity: 100\n  flows-per-source: 101\n", "test.yaml:2:3: ",
+     "nat.flows-per-source", "101 is more than nat.capacity (100): use 0 for no limit"},
     {"NatPortRangeReversed", "nat:\n  port-range: 2000-1000\n", "test.yaml:2:3: ", "nat.port-range",
      "2000-1000 is empty or starts at 0"},
     {"NatPortRangeMalformed", "nat:\n  port-range: 1000-\n", "test.yaml:2:15: ", "nat.port-range",

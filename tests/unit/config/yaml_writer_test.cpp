@@ -27,6 +27,7 @@ const char* kRich = R"(uplink:
 nat:
   capacity: 5000
   port-range: 20000-30000
+  flows-per-source: 64
   timeouts:
     tcp-established: 7200
     icmp: 5
@@ -108,6 +109,7 @@ TEST(YamlWriter, RichDeploymentRoundTrips) {
     EXPECT_EQ(first.networks.at(0).labels,
               (std::map<std::string, std::string>{{"team", "web: front"}, {"tier", ""}}));  // Docker's --label
     EXPECT_EQ(first.nat.port_lo, 20000);
+    EXPECT_EQ(first.nat.flows_per_source, 64u);
     EXPECT_EQ(first.nat.timeouts.tcp_established, 7200u);
     EXPECT_EQ(first.nat.timeouts.udp_assured, 180u);  // not given: Linux's default
 }

@@ -6,10 +6,15 @@
 // host:port; checksums equal a full recomputation (the builder's); rule
 // counters move. The port map alone: a 10,000-port range is one rule serving
 // each of its ports, and a range overlapping it is refused. An ICMP error
-// about a translated packet quotes it as the sender sent it.
+// about a translated packet quotes it as the sender sent it; one about a
+// published flow's reply (path MTU discovery) reaches the container. A
+// flood of spoofed clients into a small table harms no established flow and
+// no new flow out.
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
+
+#include <random>
 
 #include <rte_byteorder.h>
 
@@ -110,6 +115,99 @@ TEST_F(DnatTest, TooBigForTheContainersNetworkGetsFragmentationNeededQuotingTheP
     expected.icmp_error(kIcmpUnreachable, kIcmpFragNeeded, 1000, quote_of(offending));
     EXPECT_EQ(hex_diff(expected.build(), out[0]), "");
     EXPECT_EQ(h_.drops(DropReason::FragNeeded), 1u);
+}
+
+// A router on the way to the client cannot take the container's large reply:
+// its fragmentation needed, about host:8080 -> client, must reach the
+// container about c1:80 -> client, or the connection stalls (PMTU black hole).
+TEST_F(DnatTest, FragmentationNeededAboutAPublishedReplyReachesTheContainer) {
+    ASSERT_TRUE(h_.forwards(up_, from_far().tcp(40000, 8080, 0x02).payload(0).build(), c1_,
+                            at_c1(kFar).tcp(40000, 80, 0x02).payload(0).build(), 10));
+    PacketBuilder big;
+    big.eth(kGatewayMac, kC1Mac).ipv4(kC1, kFar, 64).ipv4_id(9).ipv4_dont_fragment().tcp(80, 40000, 0x10).payload(1400);
+    h_.receive(c1_, {big.build()}, 11);
+    const auto left = h_.sent(up_);
+    ASSERT_EQ(left.size(), 1u);
+
+    const Ipv4Address router = *Ipv4Address::parse("198.51.100.1");
+    PacketBuilder error;
+    error.eth(kUplinkMac, kRouterMac).ipv4(router, kHostIp, 50).ipv4_id(8).icmp_error(kIcmpUnreachable,
+                                                                                    kIcmpFragNeeded, 1280,
+                                                                                    quote_of(left[0]));
+    PacketBuilder as_sent;  // c1's packet as it left our hop
+    as_sent.eth(kRouterMac, kUplinkMac).ipv4(kC1, kFar, 63).ipv4_id(9).ipv4_dont_fragment().tcp(80, 40000, 0x10)
+        .payload(1400);
+    PacketBuilder delivered;
+    delivered.eth(kC1Mac, kGatewayMac).ipv4(router, kC1, 49).ipv4_id(8).icmp_error(kIcmpUnreachable, kIcmpFragNeeded,
+                                                                                   1280, quote_of(as_sent.build()));
+    EXPECT_TRUE(h_.forwards(up_, error.build(), c1_, delivered.build(), 12));
+    EXPECT_EQ(h_.total_drops(), 0u);
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
+// 2,000 TCP packets from random spoofed clients (ACKs and SYNs, as a remote
+// peer can send without seeing an answer) to the published port, into a
+// table of 16 flows. Like Linux, none of them is ESTABLISHED without a reply
+// and each new one takes the place of an unanswered one (early drop): the
+// established flow in, the answered flow out and new flows out all pass.
+TEST_F(DnatTest, FloodOfSpoofedClientsLeavesEstablishedAndNewOutboundFlows) {
+    nat::ConntrackOptions o;
+    o.capacity = 16;
+    h_.use_conntrack(o);
+    // An established flow to the published port, and c2's answered DNS flow out.
+    ASSERT_TRUE(h_.forwards(up_, from_far().tcp(40000, 8080, 0x02).payload(0).build(), c1_,
+                            at_c1(kFar).tcp(40000, 80, 0x02).payload(0).build(), 10));
+    PacketBuilder synack;
+    synack.eth(kGatewayMac, kC1Mac).ipv4(kC1, kFar, 64).ipv4_id(9).tcp(80, 40000, 0x12).payload(0);
+    h_.receive(c1_, {synack.build()}, 10);
+    h_.receive(up_, {from_far().tcp(40000, 8080, 0x10).payload(0).build()}, 10);
+    PacketBuilder dns;
+    dns.eth(kGatewayMac, kC2Mac).ipv4(kC2, kFar, 64).ipv4_id(1).udp(5353, 53).payload(20);
+    h_.receive(c2_, {dns.build()}, 10);
+    h_.receive(up_, {from_far().udp(53, 5353).payload(30).build()}, 10);
+    ASSERT_EQ(h_.sent(up_).size(), 2u);
+    ASSERT_EQ(h_.sent(c2_).size(), 1u);
+    h_.sent(c1_);
+
+    std::mt19937 rng(14);
+    for (int burst = 0; burst < 2000 / 32; ++burst) {
+        std::vector<Frame> frames;
+        for (int i = 0; i < 32; ++i) {
+            PacketBuilder b;
+            b.eth(kUplinkMac, kRouterMac).ipv4(Ipv4Address(static_cast<std::uint32_t>(rng())), kHostIp, 50);
+            b.tcp(static_cast<std::uint16_t>(1024 + rng() % 60000), 8080, i % 2 == 0 ? 0x10 : 0x02).payload(0);
+            frames.push_back(b.build());
+        }
+        h_.receive(up_, frames, 11);
+        EXPECT_EQ(h_.sent(c1_).size(), frames.size()) << "burst " << burst;  // translated and delivered
+    }
+    EXPECT_EQ(h_.drops(DropReason::CtFull), 0u);
+    EXPECT_GE(h_.conntrack().entries(), 16u - 2u - 1u);  // capacity / 8 kept free by early drop
+    EXPECT_LE(h_.conntrack().entries(), 16u);
+    std::size_t established = 0;
+    for (const auto& f : h_.conntrack().dump(11)) {
+        if (f.state == nat::CtState::TcpEstablished) ++established;
+        if (f.state == nat::CtState::TcpEstablished || f.state == nat::CtState::UdpAssured) continue;
+        EXPECT_EQ(f.state, nat::CtState::TcpSynSent);
+        EXPECT_LE(f.seconds_left, nat::Timeouts{}.tcp_syn_sent);
+    }
+    EXPECT_EQ(established, 1u);
+
+    // The established flow in and the DNS flow's reply still pass.
+    EXPECT_TRUE(h_.forwards(up_, from_far().tcp(40000, 8080, 0x10).payload(100).build(), c1_,
+                            at_c1(kFar).tcp(40000, 80, 0x10).payload(100).build(), 12));
+    PacketBuilder dns_reply;
+    dns_reply.eth(kC2Mac, kGatewayMac).ipv4(kFar, kC2, 49).ipv4_id(8).udp(53, 5353).payload(31);
+    EXPECT_TRUE(h_.forwards(up_, from_far().udp(53, 5353).payload(31).build(), c2_, dns_reply.build(), 12));
+    // A new flow out is made and answered.
+    PacketBuilder https;
+    https.eth(kGatewayMac, kC2Mac).ipv4(kC2, kFar, 64).ipv4_id(2).tcp(41000, 443, 0x02).payload(0);
+    PacketBuilder https_out;
+    https_out.eth(kRouterMac, kUplinkMac).ipv4(kHostIp, kFar, 63).ipv4_id(2).tcp(41000, 443, 0x02).payload(0);
+    EXPECT_TRUE(h_.forwards(c2_, https.build(), up_, https_out.build(), 12));
+    EXPECT_EQ(h_.drops(DropReason::CtFull), 0u);
+    EXPECT_EQ(h_.total_drops(), 0u);
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
 }
 
 TEST_F(DnatTest, UdpRangeMapsPortByPort) {

@@ -173,12 +173,16 @@ TEST_F(MasqueradeTest, PacketsOfANewFlowInOneBurstShareOneEntry) {
     EXPECT_EQ(h_.total_drops(), 0u);
 }
 
+// A full table of answered flows has none to drop early for a new one.
 TEST_F(MasqueradeTest, FullTableDropsNewFlowsAndKeepsOldOnes) {
     nat::ConntrackOptions o;
     o.capacity = 2;
     h_.use_conntrack(o);
+    h_.receive(c1_, {out(kC1Mac, kC1).udp(5001, 53).build(), out(kC1Mac, kC1).udp(5002, 53).build()}, 10);
+    h_.receive(up_, {in().udp(53, 5001).build(), in().udp(53, 5002).build()}, 10);
+    EXPECT_EQ(h_.sent(c1_).size(), 2u);
     three_new_udp_flows(10);
-    EXPECT_EQ(h_.sent(up_).size(), 2u);
+    EXPECT_EQ(h_.sent(up_).size(), 4u);  // the first two, then 5001 and 5002 again
     EXPECT_EQ(h_.drops(DropReason::CtFull), 1u);
     // Both tracked flows still pass, both ways.
     h_.receive(c1_, {out(kC1Mac, kC1).udp(5001, 53).build(), out(kC1Mac, kC1).udp(5002, 53).build()}, 11);

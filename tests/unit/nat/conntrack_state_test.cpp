@@ -42,12 +42,25 @@ TEST(CtStateTest, ResetClosesFromAnyTcpState) {
 TEST(CtStateTest, OutOfOrderPacketsDoNotAdvance) {
     // A SYN-ACK from the container's side, or an ACK from outside, is not the handshake's next step.
     EXPECT_EQ(next_state(CtState::TcpSynSent, kOrig, kSynAck), CtState::TcpSynSent);
-    EXPECT_EQ(next_state(CtState::TcpSynSent, kReply, kTcpAck), CtState::TcpSynSent);
+    EXPECT_EQ(next_state(CtState::TcpSynSent, kOrig, kTcpAck), CtState::TcpSynSent);
     EXPECT_EQ(next_state(CtState::TcpSynRecv, kReply, kTcpAck), CtState::TcpSynRecv);
     // A FIN before the handshake completed leaves SYN_SENT (and its shorter timer) alone.
     EXPECT_EQ(next_state(CtState::TcpSynSent, kReply, kTcpFin), CtState::TcpSynSent);
-    // Picked up mid-stream (like nf_conntrack_tcp_loose): established.
-    EXPECT_EQ(initial_state(IPPROTO_TCP, kTcpAck), CtState::TcpEstablished);
+}
+
+// Anyone can send a mid-stream ACK (a spoofed one to a published port
+// included): the flow is picked up, as with nf_conntrack_tcp_loose, but
+// stays in SYN_SENT, with its short timeout, until the other side answers.
+TEST(CtStateTest, MidStreamPickupIsEstablishedOnlyAfterAReply) {
+    CtState s = initial_state(IPPROTO_TCP, kTcpAck);
+    EXPECT_EQ(s, CtState::TcpSynSent);
+    EXPECT_EQ(initial_state(IPPROTO_TCP, kTcpAck | kTcpFin), CtState::TcpSynSent);
+    EXPECT_EQ(initial_state(IPPROTO_TCP, kSynAck), CtState::TcpSynSent);
+    s = next_state(s, kOrig, kTcpAck);
+    EXPECT_EQ(s, CtState::TcpSynSent);
+    EXPECT_EQ(next_state(s, kReply, kTcpAck), CtState::TcpEstablished);
+    // A reset from the other side (nothing listens) closes it.
+    EXPECT_EQ(next_state(s, kReply, kTcpRst), CtState::TcpClose);
 }
 
 TEST(CtStateTest, UdpIsAssuredByAReplyAndIcmpStaysIcmp) {
