@@ -70,12 +70,16 @@ void add_uplink(bridge::ForwardingSnapshot& snap, PortId port) {
 }
 
 // Network `bench` as an overlay with `peers` VTEPs.
-void make_overlay(PipelineRig& rig, bridge::ForwardingSnapshot& snap, std::uint32_t peers) {
-    rig.vteps = std::make_unique<vxlan::VtepTable>();
+Status make_overlay(PipelineRig& rig, bridge::ForwardingSnapshot& snap, std::uint32_t peers) {
+    static unsigned tables = 0;
+    auto vteps = vxlan::VtepTable::create("pbv" + std::to_string(tables++), SOCKET_ID_ANY, rig.rcu->qsbr());
+    if (!vteps) return Status::error(vteps.message());
+    rig.vteps = std::move(*vteps);
     rig.ctx.vteps = rig.vteps.get();
     auto& net = snap.networks[kNetwork];
     net.vni = kVni;
     for (std::uint32_t p = 0; p < peers; ++p) net.peers.push_back({peer_address(p), rig.vteps->port_of(peer_address(p))});
+    return {};
 }
 
 std::vector<std::uint8_t> udp_frame(MacAddress dst, MacAddress src, Ipv4Address sip, Ipv4Address dip,
@@ -100,7 +104,7 @@ Status vxlan_encap(PipelineRig& rig, std::uint32_t peers, bridge::ForwardingSnap
     add_bench_network(snap);
     member(snap, rig.in);
     add_uplink(snap, rig.out);
-    make_overlay(rig, snap, peers);
+    if (auto st = make_overlay(rig, snap, peers); !st) return st;
     const auto& vteps = snap.networks[kNetwork].peers;
     for (std::uint32_t d = 0; d < kRemoteMacs; ++d) {
         if (auto st = rig.macs->add_static(kNetwork, remote_mac(d), vteps[d % peers].port); !st) return st;
@@ -116,7 +120,7 @@ Status vxlan_decap(PipelineRig& rig, bridge::ForwardingSnapshot& snap) {
     add_bench_network(snap);
     add_uplink(snap, rig.in);
     member(snap, rig.out);
-    make_overlay(rig, snap, 1);
+    if (auto st = make_overlay(rig, snap, 1); !st) return st;
     if (auto st = rig.macs->add_static(kNetwork, kContainerMac, rig.out); !st) return st;
     const auto inner = udp_frame(kContainerMac, remote_mac(0), *Ipv4Address::parse("10.99.128.0"), kContainer, 1024, 9);
     std::vector<std::uint8_t> payload(vxlan::kVxlanLen, 0);

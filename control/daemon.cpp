@@ -79,6 +79,9 @@ void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
     const std::uint64_t max_age = std::uint64_t{spec.mac_ageing_s} * rte_get_tsc_hz();
     loop.run_every(std::chrono::seconds(1), [&] {
         ctx.dataplane.macs().expire(rte_rdtsc(), max_age);
+        // Learned VTEPs unseen for the MAC ageing time go, with their MAC entries.
+        ctx.dataplane.vteps().expire(rte_rdtsc(), max_age,
+                                     [&](PortId port) { ctx.dataplane.macs().flush_port(port); });
         ctx.dataplane.conntrack().expire(rte_rdtsc());
     });
 

@@ -39,9 +39,13 @@ Result<std::unique_ptr<Dataplane>> Dataplane::start(const DataplaneOptions& opti
     if (!macs) return R::error(macs.message());
     dp->macs_ = std::move(*macs);
 
-    auto neighbours = l3::NeighbourTable::create("dpdock_neigh", kNeighbourTableSize, socket);
+    auto neighbours = l3::NeighbourTable::create("dpdock_neigh", kNeighbourTableSize, socket, dp->rcu_->qsbr());
     if (!neighbours) return R::error(neighbours.message());
     dp->neighbours_ = std::move(*neighbours);
+
+    auto vteps = vxlan::VtepTable::create("dpdock_vteps", socket, dp->rcu_->qsbr());
+    if (!vteps) return R::error(vteps.message());
+    dp->vteps_ = std::move(*vteps);
 
     nat::ConntrackOptions ct = options.conntrack;
     ct.name = "dpdock_ct";
@@ -109,6 +113,8 @@ Dataplane::~Dataplane() {
         ports_.erase(port);
     }
     macs_.reset();
+    neighbours_.reset();  // hashes attached to the RCU variable go before it
+    vteps_.reset();
     conntrack_.reset();
     snapshot_.reset();
     rcu_.reset();

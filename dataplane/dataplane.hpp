@@ -100,7 +100,7 @@ private:
     std::unique_ptr<bridge::MacTable> macs_;
     std::unique_ptr<l3::NeighbourTable> neighbours_;
     std::unique_ptr<nat::Conntrack> conntrack_;
-    std::unique_ptr<vxlan::VtepTable> vteps_ = std::make_unique<vxlan::VtepTable>();
+    std::unique_ptr<vxlan::VtepTable> vteps_;
     std::vector<std::unique_ptr<sync::WorkerCounters>> counters_;
     std::vector<std::unique_ptr<nat::RuleCounters>> rule_counters_;
     std::vector<std::unique_ptr<WorkerContext>> contexts_;

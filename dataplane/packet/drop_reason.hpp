@@ -36,6 +36,9 @@ enum class DropReason : std::uint8_t {
     VxlanUnknownVni,   // no overlay network has this VNI
     VxlanUnknownPeer,  // from a VTEP that is not a peer of the network (and learning from unknown peers is off)
     VxlanNoBuffer,     // no headroom for the outer headers, or no mbuf for a copy to a peer
+    SplitHorizon,      // from a remote VTEP to a MAC behind a remote VTEP: the overlay never forwards back into itself
+    SourceMacZero,     // all-zero source MAC (never learned: a Linux bridge refuses it too)
+    SourceMacGateway,  // a frame claiming to come from the network's own gateway MAC (a forgery: never learned)
     Count,
 };
 
@@ -45,6 +48,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "ct_full",     "nat_no_port",  "nat_unsupported",
     "frag_needed", "mtu_exceeded", "icc_blocked", "isolated",
     "vxlan_short", "vxlan_bad_flags", "vxlan_unknown_vni", "vxlan_unknown_peer", "vxlan_no_buffer",
+    "split_horizon", "source_mac_zero", "source_mac_gateway",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");
