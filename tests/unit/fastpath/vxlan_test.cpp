@@ -284,6 +284,46 @@ TEST_F(VxlanTest, UnknownPeersAreAcceptedWhenLearningIsOn) {
     EXPECT_EQ(h_.vteps().address(fdb[0].port), kStranger);
 }
 
+// learn-unknown-peers with spoofed sources: at most kMaxLearnedVteps are
+// learned at a time (configured peers still get slots), and learned VTEPs
+// unseen for the ageing time leave with their MAC entries, so new senders
+// are accepted again; configured and recently seen ones stay.
+TEST_F(VxlanTest, SpoofedSourcesCannotExhaustTheVtepTableForGood) {
+    h_.snapshot().vxlan.learn_unknown_peers = true;
+    const Frame inner = inner_udp(kLocalMac, kRemoteMac, kRemote, kLocal, 1000);
+    for (std::uint32_t i = 0; i < 2 * vxlan::kMaxLearnedVteps; ++i) {
+        h_.receive(up_, {from_vtep(Ipv4Address(0x0b000001u + i), vxlan_payload(kVni, inner))}, 10);
+        h_.sent(c1_);
+    }
+    EXPECT_EQ(h_.vteps().learned(), vxlan::kMaxLearnedVteps);
+    EXPECT_EQ(h_.drops(DropReason::VxlanUnknownPeer), vxlan::kMaxLearnedVteps);
+    EXPECT_NE(h_.vteps().port_of(kPeerB), kNoPort);  // configuration is never starved
+    // One learned sender keeps talking; the others fall silent for the ageing time.
+    const Ipv4Address active(0x0b000001u);
+    const PortId active_port = h_.vteps().find(active);
+    h_.receive(up_, {from_vtep(active, vxlan_payload(kVni, inner))}, 200);
+    h_.sent(c1_);
+    ASSERT_EQ(h_.macs().dump(200).at(0).port, active_port);
+    std::size_t forgotten = 0;
+    EXPECT_EQ(h_.vteps().expire(310, 300, [&](PortId p) { forgotten += h_.macs().flush_port(p); }),
+              vxlan::kMaxLearnedVteps - 1);
+    EXPECT_EQ(forgotten, 0u);  // kRemoteMac sits behind the active one
+    EXPECT_EQ(h_.vteps().learned(), 1u);
+    EXPECT_EQ(h_.vteps().find(active), active_port);
+    EXPECT_EQ(h_.vteps().find(kPeerA), vtep_a_);
+    // A new sender is accepted again.
+    h_.receive(up_, {from_vtep(kStranger, vxlan_payload(kVni, inner))}, 320);
+    EXPECT_EQ(h_.sent(c1_).size(), 1u);
+    EXPECT_EQ(h_.vteps().learned(), 2u);
+    // The active one falls silent too: it goes with the MAC learned behind it.
+    EXPECT_EQ(h_.vteps().expire(600, 300, [&](PortId p) { forgotten += h_.macs().flush_port(p); }), 1u);
+    EXPECT_EQ(forgotten, 0u);  // kRemoteMac moved to kStranger at 320
+    EXPECT_EQ(h_.vteps().expire(700, 300, [&](PortId p) { forgotten += h_.macs().flush_port(p); }), 1u);
+    EXPECT_EQ(forgotten, 1u);
+    EXPECT_TRUE(h_.macs().dump(700).empty());
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
 TEST_F(VxlanTest, RemoteMacMovesAndAgesLikeAnyOther) {
     const PortId vtep_b = h_.vteps().port_of(kPeerB);
     h_.snapshot().networks[net_].peers.push_back({kPeerB, vtep_b});
