@@ -69,6 +69,7 @@ Status Dataplane::launch_workers() {
         ctx->index = i;
         ctx->burst = options_.burst;
         ctx->idle_sleep_us = options_.idle_sleep_us;
+        ctx->idle_sleep_max_us = options_.idle_sleep_max_us;
         ctx->snapshot = snapshot_.get();
         ctx->macs = macs_.get();
         ctx->neighbours = neighbours_.get();

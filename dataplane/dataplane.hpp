@@ -36,7 +36,8 @@ struct DataplaneOptions {
     std::uint16_t rx_ring = 1024;
     std::uint16_t tx_ring = 1024;
     std::uint32_t mac_table_size = 65536;
-    std::uint32_t idle_sleep_us = 0;
+    std::uint32_t idle_sleep_us = 0;      // first idle sleep; 0: pure polling
+    std::uint32_t idle_sleep_max_us = 0;  // idle sleeps double up to this
     // MASQUERADE's table; name, hz, socket and qsbr are filled in by start().
     nat::ConntrackOptions conntrack;
     // Each worker's budget of ICMP errors (time exceeded, ...): per second (0: no limit) and burst.
