@@ -116,8 +116,18 @@ Status vxlan_encap(PipelineRig& rig, std::uint32_t peers, bridge::ForwardingSnap
 }
 
 // Peer 0 sends VXLAN to the host address; the inner frames go to the static MAC on `out`.
-Status vxlan_decap(PipelineRig& rig, bridge::ForwardingSnapshot& snap) {
+// `other_networks` more overlay networks (other VNIs and subnets) after it:
+// what VNI -> network costs when a host has many.
+Status vxlan_decap(PipelineRig& rig, std::uint32_t other_networks, bridge::ForwardingSnapshot& snap) {
     add_bench_network(snap);
+    for (std::uint32_t i = 0; i < other_networks; ++i) {
+        bridge::NetworkInfo other;
+        other.gateway_ip = Ipv4Address(0x0b000001u + ((i & 0xff) << 16));  // 11.<i>.0.1/16
+        other.gateway_mac = docker_mac_for(other.gateway_ip);
+        other.subnet = Ipv4Cidr(Ipv4Cidr(other.gateway_ip, 16).network(), 16);
+        other.vni = kVni + 1 + i;
+        snap.networks.push_back(std::move(other));
+    }
     add_uplink(snap, rig.in);
     member(snap, rig.out);
     if (auto st = make_overlay(rig, snap, 1); !st) return st;
@@ -206,7 +216,7 @@ Status setup_topology(PipelineRig& rig, Topology topology, std::uint32_t arg, br
         case Topology::VxlanEncap:
             return vxlan_encap(rig, arg, snap);
         case Topology::VxlanDecap:
-            return vxlan_decap(rig, snap);
+            return vxlan_decap(rig, arg, snap);
         case Topology::Dnat:
             return dnat(rig, arg, snap);
     }
