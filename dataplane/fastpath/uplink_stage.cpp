@@ -38,8 +38,8 @@ void learn_sender(WorkerContext& ctx, const bridge::UplinkInfo& uplink, const rt
     if (sender.is_multicast() || sender.is_zero()) return;
     const Ipv4Address ip = Ipv4Address::from_be(Be32::from_raw(arp.arp_data.arp_sip));
     if (!on_link(uplink, ip)) return;
-    const bool wanted = ip == uplink.gateway || (arp.arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY) && ctx.neighbours->solicited(ip));
-    if (wanted) {
+    const bool reply = arp.arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY);
+    if (ip == uplink.gateway || (reply && ctx.neighbours->solicited(ip))) {
         ctx.neighbours->confirm(ip, sender, now, arp_timing(uplink));
     } else {
         ctx.neighbours->refresh(ip, sender, now);
