@@ -5,7 +5,7 @@
 # gateway after idle (one ping every 2 s: the worker has backed off fully)
 # against busy (the same ping while a flood ping keeps the worker polling).
 # Medians over the pings. Needs root; uses its own network namespace.
-# Usage: bench/idle_cost.sh [build dir, default build/release]
+# Usage: [IDLE_MODES="adaptive polling fixed50"] bench/idle_cost.sh [build dir, default build/release]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +57,11 @@ run_mode() {
             n, 100 * t / hz / s, t / hz, s, i, b}'
 }
 
-run_mode "adaptive (default 10..1000)" ""
-run_mode "pure polling (0)" "  idle-sleep-us: 0\n"
-run_mode "fixed 50 us" "  idle-sleep-us: 50\n  idle-sleep-max-us: 50\n"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+for mode in ${IDLE_MODES:-adaptive polling fixed50}; do
+  case $mode in
+    adaptive) run_mode "adaptive (default 10..1000)" "" ;;
+    polling) run_mode "pure polling (0)" "  idle-sleep-us: 0\n" ;;
+    fixed50) run_mode "fixed 50 us" "  idle-sleep-us: 50\n  idle-sleep-max-us: 50\n" ;;
+  esac
+done
