@@ -1,6 +1,7 @@
 // The idle worker's sleep schedule: none while packets arrive, none for the
-// first run of empty polls, then doubling from the first sleep to the cap,
-// back to polling at the first packet; 0 means pure polling. No clock.
+// first run of empty polls, then doubling from the first sleep to the cap
+// every kSleepsPerStep sleeps, back to polling at the first packet; 0 means
+// pure polling. No clock.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -20,15 +21,27 @@ std::vector<std::uint32_t> sleeps_after_empty_polls(IdleBackoff& b, unsigned pol
     return out;
 }
 
+// Every distinct sleep length in order, and how many sleeps each lasted.
+std::vector<std::pair<std::uint32_t, unsigned>> steps(const std::vector<std::uint32_t>& sleeps) {
+    std::vector<std::pair<std::uint32_t, unsigned>> out;
+    for (auto s : sleeps) {
+        if (out.empty() || out.back().first != s) out.emplace_back(s, 0);
+        ++out.back().second;
+    }
+    return out;
+}
+
 TEST(IdleBackoffTest, SleepsDoubleUpToTheCapAfterARunOfEmptyPolls) {
     IdleBackoff b(10, 100);
     EXPECT_TRUE(sleeps_after_empty_polls(b, IdleBackoff::kIdlePollsBeforeSleep).empty());
-    EXPECT_EQ(sleeps_after_empty_polls(b, 6), (std::vector<std::uint32_t>{10, 20, 40, 80, 100, 100}));
+    constexpr unsigned n = IdleBackoff::kSleepsPerStep;
+    const auto got = steps(sleeps_after_empty_polls(b, 5 * n));
+    EXPECT_EQ(got, (std::vector<std::pair<std::uint32_t, unsigned>>{{10, n}, {20, n}, {40, n}, {80, n}, {100, n}}));
 }
 
 TEST(IdleBackoffTest, APacketResetsTheBackoff) {
     IdleBackoff b(10, 1000);
-    sleeps_after_empty_polls(b, IdleBackoff::kIdlePollsBeforeSleep + 5);
+    sleeps_after_empty_polls(b, IdleBackoff::kIdlePollsBeforeSleep + 3 * IdleBackoff::kSleepsPerStep);
     EXPECT_EQ(b.after_poll(3), 0u);
     EXPECT_TRUE(sleeps_after_empty_polls(b, IdleBackoff::kIdlePollsBeforeSleep).empty());
     EXPECT_EQ(b.after_poll(0), 10u);
@@ -38,11 +51,11 @@ TEST(IdleBackoffTest, ZeroIsPurePollingAndAFixedSleepStaysFixed) {
     IdleBackoff polling(0, 1000);
     EXPECT_TRUE(sleeps_after_empty_polls(polling, 10 * IdleBackoff::kIdlePollsBeforeSleep).empty());
     IdleBackoff fixed(50, 50);
-    EXPECT_EQ(sleeps_after_empty_polls(fixed, IdleBackoff::kIdlePollsBeforeSleep + 3),
-              (std::vector<std::uint32_t>{50, 50, 50}));
+    EXPECT_EQ(steps(sleeps_after_empty_polls(fixed, IdleBackoff::kIdlePollsBeforeSleep + 3 * IdleBackoff::kSleepsPerStep)),
+              (std::vector<std::pair<std::uint32_t, unsigned>>{{50, 3 * IdleBackoff::kSleepsPerStep}}));
     IdleBackoff cap_below_first(50, 20);  // the cap is never below the first sleep
-    EXPECT_EQ(sleeps_after_empty_polls(cap_below_first, IdleBackoff::kIdlePollsBeforeSleep + 2),
-              (std::vector<std::uint32_t>{50, 50}));
+    EXPECT_EQ(steps(sleeps_after_empty_polls(cap_below_first, IdleBackoff::kIdlePollsBeforeSleep + 2 * IdleBackoff::kSleepsPerStep)),
+              (std::vector<std::pair<std::uint32_t, unsigned>>{{50, 2 * IdleBackoff::kSleepsPerStep}}));
 }
 
 }  // namespace
