@@ -4,8 +4,8 @@
 // - BM_PipelineL2/N: N source MACs to a static destination (bridge only);
 // - BM_PipelineVxlanEncap/P: a member port to 100 remote MACs behind P peer
 //   VTEPs, encapsulated out of the uplink;
-// - BM_PipelineVxlanDecap: VXLAN from one peer into the uplink, the inner
-//   frames bridged to a member port;
+// - BM_PipelineVxlanDecap/N: VXLAN from one peer into the uplink, the inner
+//   frames bridged to a member port; N more overlay networks on the host;
 // - BM_PipelineDnat/N: 10,000 UDP flows from outside into the uplink, spread
 //   over N published ports of one container (flows created in the warm-up:
 //   steady state);
@@ -77,7 +77,7 @@ std::uint32_t arg0(const benchmark::State& state) { return static_cast<std::uint
 
 void BM_PipelineL2(benchmark::State& state) { run_pipeline(state, Topology::L2, arg0(state)); }
 void BM_PipelineVxlanEncap(benchmark::State& state) { run_pipeline(state, Topology::VxlanEncap, arg0(state)); }
-void BM_PipelineVxlanDecap(benchmark::State& state) { run_pipeline(state, Topology::VxlanDecap, 1); }
+void BM_PipelineVxlanDecap(benchmark::State& state) { run_pipeline(state, Topology::VxlanDecap, arg0(state)); }
 void BM_PipelineDnat(benchmark::State& state) { run_pipeline(state, Topology::Dnat, arg0(state)); }
 
 // testpmd's io forward on the L2 rig: the cost of the wire alone.
@@ -101,7 +101,7 @@ void BM_IoForward(benchmark::State& state) {
 BENCHMARK(BM_IoForward)->UseManualTime();
 BENCHMARK(BM_PipelineL2)->Arg(1)->Arg(1'000)->Arg(100'000)->UseManualTime();
 BENCHMARK(BM_PipelineVxlanEncap)->Arg(1)->Arg(100)->UseManualTime();
-BENCHMARK(BM_PipelineVxlanDecap)->UseManualTime();
+BENCHMARK(BM_PipelineVxlanDecap)->Arg(0)->Arg(64)->UseManualTime();
 BENCHMARK(BM_PipelineDnat)->Arg(1)->Arg(10'000)->UseManualTime();
 
 }  // namespace

@@ -42,7 +42,7 @@ struct Traffic {
 enum class Topology {
     L2,          // arg: source MACs to one static destination, both ports members of one network
     VxlanEncap,  // arg: peer VTEPs; 100 remote MACs (static fdb) spread over them, out of the uplink
-    VxlanDecap,  // VXLAN from one peer into the uplink, inner frames to a static MAC on a member port
+    VxlanDecap,  // arg: other overlay networks; VXLAN from one peer into the uplink, inner frames to a static MAC on a member port
     Dnat,        // arg: published ports; 10,000 UDP flows from outside, into the uplink, spread over them
 };
 

@@ -70,12 +70,16 @@ void add_uplink(dataplane::ForwardingSnapshot& snap, PortId port) {
 }
 
 // Network `bench` as an overlay with `peers` VTEPs.
-void make_overlay(PipelineRig& rig, dataplane::ForwardingSnapshot& snap, std::uint32_t peers) {
-    rig.vteps = std::make_unique<vxlan::VtepTable>();
+Status make_overlay(PipelineRig& rig, dataplane::ForwardingSnapshot& snap, std::uint32_t peers) {
+    static unsigned tables = 0;
+    auto vteps = vxlan::VtepTable::create("pbv" + std::to_string(tables++), SOCKET_ID_ANY, rig.rcu->qsbr());
+    if (!vteps) return Status::error(vteps.message());
+    rig.vteps = std::move(*vteps);
     rig.ctx.vteps = rig.vteps.get();
     auto& net = snap.networks[kNetwork];
     net.vni = kVni;
     for (std::uint32_t p = 0; p < peers; ++p) net.peers.push_back({peer_address(p), rig.vteps->port_of(peer_address(p))});
+    return {};
 }
 
 std::vector<std::uint8_t> udp_frame(MacAddress dst, MacAddress src, Ipv4Address sip, Ipv4Address dip,
@@ -100,7 +104,7 @@ Status vxlan_encap(PipelineRig& rig, std::uint32_t peers, dataplane::ForwardingS
     add_bench_network(snap);
     member(snap, rig.in);
     add_uplink(snap, rig.out);
-    make_overlay(rig, snap, peers);
+    if (auto st = make_overlay(rig, snap, peers); !st) return st;
     const auto& vteps = snap.networks[kNetwork].peers;
     for (std::uint32_t d = 0; d < kRemoteMacs; ++d) {
         if (auto st = rig.macs->add_static(kNetwork, remote_mac(d), vteps[d % peers].port); !st) return st;
@@ -112,11 +116,21 @@ Status vxlan_encap(PipelineRig& rig, std::uint32_t peers, dataplane::ForwardingS
 }
 
 // Peer 0 sends VXLAN to the host address; the inner frames go to the static MAC on `out`.
-Status vxlan_decap(PipelineRig& rig, dataplane::ForwardingSnapshot& snap) {
+// `other_networks` more overlay networks (other VNIs and subnets) after it:
+// what VNI -> network costs when a host has many.
+Status vxlan_decap(PipelineRig& rig, std::uint32_t other_networks, dataplane::ForwardingSnapshot& snap) {
     add_bench_network(snap);
+    for (std::uint32_t i = 0; i < other_networks; ++i) {
+        dataplane::NetworkInfo other;
+        other.gateway_ip = Ipv4Address(0x0b000001u + ((i & 0xff) << 16));  // 11.<i>.0.1/16
+        other.gateway_mac = docker_mac_for(other.gateway_ip);
+        other.subnet = Ipv4Cidr(Ipv4Cidr(other.gateway_ip, 16).network(), 16);
+        other.vni = kVni + 1 + i;
+        snap.networks.push_back(std::move(other));
+    }
     add_uplink(snap, rig.in);
     member(snap, rig.out);
-    make_overlay(rig, snap, 1);
+    if (auto st = make_overlay(rig, snap, 1); !st) return st;
     if (auto st = rig.macs->add_static(kNetwork, kContainerMac, rig.out); !st) return st;
     const auto inner = udp_frame(kContainerMac, remote_mac(0), *Ipv4Address::parse("10.99.128.0"), kContainer, 1024, 9);
     std::vector<std::uint8_t> payload(vxlan::kVxlanLen, 0);
@@ -202,7 +216,7 @@ Status setup_topology(PipelineRig& rig, Topology topology, std::uint32_t arg, da
         case Topology::VxlanEncap:
             return vxlan_encap(rig, arg, snap);
         case Topology::VxlanDecap:
-            return vxlan_decap(rig, snap);
+            return vxlan_decap(rig, arg, snap);
         case Topology::Dnat:
             return dnat(rig, arg, snap);
     }

@@ -8,8 +8,6 @@ const char* embedded_demo_yaml() {
 # then start dpdockd; each container gets eth0 with an address from 172.17.0.0/16.
 
 dataplane:
-  # Sleep 50 us after a run of empty polls so an idle demo does not burn a core.
-  idle-sleep-us: 50
   socket: /run/dpdock/dpdock.sock
 
 # The default network "bridge", with the names of Docker's daemon.json.

@@ -33,7 +33,10 @@ struct DataplaneSpec {
     std::uint16_t tx_ring = 1024;         // tx descriptors per queue
     std::uint32_t mac_table_size = 65536; // learned + static MAC entries, all networks together
     std::uint32_t mac_ageing_s = 300;     // like the Linux bridge's ageing_time
-    std::uint32_t idle_sleep_us = 0;      // 0: pure polling; else sleep this long after a run of empty polls
+    // Idle workers sleep: after a run of empty polls idle_sleep_us, doubling up
+    // to idle_sleep_max_us while nothing arrives. idle_sleep_us 0: pure polling.
+    std::uint32_t idle_sleep_us = 10;
+    std::uint32_t idle_sleep_max_us = 1000;
     std::uint32_t memory_mb = 512;        // EAL memory when no hugepages are mounted (--no-huge -m)
     std::string socket_path = "/run/dpdock/dpdock.sock";
     std::vector<std::string> eal_args;    // extra EAL arguments, appended verbatim

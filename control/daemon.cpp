@@ -93,7 +93,12 @@ void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
     }
 
     const std::uint64_t max_age = std::uint64_t{spec.mac_ageing_s} * rte_get_tsc_hz();
-    loop.run_every(std::chrono::seconds(1), [&] { ctx.dataplane.macs().expire(rte_rdtsc(), max_age); });
+    loop.run_every(std::chrono::seconds(1), [&] {
+        ctx.dataplane.macs().expire(rte_rdtsc(), max_age);
+        // Learned VTEPs unseen for the MAC ageing time go, with their MAC entries.
+        ctx.dataplane.vteps().expire(rte_rdtsc(), max_age,
+                                     [&](PortId port) { ctx.dataplane.macs().flush_port(port); });
+    });
     // Conntrack expiry in slices: the whole table every kConntrackSweep, not
     // in one pass a second (64 MB through the caches at 1M flows).
     nat::Conntrack& ct = ctx.dataplane.conntrack();
@@ -153,6 +158,7 @@ int run_daemon(const DaemonOptions& options) {
                                                .tx_ring = spec.tx_ring,
                                                .mac_table_size = spec.mac_table_size,
                                                .idle_sleep_us = spec.idle_sleep_us,
+                                               .idle_sleep_max_us = spec.idle_sleep_max_us,
                                                .conntrack = conntrack_options(deployment->nat),
                                                .icmp_errors_per_s = spec.icmp_errors_per_s,
                                                .icmp_errors_burst = spec.icmp_errors_burst});

@@ -59,7 +59,7 @@ void State::forget_removed_peers(const std::vector<config::NetworkSpec>& before)
         if (id == network_ids_.end() || now == networks_.end()) continue;  // the whole network went
         for (const Ipv4Address ip : old.peers) {
             if (std::find(now->peers.begin(), now->peers.end(), ip) != now->peers.end()) continue;
-            const PortId port = dp_.vteps().port_of(ip);
+            const PortId port = dp_.vteps().find(ip);
             if (port != kNoPort) dp_.macs().flush_port_in_network(port, id->second);
         }
     }

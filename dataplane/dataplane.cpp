@@ -39,9 +39,13 @@ Result<std::unique_ptr<Dataplane>> Dataplane::start(const DataplaneOptions& opti
     if (!macs) return R::error(macs.message());
     dp->macs_ = std::move(*macs);
 
-    auto neighbours = l3::NeighbourTable::create("dpdock_neigh", kNeighbourTableSize, socket);
+    auto neighbours = l3::NeighbourTable::create("dpdock_neigh", kNeighbourTableSize, socket, dp->rcu_->qsbr());
     if (!neighbours) return R::error(neighbours.message());
     dp->neighbours_ = std::move(*neighbours);
+
+    auto vteps = vxlan::VtepTable::create("dpdock_vteps", socket, dp->rcu_->qsbr());
+    if (!vteps) return R::error(vteps.message());
+    dp->vteps_ = std::move(*vteps);
 
     nat::ConntrackOptions ct = options.conntrack;
     ct.name = "dpdock_ct";
@@ -65,6 +69,7 @@ Status Dataplane::launch_workers() {
         ctx->index = i;
         ctx->burst = options_.burst;
         ctx->idle_sleep_us = options_.idle_sleep_us;
+        ctx->idle_sleep_max_us = options_.idle_sleep_max_us;
         ctx->snapshot = snapshot_.get();
         ctx->macs = macs_.get();
         ctx->neighbours = neighbours_.get();
@@ -109,6 +114,8 @@ Dataplane::~Dataplane() {
         ports_.erase(port);
     }
     macs_.reset();
+    neighbours_.reset();  // hashes attached to the RCU variable go before it
+    vteps_.reset();
     conntrack_.reset();
     snapshot_.reset();
     rcu_.reset();

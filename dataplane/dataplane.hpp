@@ -36,7 +36,8 @@ struct DataplaneOptions {
     std::uint16_t rx_ring = 1024;
     std::uint16_t tx_ring = 1024;
     std::uint32_t mac_table_size = 65536;
-    std::uint32_t idle_sleep_us = 0;
+    std::uint32_t idle_sleep_us = 0;      // first idle sleep; 0: pure polling
+    std::uint32_t idle_sleep_max_us = 0;  // idle sleeps double up to this
     // MASQUERADE's table; name, hz, socket and qsbr are filled in by start().
     nat::ConntrackOptions conntrack;
     // Each worker's budget of ICMP errors (time exceeded, ...): per second (0: no limit) and burst.
@@ -100,7 +101,7 @@ private:
     std::unique_ptr<bridge::MacTable> macs_;
     std::unique_ptr<l3::NeighbourTable> neighbours_;
     std::unique_ptr<nat::Conntrack> conntrack_;
-    std::unique_ptr<vxlan::VtepTable> vteps_ = std::make_unique<vxlan::VtepTable>();
+    std::unique_ptr<vxlan::VtepTable> vteps_;
     std::vector<std::unique_ptr<sync::WorkerCounters>> counters_;
     std::vector<std::unique_ptr<nat::RuleCounters>> rule_counters_;
     std::vector<std::unique_ptr<WorkerContext>> contexts_;

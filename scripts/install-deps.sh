@@ -9,6 +9,7 @@ PACKAGES=(
   libyaml-cpp-dev libboost-program-options-dev nlohmann-json3-dev libmnl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 iputils-ping ethtool socat iperf3 procps python3
+  clang libclang-rt-14-dev
 )
 
 missing=()

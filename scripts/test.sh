@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs dependencies, builds, and runs every test
-# (unit and integration) in the Release build and again under ASan/UBSan.
+# (unit and integration) in the Release build and again under ASan/UBSan, then
+# runs the libFuzzer target for a bounded time (scripts/fuzz.sh).
 # Needs root (integration tests create network namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +24,6 @@ for kind in release asan; do
   ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "build/$kind" --output-on-failure --timeout 1800 || status=1
 done
+echo "=== fuzz (bounded: FUZZ_SECONDS, default 45 s)"
+scripts/fuzz.sh || status=1
 exit $status

@@ -38,6 +38,9 @@ enum class DropReason : std::uint8_t {
     VxlanNoBuffer,     // no headroom for the outer headers, or no mbuf for a copy to a peer
     CtKeyTaken,        // a new flow whose tuple is already another flow's reply tuple
     CtSourceLimit,     // a new flow to a published port from a client with nat.flows-per-source flows already
+    SplitHorizon,      // from a remote VTEP to a MAC behind a remote VTEP: the overlay never forwards back into itself
+    SourceMacZero,     // all-zero source MAC (never learned: a Linux bridge refuses it too)
+    SourceMacGateway,  // a frame claiming to come from the network's own gateway MAC (a forgery: never learned)
     Count,
 };
 
@@ -48,6 +51,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "frag_needed", "mtu_exceeded", "icc_blocked", "isolated",
     "vxlan_short", "vxlan_bad_flags", "vxlan_unknown_vni", "vxlan_unknown_peer", "vxlan_no_buffer",
     "ct_key_taken", "ct_source_limit",
+    "split_horizon", "source_mac_zero", "source_mac_gateway",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");

@@ -42,15 +42,27 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const dataplane::ForwardingSnapsh
     std::uint64_t dst_keys[kMaxBurst];
     unsigned n_src = 0;
     unsigned n_unicast = 0;
+    NetworkId learn_network = kNoNetwork;
+    std::uint64_t own_gateway = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
         const PacketMeta& meta = packet_meta(m);
         const std::uint64_t src = mac_bits(eth->src_addr);
-        if ((src & kGroupBit) != 0) {
-            // A group address is never a valid source: do not learn it, drop it.
+        if (meta.network != learn_network) {  // a burst comes from one port, so usually one network
+            learn_network = meta.network;
+            own_gateway = snap.networks[meta.network].gateway_mac.to_u64();
+        }
+        // Sources a Linux bridge refuses to learn (br_handle_frame, br_fdb_update):
+        // a group address, all zeros, and the bridge's own (gateway) address,
+        // which a container could otherwise steal from the gateway.
+        if (const auto refused = (src & kGroupBit) != 0 ? DropReason::BadHeader
+                                 : src == 0             ? DropReason::SourceMacZero
+                                 : src == own_gateway   ? DropReason::SourceMacGateway
+                                                        : DropReason::Count;
+            refused != DropReason::Count) {
             pkts[i] = nullptr;
-            drop_packet(ctx, m, DropReason::BadHeader);
+            drop_packet(ctx, m, refused);
             continue;
         }
         src_keys[n_src] = bridge::MacKey::pack(meta.network, src);
@@ -96,8 +108,17 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const dataplane::ForwardingSnapsh
         const PortId dst_port = out[u];
         if (dst_keys[u++] == gateway_key) {
             pkts[to_gateway++] = m;
-        } else if (vxlan::is_vtep_port(dst_port) && dst_port != meta.ingress_port) {
-            send_to_vtep(ctx, snap, m, dst_port, now);  // behind a remote VTEP (overlay networks only)
+        } else if (vxlan::is_vtep_port(dst_port)) {
+            // Behind a remote VTEP (overlay networks only). The overlay is one
+            // split-horizon group, as the VTEPs of a full mesh are: what came
+            // from it never goes back into it (the sender reaches every peer
+            // itself), so no duplicates, no loops, and nothing is ever sent
+            // back towards a VTEP pseudo port as if it were an ethdev port.
+            if (vxlan::is_vtep_port(meta.ingress_port)) {
+                drop_packet(ctx, m, DropReason::SplitHorizon);
+            } else {
+                send_to_vtep(ctx, snap, m, dst_port, now);
+            }
         } else if (dst_port == meta.ingress_port) {
             drop_packet(ctx, m, DropReason::SamePort);
         } else if (dst_port == kNoPort || !snap.port_in_network(dst_port, meta.network)) {

@@ -19,9 +19,13 @@ void transmit(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, rte_mbuf*
     ctx.tx.send(uplink.port, m);
 }
 
-// Broadcasts "who has next_hop? tell <host address>" on the uplink. A pool
-// running dry only delays resolution: the packet waits for the next attempt.
+// Broadcasts "who has next_hop? tell <host address>" on the uplink, and
+// records the question so that the answer is accepted (only solicited
+// replies add neighbours). Broadcast also for a re-probe: a neighbour whose
+// MAC changed answers it too. A pool running dry only delays resolution: the
+// packet waits for the next attempt.
 void ask(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, Ipv4Address next_hop) {
+    ctx.neighbours->solicit(next_hop);
     rte_mbuf* m = rte_pktmbuf_alloc(ctx.pool);
     if (m == nullptr) return;
     auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_append(m, sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr)));
@@ -43,10 +47,14 @@ void ask(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, Ipv4Address ne
 }
 
 // A configured gateway MAC answers without the ARP cache (it never ages).
-std::optional<MacAddress> resolve(const WorkerContext& ctx, const dataplane::UplinkInfo& uplink, Ipv4Address next_hop,
+// A STALE entry is used while its re-probe is sent.
+std::optional<MacAddress> resolve(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, Ipv4Address next_hop,
                                   std::uint64_t now) {
     if (uplink.gateway_mac && next_hop == uplink.gateway) return uplink.gateway_mac;
-    return ctx.neighbours->lookup(next_hop, now, uplink.arp_timeout_ticks);
+    const auto n = ctx.neighbours->lookup(next_hop, now, arp_timing(uplink));
+    if (!n) return std::nullopt;
+    if (n->probe) ask(ctx, uplink, next_hop);
+    return n->mac;
 }
 
 bool already_waiting_for(const PendingPackets& pending, Ipv4Address next_hop) {

@@ -36,8 +36,8 @@ bool answer_suppressed_arp(WorkerContext& ctx, const dataplane::ForwardingSnapsh
 // decapsulated into inner[] (PacketMeta of the inner frame, network = the
 // VNI's, ingress port = the sender's VTEP pseudo port), invalid ones dropped
 // with a vxlan_* reason. Everything else stays in pkts, compacted; returns
-// how many stayed. Needs snap.uplink.
+// how many stayed. `now` dates the senders of learned peers. Needs snap.uplink.
 std::uint16_t overlay_decap_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
-                                  std::uint16_t n, rte_mbuf** inner, std::uint16_t& n_inner);
+                                  std::uint16_t n, rte_mbuf** inner, std::uint16_t& n_inner, std::uint64_t now);
 
 }  // namespace dpdock::dataplane

@@ -37,7 +37,8 @@ struct Source {
     std::optional<DropReason> refused;
 };
 
-Source classify(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, const PacketMeta& meta) {
+Source classify(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, const PacketMeta& meta,
+                std::uint64_t now) {
     const std::uint32_t vxlan_at = std::uint32_t{meta.l4_offset} + vxlan::kUdpLen;
     const std::uint32_t end = ip_end(meta);
     if (end > rte_pktmbuf_pkt_len(m) || end < vxlan_at + vxlan::kVxlanLen + RTE_ETHER_HDR_LEN ||
@@ -57,7 +58,8 @@ Source classify(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, r
     for (const dataplane::Vtep& peer : snap.networks[s.network].peers) {
         if (peer.ip == sender) s.vtep = peer.port;
     }
-    if (s.vtep == kNoPort && snap.vxlan.learn_unknown_peers) s.vtep = ctx.vteps->port_of(sender);
+    // Learned peers are bounded and aged (vtep_table.hpp): spoofed sources cannot keep their slots.
+    if (s.vtep == kNoPort && snap.vxlan.learn_unknown_peers) s.vtep = ctx.vteps->learn(sender, now);
     if (s.vtep == kNoPort) return {.refused = DropReason::VxlanUnknownPeer};
     return s;
 }
@@ -65,7 +67,7 @@ Source classify(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, r
 }  // namespace
 
 std::uint16_t overlay_decap_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
-                                  std::uint16_t n, rte_mbuf** inner, std::uint16_t& n_inner) {
+                                  std::uint16_t n, rte_mbuf** inner, std::uint16_t& n_inner, std::uint64_t now) {
     const Ipv4Address host = snap.uplink->address.address();
     std::uint16_t kept = 0;
     n_inner = 0;
@@ -76,7 +78,7 @@ std::uint16_t overlay_decap_stage(WorkerContext& ctx, const dataplane::Forwardin
             pkts[kept++] = m;
             continue;
         }
-        const Source source = classify(ctx, snap, m, outer);
+        const Source source = classify(ctx, snap, m, outer, now);
         if (source.refused) {
             drop_packet(ctx, m, *source.refused);
             continue;

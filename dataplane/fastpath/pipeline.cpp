@@ -14,7 +14,7 @@ void process_burst(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap
         // VXLAN for this host leaves the burst decapsulated; the rest is the uplink's.
         rte_mbuf* inner[kMaxBurst];
         std::uint16_t n_inner = 0;
-        n = overlay_decap_stage(ctx, snap, pkts, n, inner, n_inner);
+        n = overlay_decap_stage(ctx, snap, pkts, n, inner, n_inner, now);
         uplink_stage(ctx, snap, pkts, n, now);
         // Inner frames are bridged in their overlay network like a local port's.
         // The gateway is each host's own: a remote frame for it is not served here.

@@ -9,6 +9,7 @@
 
 #include "dataplane/forwarding_snapshot.hpp"
 #include "dataplane/fastpath/worker_context.hpp"
+#include "l3/neighbour_table.hpp"
 
 namespace dpdock::dataplane {
 
@@ -49,8 +50,14 @@ void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, 
 void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                   std::uint64_t now);
 
+// The uplink's ARP timing as the neighbour table takes it.
+inline l3::NeighbourTiming arp_timing(const dataplane::UplinkInfo& uplink) {
+    return {uplink.arp_timeout_ticks, uplink.arp_retry_ticks};
+}
+
 // Sends `m` (an IPv4 packet with its Ethernet header) out of the uplink to
-// `next_hop`: at once when its MAC is known, else queued while ARP resolves it.
+// `next_hop`: at once when its MAC is known (REACHABLE or STALE; a STALE one
+// is re-probed meanwhile, as Linux does), else queued while ARP resolves it.
 void send_via_uplink(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
                      std::uint64_t now);
 

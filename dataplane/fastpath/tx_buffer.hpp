@@ -11,6 +11,7 @@
 #include <rte_ethdev.h>
 
 #include "base/sync/counters.hpp"
+#include "base/util/check.hpp"
 #include "base/util/status.hpp"
 
 namespace dpdock::dataplane {
@@ -24,7 +25,11 @@ public:
 
     Status init(std::uint16_t queue, std::uint16_t burst, sync::WorkerCounters* counters, int socket);
 
+    // `port` must be an ethdev port id (< sync::kMaxPorts): never a VTEP
+    // pseudo port or kNoPort. Callers guarantee it (the bridge stage keeps
+    // overlay frames out of the overlay, replies go out of ethdev ports only).
     void send(std::uint16_t port, rte_mbuf* m) {
+        DPDOCK_DCHECK(owns(port));
         sync::PortCounters& pc = counters_->ports[port];
         sync::bump(pc.tx_packets);
         sync::bump(pc.tx_bytes, rte_pktmbuf_pkt_len(m));
@@ -37,6 +42,9 @@ public:
     // worker reports a quiescent state, so nothing is ever left buffered for a
     // port that the control thread is about to remove.
     void flush_all();
+
+    // True for the port ids send() accepts.
+    bool owns(std::uint16_t port) const { return port < sync::kMaxPorts && buffers_[port] != nullptr; }
 
 private:
     struct ErrorContext {

@@ -14,14 +14,36 @@
 namespace dpdock::dataplane {
 namespace {
 
-// Like Linux, a request or reply aimed at the host address teaches us its sender.
-void learn_sender(WorkerContext& ctx, const rte_arp_hdr& arp, Ipv4Address host, std::uint64_t now) {
-    if (arp.arp_data.arp_tip != host.be().raw()) return;
+// An address that can be a next hop: on the uplink's subnet, not its network
+// or broadcast address, not the host itself (0.0.0.0 is never on-link).
+bool on_link(const dataplane::UplinkInfo& uplink, Ipv4Address ip) {
+    const Ipv4Cidr& net = uplink.address;
+    if (!net.contains(ip) || ip == net.address()) return false;
+    if (net.prefix() >= 31) return true;  // RFC 3021: both addresses are hosts
+    const std::uint32_t host_bits = ~std::uint32_t{0} >> net.prefix();
+    return (ip.host() & host_bits) != 0 && (ip.host() & host_bits) != host_bits;
+}
+
+// ARP aimed at the host address updates the neighbour table. Only addresses
+// used as next hops take a slot: the on-link sender of a reply we asked for
+// (Linux with arp_accept=0 ignores unsolicited replies too), or the uplink
+// gateway, whose request teaches us its MAC before we need it. Anything else
+// (requests, unsolicited replies) only refreshes an address already cached,
+// so a flood of spoofed senders cannot fill the table.
+void learn_sender(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, const rte_arp_hdr& arp, std::uint64_t now) {
+    if (arp.arp_data.arp_tip != uplink.address.address().be().raw()) return;
     std::array<std::uint8_t, 6> b;
     std::memcpy(b.data(), arp.arp_data.arp_sha.addr_bytes, b.size());
     const MacAddress sender(b);
     if (sender.is_multicast() || sender.is_zero()) return;
-    ctx.neighbours->confirm(Ipv4Address::from_be(Be32::from_raw(arp.arp_data.arp_sip)), sender, now);
+    const Ipv4Address ip = Ipv4Address::from_be(Be32::from_raw(arp.arp_data.arp_sip));
+    if (!on_link(uplink, ip)) return;
+    const bool reply = arp.arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY);
+    if (ip == uplink.gateway || (reply && ctx.neighbours->solicited(ip))) {
+        ctx.neighbours->confirm(ip, sender, now, arp_timing(uplink));
+    } else {
+        ctx.neighbours->refresh(ip, sender, now);
+    }
 }
 
 }  // namespace
@@ -48,7 +70,7 @@ void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
         std::optional<DropReason> verdict;
         if (meta.l3_type == L3Type::Arp) {
             const auto* arp = header_at<const rte_arp_hdr>(m, meta.l3_offset);
-            learn_sender(ctx, *arp, host, now);
+            learn_sender(ctx, uplink, *arp, now);
             if (arp->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY) && arp->arp_data.arp_tip == host.be().raw()) {
                 // The answer to one of our requests: it has done its job.
                 consume_packet(ctx, m);

@@ -3,17 +3,11 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include "dataplane/fastpath/idle_backoff.hpp"
 #include "dataplane/fastpath/pipeline.hpp"
 #include "dataplane/fastpath/stages.hpp"
 
 namespace dpdock::dataplane {
-namespace {
-
-// Empty polls in a row before an idle sleep; keeps latency low under load
-// while letting an idle daemon give the CPU back.
-constexpr unsigned kIdlePollsBeforeSleep = 256;
-
-}  // namespace
 
 std::uint64_t worker_poll(WorkerContext& ctx) {
     const std::uint64_t start = rte_rdtsc();
@@ -50,13 +44,11 @@ int worker_main(void* arg) {
     auto& ctx = *static_cast<WorkerContext*>(arg);
     ctx.rcu->register_reader(ctx.index);
     ctx.rcu->online(ctx.index);
-    unsigned idle_polls = 0;
+    IdleBackoff idle(ctx.idle_sleep_us, ctx.idle_sleep_max_us);
     while (!ctx.stop->load(std::memory_order_relaxed)) {
-        if (worker_poll(ctx) != 0) {
-            idle_polls = 0;
-        } else if (ctx.idle_sleep_us != 0 && ++idle_polls >= kIdlePollsBeforeSleep) {
+        if (const std::uint32_t sleep_us = idle.after_poll(worker_poll(ctx)); sleep_us != 0) {
             ctx.rcu->offline(ctx.index);
-            rte_delay_us_sleep(ctx.idle_sleep_us);
+            rte_delay_us_sleep(sleep_us);
             ctx.rcu->online(ctx.index);
         }
     }

@@ -1,8 +1,8 @@
 // The worker lcore loop: rx burst from each assigned port, the pipeline,
 // flush tx buffers, report a quiescent state (the only place that does), and
-// when idle optionally sleep (offline for RCU while asleep). No locks,
-// allocation or syscalls while packets flow; the idle sleep happens only
-// after a run of empty polls.
+// when idle sleep with exponential backoff (idle_backoff.hpp; offline for RCU
+// while asleep). No locks, allocation or syscalls while packets flow; the
+// idle sleep happens only after a run of empty polls.
 #pragma once
 
 #include <cstdint>

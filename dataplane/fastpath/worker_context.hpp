@@ -39,7 +39,8 @@ inline constexpr std::uint16_t kMaxBurst = 256;
 struct WorkerContext {
     unsigned index = 0;  // worker number: RCU reader id and tx queue id on every port
     std::uint16_t burst = 32;
-    std::uint32_t idle_sleep_us = 0;
+    std::uint32_t idle_sleep_us = 0;      // first idle sleep; 0: pure polling (idle_backoff.hpp)
+    std::uint32_t idle_sleep_max_us = 0;  // the longest idle sleep
     const sync::Snapshot<dataplane::ForwardingSnapshot>* snapshot = nullptr;
     bridge::MacTable* macs = nullptr;
     l3::NeighbourTable* neighbours = nullptr;

@@ -51,7 +51,7 @@ TEST(UplinkTest, SetChangeAndRemoveAtRunTime) {
     EXPECT_TRUE(ping(outside->ns, outside->host_ip, 3)) << d->log();
     EXPECT_TRUE(ping(*c1, ext_ip, 3)) << d->log();  // routed and masqueraded
 
-    // ext asked for the host address, so the uplink learned ext's MAC (as Linux does).
+    // ext is the uplink gateway (a next hop): the uplink learned its MAC.
     const std::string ext_mac =
         outside->ns.exec_output("cat /sys/class/net/" + outside->link.b_name() + "/address").substr(0, 17);
     shown = d->call("uplink.show");

@@ -225,6 +225,7 @@ TEST(YamlReader, ReadsEveryField) {
   mac-table-size: 4096
   mac-ageing: 60
   idle-sleep-us: 10
+  idle-sleep-max-us: 500
   memory-mb: 256
   socket: /tmp/x.sock
   eal-args: [--log-level=8, -a, "0000:00:01.0"]
@@ -258,6 +259,7 @@ containers:
     EXPECT_EQ(dp.mac_table_size, 4096u);
     EXPECT_EQ(dp.mac_ageing_s, 60u);
     EXPECT_EQ(dp.idle_sleep_us, 10u);
+    EXPECT_EQ(dp.idle_sleep_max_us, 500u);
     EXPECT_EQ(dp.memory_mb, 256u);
     EXPECT_EQ(dp.socket_path, "/tmp/x.sock");
     EXPECT_EQ(dp.eal_args, (std::vector<std::string>{"--log-level=8", "-a", "0000:00:01.0"}));

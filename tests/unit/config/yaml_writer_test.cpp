@@ -147,7 +147,7 @@ TEST(YamlWriter, EmbeddedDemoLoads) {
     auto r = load_string(embedded_demo_yaml(), "<embedded demo>");
     ASSERT_TRUE(r.ok()) << r.message();
     const Deployment& d = *r;
-    EXPECT_EQ(d.dataplane.idle_sleep_us, 50u);
+    EXPECT_EQ(d.dataplane.idle_sleep_us, DataplaneSpec{}.idle_sleep_us);  // idle workers back off
     EXPECT_EQ(d.dataplane.socket_path, "/run/dpdock/dpdock.sock");
     EXPECT_EQ(d.bridge.bip.to_string(), "172.17.0.1/16");
     ASSERT_EQ(d.containers.size(), 2u);

@@ -37,7 +37,7 @@ protected:
         c1_ = h_.add_port(net_);
         up_ = h_.add_port(kNoNetwork, dataplane::PortRole::Uplink);
         h_.set_uplink(up_, kHost, kRouter, kUplinkMac, 1'000'000, 100);
-        ASSERT_TRUE(h_.context().neighbours->confirm(kRouter, kRouterMac, 1));
+        ASSERT_TRUE(h_.context().neighbours->confirm(kRouter, kRouterMac, 1, h_.timing()));
     }
 
     // c1's packet of `f` with this TTL, as c1 sends it.

@@ -76,7 +76,7 @@ public:
         counters_ = std::make_unique<sync::WorkerCounters>();
         ctx_ = std::make_unique<dataplane::WorkerContext>();
         ctx_->macs = macs_.get();
-        auto neighbours = l3::NeighbourTable::create("phn" + std::to_string(tables - 1), 64, SOCKET_ID_ANY);
+        auto neighbours = l3::NeighbourTable::create("phn" + std::to_string(tables - 1), 64, SOCKET_ID_ANY, rcu_->qsbr());
         EXPECT_TRUE(neighbours.ok()) << neighbours.message();
         neighbours_ = std::move(*neighbours);
         ctx_->neighbours = neighbours_.get();
@@ -84,7 +84,10 @@ public:
         ct.capacity = 1024;
         use_conntrack(ct);
         ctx_->pool = pool_.get();
-        ctx_->vteps = &vteps_;
+        auto vteps = vxlan::VtepTable::create("phv" + std::to_string(tables - 1), SOCKET_ID_ANY, rcu_->qsbr());
+        EXPECT_TRUE(vteps.ok()) << vteps.message();
+        vteps_ = std::move(*vteps);
+        ctx_->vteps = vteps_.get();
         ctx_->rcu = rcu_.get();
         ctx_->counters = counters_.get();
         ctx_->rule_counters = rule_counters_.get();
@@ -156,9 +159,16 @@ public:
         t.c2 = add_port(t.net);
         t.up = add_port(kNoNetwork, dataplane::PortRole::Uplink);
         set_uplink(t.up, kHost, kRouter, kUplinkMac, 1'000'000, 100);
-        EXPECT_TRUE(ctx_->neighbours->confirm(kRouter, kRouterMac, 1));
+        EXPECT_TRUE(ctx_->neighbours->confirm(kRouter, kRouterMac, 1, timing()));
         return t;
     }
+
+    // The uplink's ARP timing, as the stages read it from the snapshot.
+    l3::NeighbourTiming timing() const {
+        return snap_.uplink ? l3::NeighbourTiming{snap_.uplink->arp_timeout_ticks, snap_.uplink->arp_retry_ticks}
+                            : l3::NeighbourTiming{};
+    }
+    l3::NeighbourTable& neighbours() { return *neighbours_; }
 
     // One worker loop iteration without traffic: waiting packets are looked at.
     void idle(std::uint64_t now) {
@@ -219,7 +229,7 @@ public:
 
     dataplane::ForwardingSnapshot& snapshot() { return snap_; }
     bridge::MacTable& macs() { return *macs_; }
-    vxlan::VtepTable& vteps() { return vteps_; }
+    vxlan::VtepTable& vteps() { return *vteps_; }
     const sync::WorkerCounters& counters() const { return *counters_; }
     dataplane::WorkerContext& context() { return *ctx_; }
     rte_mempool* pool() { return pool_.get(); }
@@ -229,13 +239,13 @@ private:
     std::unique_ptr<sync::Rcu> rcu_;
     std::unique_ptr<bridge::MacTable> macs_;
     std::unique_ptr<l3::NeighbourTable> neighbours_;
+    std::unique_ptr<vxlan::VtepTable> vteps_;
     std::unique_ptr<nat::Conntrack> conntrack_;
     std::unique_ptr<sync::WorkerCounters> counters_;
     std::unique_ptr<nat::RuleCounters> rule_counters_ = std::make_unique<nat::RuleCounters>();
     std::unique_ptr<dataplane::WorkerContext> ctx_;
     std::vector<std::unique_ptr<RingPort>> rings_;
     dataplane::ForwardingSnapshot snap_;
-    vxlan::VtepTable vteps_;
 };
 
 }  // namespace dpdock::test

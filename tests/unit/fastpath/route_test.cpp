@@ -108,14 +108,44 @@ TEST_F(RouteTest, WaitingQueueIsBoundedAndOverflowIsCounted) {
     EXPECT_EQ(h_.sent(up_).size(), 1u);  // still one request
 }
 
-TEST_F(RouteTest, NeighbourEntriesTimeOut) {
+// Past arp-timeout a neighbour is STALE, as in Linux: traffic keeps using its
+// MAC (nothing waits in the ARP queue) while one re-probe per retry interval
+// asks again; an answer with another MAC is picked up; a neighbour that never
+// answers expires after kStaleProbes retry intervals and is asked for anew.
+TEST_F(RouteTest, StaleNeighbourKeepsForwardingWhileItIsReprobed) {
     h_.receive(up_, {arp_reply_from(kRouter, kRouterMac)}, 100);
     ASSERT_TRUE(h_.forwards(c1_, from_c1(kFar).build(), up_, routed(kFar, kRouterMac), 100 + kTimeout - 1));
-    // Past the timeout the neighbour is asked again before anything is sent.
-    h_.receive(c1_, {from_c1(kFar).build()}, 100 + kTimeout);
+    // STALE: the packet leaves at once, and the router is asked again.
+    h_.receive(c1_, {from_c1(kFar).build(), from_c1(kFar).build()}, 100 + kTimeout);
     auto sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 3u);
+    EXPECT_EQ(hex_diff(arp_request_for(kRouter), sent[0]), "");  // one probe for the burst
+    EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), sent[1]), "");
+    EXPECT_EQ(hex_diff(routed(kFar, kRouterMac), sent[2]), "");
+    EXPECT_EQ(h_.context().pending.count, 0u);
+    // Within the retry interval no second probe; after it, one more.
+    ASSERT_TRUE(h_.forwards(c1_, from_c1(kFar).build(), up_, routed(kFar, kRouterMac), 100 + kTimeout + kRetry - 1));
+    h_.receive(c1_, {from_c1(kFar).build()}, 100 + kTimeout + kRetry);
+    sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(hex_diff(arp_request_for(kRouter), sent[0]), "");
+    // The router answers from a new MAC: traffic follows it, REACHABLE again.
+    const MacAddress moved = MacAddress::from_u64(0x02cc00000042ULL);
+    const std::uint64_t answered = 100 + kTimeout + kRetry + 5;
+    h_.receive(up_, {arp_reply_from(kRouter, moved)}, answered);
+    ASSERT_TRUE(h_.forwards(c1_, from_c1(kFar).build(), up_, routed(kFar, moved), answered + 1));
+    // Never answering again: usable until kStaleProbes retries past the timeout, then asked for anew.
+    const std::uint64_t expiry = answered + kTimeout + l3::kStaleProbes * kRetry;
+    h_.receive(c1_, {from_c1(kFar).build()}, expiry - 1);
+    sent = h_.sent(up_);
+    ASSERT_EQ(sent.size(), 2u);  // probe + packet
+    EXPECT_EQ(hex_diff(routed(kFar, moved), sent[1]), "");
+    h_.receive(c1_, {from_c1(kFar).build()}, expiry);
+    sent = h_.sent(up_);
     ASSERT_EQ(sent.size(), 1u);
     EXPECT_EQ(hex_diff(arp_request_for(kRouter), sent[0]), "");
+    EXPECT_EQ(h_.context().pending.count, 1u);
+    EXPECT_EQ(h_.total_drops(), 0u);
 }
 
 // uplink.gateway-mac: the gateway is never asked for and its entry never

@@ -38,6 +38,7 @@ protected:
         vtep_a_ = h_.vteps().port_of(kPeerA);
         net.peers.push_back({kPeerA, vtep_a_});
         // Both next hops are resolved before traffic: encapsulated frames leave at once.
+        h_.neighbours().solicit(kPeerA);
         h_.receive(up_, {arp_reply(kPeerA, kPeerAMac), arp_reply(kRouter, kRouterMac)});
     }
 
@@ -199,6 +200,59 @@ TEST_F(VxlanTest, FloodFromTheOverlayIsNotSentBackToPeers) {
     EXPECT_EQ(h_.mbufs_in_use(), 0u);
 }
 
+// Split horizon: with three hosts, a frame from peer A for a MAC behind peer
+// B is not this host's to forward (A sends to B itself); sending it on would
+// duplicate it, and with B's frames learned here, ping-pong between hosts.
+TEST_F(VxlanTest, FrameFromTheOverlayToAMacBehindAnotherVtepIsNotSentBack) {
+    const PortId vtep_b = h_.vteps().port_of(kPeerB);
+    h_.snapshot().networks[net_].peers.push_back({kPeerB, vtep_b});
+    const MacAddress third = docker_mac_for(*Ipv4Address::parse("10.10.0.4"));
+    // kRemoteMac is learned behind B from one of its frames.
+    h_.receive(up_, {from_vtep(kPeerB, vxlan_payload(kVni, inner_udp(kLocalMac, kRemoteMac, kRemote, kLocal, 1)))});
+    h_.sent(c1_);
+    ASSERT_EQ(h_.macs().dump(1).at(0).port, vtep_b);
+    const Frame from_a = inner_udp(kRemoteMac, third, *Ipv4Address::parse("10.10.0.4"), kRemote, 1000);
+    h_.receive(up_, {from_vtep(kPeerA, vxlan_payload(kVni, from_a))});
+    EXPECT_TRUE(h_.sent(up_).empty());
+    EXPECT_TRUE(h_.sent(c1_).empty());
+    EXPECT_EQ(h_.drops(DropReason::SplitHorizon), 1u);
+    EXPECT_EQ(h_.total_drops(), 1u);
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
+// The same with a DF packet too big for the underlay: no fragmentation needed
+// goes "back to the ingress port", which is a VTEP pseudo port, not an ethdev
+// port (before the fix: counters and tx buffers indexed out of bounds).
+TEST_F(VxlanTest, OversizedFrameFromTheOverlayGetsNoIcmpErrorTowardsAVtep) {
+    const PortId vtep_b = h_.vteps().port_of(kPeerB);
+    h_.snapshot().networks[net_].peers.push_back({kPeerB, vtep_b});
+    h_.receive(up_, {from_vtep(kPeerB, vxlan_payload(kVni, inner_udp(kLocalMac, kRemoteMac, kRemote, kLocal, 1)))});
+    h_.sent(c1_);
+    const std::size_t too_big = 1500 - vxlan::kEncapLen - 20 - 8 + 1;
+    const Frame inner = PacketBuilder()
+                            .eth(kRemoteMac, kLocalMac)
+                            .ipv4(*Ipv4Address::parse("10.10.0.4"), kRemote)
+                            .ipv4_dont_fragment()
+                            .udp(2000, 7)
+                            .payload(too_big)
+                            .build();
+    h_.receive(up_, {from_vtep(kPeerA, vxlan_payload(kVni, inner))});
+    EXPECT_TRUE(h_.sent(up_).empty());
+    EXPECT_TRUE(h_.sent(c1_).empty());
+    EXPECT_EQ(h_.drops(DropReason::SplitHorizon), 1u);
+    EXPECT_EQ(h_.drops(DropReason::FragNeeded), 0u);
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
+// A remote host cannot claim the overlay network's gateway MAC either.
+TEST_F(VxlanTest, ForgedGatewaySourceFromTheOverlayIsNotLearned) {
+    const MacAddress gateway_mac = h_.snapshot().networks[net_].gateway_mac;
+    h_.receive(up_, {from_vtep(kPeerA, vxlan_payload(kVni, inner_udp(kLocalMac, gateway_mac, kOverlayGw, kLocal, 1)))});
+    EXPECT_TRUE(h_.sent(c1_).empty());
+    EXPECT_EQ(h_.drops(DropReason::SourceMacGateway), 1u);
+    EXPECT_TRUE(h_.macs().dump(1).empty());
+}
+
 TEST_F(VxlanTest, BadOuterHeadersAreDroppedAndCounted) {
     const Frame inner = inner_udp(kLocalMac, kRemoteMac, kRemote, kLocal, 1000);
     // Short: a VXLAN header but no whole inner Ethernet header.
@@ -226,8 +280,48 @@ TEST_F(VxlanTest, UnknownPeersAreAcceptedWhenLearningIsOn) {
     EXPECT_EQ(h_.sent(c1_).size(), 1u);
     const auto fdb = h_.macs().dump(1);
     ASSERT_EQ(fdb.size(), 1u);
-    EXPECT_EQ(fdb[0].port, h_.vteps().port_of(kStranger));
+    EXPECT_EQ(fdb[0].port, h_.vteps().find(kStranger));
     EXPECT_EQ(h_.vteps().address(fdb[0].port), kStranger);
+}
+
+// learn-unknown-peers with spoofed sources: at most kMaxLearnedVteps are
+// learned at a time (configured peers still get slots), and learned VTEPs
+// unseen for the ageing time leave with their MAC entries, so new senders
+// are accepted again; configured and recently seen ones stay.
+TEST_F(VxlanTest, SpoofedSourcesCannotExhaustTheVtepTableForGood) {
+    h_.snapshot().vxlan.learn_unknown_peers = true;
+    const Frame inner = inner_udp(kLocalMac, kRemoteMac, kRemote, kLocal, 1000);
+    for (std::uint32_t i = 0; i < 2 * vxlan::kMaxLearnedVteps; ++i) {
+        h_.receive(up_, {from_vtep(Ipv4Address(0x0b000001u + i), vxlan_payload(kVni, inner))}, 10);
+        h_.sent(c1_);
+    }
+    EXPECT_EQ(h_.vteps().learned(), vxlan::kMaxLearnedVteps);
+    EXPECT_EQ(h_.drops(DropReason::VxlanUnknownPeer), vxlan::kMaxLearnedVteps);
+    EXPECT_NE(h_.vteps().port_of(kPeerB), kNoPort);  // configuration is never starved
+    // One learned sender keeps talking; the others fall silent for the ageing time.
+    const Ipv4Address active(0x0b000001u);
+    const PortId active_port = h_.vteps().find(active);
+    h_.receive(up_, {from_vtep(active, vxlan_payload(kVni, inner))}, 200);
+    h_.sent(c1_);
+    ASSERT_EQ(h_.macs().dump(200).at(0).port, active_port);
+    std::size_t forgotten = 0;
+    EXPECT_EQ(h_.vteps().expire(310, 300, [&](PortId p) { forgotten += h_.macs().flush_port(p); }),
+              vxlan::kMaxLearnedVteps - 1);
+    EXPECT_EQ(forgotten, 0u);  // kRemoteMac sits behind the active one
+    EXPECT_EQ(h_.vteps().learned(), 1u);
+    EXPECT_EQ(h_.vteps().find(active), active_port);
+    EXPECT_EQ(h_.vteps().find(kPeerA), vtep_a_);
+    // A new sender is accepted again.
+    h_.receive(up_, {from_vtep(kStranger, vxlan_payload(kVni, inner))}, 320);
+    EXPECT_EQ(h_.sent(c1_).size(), 1u);
+    EXPECT_EQ(h_.vteps().learned(), 2u);
+    // The active one falls silent too: it goes with the MAC learned behind it.
+    EXPECT_EQ(h_.vteps().expire(600, 300, [&](PortId p) { forgotten += h_.macs().flush_port(p); }), 1u);
+    EXPECT_EQ(forgotten, 0u);  // kRemoteMac moved to kStranger at 320
+    EXPECT_EQ(h_.vteps().expire(700, 300, [&](PortId p) { forgotten += h_.macs().flush_port(p); }), 1u);
+    EXPECT_EQ(forgotten, 1u);
+    EXPECT_TRUE(h_.macs().dump(700).empty());
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
 }
 
 TEST_F(VxlanTest, RemoteMacMovesAndAgesLikeAnyOther) {
