@@ -323,6 +323,11 @@ void State::publish() {
     };
     for (const auto& ep : endpoints_) place(ep.port, ep.request.network, bridge::PortRole::Container);
     for (const auto& rp : raw_ports_) place(rp.port, rp.spec.network, bridge::PortRole::Member);
+    for (PortId port = 0; port < snap->ports.size(); ++port) {
+        if (snap->ports[port].role != bridge::PortRole::Unused && dataplane::takes_tx_offloads(port)) {
+            snap->offload_ports |= std::uint64_t{1} << port;
+        }
+    }
     nat_rules_.fill(*snap, endpoints_, networks_, network_ids_);
     publish_overlay(*snap);
     dp_.publish(std::move(snap));

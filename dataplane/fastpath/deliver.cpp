@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "dataplane/bridge/mac_table.hpp"
+#include "dataplane/fastpath/fragment.hpp"
 #include "dataplane/fastpath/icmp_error.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/packet/checksum.hpp"
@@ -16,7 +17,8 @@ void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& 
         drop_packet(ctx, m, DropReason::NoNetwork);
         return;
     }
-    if (auto err = check_forward(*header_at<rte_ipv4_hdr>(m, meta.l3_offset), snap.networks[network].mtu)) {
+    const std::uint32_t mtu = snap.networks[network].mtu;
+    if (auto err = check_forward(m, *header_at<rte_ipv4_hdr>(m, meta.l3_offset), mtu)) {
         if (snap.ports[m->port].role == bridge::PortRole::Uplink) {
             send_icmp_error_out(ctx, *snap.uplink, m, meta, *err, received, now);
         } else {
@@ -35,11 +37,21 @@ void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& 
     const std::uint64_t key = bridge::MacKey{network, mac}.packed();
     PortId port = kNoPort;
     ctx.macs->lookup_bulk(&key, 1, &port);
-    if (port != kNoPort && snap.port_in_network(port, network)) {
-        ctx.tx.send(port, m);
-    } else {
-        flood_packet(ctx, snap, m);
+    const bool known = port != kNoPort && snap.port_in_network(port, network);
+    auto forward = [&](rte_mbuf* piece) {
+        if (known) {
+            ctx.tx.send(port, piece);
+        } else {
+            flood_packet(ctx, snap, piece);
+        }
+    };
+    if (needs_fitting(m, meta.l3_offset, mtu)) [[unlikely]] {
+        rte_mbuf* pieces[kMaxEgressPieces];
+        const unsigned n = fit_to_mtu(ctx, m, meta.l3_offset, mtu, known && ctx.tx.takes_offloads(port), pieces);
+        for (unsigned i = 0; i < n; ++i) forward(pieces[i]);
+        return;
     }
+    forward(m);
 }
 
 }  // namespace dpdock::dataplane

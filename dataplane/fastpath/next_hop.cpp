@@ -4,6 +4,7 @@
 
 #include <rte_arp.h>
 
+#include "dataplane/fastpath/fragment.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/l3/neighbour_table.hpp"
 
@@ -56,10 +57,8 @@ bool already_waiting_for(const PendingPackets& pending, Ipv4Address next_hop) {
     return false;
 }
 
-}  // namespace
-
-void send_via_uplink(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
-                     std::uint64_t now) {
+void send_fitting(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
+                  std::uint64_t now) {
     if (auto mac = resolve(ctx, uplink, next_hop, now)) {
         transmit(ctx, uplink, m, *mac);
         return;
@@ -73,6 +72,21 @@ void send_via_uplink(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_m
     const bool asked = already_waiting_for(pending, next_hop);
     if (!asked) ask(ctx, uplink, next_hop);
     pending.slots[pending.count++] = {m, next_hop, now, asked ? std::uint8_t{0} : std::uint8_t{1}};
+}
+
+}  // namespace
+
+void send_via_uplink(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
+                     std::uint64_t now) {
+    // Everything routed out is untagged: its IPv4 header follows the Ethernet header.
+    constexpr std::uint32_t kL3 = sizeof(rte_ether_hdr);
+    if (needs_fitting(m, kL3, uplink.mtu)) [[unlikely]] {
+        rte_mbuf* pieces[kMaxEgressPieces];
+        const unsigned n = fit_to_mtu(ctx, m, kL3, uplink.mtu, ctx.tx.takes_offloads(uplink.port), pieces);
+        for (unsigned i = 0; i < n; ++i) send_fitting(ctx, uplink, pieces[i], next_hop, now);
+        return;
+    }
+    send_fitting(ctx, uplink, m, next_hop, now);
 }
 
 void service_pending(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, std::uint64_t now) {

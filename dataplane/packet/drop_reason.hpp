@@ -28,7 +28,7 @@ enum class DropReason : std::uint8_t {
     NatNoPort,       // a new flow to masquerade, but every host port of the range is taken
     NatUnsupported,  // must be masqueraded but cannot be: not TCP/UDP/ICMP echo, or a fragment
     FragNeeded,      // larger than the egress MTU with DF set (answered with ICMP fragmentation needed)
-    MtuExceeded,     // larger than the egress MTU without DF: dpdock does not fragment
+    MtuExceeded,     // larger than the egress MTU without DF, and could not be fragmented (no mbufs, too many pieces)
     IccBlocked,      // IPv4 between two containers of a network with enable_icc=false
     Isolated,        // routed towards another network's subnet (Docker's isolation between networks)
     VxlanShort,        // UDP to the VXLAN port too short for a VXLAN header and an inner frame
@@ -36,6 +36,8 @@ enum class DropReason : std::uint8_t {
     VxlanUnknownVni,   // no overlay network has this VNI
     VxlanUnknownPeer,  // from a VTEP that is not a peer of the network (and learning from unknown peers is off)
     VxlanNoBuffer,     // no headroom for the outer headers, or no mbuf for a copy to a peer
+    OffloadFailed,     // offload metadata (TSO, partial checksum) that cannot be honoured: bad lengths, no mbufs
+    FragmentUnmatched,  // a later fragment to translate whose first fragment was not seen (nat/fastpath/fragments.hpp)
     Count,
 };
 
@@ -45,6 +47,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "ct_full",     "nat_no_port",  "nat_unsupported",
     "frag_needed", "mtu_exceeded", "icc_blocked", "isolated",
     "vxlan_short", "vxlan_bad_flags", "vxlan_unknown_vni", "vxlan_unknown_peer", "vxlan_no_buffer",
+    "offload_failed", "fragment_unmatched",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");
