@@ -70,7 +70,8 @@ TEST_F(FragmentOffloadTest, UdpAboveTheMtuCrossesMasqueradeBothWays) {
 // Needs the kport container port (no DEFRAG, frames up to 64 KiB).
 TEST_F(FragmentOffloadTest, DISABLED_LargeUdpCrossesMasqueradeBothWays) {
     start();
-    for (std::size_t size : {1472u, 3000u, 8000u}) echo(size, static_cast<std::uint16_t>(5600 + size % 100));
+    std::uint16_t port = 5600;
+    for (std::size_t size : {1472u, 3000u, 8000u}) echo(size, port++);
     EXPECT_EQ(daemon_->drops("mtu_exceeded"), 0u);
     EXPECT_EQ(daemon_->drops("bad_header"), 0u);
 }
