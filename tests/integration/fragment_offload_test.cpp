@@ -65,6 +65,9 @@ TEST_F(FragmentOffloadTest, UdpAboveTheMtuCrossesMasqueradeBothWays) {
     echo(1800, 5502);
     EXPECT_GE(stat("fragmentation", "datagrams"), 10u) << "5 datagrams out and 5 echoes in";
     EXPECT_EQ(daemon_->drops("mtu_exceeded"), 0u);
+    const std::string out = daemon_->cli_expect("stats");
+    EXPECT_NE(out.find("datagrams fragmented "), std::string::npos) << out;
+    EXPECT_NE(out.find("checksums completed 0, super-frames segmented 0 into 0"), std::string::npos) << out;
 }
 
 // Needs the kport container port (no DEFRAG, frames up to 64 KiB).
