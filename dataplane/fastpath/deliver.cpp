@@ -9,6 +9,26 @@
 #include "dataplane/packet/headers.hpp"
 
 namespace dpdock::dataplane {
+namespace {
+
+void forward(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, PortId port, bool known) {
+    if (known) {
+        ctx.tx.send(port, m);
+    } else {
+        flood_packet(ctx, snap, m);
+    }
+}
+
+// Kept out of line: the common path carries no array of pieces.
+[[gnu::cold, gnu::noinline]] void forward_pieces(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap,
+                                                 rte_mbuf* m, std::uint32_t mtu, PortId port, bool known) {
+    rte_mbuf* pieces[kMaxEgressPieces];
+    const unsigned n =
+        fit_to_mtu(ctx, m, packet_meta(m).l3_offset, mtu, known && ctx.tx.takes_offloads(port), pieces);
+    for (unsigned i = 0; i < n; ++i) forward(ctx, snap, pieces[i], port, known);
+}
+
+}  // namespace
 
 void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, MacAddress mac,
                           NetworkId network, const nat::FlowKey* received, std::uint64_t now) {
@@ -38,20 +58,11 @@ void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& 
     PortId port = kNoPort;
     ctx.macs->lookup_bulk(&key, 1, &port);
     const bool known = port != kNoPort && snap.port_in_network(port, network);
-    auto forward = [&](rte_mbuf* piece) {
-        if (known) {
-            ctx.tx.send(port, piece);
-        } else {
-            flood_packet(ctx, snap, piece);
-        }
-    };
     if (needs_fitting(m, meta.l3_offset, mtu)) [[unlikely]] {
-        rte_mbuf* pieces[kMaxEgressPieces];
-        const unsigned n = fit_to_mtu(ctx, m, meta.l3_offset, mtu, known && ctx.tx.takes_offloads(port), pieces);
-        for (unsigned i = 0; i < n; ++i) forward(pieces[i]);
+        forward_pieces(ctx, snap, m, mtu, port, known);
         return;
     }
-    forward(m);
+    forward(ctx, snap, m, port, known);
 }
 
 }  // namespace dpdock::dataplane

@@ -74,16 +74,23 @@ void send_fitting(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf
     pending.slots[pending.count++] = {m, next_hop, now, asked ? std::uint8_t{0} : std::uint8_t{1}};
 }
 
+// Everything routed out is untagged: its IPv4 header follows the Ethernet header.
+constexpr std::uint32_t kL3 = sizeof(rte_ether_hdr);
+
+// Kept out of line: the common path carries no array of pieces.
+[[gnu::cold, gnu::noinline]] void send_pieces(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m,
+                                              Ipv4Address next_hop, std::uint64_t now) {
+    rte_mbuf* pieces[kMaxEgressPieces];
+    const unsigned n = fit_to_mtu(ctx, m, kL3, uplink.mtu, ctx.tx.takes_offloads(uplink.port), pieces);
+    for (unsigned i = 0; i < n; ++i) send_fitting(ctx, uplink, pieces[i], next_hop, now);
+}
+
 }  // namespace
 
 void send_via_uplink(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
                      std::uint64_t now) {
-    // Everything routed out is untagged: its IPv4 header follows the Ethernet header.
-    constexpr std::uint32_t kL3 = sizeof(rte_ether_hdr);
     if (needs_fitting(m, kL3, uplink.mtu)) [[unlikely]] {
-        rte_mbuf* pieces[kMaxEgressPieces];
-        const unsigned n = fit_to_mtu(ctx, m, kL3, uplink.mtu, ctx.tx.takes_offloads(uplink.port), pieces);
-        for (unsigned i = 0; i < n; ++i) send_fitting(ctx, uplink, pieces[i], next_hop, now);
+        send_pieces(ctx, uplink, m, next_hop, now);
         return;
     }
     send_fitting(ctx, uplink, m, next_hop, now);

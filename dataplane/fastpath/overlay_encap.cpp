@@ -46,13 +46,19 @@ std::uint32_t inner_mtu(const bridge::ForwardingSnapshot& snap) {
 // MTU: super-frames are segmented, partial checksums completed and large
 // datagrams without DF fragmented before encapsulation (`l3_offset`: the
 // inner IPv4 header's), each piece encapsulated on its own.
+[[gnu::cold, gnu::noinline]] void encapsulate_pieces(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap,
+                                                     rte_mbuf* m, std::uint32_t vni, Ipv4Address vtep,
+                                                     std::uint32_t flow_hash, std::uint32_t l3_offset,
+                                                     std::uint64_t now) {
+    rte_mbuf* pieces[kMaxEgressPieces];
+    const unsigned n = fit_to_mtu(ctx, m, l3_offset, inner_mtu(snap), false, pieces);
+    for (unsigned i = 0; i < n; ++i) encapsulate_one(ctx, snap, pieces[i], vni, vtep, flow_hash, now);
+}
+
 void encapsulate(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
                  Ipv4Address vtep, std::uint32_t flow_hash, std::uint32_t l3_offset, std::uint64_t now) {
-    const std::uint32_t mtu = inner_mtu(snap);
-    if (needs_fitting(m, l3_offset, mtu)) [[unlikely]] {
-        rte_mbuf* pieces[kMaxEgressPieces];
-        const unsigned n = fit_to_mtu(ctx, m, l3_offset, mtu, false, pieces);
-        for (unsigned i = 0; i < n; ++i) encapsulate_one(ctx, snap, pieces[i], vni, vtep, flow_hash, now);
+    if (needs_fitting(m, l3_offset, inner_mtu(snap))) [[unlikely]] {
+        encapsulate_pieces(ctx, snap, m, vni, vtep, flow_hash, l3_offset, now);
         return;
     }
     encapsulate_one(ctx, snap, m, vni, vtep, flow_hash, now);
