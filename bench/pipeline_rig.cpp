@@ -82,7 +82,9 @@ Status build(PipelineRig& rig, Topology topology, std::uint32_t arg) {
     rig.ctx.rcu = rig.rcu.get();
     rig.ctx.counters = rig.counters.get();
     rig.ctx.stop = &rig.stop;
-    if (auto st = rig.ctx.tx.init(0, kPipelineBurst, rig.counters.get(), static_cast<int>(rte_socket_id())); !st)
+    if (auto st = rig.ctx.tx.init(0, kPipelineBurst, rig.counters.get(), static_cast<int>(rte_socket_id()),
+                                   {rig.pool, nullptr});
+        !st)
         return st;
 
     for (unsigned i = 0; i < kCirculating; ++i) {

@@ -353,6 +353,11 @@ void State::publish() {
     // old container.
     std::vector<nat::PublishedRule> before;
     if (const nat::PortMap* table = nat_rules_.table()) before = table->rules();
+    for (PortId port = 0; port < snap->ports.size(); ++port) {
+        if (snap->ports[port].role != dataplane::PortRole::Unused && dataplane::takes_tx_offloads(port)) {
+            snap->offload_ports |= std::uint64_t{1} << port;
+        }
+    }
     nat_rules_.fill(*snap, endpoints_, networks_, network_ids_);
     publish_overlay(*snap);
     dp_.publish(std::move(snap));

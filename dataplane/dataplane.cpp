@@ -24,6 +24,9 @@ Result<std::unique_ptr<Dataplane>> Dataplane::start(const DataplaneOptions& opti
     auto pool = create_packet_pool("dpdock_pkts", options.mbufs, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
     if (!pool) return R::error(pool.message());
     dp->pool_ = *pool;
+    auto indirect = create_indirect_pool("dpdock_indirect", options.mbufs, socket);
+    if (!indirect) return R::error(indirect.message());
+    dp->indirect_pool_ = *indirect;
 
     auto rcu = sync::Rcu::create(static_cast<unsigned>(options.worker_lcores.size()));
     if (!rcu) return R::error(rcu.message());
@@ -76,12 +79,16 @@ Status Dataplane::launch_workers() {
         ctx->conntrack = conntrack_.get();
         ctx->vteps = vteps_.get();
         ctx->pool = pool_;
+        ctx->indirect_pool = indirect_pool_;
+        ctx->fragment_ticks = rte_get_tsc_hz();
         ctx->rcu = rcu_.get();
         ctx->counters = counters_.back().get();
         ctx->rule_counters = rule_counters_.back().get();
         ctx->stop = &stop_;
         ctx->icmp.limit.configure(rte_get_tsc_hz(), options_.icmp_errors_per_s, options_.icmp_errors_burst);
-        if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket); !st) {
+        if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket,
+                                    {pool_, indirect_pool_});
+            !st) {
             return st;
         }
         contexts_.push_back(std::move(ctx));
@@ -120,6 +127,7 @@ Dataplane::~Dataplane() {
     snapshot_.reset();
     rcu_.reset();
     if (pool_ != nullptr) rte_mempool_free(pool_);
+    if (indirect_pool_ != nullptr) rte_mempool_free(indirect_pool_);
 }
 
 Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu) {

@@ -96,6 +96,7 @@ private:
 
     DataplaneOptions options_;
     rte_mempool* pool_ = nullptr;
+    rte_mempool* indirect_pool_ = nullptr;  // payload references of segments and fragments
     std::unique_ptr<sync::Rcu> rcu_;
     std::unique_ptr<sync::Snapshot<dataplane::ForwardingSnapshot>> snapshot_;
     std::unique_ptr<bridge::MacTable> macs_;

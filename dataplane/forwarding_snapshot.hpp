@@ -89,6 +89,10 @@ struct ForwardingSnapshot {
     std::vector<std::vector<RxQueue>> rx_queues;  // per worker: the rx queues it polls
     std::shared_ptr<const nat::PortMap> published;  // published ports; shared by snapshots while unchanged
     VxlanInfo vxlan;
+    // Bit per port id: ports that take TCP segmentation and L4 checksum
+    // offload metadata as it is (dataplane/fastpath/egress_offload.hpp).
+    std::uint64_t offload_ports = 0;
+    static_assert(sync::kMaxPorts <= 64, "offload_ports is a 64-bit mask");
 
     bool port_in_network(PortId port, NetworkId network) const {
         return port < ports.size() && ports[port].role != PortRole::Unused && ports[port].network == network;

@@ -40,4 +40,17 @@ Result<rte_mempool*> create_packet_pool(const std::string& name, std::uint32_t m
     return pool;
 }
 
+Result<rte_mempool*> create_indirect_pool(const std::string& name, std::uint32_t mbufs, int socket) {
+    using R = Result<rte_mempool*>;
+    if (name.empty() || name.size() >= RTE_MEMPOOL_NAMESIZE || mbufs == 0) {
+        return R::error("invalid indirect mbuf pool '" + name + "'");
+    }
+    rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, cache_size_for(mbufs), 0, 0, socket);
+    if (pool == nullptr) {
+        return R::error("cannot create indirect mbuf pool '" + name + "' (" + std::to_string(mbufs) +
+                        " mbufs): " + rte_strerror(rte_errno));
+    }
+    return pool;
+}
+
 }  // namespace dpdock::dataplane

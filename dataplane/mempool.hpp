@@ -20,4 +20,9 @@ namespace dpdock::dataplane {
 Result<rte_mempool*> create_packet_pool(const std::string& name, std::uint32_t mbufs, std::uint16_t data_room,
                                         int socket);
 
+// A pool of indirect mbufs (no data room): rte_gso and rte_ip_frag attach them
+// to the payload of the packet they cut, so segments and fragments share its
+// data instead of copying it. Freed like a packet pool.
+Result<rte_mempool*> create_indirect_pool(const std::string& name, std::uint32_t mbufs, int socket);
+
 }  // namespace dpdock::dataplane

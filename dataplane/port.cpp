@@ -17,6 +17,9 @@
 namespace dpdock::dataplane {
 namespace {
 
+constexpr std::uint64_t kPassedOffloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_TCP_TSO |
+                                          RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+
 std::string describe(PortId port) {
     const std::string name = port_name(port);
     return "port " + std::to_string(port) + (name.empty() ? "" : " (" + name + ")");
@@ -92,6 +95,12 @@ std::uint16_t rx_queues_needed(PortId port) {
     return info.max_rx_queues;
 }
 
+bool takes_tx_offloads(PortId port) {
+    rte_eth_conf conf;
+    if (rte_eth_dev_conf_get(port, &conf) != 0) return false;
+    return (conf.txmode.offloads & kPassedOffloads) == kPassedOffloads;
+}
+
 Status configure_and_start_port(PortId port, const PortOptions& options) {
     if (!rte_eth_dev_is_valid_port(port)) return no_port(port);
     if (options.pool == nullptr) return Status::error(describe(port) + ": no mbuf pool for rx");
@@ -125,6 +134,8 @@ Status configure_and_start_port(PortId port, const PortOptions& options) {
     if ((info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0) {
         conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     }
+    // Super-frames and partial checksums go to such a port as they are.
+    if ((info.tx_offload_capa & kPassedOffloads) == kPassedOffloads) conf.txmode.offloads |= kPassedOffloads;
     if (const int ret = rte_eth_dev_configure(port, options.rx_queues, options.tx_queues, &conf); ret != 0) {
         return dpdk_error(port, "cannot configure", ret);
     }

@@ -57,5 +57,8 @@ Result<PortStats> read_port_stats(PortId port);
 std::string port_name(PortId port);  // empty for an unknown id
 MacAddress port_mac(PortId port);    // zero for an unknown id
 bool link_up(PortId port);
+// Whether the port was configured to take TCP segmentation and L4 checksum
+// offload metadata (its device offers them, and chained mbufs).
+bool takes_tx_offloads(PortId port);
 
 }  // namespace dpdock::dataplane

@@ -28,7 +28,7 @@ enum class DropReason : std::uint8_t {
     NatNoPort,       // a new flow to masquerade, but every host port of the range is taken
     NatUnsupported,  // must be masqueraded but cannot be: not TCP/UDP/ICMP echo, or a fragment
     FragNeeded,      // larger than the egress MTU with DF set (answered with ICMP fragmentation needed)
-    MtuExceeded,     // larger than the egress MTU without DF: dpdock does not fragment
+    MtuExceeded,     // larger than the egress MTU without DF, and could not be fragmented (no mbufs, too many pieces)
     IccBlocked,      // IPv4 between two containers of a network with enable_icc=false
     Isolated,        // routed towards another network's subnet (Docker's isolation between networks)
     VxlanShort,        // UDP to the VXLAN port too short for a VXLAN header and an inner frame
@@ -41,6 +41,8 @@ enum class DropReason : std::uint8_t {
     SplitHorizon,      // from a remote VTEP to a MAC behind a remote VTEP: the overlay never forwards back into itself
     SourceMacZero,     // all-zero source MAC (never learned: a Linux bridge refuses it too)
     SourceMacGateway,  // a frame claiming to come from the network's own gateway MAC (a forgery: never learned)
+    OffloadFailed,     // offload metadata (TSO, partial checksum) that cannot be honoured: bad lengths, no mbufs
+    FragmentUnmatched,  // a later fragment to translate whose first fragment was not seen (nat/fastpath/fragments.hpp)
     Count,
 };
 
@@ -52,6 +54,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "vxlan_short", "vxlan_bad_flags", "vxlan_unknown_vni", "vxlan_unknown_peer", "vxlan_no_buffer",
     "ct_key_taken", "ct_source_limit",
     "split_horizon", "source_mac_zero", "source_mac_gateway",
+    "offload_failed", "fragment_unmatched",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");

@@ -15,9 +15,12 @@ namespace dpdock {
 
 enum class L3Type : std::uint8_t { None, Ipv4, Ipv6, Arp, Other };
 
-// What we know about the L4 checksum of a received packet. Veth/af_packet can
-// hand us packets whose checksum covers only the pseudo-header (tx offload in
-// the sender); NAT must then patch differently than for a full checksum.
+// What we know about the L4 checksum of a received packet. A container port
+// with the kernel's offload metadata hands us packets whose checksum field
+// holds only the pseudo-header sum (RTE_MBUF_F_TX_TCP_CKSUM/_UDP_CKSUM or
+// TX_TCP_SEG in ol_flags): PseudoHeaderOnly. NAT then patches addresses
+// only (checksum.hpp); the checksum is completed where the packet leaves
+// for a port without offloads (dataplane/fastpath/egress_offload.hpp).
 enum class ChecksumState : std::uint8_t { Unknown, Full, PseudoHeaderOnly };
 
 enum PacketFlags : std::uint8_t {

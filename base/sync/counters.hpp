@@ -62,6 +62,15 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     std::uint64_t busy_packets = 0;      // packets received in those iterations
     std::uint64_t icmp_errors_sent = 0;        // ICMP errors the dataplane originated (time exceeded, frag needed)
     std::uint64_t icmp_errors_suppressed = 0;  // errors not sent: over the rate limit, or no mbuf
+    // Egress fix-ups (egress_offload.hpp): packets whose partial L4 checksum was
+    // completed in software, TCP super-frames segmented and the segments made.
+    std::uint64_t checksum_completed = 0;
+    std::uint64_t gso_frames = 0;
+    std::uint64_t gso_segments = 0;
+    // Egress fragmentation (fragment.hpp): datagrams above the egress MTU
+    // without DF, and the fragments made of them.
+    std::uint64_t fragmented = 0;
+    std::uint64_t fragments_made = 0;
     std::array<std::uint64_t, kDropReasonCount> drops{};
     std::array<PortCounters, kMaxPorts> ports{};
 };

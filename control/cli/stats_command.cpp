@@ -71,6 +71,14 @@ void print_stats(std::ostream& out, const nlohmann::json& stats, bool all) {
         out << "icmp errors sent " << cell(field(icmp, "sent")) << ", suppressed " << cell(field(icmp, "suppressed"))
             << "\n";
     }
+    if (const auto offload = field(stats, "offload"); offload.is_object()) {
+        out << "checksums completed " << cell(field(offload, "checksum_completed")) << ", super-frames segmented "
+            << cell(field(offload, "gso_frames")) << " into " << cell(field(offload, "gso_segments")) << "\n";
+    }
+    if (const auto frag = field(stats, "fragmentation"); frag.is_object()) {
+        out << "datagrams fragmented " << cell(field(frag, "datagrams")) << " into " << cell(field(frag, "fragments"))
+            << "\n";
+    }
     out << "\n";
     print_objects(out, field(stats, "workers"), kWorkerColumns);
 }

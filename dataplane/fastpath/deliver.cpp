@@ -2,12 +2,33 @@
 #include <cstring>
 
 #include "bridge/mac_table.hpp"
+#include "dataplane/fastpath/fragment.hpp"
 #include "dataplane/fastpath/icmp_error.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "base/packet/checksum.hpp"
 #include "base/packet/headers.hpp"
 
 namespace dpdock::dataplane {
+namespace {
+
+void forward(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, PortId port, bool known) {
+    if (known) {
+        ctx.tx.send(port, m);
+    } else {
+        flood_packet(ctx, snap, m);
+    }
+}
+
+// Kept out of line: the common path carries no array of pieces.
+[[gnu::cold, gnu::noinline]] void forward_pieces(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
+                                                 rte_mbuf* m, std::uint32_t mtu, PortId port, bool known) {
+    rte_mbuf* pieces[kMaxEgressPieces];
+    const unsigned n =
+        fit_to_mtu(ctx, m, packet_meta(m).l3_offset, mtu, known && ctx.tx.takes_offloads(port), pieces);
+    for (unsigned i = 0; i < n; ++i) forward(ctx, snap, pieces[i], port, known);
+}
+
+}  // namespace
 
 void deliver_to_container(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, MacAddress mac,
                           NetworkId network, const nat::FlowKey* received, std::uint64_t now) {
@@ -16,7 +37,8 @@ void deliver_to_container(WorkerContext& ctx, const dataplane::ForwardingSnapsho
         drop_packet(ctx, m, DropReason::NoNetwork);
         return;
     }
-    if (auto err = check_forward(*header_at<rte_ipv4_hdr>(m, meta.l3_offset), snap.networks[network].mtu)) {
+    const std::uint32_t mtu = snap.networks[network].mtu;
+    if (auto err = check_forward(m, *header_at<rte_ipv4_hdr>(m, meta.l3_offset), mtu)) {
         if (snap.ports[m->port].role == dataplane::PortRole::Uplink) {
             send_icmp_error_out(ctx, *snap.uplink, m, meta, *err, received, now);
         } else {
@@ -35,11 +57,12 @@ void deliver_to_container(WorkerContext& ctx, const dataplane::ForwardingSnapsho
     const std::uint64_t key = bridge::MacKey{network, mac}.packed();
     PortId port = kNoPort;
     ctx.macs->lookup_bulk(&key, 1, &port);
-    if (port != kNoPort && snap.port_in_network(port, network)) {
-        ctx.tx.send(port, m);
-    } else {
-        flood_packet(ctx, snap, m);
+    const bool known = port != kNoPort && snap.port_in_network(port, network);
+    if (needs_fitting(m, meta.l3_offset, mtu)) [[unlikely]] {
+        forward_pieces(ctx, snap, m, mtu, port, known);
+        return;
     }
+    forward(ctx, snap, m, port, known);
 }
 
 }  // namespace dpdock::dataplane

@@ -2,7 +2,7 @@
 // it answers with (RFC 792, RFC 1812 4.3.2): time exceeded (11/0) when the TTL
 // runs out, fragmentation needed (3/4, RFC 1191 next-hop MTU) when a packet
 // with DF is larger than the egress MTU. A packet without DF that is too large
-// is dropped (mtu_exceeded): dpdock does not fragment. The error is a new mbuf
+// goes on, to be fragmented on egress (fragment.hpp). The error is a new mbuf
 // from the worker's pool quoting the offending IPv4 header and the first 8
 // bytes after it; the offending packet itself is dropped by the caller.
 // Worker-only code.
@@ -31,9 +31,12 @@ struct ForwardError {
     std::uint16_t mtu;  // next-hop MTU for fragmentation needed, else 0
 };
 
-// Checks `ip` against the egress link's MTU, TTL first as Linux does. nullopt:
-// the TTL has been decremented (checksum patched) and the packet may go on.
-std::optional<ForwardError> check_forward(rte_ipv4_hdr& ip, std::uint32_t egress_mtu);
+// Checks `ip` (the IPv4 header of `m`) against the egress link's MTU, TTL
+// first as Linux does; a TCP super-frame is measured by its segments
+// (egress_offload.hpp). nullopt: the TTL has been decremented (checksum
+// patched) and the packet may go on (fragmented on egress when too large
+// without DF).
+std::optional<ForwardError> check_forward(const rte_mbuf* m, rte_ipv4_hdr& ip, std::uint32_t egress_mtu);
 
 // The error about `offending` (its IPv4 header at meta.l3_offset), from
 // `from` to the offending packet's source, in a new mbuf whose Ethernet

@@ -4,6 +4,7 @@
 
 #include <rte_arp.h>
 
+#include "dataplane/fastpath/fragment.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "l3/neighbour_table.hpp"
 
@@ -64,10 +65,8 @@ bool already_waiting_for(const PendingPackets& pending, Ipv4Address next_hop) {
     return false;
 }
 
-}  // namespace
-
-void send_via_uplink(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
-                     std::uint64_t now) {
+void send_fitting(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
+                  std::uint64_t now) {
     if (auto mac = resolve(ctx, uplink, next_hop, now)) {
         transmit(ctx, uplink, m, *mac);
         return;
@@ -81,6 +80,28 @@ void send_via_uplink(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, rt
     const bool asked = already_waiting_for(pending, next_hop);
     if (!asked) ask(ctx, uplink, next_hop);
     pending.slots[pending.count++] = {m, next_hop, now, asked ? std::uint8_t{0} : std::uint8_t{1}};
+}
+
+// Everything routed out is untagged: its IPv4 header follows the Ethernet header.
+constexpr std::uint32_t kL3 = sizeof(rte_ether_hdr);
+
+// Kept out of line: the common path carries no array of pieces.
+[[gnu::cold, gnu::noinline]] void send_pieces(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, rte_mbuf* m,
+                                              Ipv4Address next_hop, std::uint64_t now) {
+    rte_mbuf* pieces[kMaxEgressPieces];
+    const unsigned n = fit_to_mtu(ctx, m, kL3, uplink.mtu, ctx.tx.takes_offloads(uplink.port), pieces);
+    for (unsigned i = 0; i < n; ++i) send_fitting(ctx, uplink, pieces[i], next_hop, now);
+}
+
+}  // namespace
+
+void send_via_uplink(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, rte_mbuf* m, Ipv4Address next_hop,
+                     std::uint64_t now) {
+    if (needs_fitting(m, kL3, uplink.mtu)) [[unlikely]] {
+        send_pieces(ctx, uplink, m, next_hop, now);
+        return;
+    }
+    send_fitting(ctx, uplink, m, next_hop, now);
 }
 
 void service_pending(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, std::uint64_t now) {

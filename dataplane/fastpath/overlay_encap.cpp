@@ -1,6 +1,7 @@
 // send_to_vtep / replicate_to_peers: VXLAN encapsulation. See overlay.hpp.
 #include <rte_mbuf.h>
 
+#include "dataplane/fastpath/fragment.hpp"
 #include "dataplane/fastpath/icmp_error.hpp"
 #include "dataplane/fastpath/overlay.hpp"
 #include "dataplane/fastpath/stages.hpp"
@@ -13,8 +14,8 @@ namespace {
 // Prepends the outer headers to `m` (its own mbuf: not shared) and sends it to
 // `vtep` through the uplink's next hop. The flow hash is passed in because a
 // copy's private area (PacketMeta) is not copied with it.
-void encapsulate(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
-                 Ipv4Address vtep, std::uint32_t flow_hash, std::uint64_t now) {
+void encapsulate_one(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
+                     Ipv4Address vtep, std::uint32_t flow_hash, std::uint64_t now) {
     const dataplane::UplinkInfo& uplink = *snap.uplink;
     const auto inner_len = static_cast<std::uint16_t>(rte_pktmbuf_pkt_len(m));
     auto* out = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, vxlan::kEncapLen));
@@ -35,20 +36,47 @@ void encapsulate(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, 
     send_via_uplink(ctx, uplink, m, next_hop, now);
 }
 
-// An inner IPv4 packet that would make the outer one larger than the uplink
-// MTU: with DF, fragmentation needed goes back to the container from its
-// gateway, with the inner MTU (uplink MTU - 50); without DF it is dropped
-// (dpdock does not fragment). True when `m` was consumed.
+// The inner MTU: what an inner IPv4 packet may carry so that the outer one
+// fits the uplink MTU.
+std::uint32_t inner_mtu(const dataplane::ForwardingSnapshot& snap) {
+    return snap.uplink->mtu > vxlan::kEncapLen ? snap.uplink->mtu - vxlan::kEncapLen : 0;
+}
+
+// A tunnel takes no offload metadata and no inner packet above the inner
+// MTU: super-frames are segmented, partial checksums completed and large
+// datagrams without DF fragmented before encapsulation (`l3_offset`: the
+// inner IPv4 header's), each piece encapsulated on its own.
+[[gnu::cold, gnu::noinline]] void encapsulate_pieces(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
+                                                     rte_mbuf* m, std::uint32_t vni, Ipv4Address vtep,
+                                                     std::uint32_t flow_hash, std::uint32_t l3_offset,
+                                                     std::uint64_t now) {
+    rte_mbuf* pieces[kMaxEgressPieces];
+    const unsigned n = fit_to_mtu(ctx, m, l3_offset, inner_mtu(snap), false, pieces);
+    for (unsigned i = 0; i < n; ++i) encapsulate_one(ctx, snap, pieces[i], vni, vtep, flow_hash, now);
+}
+
+void encapsulate(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
+                 Ipv4Address vtep, std::uint32_t flow_hash, std::uint32_t l3_offset, std::uint64_t now) {
+    if (needs_fitting(m, l3_offset, inner_mtu(snap))) [[unlikely]] {
+        encapsulate_pieces(ctx, snap, m, vni, vtep, flow_hash, l3_offset, now);
+        return;
+    }
+    encapsulate_one(ctx, snap, m, vni, vtep, flow_hash, now);
+}
+
+// An inner IPv4 packet with DF that would make the outer one larger than the
+// uplink MTU: fragmentation needed goes back to the container from its
+// gateway, with the inner MTU (uplink MTU - 50). True when `m` was consumed.
+// Without DF it is fragmented by encapsulate().
 bool too_big_for_the_underlay(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m,
                               std::uint64_t now) {
     const PacketMeta& meta = packet_meta(m);
     if (meta.l3_type != L3Type::Ipv4) return false;
     const auto& ip = *rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, meta.l3_offset);
-    const std::uint32_t mtu = snap.uplink->mtu > vxlan::kEncapLen ? snap.uplink->mtu - vxlan::kEncapLen : 0;
-    if (rte_be_to_cpu_16(ip.total_length) <= mtu) return false;
-    if ((ip.fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) == 0) {
-        drop_packet(ctx, m, DropReason::MtuExceeded);
-        return true;
+    const std::uint32_t mtu = inner_mtu(snap);
+    if ((ip.fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) == 0 ||
+        egress_ipv4_length(m, rte_be_to_cpu_16(ip.total_length)) <= mtu) {
+        return false;
     }
     const ForwardError err{DropReason::FragNeeded, kIcmpDestUnreachable, kIcmpFragNeeded, static_cast<std::uint16_t>(mtu)};
     const dataplane::NetworkInfo& net = snap.networks[meta.network];
@@ -69,7 +97,7 @@ void send_to_vtep(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
         return;
     }
     if (too_big_for_the_underlay(ctx, snap, m, now)) return;
-    encapsulate(ctx, snap, m, vni, ip, meta.flow_hash, now);
+    encapsulate(ctx, snap, m, vni, ip, meta.flow_hash, meta.l3_offset, now);
 }
 
 unsigned replicate_to_peers(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m,
@@ -89,7 +117,7 @@ unsigned replicate_to_peers(WorkerContext& ctx, const dataplane::ForwardingSnaps
             sync::bump(ctx.counters->drops[static_cast<std::size_t>(DropReason::VxlanNoBuffer)]);
             continue;
         }
-        encapsulate(ctx, snap, copy, network.vni, peer.ip, meta.flow_hash, now);
+        encapsulate(ctx, snap, copy, network.vni, peer.ip, meta.flow_hash, meta.l3_offset, now);
         ++sent;
     }
     return sent;

@@ -49,7 +49,8 @@ void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, 
     nat::TrackedBurst tracked(*ctx.conntrack);
     for (std::uint16_t i = 0; i < n; ++i) {
         const PacketMeta& meta = packet_meta(pkts[i]);
-        tracked.add(may_translate(snap, meta.network) ? nat::flow_key_of(pkts[i], meta) : std::nullopt);
+        tracked.add(may_translate(snap, meta.network) ? ctx.fragments.key_of(pkts[i], meta, now, ctx.fragment_ticks)
+                                                      : std::nullopt);
     }
     tracked.look_up();
     for (std::uint16_t i = 0; i < n; ++i) {
@@ -86,7 +87,7 @@ void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, 
             drop_packet(ctx, m, DropReason::NoRoute);
             continue;
         }
-        if (auto err = check_forward(*ip, snap.uplink->mtu)) {
+        if (auto err = check_forward(m, *ip, snap.uplink->mtu)) {
             return_icmp_error(ctx, m, meta, *err, net.gateway_ip, net.gateway_mac, now);
             drop_packet(ctx, m, err->reason);
             continue;

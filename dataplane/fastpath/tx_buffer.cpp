@@ -6,8 +6,10 @@
 
 namespace dpdock::dataplane {
 
-Status TxBuffers::init(std::uint16_t queue, std::uint16_t burst, sync::WorkerCounters* counters, int socket) {
+Status TxBuffers::init(std::uint16_t queue, std::uint16_t burst, sync::WorkerCounters* counters, int socket,
+                       OffloadPools pools) {
     queue_ = queue;
+    pools_ = pools;
     counters_ = counters;
     for (std::uint16_t port = 0; port < sync::kMaxPorts; ++port) {
         auto* buffer = static_cast<rte_eth_dev_tx_buffer*>(
@@ -31,6 +33,32 @@ void TxBuffers::flush_all() {
         pending_ &= pending_ - 1;
         rte_eth_tx_buffer_flush(port, queue_, buffers_[port]);
     }
+}
+
+void TxBuffers::send_offloaded(std::uint16_t port, rte_mbuf* m) {
+    if (takes_offloads(port)) {
+        if (rte_eth_tx_prepare(port, queue_, &m, 1) != 1) {
+            drop_unsendable(m);
+            return;
+        }
+        queue(port, m);
+        return;
+    }
+    rte_mbuf* out[kMaxGsoSegments];
+    const unsigned n = resolve_tx_offload(pools_, *counters_, m, out);
+    if (n == 0) {
+        drop_unsendable(m);
+        return;
+    }
+    for (unsigned i = 0; i < n; ++i) queue(port, out[i]);
+}
+
+// As drop_packet() (worker_context.hpp) counts, which this header cannot reach.
+void TxBuffers::drop_unsendable(rte_mbuf* m) {
+    constexpr auto kReason = static_cast<std::size_t>(DropReason::OffloadFailed);
+    sync::bump(counters_->drops[kReason]);
+    if (m->port < sync::kMaxPorts) sync::bump(counters_->ports[m->port].drops[kReason]);
+    rte_pktmbuf_free(m);
 }
 
 void TxBuffers::on_unsent(rte_mbuf** pkts, std::uint16_t count, void* userdata) {

@@ -3,13 +3,16 @@
 // worker flushes at the end of each loop iteration. Owned by one worker, which
 // is the only user of its tx queue on every port (queue id = worker index), so
 // no locks. Packets the tx ring refuses are dropped as tx_full and taken back
-// out of the tx counters.
+// out of the tx counters. A packet with transmit offload metadata goes as it
+// is only to a port that takes the offloads; for any other port it is made
+// whole first (egress_offload.hpp).
 #pragma once
 
 #include <cstdint>
 
 #include <rte_ethdev.h>
 
+#include "dataplane/fastpath/egress_offload.hpp"
 #include "base/sync/counters.hpp"
 #include "base/util/check.hpp"
 #include "base/util/status.hpp"
@@ -23,19 +26,24 @@ public:
     TxBuffers(const TxBuffers&) = delete;
     TxBuffers& operator=(const TxBuffers&) = delete;
 
-    Status init(std::uint16_t queue, std::uint16_t burst, sync::WorkerCounters* counters, int socket);
+    // `pools` supply the segments of super-frames (egress_offload.hpp).
+    Status init(std::uint16_t queue, std::uint16_t burst, sync::WorkerCounters* counters, int socket,
+                OffloadPools pools);
+
+    // The ports that take offload metadata as it is (bit per port id), from
+    // the worker's current snapshot (ForwardingSnapshot::offload_ports).
+    void set_offload_ports(std::uint64_t ports) { offload_ports_ = ports; }
+    bool takes_offloads(std::uint16_t port) const { return port < 64 && ((offload_ports_ >> port) & 1) != 0; }
 
     // `port` must be an ethdev port id (< sync::kMaxPorts): never a VTEP
     // pseudo port or kNoPort. Callers guarantee it (the bridge stage keeps
     // overlay frames out of the overlay, replies go out of ethdev ports only).
     void send(std::uint16_t port, rte_mbuf* m) {
-        DPDOCK_DCHECK(owns(port));
-        sync::PortCounters& pc = counters_->ports[port];
-        sync::bump(pc.tx_packets);
-        sync::bump(pc.tx_bytes, rte_pktmbuf_pkt_len(m));
-        sync::bump(counters_->tx_packets);
-        pending_ |= std::uint64_t{1} << port;
-        rte_eth_tx_buffer(port, queue_, buffers_[port], m);
+        if (has_tx_offload(m)) [[unlikely]] {
+            send_offloaded(port, m);
+            return;
+        }
+        queue(port, m);
     }
 
     // Sends everything queued. Called once per loop iteration, before the
@@ -53,7 +61,23 @@ private:
     };
     static void on_unsent(rte_mbuf** pkts, std::uint16_t count, void* userdata);
 
+    void queue(std::uint16_t port, rte_mbuf* m) {
+        DPDOCK_DCHECK(owns(port));
+        sync::PortCounters& pc = counters_->ports[port];
+        sync::bump(pc.tx_packets);
+        sync::bump(pc.tx_bytes, rte_pktmbuf_pkt_len(m));
+        sync::bump(counters_->tx_packets);
+        pending_ |= std::uint64_t{1} << port;
+        rte_eth_tx_buffer(port, queue_, buffers_[port], m);
+    }
+    // Passes the offloads on (the port's tx_prepare adjusts the checksum
+    // fields as its hardware wants them) or resolves them in software.
+    void send_offloaded(std::uint16_t port, rte_mbuf* m);
+    void drop_unsendable(rte_mbuf* m);
+
     std::uint16_t queue_ = 0;
+    std::uint64_t offload_ports_ = 0;
+    OffloadPools pools_;
     std::uint64_t pending_ = 0;  // bit per port with queued packets
     sync::WorkerCounters* counters_ = nullptr;
     rte_eth_dev_tx_buffer* buffers_[sync::kMaxPorts] = {};

@@ -61,7 +61,8 @@ void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
     nat::TrackedBurst tracked(*ctx.conntrack);
     for (std::uint16_t i = 0; i < n; ++i) {
         const PacketMeta& meta = packet_meta(pkts[i]);
-        tracked.add(to_host(pkts[i], meta) ? nat::flow_key_of(pkts[i], meta) : std::nullopt);
+        tracked.add(to_host(pkts[i], meta) ? ctx.fragments.key_of(pkts[i], meta, now, ctx.fragment_ticks)
+                                           : std::nullopt);
     }
     tracked.look_up();
     for (std::uint16_t i = 0; i < n; ++i) {
@@ -108,7 +109,8 @@ void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
                     continue;
                 }
             }
-            verdict = answer_echo(m, meta, uplink.mac);
+            verdict = (meta.flags & kFlagFragment) != 0 && !t.key ? DropReason::FragmentUnmatched
+                                                                   : answer_echo(m, meta, uplink.mac);
         } else {
             verdict = DropReason::NoRoute;
         }

@@ -13,6 +13,7 @@ std::uint64_t worker_poll(WorkerContext& ctx) {
     const std::uint64_t start = rte_rdtsc();
     const dataplane::ForwardingSnapshot* snap = ctx.snapshot->read();
     std::uint64_t received = 0;
+    if (snap != nullptr) ctx.tx.set_offload_ports(snap->offload_ports);
     if (snap != nullptr && ctx.index < snap->rx_queues.size()) {
         rte_mbuf* pkts[kMaxBurst];
         for (const dataplane::RxQueue& rxq : snap->rx_queues[ctx.index]) {

@@ -17,6 +17,7 @@
 #include "base/sync/counters.hpp"
 #include "base/sync/rcu.hpp"
 #include "base/sync/snapshot.hpp"
+#include "nat/fastpath/fragments.hpp"
 
 namespace dpdock::bridge {
 class MacTable;
@@ -46,6 +47,7 @@ struct WorkerContext {
     l3::NeighbourTable* neighbours = nullptr;
     nat::Conntrack* conntrack = nullptr;  // shared by all workers (MASQUERADE)
     rte_mempool* pool = nullptr;  // for the packets this worker originates (ARP requests)
+    rte_mempool* indirect_pool = nullptr;  // payload references of the fragments it makes
     sync::Rcu* rcu = nullptr;
     sync::WorkerCounters* counters = nullptr;  // written only by this worker
     nat::RuleCounters* rule_counters = nullptr;  // NAT rules' counters, written only by this worker
@@ -55,6 +57,8 @@ struct WorkerContext {
     IcmpErrorState icmp;     // rate limit of the ICMP errors this worker originates
     vxlan::VtepTable* vteps = nullptr;  // remote VTEPs as pseudo ports (shared)
     std::uint16_t vxlan_ip_id = 0;      // outer IPv4 identification of this worker's next VXLAN packet
+    nat::FragmentTable fragments;       // first fragments' ports, for NAT of the later ones
+    std::uint64_t fragment_ticks = 0;   // how long a datagram's later fragments are recognised (1 s of TSC)
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.

@@ -13,9 +13,12 @@
 namespace dpdock::nat {
 
 std::optional<FlowKey> flow_key_of(rte_mbuf* m, const PacketMeta& meta) {
-    if (meta.l3_type != L3Type::Ipv4 || (meta.flags & kFlagFragment) != 0 || (meta.flags & kFlagL4Valid) == 0) {
-        return std::nullopt;
-    }
+    if ((meta.flags & kFlagFragment) != 0) return std::nullopt;
+    return flow_key_of_headers(m, meta);
+}
+
+std::optional<FlowKey> flow_key_of_headers(rte_mbuf* m, const PacketMeta& meta) {
+    if (meta.l3_type != L3Type::Ipv4 || (meta.flags & kFlagL4Valid) == 0) return std::nullopt;
     const auto* ip = header_at<const rte_ipv4_hdr>(m, meta.l3_offset);
     FlowKey k;
     k.src_ip = ip->src_addr;
@@ -51,7 +54,7 @@ Tracked look_up(const Conntrack& ct, rte_mbuf* m, const PacketMeta& meta) {
 std::optional<DropReason> masquerade_outbound(Conntrack& ct, rte_mbuf* m, const PacketMeta& meta,
                                               const Tracked& t, std::uint32_t host_ip, std::uint64_t now) {
     if (is_icmp_error(m, meta)) return icmp_error_outbound(ct, m, meta);
-    if (!t.key) return DropReason::NatUnsupported;
+    if (!t.key) return (meta.flags & kFlagFragment) != 0 ? DropReason::FragmentUnmatched : DropReason::NatUnsupported;
     const std::uint8_t flags = tcp_flags_of(m, meta);
     Entry* e = t.entry;
     if (e == nullptr || t.dir != Direction::Original) {

@@ -1,8 +1,8 @@
 // MASQUERADE on a worker: outbound packets from a network get the host
 // address and a host port, replies are translated back. Headers are patched
-// in place with incremental checksum updates (RFC 1624). L4 checksums are
-// taken to be complete: container veths and the uplink's peer send them so
-// (tx checksum offload off), a real NIC's traffic always does.
+// in place with incremental checksum updates (RFC 1624); a partial L4
+// checksum (PseudoHeaderOnly, from a port with offload metadata) gets its
+// pseudo-header patched instead (rewrite.hpp).
 // Worker-only code: no locks (beyond Conntrack::create's), allocations or syscalls.
 #pragma once
 
@@ -21,6 +21,9 @@ namespace dpdock::nat {
 // nullopt for anything NAT does not translate (other protocols, fragments,
 // truncated L4 headers).
 std::optional<FlowKey> flow_key_of(rte_mbuf* m, const PacketMeta& meta);
+// The same from the packet's own headers, first fragments included (the
+// later ones have none: fragments.hpp recalls their key).
+std::optional<FlowKey> flow_key_of_headers(rte_mbuf* m, const PacketMeta& meta);
 
 // A packet's conntrack key and the entry it belongs to, in either direction.
 // Looked up once per packet by the stage, then handed to whichever

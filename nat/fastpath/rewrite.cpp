@@ -10,7 +10,7 @@
 namespace dpdock::nat {
 
 std::uint8_t tcp_flags_of(rte_mbuf* m, const PacketMeta& meta) {
-    if (meta.l4_proto != IPPROTO_TCP) return 0;
+    if (meta.l4_proto != IPPROTO_TCP || (meta.flags & kFlagL4Valid) == 0) return 0;
     return header_at<const rte_tcp_hdr>(m, meta.l4_offset)->tcp_flags;
 }
 
@@ -19,6 +19,8 @@ void rewrite(rte_mbuf* m, const PacketMeta& meta, Side side, std::uint32_t ip, s
     auto* l3 = rte_pktmbuf_mtod_offset(m, std::uint8_t*, meta.l3_offset);
     auto* l4 = rte_pktmbuf_mtod_offset(m, std::uint8_t*, meta.l4_offset);
     const std::uint16_t ip_delta = set_ipv4_address(l3, side, ip);
+    // A later fragment: its L4 bytes are payload, the first fragment's checksum covers it.
+    if ((meta.flags & kFlagL4Valid) == 0) return;
 
     std::uint8_t* p = nullptr;
     std::uint8_t* l4_csum = nullptr;
@@ -32,9 +34,15 @@ void rewrite(rte_mbuf* m, const PacketMeta& meta, Side side, std::uint32_t ip, s
         l4_csum = l4 + (meta.l4_proto == IPPROTO_TCP ? offsetof(rte_tcp_hdr, cksum) : offsetof(rte_udp_hdr, dgram_cksum));
         delta = ip_delta;
     }
-    delta = csum_delta_add(delta, csum_delta16(load<std::uint16_t>(p), port));
     const std::uint16_t old_csum = load<std::uint16_t>(l4_csum);
-    store(l4_csum, meta.l4_proto == IPPROTO_UDP ? udp_csum_apply(old_csum, delta) : csum_apply(old_csum, delta));
+    if (meta.l4_checksum == ChecksumState::PseudoHeaderOnly && meta.l4_proto != IPPROTO_ICMP) {
+        // Only the pseudo-header's address is in the field; the port is
+        // covered when the checksum is completed over the segment.
+        store(l4_csum, csum_partial_apply(old_csum, delta));
+    } else {
+        delta = csum_delta_add(delta, csum_delta16(load<std::uint16_t>(p), port));
+        store(l4_csum, meta.l4_proto == IPPROTO_UDP ? udp_csum_apply(old_csum, delta) : csum_apply(old_csum, delta));
+    }
     store(p, port);
 }
 

@@ -17,7 +17,8 @@ std::uint8_t tcp_flags_of(rte_mbuf* m, const PacketMeta& meta);
 
 // Sets one side's address and port (echo id for ICMP), in wire order,
 // patching the IPv4 header checksum and the L4 checksum (TCP/UDP cover the
-// address through their pseudo-header, ICMP does not).
+// address through their pseudo-header, ICMP does not). A partial checksum
+// (PseudoHeaderOnly) gets the address change only, uncomplemented.
 void rewrite(rte_mbuf* m, const PacketMeta& meta, Side side, std::uint32_t ip, std::uint16_t port);
 
 }  // namespace dpdock::nat

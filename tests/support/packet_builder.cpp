@@ -88,6 +88,11 @@ PacketBuilder& PacketBuilder::tcp(std::uint16_t sport, std::uint16_t dport, std:
     return *this;
 }
 
+PacketBuilder& PacketBuilder::tcp_seq(std::uint32_t seq) {
+    tcp_seq_ = seq;
+    return *this;
+}
+
 PacketBuilder& PacketBuilder::udp(std::uint16_t sport, std::uint16_t dport) {
     l4_ = L4::Udp;
     sport_ = sport;
@@ -310,7 +315,7 @@ void PacketBuilder::put_l4(std::vector<std::uint8_t>& out) const {
         auto* tcp = append<rte_tcp_hdr>(out);
         tcp->src_port = rte_cpu_to_be_16(sport_);
         tcp->dst_port = rte_cpu_to_be_16(dport_);
-        tcp->sent_seq = rte_cpu_to_be_32(1000);
+        tcp->sent_seq = rte_cpu_to_be_32(tcp_seq_);
         tcp->data_off = static_cast<std::uint8_t>((5 + tcp_option_words_) << 4);
         tcp->tcp_flags = tcp_flags_;
         tcp->rx_win = rte_cpu_to_be_16(65535);

@@ -53,6 +53,7 @@ public:
     PacketBuilder& ipv4_dont_fragment();  // sets DF
     PacketBuilder& arp_op(std::uint16_t op);  // after arp_request/arp_reply
     PacketBuilder& tcp_options(std::size_t words);  // NOP options, data offset = 5 + words (<= 10)
+    PacketBuilder& tcp_seq(std::uint32_t seq);      // sequence number (default 1000)
     PacketBuilder& pad_to(std::size_t frame_len);   // Ethernet padding after the datagram
 
     // Corruption knobs, applied after lengths and checksums are computed.
@@ -96,6 +97,7 @@ private:
     L4 l4_ = L4::None;
     std::uint16_t sport_ = 0, dport_ = 0;
     std::uint8_t tcp_flags_ = 0;
+    std::uint32_t tcp_seq_ = 1000;
     std::uint8_t icmp_type_ = 8;  // RTE_IP_ICMP_ECHO_REQUEST
     std::uint8_t icmp_code_ = 0;
     std::size_t tcp_option_words_ = 0;

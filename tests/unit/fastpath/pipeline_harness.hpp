@@ -62,6 +62,7 @@ public:
     PipelineHarness() {
         ensure_eal();
         pool_ = make_test_pool(1023);
+        indirect_pool_ = make_test_pool(1023, 0);
         auto rcu = sync::Rcu::create(1);
         EXPECT_TRUE(rcu.ok()) << rcu.message();
         rcu_ = std::move(*rcu);
@@ -88,10 +89,12 @@ public:
         EXPECT_TRUE(vteps.ok()) << vteps.message();
         vteps_ = std::move(*vteps);
         ctx_->vteps = vteps_.get();
+        ctx_->indirect_pool = indirect_pool_.get();
+        ctx_->fragment_ticks = 1;  // `now` counts seconds here
         ctx_->rcu = rcu_.get();
         ctx_->counters = counters_.get();
         ctx_->rule_counters = rule_counters_.get();
-        EXPECT_TRUE(ctx_->tx.init(0, 32, counters_.get(), SOCKET_ID_ANY).ok());
+        EXPECT_TRUE(ctx_->tx.init(0, 32, counters_.get(), SOCKET_ID_ANY, {pool_.get(), indirect_pool_.get()}).ok());
     }
 
     ~PipelineHarness() {
@@ -172,6 +175,7 @@ public:
 
     // One worker loop iteration without traffic: waiting packets are looked at.
     void idle(std::uint64_t now) {
+        ctx_->tx.set_offload_ports(snap_.offload_ports);
         if (ctx_->pending.count != 0) dataplane::service_pending(*ctx_, snap_, now);
         ctx_->tx.flush_all();
     }
@@ -185,6 +189,13 @@ public:
             m->port = port;
             burst.push_back(m);
         }
+        receive(burst, now);
+    }
+
+    // Runs mbufs the test prepared (chained, offload metadata set: their
+    // `port` says where they arrived) through the pipeline as one burst.
+    void receive(std::vector<rte_mbuf*> burst, std::uint64_t now = 1) {
+        ctx_->tx.set_offload_ports(snap_.offload_ports);
         dataplane::process_burst(*ctx_, snap_, burst.data(), static_cast<std::uint16_t>(burst.size()), now);
         ctx_->tx.flush_all();
     }
@@ -217,6 +228,14 @@ public:
         return out;
     }
 
+    // The mbufs themselves (offload flags, lengths): the caller frees them.
+    std::vector<rte_mbuf*> sent_mbufs(PortId port) {
+        for (auto& ring : rings_) {
+            if (ring->port() == port) return ring->drain_tx();
+        }
+        return {};
+    }
+
     const nat::RuleCounter& rule_counter(std::uint32_t slot) const { return rule_counters_->slots[slot]; }
     std::uint64_t drops(DropReason reason) const { return counters_->drops[static_cast<std::size_t>(reason)]; }
     std::uint64_t total_drops() const {
@@ -226,6 +245,7 @@ public:
     }
     // Every mbuf went somewhere: sent (and drained) or freed.
     unsigned mbufs_in_use() const { return rte_mempool_in_use_count(pool_.get()); }
+    unsigned indirect_mbufs_in_use() const { return rte_mempool_in_use_count(indirect_pool_.get()); }
 
     dataplane::ForwardingSnapshot& snapshot() { return snap_; }
     bridge::MacTable& macs() { return *macs_; }
@@ -236,6 +256,7 @@ public:
 
 private:
     MempoolPtr pool_;
+    MempoolPtr indirect_pool_;
     std::unique_ptr<sync::Rcu> rcu_;
     std::unique_ptr<bridge::MacTable> macs_;
     std::unique_ptr<l3::NeighbourTable> neighbours_;

@@ -71,6 +71,13 @@ TEST_F(ParseMeta, ChecksumStateFollowsRxFlags) {
     EXPECT_EQ(parse(frame, RTE_MBUF_F_RX_L4_CKSUM_BAD).meta.l4_checksum, ChecksumState::Unknown);
     // NONE shares the GOOD bit; it must not read as a verified full checksum.
     EXPECT_EQ(parse(frame, RTE_MBUF_F_RX_L4_CKSUM_NONE).meta.l4_checksum, ChecksumState::Unknown);
+    // Offload metadata from a port with the virtio-net header: the field holds the pseudo-header sum.
+    EXPECT_EQ(parse(frame, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM).meta.l4_checksum,
+              ChecksumState::PseudoHeaderOnly);
+    EXPECT_EQ(parse(frame, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM).meta.l4_checksum,
+              ChecksumState::PseudoHeaderOnly);
+    EXPECT_EQ(parse(frame, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM).meta.l4_checksum,
+              ChecksumState::PseudoHeaderOnly);
 }
 
 TEST_F(ParseMeta, FlowHashFollowsTheFiveTuple) {
