@@ -33,32 +33,19 @@ attach::InterfaceConfig interface_config(const EndpointRequest& r) {
     return cfg;
 }
 
-// DPDK 22.11's af_packet joins its sockets to the fanout group
-// (pid ^ ifindex) & 0xffff, shared by the whole host namespace: when another
-// process's af_packet device already holds that id, the probe fails with
-// EINVAL (seen with parallel daemons). A new veth has a new ifindex, hence a
-// new group id, so a failed probe is retried once on a fresh pair.
-constexpr int kVethAttempts = 2;
-
-Result<Endpoint> attach_veth(dataplane::Dataplane& dp, unsigned workers, const EndpointRequest& r, Endpoint ep) {
-    const std::string devargs = "net_af_packet_" + ep.host_ifname + ",iface=" + ep.host_ifname +
-                                ",qpairs=" + std::to_string(workers);
-    std::string failure;
-    for (int attempt = 0; attempt < kVethAttempts; ++attempt) {
-        // A link of this name can only be a leftover of a crashed run of ours
-        // (or of the failed attempt): deleting it also deletes its peer.
-        if (attach::ifindex_of(ep.host_ifname)) attach::delete_link(ep.host_ifname);
-        auto created = attach::create_veth(ep.host_ifname, r.netns, interface_config(r));
-        if (!created) return Result<Endpoint>::error(created.message());
-        auto port = dp.add_port(devargs, r.mtu);
-        if (port) {
-            ep.port = *port;
-            return ep;
-        }
+Result<Endpoint> attach_veth(dataplane::Dataplane& dp, const EndpointRequest& r, Endpoint ep) {
+    // A link of this name can only be a leftover of a crashed run of ours:
+    // deleting it also deletes its peer.
+    if (attach::ifindex_of(ep.host_ifname)) attach::delete_link(ep.host_ifname);
+    auto created = attach::create_veth(ep.host_ifname, r.netns, interface_config(r));
+    if (!created) return Result<Endpoint>::error(created.message());
+    auto port = dp.add_kernel_port(ep.host_ifname, r.mtu);
+    if (!port) {
         attach::delete_link(ep.host_ifname);
-        failure = port.message();
+        return Result<Endpoint>::error("cannot open " + ep.host_ifname + " as a dpdock port: " + port.message());
     }
-    return Result<Endpoint>::error("cannot open " + ep.host_ifname + " as a DPDK port: " + failure);
+    ep.port = *port;
+    return ep;
 }
 
 Result<Endpoint> attach_tap(dataplane::Dataplane& dp, const EndpointRequest& r, Endpoint ep) {
@@ -76,12 +63,12 @@ Result<Endpoint> attach_tap(dataplane::Dataplane& dp, const EndpointRequest& r, 
 
 }  // namespace
 
-Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, unsigned workers, const EndpointRequest& request) {
+Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, const EndpointRequest& request) {
     Endpoint ep;
     ep.request = request;
     ep.host_ifname = host_ifname_for(request.container, request.network, request.netns, request.method);
     if (request.method == config::AttachMethod::Tap) return attach_tap(dp, request, std::move(ep));
-    return attach_veth(dp, workers, request, std::move(ep));
+    return attach_veth(dp, request, std::move(ep));
 }
 
 Status detach_endpoint(dataplane::Dataplane& dp, const Endpoint& endpoint) {

@@ -1,7 +1,7 @@
 // Attaching one container interface (an endpoint: one container on one
 // network) to the dataplane, and detaching it. Attach = netlink steps that
 // create and configure the interface inside the container's namespace, then a
-// hot-plugged DPDK port on its host side. Each step is undone if a later one
+// hot-plugged port on its host side. Each step is undone if a later one
 // fails, so a failed attach leaves nothing behind. Control thread only.
 #pragma once
 
@@ -40,9 +40,10 @@ struct Endpoint {
 std::string host_ifname_for(const std::string& container, const std::string& network, const std::string& netns,
                             config::AttachMethod method);
 
-// Creates the interface and its DPDK port. The port is not in any network
-// until the caller publishes a snapshot that includes it.
-Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, unsigned workers, const EndpointRequest& request);
+// Creates the interface and its port (a kernel port for a veth, DPDK's
+// net_tap for a TAP). The port is not in any network until the caller
+// publishes a snapshot that includes it.
+Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, const EndpointRequest& request);
 
 // Removes the DPDK port (the caller has already published a snapshot without
 // it) and the interface. Best effort: reports the first error but always

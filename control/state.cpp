@@ -217,7 +217,7 @@ Status State::add_missing(const std::vector<EndpointRequest>& wanted_endpoints,
         if (present) continue;
         EndpointRequest named = request;
         named.interface_name = free_interface_name(request.container);
-        auto attached = attach_endpoint(dp_, dp_.worker_count(), named);
+        auto attached = attach_endpoint(dp_, named);
         if (!attached) {
             return Status::error("container " + request.container + ", network " + request.network + ": " +
                                  attached.message());

@@ -2,11 +2,9 @@
 
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
-#include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <linux/sockios.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -242,20 +240,6 @@ Result<LinkInfo> RtnlSocket::get_link(const std::string& ifname) {
         return Status::error("link " + ifname + ": " + st.message());
     if (!reply.seen) return Status::error("link " + ifname + ": no reply from the kernel");
     return reply.info;
-}
-
-Status RtnlSocket::disable_tx_checksum(const std::string& ifname) {
-    if (Status valid = validate_ifname(ifname); !valid) return valid;
-    ethtool_value value{};
-    value.cmd = ETHTOOL_STXCSUM;
-    value.data = 0;
-    ifreq ifr{};
-    std::memcpy(ifr.ifr_name, ifname.c_str(), ifname.size());
-    ifr.ifr_data = reinterpret_cast<char*>(&value);
-    if (::ioctl(ioctl_fd_, SIOCETHTOOL, &ifr) != 0) {
-        return Status::error("ethtool tx checksum off on " + ifname + ": " + errno_text(errno));
-    }
-    return Status();
 }
 
 }  // namespace dpdock::attach

@@ -41,8 +41,6 @@ public:
     Status request(nlmsghdr* nlh, int* kernel_errno = nullptr);
     // RTM_GETLINK by name in this socket's namespace; error if it does not exist.
     Result<LinkInfo> get_link(const std::string& ifname);
-    // Same ethtool request as `ethtool -K IFNAME tx off` on this socket's namespace.
-    Status disable_tx_checksum(const std::string& ifname);
 
 private:
     RtnlSocket(mnl_socket* nl, int ioctl_fd);

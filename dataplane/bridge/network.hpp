@@ -14,6 +14,10 @@
 #include "dataplane/sync/counters.hpp"
 #include "nat/published_ports.hpp"
 
+namespace dpdock::dataplane {
+struct KernelPortIo;
+}
+
 namespace dpdock::bridge {
 
 enum class PortRole : std::uint8_t {
@@ -26,6 +30,9 @@ enum class PortRole : std::uint8_t {
 struct PortInfo {
     PortRole role = PortRole::Unused;
     NetworkId network = kNoNetwork;
+    // A kernel port (dataplane/kernel_port): takes GSO super-frames and
+    // partial checksums as they are (the receiving kernel completes them).
+    bool takes_offloads = false;
 };
 
 struct Vtep {
@@ -61,6 +68,7 @@ struct NetworkInfo {
 struct RxQueue {
     PortId port = kNoPort;
     std::uint16_t queue = 0;
+    const dataplane::KernelPortIo* kernel = nullptr;  // its socket is read into the queue before each poll
 };
 
 struct UplinkInfo {
@@ -87,6 +95,7 @@ struct ForwardingSnapshot {
     std::vector<NetworkInfo> networks;            // indexed by NetworkId
     std::optional<UplinkInfo> uplink;
     std::vector<std::vector<RxQueue>> rx_queues;  // per worker: the rx queues it polls
+    std::vector<const dataplane::KernelPortIo*> kernel_ports;  // every worker sends its tx ring of each
     std::shared_ptr<const nat::PortMap> published;  // published ports; shared by snapshots while unchanged
     VxlanInfo vxlan;
 

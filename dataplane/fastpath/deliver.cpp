@@ -16,7 +16,7 @@ void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& 
         drop_packet(ctx, m, DropReason::NoNetwork);
         return;
     }
-    if (auto err = check_forward(*header_at<rte_ipv4_hdr>(m, meta.l3_offset), snap.networks[network].mtu)) {
+    if (auto err = check_forward(*m, *header_at<rte_ipv4_hdr>(m, meta.l3_offset), snap.networks[network].mtu)) {
         if (snap.ports[m->port].role == bridge::PortRole::Uplink) {
             send_icmp_error_out(ctx, *snap.uplink, m, meta, *err, received, now);
         } else {

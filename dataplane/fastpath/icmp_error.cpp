@@ -45,9 +45,9 @@ bool may_answer(const rte_mbuf* m, const PacketMeta& meta, const rte_ipv4_hdr& i
 
 }  // namespace
 
-std::optional<ForwardError> check_forward(rte_ipv4_hdr& ip, std::uint32_t egress_mtu) {
+std::optional<ForwardError> check_forward(const rte_mbuf& m, rte_ipv4_hdr& ip, std::uint32_t egress_mtu) {
     if (ip.time_to_live <= 1) return ForwardError{DropReason::TtlExceeded, kIcmpTimeExceeded, 0, 0};
-    if (rte_be_to_cpu_16(ip.total_length) > egress_mtu) {
+    if (ipv4_wire_length(m, ip) > egress_mtu) {
         if ((ip.fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) == 0) {
             return ForwardError{DropReason::MtuExceeded, 0, 0, 0};
         }

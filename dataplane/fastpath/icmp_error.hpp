@@ -31,9 +31,20 @@ struct ForwardError {
     std::uint16_t mtu;  // next-hop MTU for fragmentation needed, else 0
 };
 
-// Checks `ip` against the egress link's MTU, TTL first as Linux does. nullopt:
-// the TTL has been decremented (checksum patched) and the packet may go on.
-std::optional<ForwardError> check_forward(rte_ipv4_hdr& ip, std::uint32_t egress_mtu);
+// The largest IPv4 packet `m` puts on a link: its total length, or for a GSO
+// super-frame (RTE_MBUF_F_TX_TCP_SEG / _UDP_SEG, from a kernel port) the
+// length of one of its segments, which is what must fit the MTU.
+inline std::uint32_t ipv4_wire_length(const rte_mbuf& m, const rte_ipv4_hdr& ip) {
+    if ((m.ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)) != 0) {
+        return static_cast<std::uint32_t>(m.l3_len + m.l4_len + m.tso_segsz);
+    }
+    return rte_be_to_cpu_16(ip.total_length);
+}
+
+// Checks `ip` (the IPv4 header of m) against the egress link's MTU, TTL first
+// as Linux does. nullopt: the TTL has been decremented (checksum patched) and
+// the packet may go on.
+std::optional<ForwardError> check_forward(const rte_mbuf& m, rte_ipv4_hdr& ip, std::uint32_t egress_mtu);
 
 // The error about `offending` (its IPv4 header at meta.l3_offset), from
 // `from` to the offending packet's source, in a new mbuf whose Ethernet

@@ -45,7 +45,7 @@ bool too_big_for_the_underlay(WorkerContext& ctx, const bridge::ForwardingSnapsh
     if (meta.l3_type != L3Type::Ipv4) return false;
     const auto& ip = *rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, meta.l3_offset);
     const std::uint32_t mtu = snap.uplink->mtu > vxlan::kEncapLen ? snap.uplink->mtu - vxlan::kEncapLen : 0;
-    if (rte_be_to_cpu_16(ip.total_length) <= mtu) return false;
+    if (ipv4_wire_length(*m, ip) <= mtu) return false;
     if ((ip.fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) == 0) {
         drop_packet(ctx, m, DropReason::MtuExceeded);
         return true;

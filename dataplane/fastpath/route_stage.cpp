@@ -82,7 +82,7 @@ void route_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte
             drop_packet(ctx, m, DropReason::NoRoute);
             continue;
         }
-        if (auto err = check_forward(*ip, snap.uplink->mtu)) {
+        if (auto err = check_forward(*m, *ip, snap.uplink->mtu)) {
             return_icmp_error(ctx, m, meta, *err, net.gateway_ip, net.gateway_mac, now);
             drop_packet(ctx, m, err->reason);
             continue;

@@ -34,6 +34,8 @@ class VtepTable;
 
 namespace dpdock::dataplane {
 
+struct KernelPortScratch;
+
 inline constexpr std::uint16_t kMaxBurst = 256;
 
 struct WorkerContext {
@@ -54,6 +56,7 @@ struct WorkerContext {
     IcmpErrorState icmp;     // rate limit of the ICMP errors this worker originates
     vxlan::VtepTable* vteps = nullptr;  // remote VTEPs as pseudo ports (shared)
     std::uint16_t vxlan_ip_id = 0;      // outer IPv4 identification of this worker's next VXLAN packet
+    KernelPortScratch* kernel = nullptr;  // buffers for the kernel ports' socket calls
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.

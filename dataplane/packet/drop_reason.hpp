@@ -36,6 +36,10 @@ enum class DropReason : std::uint8_t {
     VxlanUnknownVni,   // no overlay network has this VNI
     VxlanUnknownPeer,  // from a VTEP that is not a peer of the network (and learning from unknown peers is off)
     VxlanNoBuffer,     // no headroom for the outer headers, or no mbuf for a copy to a peer
+    KernelRxTruncated,  // a kernel port's frame larger than the largest frame it receives (64 KiB)
+    KernelRxNoBuffer,   // no mbufs to hold a large frame from a kernel port
+    KernelTxFull,       // a kernel port's socket refused the frame for want of buffer space
+    KernelTxError,      // a kernel port's socket refused the frame (too many segments, or an error)
     Count,
 };
 
@@ -45,6 +49,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "ct_full",     "nat_no_port",  "nat_unsupported",
     "frag_needed", "mtu_exceeded", "icc_blocked", "isolated",
     "vxlan_short", "vxlan_bad_flags", "vxlan_unknown_vni", "vxlan_unknown_peer", "vxlan_no_buffer",
+    "kernel_rx_truncated", "kernel_rx_no_buffer", "kernel_tx_full", "kernel_tx_error",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");

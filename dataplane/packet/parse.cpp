@@ -148,9 +148,16 @@ std::optional<DropReason> parse_packet(rte_mbuf* m) {
     meta = PacketMeta{};
     meta.ingress_port = m->port;
     meta.network = kNoNetwork;
-    meta.l4_checksum = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD
-                           ? ChecksumState::Full
-                           : ChecksumState::Unknown;
+    // A kernel port's partial checksum arrives as a tx checksum request
+    // (dataplane/kernel_port/vnet_header.hpp): the field holds the
+    // pseudo-header sum only.
+    if ((m->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)) != 0) {
+        meta.l4_checksum = ChecksumState::PseudoHeaderOnly;
+    } else if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+        meta.l4_checksum = ChecksumState::Full;
+    } else {
+        meta.l4_checksum = ChecksumState::Unknown;
+    }
 
     const auto* eth = header_at<const rte_ether_hdr>(m, 0);
     if (eth == nullptr) return kBad;

@@ -62,6 +62,12 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     std::uint64_t busy_packets = 0;      // packets received in those iterations
     std::uint64_t icmp_errors_sent = 0;        // ICMP errors the dataplane originated (time exceeded, frag needed)
     std::uint64_t icmp_errors_suppressed = 0;  // errors not sent: over the rate limit, or no mbuf
+    // Kernel ports (dataplane/kernel_port): GSO super-frames received from
+    // and handed whole to container sockets, packets received with a partial
+    // (pseudo-header only) checksum.
+    std::uint64_t kernel_gso_rx = 0;
+    std::uint64_t kernel_gso_tx = 0;
+    std::uint64_t kernel_partial_csum_rx = 0;
     std::array<std::uint64_t, kDropReasonCount> drops{};
     std::array<PortCounters, kMaxPorts> ports{};
 };
