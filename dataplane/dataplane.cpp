@@ -25,6 +25,11 @@ Result<std::unique_ptr<Dataplane>> Dataplane::start(const DataplaneOptions& opti
     auto pool = create_packet_pool("dpdock_pkts", options.mbufs, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
     if (!pool) return R::error(pool.message());
     dp->pool_ = *pool;
+    // rte_gso's segments point into the super-frame through indirect mbufs
+    // (no data room of their own); at most 64 per frame and worker in flight.
+    auto indirect = create_packet_pool("dpdock_indirect", options.mbufs, RTE_PKTMBUF_HEADROOM + 1, socket);
+    if (!indirect) return R::error(indirect.message());
+    dp->indirect_pool_ = *indirect;
 
     auto rcu = sync::Rcu::create(static_cast<unsigned>(options.worker_lcores.size()));
     if (!rcu) return R::error(rcu.message());
@@ -78,6 +83,9 @@ Status Dataplane::launch_workers() {
         ctx->stop = &stop_;
         kernel_scratch_.push_back(std::make_unique<KernelPortScratch>());
         ctx->kernel = kernel_scratch_.back().get();
+        ctx->gso.direct_pool = pool_;
+        ctx->gso.indirect_pool = indirect_pool_;
+        ctx->gso.gso_types = RTE_ETH_TX_OFFLOAD_TCP_TSO;
         ctx->icmp.limit.configure(rte_get_tsc_hz(), options_.icmp_errors_per_s, options_.icmp_errors_burst);
         if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket); !st) {
             return st;
@@ -117,6 +125,7 @@ Dataplane::~Dataplane() {
     snapshot_.reset();
     rcu_.reset();
     if (pool_ != nullptr) rte_mempool_free(pool_);
+    if (indirect_pool_ != nullptr) rte_mempool_free(indirect_pool_);
 }
 
 namespace {

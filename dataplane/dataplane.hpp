@@ -106,6 +106,7 @@ private:
 
     DataplaneOptions options_;
     rte_mempool* pool_ = nullptr;
+    rte_mempool* indirect_pool_ = nullptr;  // rte_gso's indirect segments
     std::unique_ptr<sync::Rcu> rcu_;
     std::unique_ptr<sync::Snapshot<bridge::ForwardingSnapshot>> snapshot_;
     std::unique_ptr<bridge::MacTable> macs_;

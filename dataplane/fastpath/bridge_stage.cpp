@@ -9,6 +9,7 @@
 #include "vxlan/vtep_table.hpp"
 #include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/overlay.hpp"
+#include "dataplane/fastpath/offload_completion.hpp"
 #include "dataplane/fastpath/stages.hpp"
 
 namespace dpdock::dataplane {
@@ -105,7 +106,7 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const bridge::ForwardingSnapshot&
             // (its entries are flushed by the control thread shortly after).
             flood_packet(ctx, snap, m, now);
         } else {
-            ctx.tx.send(dst_port, m);
+            send_to_port(ctx, snap, dst_port, m);
         }
     }
     return to_gateway;

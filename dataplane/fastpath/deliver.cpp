@@ -3,6 +3,7 @@
 
 #include "dataplane/bridge/mac_table.hpp"
 #include "dataplane/fastpath/icmp_error.hpp"
+#include "dataplane/fastpath/offload_completion.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/packet/checksum.hpp"
 #include "dataplane/packet/headers.hpp"
@@ -36,7 +37,7 @@ void deliver_to_container(WorkerContext& ctx, const bridge::ForwardingSnapshot& 
     PortId port = kNoPort;
     ctx.macs->lookup_bulk(&key, 1, &port);
     if (port != kNoPort && snap.port_in_network(port, network)) {
-        ctx.tx.send(port, m);
+        send_to_port(ctx, snap, port, m);
     } else {
         flood_packet(ctx, snap, m);
     }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include <rte_gso.h>
 #include <rte_mbuf.h>
 
 #include "dataplane/bridge/network.hpp"
@@ -57,6 +58,7 @@ struct WorkerContext {
     vxlan::VtepTable* vteps = nullptr;  // remote VTEPs as pseudo ports (shared)
     std::uint16_t vxlan_ip_id = 0;      // outer IPv4 identification of this worker's next VXLAN packet
     KernelPortScratch* kernel = nullptr;  // buffers for the kernel ports' socket calls
+    rte_gso_ctx gso{};  // segmentation of GSO frames for ports that do not take them (offload_completion.hpp)
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.

@@ -40,6 +40,7 @@ enum class DropReason : std::uint8_t {
     KernelRxNoBuffer,   // no mbufs to hold a large frame from a kernel port
     KernelTxFull,       // a kernel port's socket refused the frame for want of buffer space
     KernelTxError,      // a kernel port's socket refused the frame (too many segments, or an error)
+    OffloadFailed,  // the egress port cannot take it as it is and dpdock could not finish it (IPv6 or UDP GSO, no mbuf)
     Count,
 };
 
@@ -49,7 +50,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "ct_full",     "nat_no_port",  "nat_unsupported",
     "frag_needed", "mtu_exceeded", "icc_blocked", "isolated",
     "vxlan_short", "vxlan_bad_flags", "vxlan_unknown_vni", "vxlan_unknown_peer", "vxlan_no_buffer",
-    "kernel_rx_truncated", "kernel_rx_no_buffer", "kernel_tx_full", "kernel_tx_error",
+    "kernel_rx_truncated", "kernel_rx_no_buffer", "kernel_tx_full", "kernel_tx_error", "offload_failed",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");
