@@ -77,6 +77,10 @@ json stats_show(CommandContext& ctx) {
             {"mac", mac},
             {"icmp_errors", {{"sent", total.icmp_errors_sent}, {"suppressed", total.icmp_errors_suppressed}}},
             {"flooded", total.flooded},
+            {"kernel_ports",
+             {{"gso_rx", total.kernel_gso_rx},
+              {"gso_tx", total.kernel_gso_tx},
+              {"partial_csum_rx", total.kernel_partial_csum_rx}}},
             {"rx_packets", total.rx_packets},
             {"tx_packets", total.tx_packets},
             {"conntrack", {{"entries", ctx.dataplane.conntrack().entries()}, {"capacity", ctx.dataplane.conntrack().capacity()}}}};
