@@ -13,6 +13,7 @@
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <thread>
 
@@ -31,6 +32,12 @@ const Ipv4Address kC2 = *Ipv4Address::parse("172.17.0.3");
 // Frames of the noise source: local experimental ethertype, a marker source MAC.
 constexpr std::uint16_t kNoiseEthertype = 0x88b5;
 constexpr std::array<std::uint8_t, 6> kNoiseMac = {0x02, 0xde, 0xad, 0xbe, 0xef, 0x01};
+
+bool write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path);
+    out << text;
+    return static_cast<bool>(out);
+}
 
 std::uint64_t stat(const std::optional<nlohmann::json>& port, const char* key) {
     return port ? (*port)[key].get<std::uint64_t>() : 0;
@@ -182,6 +189,43 @@ TEST_F(KernelPortTest, FramesOfOtherInterfacesNeverLeakIntoAnAttachingPort) {
         EXPECT_TRUE(ping(c3, kC1, 1, 3)) << "round " << i;
         auto detached = d->call("container.detach", {{"name", "c3"}});
         ASSERT_TRUE(detached.ok()) << detached.message();
+    }
+    const std::uint64_t sent = source.stop();
+    const std::uint64_t leaked = capture.stop();
+    EXPECT_GT(sent, 1000u);
+    EXPECT_EQ(leaked, 0u) << "frames of " << noise->a_name() << " reached the network";
+}
+
+TEST_F(KernelPortTest, FramesOfOtherInterfacesNeverLeakThroughAHotPluggedDpdkPort) {
+    // DPDK 22.11's af_packet hears every interface until it is bound to its
+    // own: Dataplane::add_port must discard what it queued meanwhile.
+    auto d = start_two();
+    ASSERT_TRUE(d.ok()) << d.message();
+    auto noise = VethPair::create(nullptr, nullptr, "lk");
+    ASSERT_TRUE(noise.ok()) << noise.message();
+    auto raw = VethPair::create(nullptr, nullptr, "rp");
+    ASSERT_TRUE(raw.ok()) << raw.message();
+    ASSERT_EQ(shell("ip link set " + noise->a_name() + " up && ip link set " + noise->b_name() + " up && ip link set " +
+                    raw->a_name() + " up && ip link set " + raw->b_name() + " up"),
+              0);
+    const std::string containers = "containers:\n" + container_yaml("c1", c1_->path(), "[bridge]") +
+                                   container_yaml("c2", c2_->path(), "[bridge]");
+    const std::string without = d->dir() + "/without_port.yaml";
+    const std::string with = d->dir() + "/with_port.yaml";
+    ASSERT_TRUE(write_file(without, "dataplane:\n  idle-sleep-us: 20\n" + containers));
+    ASSERT_TRUE(write_file(with, "dataplane:\n  idle-sleep-us: 20\n" + containers + "ports:\n  - name: raw\n" +
+                                     "    devargs: net_af_packet_" + raw->a_name() + ",iface=" + raw->a_name() +
+                                     "\n    network: bridge\n"));
+
+    NoiseCapture capture(*c1_);
+    ASSERT_TRUE(capture.opened());
+    NoiseSource source(noise->a_name());
+    for (int i = 0; i < 5; ++i) {
+        auto added = d->call("config.reload", {{"path", with}});
+        ASSERT_TRUE(added.ok()) << added.message();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        auto removed = d->call("config.reload", {{"path", without}});
+        ASSERT_TRUE(removed.ok()) << removed.message();
     }
     const std::uint64_t sent = source.stop();
     const std::uint64_t leaked = capture.stop();
