@@ -80,6 +80,7 @@ void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
     loop.run_every(std::chrono::seconds(1), [&] {
         ctx.dataplane.macs().expire(rte_rdtsc(), max_age);
         ctx.dataplane.conntrack().expire(rte_rdtsc());
+        ctx.state.check_namespaces();
     });
 
     log("ready: control socket " + spec.socket_path);

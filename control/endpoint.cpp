@@ -1,6 +1,10 @@
 #include "control/endpoint.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 
 #include "control/attach/netlink.hpp"
@@ -63,9 +67,20 @@ Result<Endpoint> attach_tap(dataplane::Dataplane& dp, const EndpointRequest& r, 
 
 }  // namespace
 
+std::optional<NetnsIdentity> netns_identity(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    return NetnsIdentity{st.st_dev, st.st_ino};
+}
+
 Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, const EndpointRequest& request) {
     Endpoint ep;
     ep.request = request;
+    // Read before the interface goes in: if the path is replaced meanwhile,
+    // the next check_namespaces() notices.
+    const auto identity = netns_identity(request.netns);
+    if (!identity) return Result<Endpoint>::error("open netns " + request.netns + ": " + std::strerror(errno));
+    ep.netns = *identity;
     ep.host_ifname = host_ifname_for(request.container, request.network, request.netns, request.method);
     if (request.method == config::AttachMethod::Tap) return attach_tap(dp, request, std::move(ep));
     return attach_veth(dp, request, std::move(ep));

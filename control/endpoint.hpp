@@ -5,6 +5,8 @@
 // fails, so a failed attach leaves nothing behind. Control thread only.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "config/model.hpp"
@@ -28,8 +30,19 @@ struct EndpointRequest {
     std::uint32_t mtu = 1500;
 };
 
+// Which namespace a path named when it was read: a namespace is known by the
+// inode of its nsfs file, which a new namespace at the same path does not share.
+struct NetnsIdentity {
+    std::uint64_t dev = 0;
+    std::uint64_t ino = 0;
+    bool operator==(const NetnsIdentity&) const = default;
+};
+// nullopt when nothing is at `path` any more.
+std::optional<NetnsIdentity> netns_identity(const std::string& path);
+
 struct Endpoint {
     EndpointRequest request;
+    NetnsIdentity netns;  // the namespace it was attached in
     std::string host_ifname;  // host-side veth end, or the TAP's original name
     PortId port = kNoPort;
 };

@@ -50,6 +50,10 @@ public:
     // A link we own was deleted outside our control (container gone): detach
     // the endpoint and drop it from the model.
     void on_link_deleted(const std::string& ifname);
+    // Detaches every endpoint whose namespace went away or was replaced
+    // (another namespace at its path: `docker restart`, `ip netns del` + add).
+    // Called periodically; a stat() per endpoint.
+    void check_namespaces();
 
     const config::Deployment& deployment() const { return deployment_; }
     const std::vector<config::NetworkSpec>& networks() const { return networks_; }
@@ -62,6 +66,8 @@ public:
     const NatRules& nat_rules() const { return nat_rules_; }
 
 private:
+    // Detaches the endpoints `gone` and drops them from the model.
+    void detach_vanished(const std::vector<EndpointRequest>& gone);
     using StaticMac = std::tuple<NetworkId, std::uint64_t, PortId>;  // network, MAC as u64, port
 
     Status converge(const config::Deployment& target);
