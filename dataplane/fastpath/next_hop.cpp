@@ -4,6 +4,7 @@
 
 #include <rte_arp.h>
 
+#include "dataplane/fastpath/offload_completion.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/l3/neighbour_table.hpp"
 
@@ -16,7 +17,12 @@ void transmit(WorkerContext& ctx, const bridge::UplinkInfo& uplink, rte_mbuf* m,
     auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
     put_mac(&eth->dst_addr, to);
     put_mac(&eth->src_addr, uplink.mac);
-    ctx.tx.send(uplink.port, m);
+    // A container's super-frame or partial checksum: the uplink takes neither.
+    if ((m->ol_flags & kOffloadRequests) != 0) {
+        send_finished(ctx, uplink.port, m);
+    } else {
+        ctx.tx.send(uplink.port, m);
+    }
 }
 
 // Broadcasts "who has next_hop? tell <host address>" on the uplink. A pool

@@ -14,9 +14,6 @@
 namespace dpdock::dataplane {
 namespace {
 
-// A 64 KiB super-frame in MSS-sized segments, with room to spare.
-constexpr unsigned kMaxSegments = 64;
-
 // The L4 checksum over the whole packet (its field holds a pseudo-header sum
 // or a stale value: it is cleared first), and the IPv4 header checksum.
 void finish_checksums(rte_mbuf* m) {
@@ -45,38 +42,43 @@ void finish_checksums(rte_mbuf* m) {
 
 }  // namespace
 
-void send_finished(WorkerContext& ctx, PortId port, rte_mbuf* m) {
+unsigned finish_offloads(WorkerContext& ctx, rte_mbuf* m, rte_mbuf* (&out)[kMaxFinishedSegments]) {
     if ((m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)) == 0) {
-        finish_checksums(m);
-        ctx.tx.send(port, m);
-        return;
+        if ((m->ol_flags & kOffloadRequests) != 0) finish_checksums(m);
+        out[0] = m;
+        return 1;
     }
     if ((m->ol_flags & RTE_MBUF_F_TX_UDP_SEG) != 0 || (m->ol_flags & RTE_MBUF_F_TX_IPV4) == 0) {
         drop_packet(ctx, m, DropReason::OffloadFailed);
-        return;
+        return 0;
     }
     rte_gso_ctx& gso = ctx.gso;
     gso.gso_size = static_cast<std::uint16_t>(m->l2_len + m->l3_len + m->l4_len + m->tso_segsz);
-    rte_mbuf* segs[kMaxSegments];
-    const int n = rte_gso_segment(m, &gso, segs, kMaxSegments);
+    const int n = rte_gso_segment(m, &gso, out, kMaxFinishedSegments);
     if (n < 0) {
         drop_packet(ctx, m, DropReason::OffloadFailed);
-        return;
+        return 0;
     }
     if (n == 0) {  // fits one segment: rte_gso left it alone
         finish_checksums(m);
-        ctx.tx.send(port, m);
-        return;
+        out[0] = m;
+        return 1;
     }
     // The segments hold their own references to m's data.
     for (int i = 0; i < n; ++i) {
-        segs[i]->port = m->port;
-        packet_meta(segs[i]) = packet_meta(m);
-        segs[i]->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
-        finish_checksums(segs[i]);
-        ctx.tx.send(port, segs[i]);
+        out[i]->port = m->port;
+        packet_meta(out[i]) = packet_meta(m);
+        out[i]->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
+        finish_checksums(out[i]);
     }
     rte_pktmbuf_free(m);
+    return static_cast<unsigned>(n);
+}
+
+void send_finished(WorkerContext& ctx, PortId port, rte_mbuf* m) {
+    rte_mbuf* out[kMaxFinishedSegments];
+    const unsigned n = finish_offloads(ctx, m, out);
+    for (unsigned i = 0; i < n; ++i) ctx.tx.send(port, out[i]);
 }
 
 }  // namespace dpdock::dataplane

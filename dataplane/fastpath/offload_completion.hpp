@@ -17,8 +17,15 @@ namespace dpdock::dataplane {
 inline constexpr std::uint64_t kOffloadRequests =
     RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG;
 
-// Finishes what `m` asks of the device (nothing without offload flags) and
-// queues it, or its segments, on `port`. `m` must not be shared.
+// A 64 KiB super-frame in MSS-sized segments, with room to spare.
+inline constexpr unsigned kMaxFinishedSegments = 64;
+
+// Finishes what `m` asks of the device (nothing without offload flags): its
+// checksums, or it is segmented. `m` must not be shared. Returns how many
+// packets are now in `out` (the segments, or m itself); 0 when m was dropped.
+unsigned finish_offloads(WorkerContext& ctx, rte_mbuf* m, rte_mbuf* (&out)[kMaxFinishedSegments]);
+
+// Finishes `m` and queues it, or its segments, on `port`.
 void send_finished(WorkerContext& ctx, PortId port, rte_mbuf* m);
 
 // tx.send(port, m) where the port takes m as it is; send_finished otherwise.

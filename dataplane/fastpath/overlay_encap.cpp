@@ -2,6 +2,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/fastpath/icmp_error.hpp"
+#include "dataplane/fastpath/offload_completion.hpp"
 #include "dataplane/fastpath/overlay.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "vxlan/fastpath/vxlan_header.hpp"
@@ -13,7 +14,7 @@ namespace {
 // Prepends the outer headers to `m` (its own mbuf: not shared) and sends it to
 // `vtep` through the uplink's next hop. The flow hash is passed in because a
 // copy's private area (PacketMeta) is not copied with it.
-void encapsulate(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
+void encapsulate_one(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
                  Ipv4Address vtep, std::uint32_t flow_hash, std::uint64_t now) {
     const bridge::UplinkInfo& uplink = *snap.uplink;
     const auto inner_len = static_cast<std::uint16_t>(rte_pktmbuf_pkt_len(m));
@@ -55,6 +56,19 @@ bool too_big_for_the_underlay(WorkerContext& ctx, const bridge::ForwardingSnapsh
     return_icmp_error(ctx, m, meta, err, net.gateway_ip, net.gateway_mac, now);
     drop_packet(ctx, m, err.reason);
     return true;
+}
+
+// A container's super-frame is segmented, partial checksums finished, before
+// the outer headers go on: the tunnel carries plain packets.
+void encapsulate(WorkerContext& ctx, const bridge::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
+                 Ipv4Address vtep, std::uint32_t flow_hash, std::uint64_t now) {
+    if ((m->ol_flags & kOffloadRequests) == 0) {
+        encapsulate_one(ctx, snap, m, vni, vtep, flow_hash, now);
+        return;
+    }
+    rte_mbuf* out[kMaxFinishedSegments];
+    const unsigned n = finish_offloads(ctx, m, out);
+    for (unsigned i = 0; i < n; ++i) encapsulate_one(ctx, snap, out[i], vni, vtep, flow_hash, now);
 }
 
 }  // namespace
