@@ -141,20 +141,22 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--duration", type=int, default=5, help="seconds per iperf3 run")
     ap.add_argument("--idle-sleep-us", type=int, default=None, help="dpdockd's idle sleep (default: its own)")
+    ap.add_argument("--other-dpdockd", help="also measure this dpdockd (system 'dpdock-other'), e.g. an older build")
     ap.add_argument("--systems", default="kernel-bridge,dpdock")
     ap.add_argument("--json", help="write every run here")
     args = ap.parse_args()
     if os.geteuid() != 0 or shutil.which("iperf3") is None:
         sys.exit("container_path.py needs root and iperf3")
-    systems = args.systems.split(",")
+    systems = args.systems.split(",") + (["dpdock-other"] if args.other_dpdockd else [])
     runs = {s: [] for s in systems}
     tag = f"{os.getpid() % 100000}"
     workdir = tempfile.mkdtemp(prefix="dpdock-cpath-")
     for rep in range(args.reps):
         for system in systems:  # interleaved: A B A B
             with Namespace(f"cpa{tag}") as c1, Namespace(f"cpb{tag}") as c2:
+                binary = args.other_dpdockd if system == "dpdock-other" else args.dpdockd
                 env = (KernelBridge(tag, c1, c2) if system == "kernel-bridge" else
-                       Dpdock(args.dpdockd, c1, c2, workdir, args.idle_sleep_us))
+                       Dpdock(binary, c1, c2, workdir, args.idle_sleep_us))
                 with env:
                     result = measure(c1, c2, args.duration, 5201)
             runs[system].append(result)
