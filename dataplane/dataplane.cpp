@@ -133,11 +133,15 @@ namespace {
 // The device may have queued frames before it was bound to its interface
 // (DPDK 22.11's af_packet listens on every interface of the namespace until
 // then): none of them may reach a network, so whatever is there now goes.
-void drain_rx(PortId port, std::uint16_t rx_queues) {
+// Bounded (a few rings' worth), since a busy link never runs dry.
+void drain_rx(PortId port, std::uint16_t rx_queues, std::uint32_t ring) {
     rte_mbuf* pkts[kMaxBurst];
     for (std::uint16_t q = 0; q < rx_queues; ++q) {
         std::uint16_t n;
-        while ((n = rte_eth_rx_burst(port, q, pkts, kMaxBurst)) != 0) rte_pktmbuf_free_bulk(pkts, n);
+        for (std::uint32_t drained = 0; drained < 4 * ring && (n = rte_eth_rx_burst(port, q, pkts, kMaxBurst)) != 0;
+             drained += n) {
+            rte_pktmbuf_free_bulk(pkts, n);
+        }
     }
 }
 
@@ -162,7 +166,7 @@ Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu
         dataplane::remove_port(*port);
         return Result<PortId>::error(st.message());
     }
-    drain_rx(*port, options.rx_queues);
+    drain_rx(*port, options.rx_queues, options.rx_ring);
     return register_port(*port, PortRecord{devargs, 0, options.rx_queues, {}, 0, nullptr});
 }
 
