@@ -1,6 +1,6 @@
 // Netlink half of attaching a container: the veth pair or TAP that links the
 // dataplane to a container's network namespace, configured like Docker's eth0.
-// All work goes through rtnetlink (libmnl) and ethtool ioctls; no program is run.
+// All work goes through rtnetlink (libmnl); no program is run.
 // Every call either completes or removes what it created (a failed attach leaves
 // no half-made interface) and names the failing step with strerror.
 // Threading: called from the control thread; never changes the caller's netns

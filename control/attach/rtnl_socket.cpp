@@ -7,7 +7,6 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -113,12 +112,10 @@ Status validate_ifname(const std::string& ifname) {
     return Status();
 }
 
-RtnlSocket::RtnlSocket(mnl_socket* nl, int ioctl_fd)
-    : nl_(nl), ioctl_fd_(ioctl_fd), portid_(mnl_socket_get_portid(nl)) {}
+RtnlSocket::RtnlSocket(mnl_socket* nl) : nl_(nl), portid_(mnl_socket_get_portid(nl)) {}
 
 RtnlSocket::RtnlSocket(RtnlSocket&& other) noexcept
     : nl_(std::exchange(other.nl_, nullptr)),
-      ioctl_fd_(std::exchange(other.ioctl_fd_, -1)),
       portid_(other.portid_),
       seq_(other.seq_) {}
 
@@ -126,7 +123,6 @@ RtnlSocket& RtnlSocket::operator=(RtnlSocket&& other) noexcept {
     if (this != &other) {
         close_all();
         nl_ = std::exchange(other.nl_, nullptr);
-        ioctl_fd_ = std::exchange(other.ioctl_fd_, -1);
         portid_ = other.portid_;
         seq_ = other.seq_;
     }
@@ -137,9 +133,7 @@ RtnlSocket::~RtnlSocket() { close_all(); }
 
 void RtnlSocket::close_all() {
     if (nl_ != nullptr) mnl_socket_close(nl_);
-    if (ioctl_fd_ >= 0) ::close(ioctl_fd_);
     nl_ = nullptr;
-    ioctl_fd_ = -1;
 }
 
 Result<RtnlSocket> RtnlSocket::open() {
@@ -153,13 +147,7 @@ Result<RtnlSocket> RtnlSocket::open() {
     int on = 1;
     // Best effort: older kernels lack extended acks and the errno alone still explains.
     mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &on, sizeof(on));
-    const int ioctl_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (ioctl_fd < 0) {
-        const int err = errno;
-        mnl_socket_close(nl);
-        return Status::error("ioctl socket: " + errno_text(err));
-    }
-    return RtnlSocket(nl, ioctl_fd);
+    return RtnlSocket(nl);
 }
 
 Result<RtnlSocket> RtnlSocket::open_in(const std::string& netns_path) {
