@@ -192,7 +192,7 @@ TEST_F(KernelPortTest, FramesOfOtherInterfacesNeverLeakIntoAnAttachingPort) {
     }
     const std::uint64_t sent = source.stop();
     const std::uint64_t leaked = capture.stop();
-    EXPECT_GT(sent, 1000u);
+    EXPECT_GT(sent, 100u);  // the noise flowed during the attaches
     EXPECT_EQ(leaked, 0u) << "frames of " << noise->a_name() << " reached the network";
 }
 
@@ -229,7 +229,7 @@ TEST_F(KernelPortTest, FramesOfOtherInterfacesNeverLeakThroughAHotPluggedDpdkPor
     }
     const std::uint64_t sent = source.stop();
     const std::uint64_t leaked = capture.stop();
-    EXPECT_GT(sent, 1000u);
+    EXPECT_GT(sent, 100u);  // the noise flowed during the attaches
     EXPECT_EQ(leaked, 0u) << "frames of " << noise->a_name() << " reached the network";
 }
 
