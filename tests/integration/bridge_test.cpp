@@ -66,8 +66,8 @@ TEST_F(BridgeTest, TwoContainersPingAndTransferTcpBytes) {
 }
 
 TEST_F(BridgeTest, TwoWorkersCarryEveryFlow) {
-    // af_packet spreads a veth's packets over one socket per worker by flow
-    // hash; each must be polled, or some flows would silently black-hole.
+    // One worker polls a kernel port's socket while every worker sends
+    // through its own tx ring of it: every flow must arrive, in both directions.
     auto d = DpdockdInstance::start("dataplane:\n  workers: 2\n  idle-sleep-us: 20\ncontainers:\n" +
                                     container_yaml("c1", c1_->path(), "[bridge]") +
                                     container_yaml("c2", c2_->path(), "[bridge]"));
