@@ -98,6 +98,7 @@ void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
         // Learned VTEPs unseen for the MAC ageing time go, with their MAC entries.
         ctx.dataplane.vteps().expire(rte_rdtsc(), max_age,
                                      [&](PortId port) { ctx.dataplane.macs().flush_port(port); });
+        ctx.state.check_namespaces();
     });
     // Conntrack expiry in slices: the whole table every kConntrackSweep, not
     // in one pass a second (64 MB through the caches at 1M flows).

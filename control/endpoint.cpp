@@ -1,6 +1,10 @@
 #include "control/endpoint.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 
 #include "control/attach/netlink.hpp"
@@ -44,34 +48,21 @@ Status interface_name_free(const EndpointRequest& r) {
                          ") or attach a namespace without it");
 }
 
-// DPDK 22.11's af_packet joins its sockets to the fanout group
-// (pid ^ ifindex) & 0xffff, shared by the whole host namespace: when another
-// process's af_packet device already holds that id, the probe fails with
-// EINVAL (seen with parallel daemons). A new veth has a new ifindex, hence a
-// new group id, so a failed probe is retried once on a fresh pair.
-constexpr int kVethAttempts = 2;
-
-Result<Endpoint> attach_veth(dataplane::Dataplane& dp, unsigned workers, const EndpointRequest& r, Endpoint ep) {
-    const std::string devargs = "net_af_packet_" + ep.host_ifname + ",iface=" + ep.host_ifname +
-                                ",qpairs=" + std::to_string(workers);
-    std::string failure;
-    for (int attempt = 0; attempt < kVethAttempts; ++attempt) {
-        // A link of this name can only be a leftover of a crashed run of ours
-        // (or of the failed attempt): deleting it also deletes its peer.
-        if (attach::ifindex_of(ep.host_ifname)) attach::delete_link(ep.host_ifname);
-        if (auto st = interface_name_free(r); !st) return Result<Endpoint>::error(st.message());
-        auto created = attach::create_veth(ep.host_ifname, r.netns, interface_config(r));
-        if (!created) return Result<Endpoint>::error(created.message());
-        auto port = dp.add_port(devargs, r.mtu);
-        if (port) {
-            ep.port = *port;
-            ep.host_ifindex = *created;
-            return ep;
-        }
+Result<Endpoint> attach_veth(dataplane::Dataplane& dp, const EndpointRequest& r, Endpoint ep) {
+    // A link of this name can only be a leftover of a crashed run of ours:
+    // deleting it also deletes its peer.
+    if (attach::ifindex_of(ep.host_ifname)) attach::delete_link(ep.host_ifname);
+    if (auto st = interface_name_free(r); !st) return Result<Endpoint>::error(st.message());
+    auto created = attach::create_veth(ep.host_ifname, r.netns, interface_config(r));
+    if (!created) return Result<Endpoint>::error(created.message());
+    auto port = dp.add_kernel_port(ep.host_ifname, r.mtu);
+    if (!port) {
         attach::delete_link(ep.host_ifname);
-        failure = port.message();
+        return Result<Endpoint>::error("cannot open " + ep.host_ifname + " as a dpdock port: " + port.message());
     }
-    return Result<Endpoint>::error("cannot open " + ep.host_ifname + " as a DPDK port: " + failure);
+    ep.port = *port;
+    ep.host_ifindex = *created;
+    return ep;
 }
 
 Result<Endpoint> attach_tap(dataplane::Dataplane& dp, const EndpointRequest& r, Endpoint ep) {
@@ -90,12 +81,23 @@ Result<Endpoint> attach_tap(dataplane::Dataplane& dp, const EndpointRequest& r, 
 
 }  // namespace
 
-Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, unsigned workers, const EndpointRequest& request) {
+std::optional<NetnsIdentity> netns_identity(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    return NetnsIdentity{st.st_dev, st.st_ino};
+}
+
+Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, const EndpointRequest& request) {
     Endpoint ep;
     ep.request = request;
+    // Read before the interface goes in: if the path is replaced meanwhile,
+    // the next check_namespaces() notices.
+    const auto identity = netns_identity(request.netns);
+    if (!identity) return Result<Endpoint>::error("open netns " + request.netns + ": " + std::strerror(errno));
+    ep.netns = *identity;
     ep.host_ifname = host_ifname_for(request.container, request.network, request.netns, request.method);
     if (request.method == config::AttachMethod::Tap) return attach_tap(dp, request, std::move(ep));
-    return attach_veth(dp, workers, request, std::move(ep));
+    return attach_veth(dp, request, std::move(ep));
 }
 
 Status detach_endpoint(dataplane::Dataplane& dp, const Endpoint& endpoint) {

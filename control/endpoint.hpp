@@ -1,10 +1,12 @@
 // Attaching one container interface (an endpoint: one container on one
 // network) to the dataplane, and detaching it. Attach = netlink steps that
 // create and configure the interface inside the container's namespace, then a
-// hot-plugged DPDK port on its host side. Each step is undone if a later one
+// hot-plugged port on its host side. Each step is undone if a later one
 // fails, so a failed attach leaves nothing behind. Control thread only.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "config/model.hpp"
@@ -28,8 +30,19 @@ struct EndpointRequest {
     std::uint32_t mtu = 1500;
 };
 
+// Which namespace a path named when it was read: a namespace is known by the
+// inode of its nsfs file, which a new namespace at the same path does not share.
+struct NetnsIdentity {
+    std::uint64_t dev = 0;
+    std::uint64_t ino = 0;
+    bool operator==(const NetnsIdentity&) const = default;
+};
+// nullopt when nothing is at `path` any more.
+std::optional<NetnsIdentity> netns_identity(const std::string& path);
+
 struct Endpoint {
     EndpointRequest request;
+    NetnsIdentity netns;  // the namespace it was attached in
     std::string host_ifname;  // host-side veth end, or the TAP's original name
     int host_ifindex = 0;     // of the host-side veth end (0 for a TAP): names are reused, ifindexes are not
     PortId port = kNoPort;
@@ -41,9 +54,10 @@ struct Endpoint {
 std::string host_ifname_for(const std::string& container, const std::string& network, const std::string& netns,
                             config::AttachMethod method);
 
-// Creates the interface and its DPDK port. The port is not in any network
-// until the caller publishes a snapshot that includes it.
-Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, unsigned workers, const EndpointRequest& request);
+// Creates the interface and its port (a kernel port for a veth, DPDK's
+// net_tap for a TAP). The port is not in any network until the caller
+// publishes a snapshot that includes it.
+Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, const EndpointRequest& request);
 
 // Removes the DPDK port (the caller has already published a snapshot without
 // it) and the interface. Best effort: reports the first error but always

@@ -242,7 +242,7 @@ Status State::add_missing(const std::vector<EndpointRequest>& wanted_endpoints,
         if (present) continue;
         EndpointRequest named = request;
         named.interface_name = free_interface_name(request.container);
-        auto attached = attach_endpoint(dp_, dp_.worker_count(), named);
+        auto attached = attach_endpoint(dp_, named);
         if (!attached) {
             return Status::error("container " + request.container + ", network " + request.network + ": " +
                                  attached.message());
@@ -376,23 +376,41 @@ void State::on_link_deleted(int ifindex, const std::string& ifname) {
         return ep.request.method == config::AttachMethod::Veth && ep.host_ifindex == ifindex;
     });
     if (it == endpoints_.end()) return;
-    const EndpointRequest gone = it->request;
-    std::fprintf(stderr, "dpdockd: %s was deleted: detaching %s from %s\n", ifname.c_str(), gone.container.c_str(),
-                 gone.network.c_str());
+    std::fprintf(stderr, "dpdockd: %s was deleted: detaching %s from %s\n", ifname.c_str(),
+                 it->request.container.c_str(), it->request.network.c_str());
+    detach_vanished({it->request});
+}
+
+void State::check_namespaces() {
+    std::vector<EndpointRequest> gone;
+    for (const auto& ep : endpoints_) {
+        const auto now = netns_identity(ep.request.netns);
+        if (now && *now == ep.netns) continue;
+        std::fprintf(stderr, "dpdockd: the network namespace %s of %s %s: detaching it from %s\n",
+                     ep.request.netns.c_str(), ep.request.container.c_str(), now ? "was replaced" : "went away",
+                     ep.request.network.c_str());
+        gone.push_back(ep.request);
+    }
+    if (!gone.empty()) detach_vanished(gone);
+}
+
+void State::detach_vanished(const std::vector<EndpointRequest>& gone) {
     config::Deployment target = deployment_;
-    for (auto& c : target.containers) {
-        if (c.name == gone.container) {
-            std::erase_if(c.networks, [&](const config::EndpointSpec& e) { return e.network == gone.network; });
+    for (const auto& g : gone) {
+        for (auto& c : target.containers) {
+            if (c.name == g.container) {
+                std::erase_if(c.networks, [&](const config::EndpointSpec& e) { return e.network == g.network; });
+            }
+        }
+        // Static MACs that named the vanished container on that network go too.
+        for (auto& n : target.networks) {
+            if (n.name == g.network) {
+                std::erase_if(n.static_macs, [&](const config::StaticMacSpec& s) { return s.port == g.container; });
+            }
         }
     }
     std::erase_if(target.containers, [](const config::ContainerSpec& c) { return c.networks.empty(); });
-    // Static MACs that named the vanished container on that network go too.
-    for (auto& n : target.networks) {
-        if (n.name == gone.network) {
-            std::erase_if(n.static_macs, [&](const config::StaticMacSpec& s) { return s.port == gone.container; });
-        }
-    }
-    log_error("detaching after link deletion", apply(std::move(target)));
+    log_error("detaching a vanished container", apply(std::move(target)));
 }
 
 }  // namespace dpdock::control

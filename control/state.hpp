@@ -51,6 +51,10 @@ public:
     // the endpoint and drop it from the model. Matched by ifindex: the name
     // may already be a new endpoint's (a reload re-created it).
     void on_link_deleted(int ifindex, const std::string& ifname);
+    // Detaches every endpoint whose namespace went away or was replaced
+    // (another namespace at its path: `docker restart`, `ip netns del` + add).
+    // Called periodically; a stat() per endpoint.
+    void check_namespaces();
 
     const config::Deployment& deployment() const { return deployment_; }
     const std::vector<config::NetworkSpec>& networks() const { return networks_; }
@@ -65,6 +69,8 @@ public:
     const NatRules& nat_rules() const { return nat_rules_; }
 
 private:
+    // Detaches the endpoints `gone` and drops them from the model.
+    void detach_vanished(const std::vector<EndpointRequest>& gone);
     using StaticMac = std::tuple<NetworkId, std::uint64_t, PortId>;  // network, MAC as u64, port
 
     Status converge(const config::Deployment& target);

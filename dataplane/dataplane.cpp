@@ -1,6 +1,7 @@
 #include "dataplane/dataplane.hpp"
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
@@ -85,6 +86,8 @@ Status Dataplane::launch_workers() {
         ctx->counters = counters_.back().get();
         ctx->rule_counters = rule_counters_.back().get();
         ctx->stop = &stop_;
+        kernel_scratch_.push_back(std::make_unique<KernelPortScratch>());
+        ctx->kernel = kernel_scratch_.back().get();
         ctx->icmp.limit.configure(rte_get_tsc_hz(), options_.icmp_errors_per_s, options_.icmp_errors_burst);
         if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket,
                                     {pool_, indirect_pool_});
@@ -120,6 +123,7 @@ Dataplane::~Dataplane() {
         dataplane::remove_port(port);
         ports_.erase(port);
     }
+    kernel_scratch_.clear();  // holds mbufs of the pool
     macs_.reset();
     neighbours_.reset();  // hashes attached to the RCU variable go before it
     vteps_.reset();
@@ -130,30 +134,73 @@ Dataplane::~Dataplane() {
     if (indirect_pool_ != nullptr) rte_mempool_free(indirect_pool_);
 }
 
-Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu) {
-    auto port = probe_port(devargs);
-    if (!port) return port;
+namespace {
+
+// The device may have queued frames before it was bound to its interface
+// (DPDK 22.11's af_packet listens on every interface of the namespace until
+// then): none of them may reach a network, so whatever is there now goes.
+// Bounded (a few rings' worth), since a busy link never runs dry.
+void drain_rx(PortId port, std::uint16_t rx_queues, std::uint32_t ring) {
+    rte_mbuf* pkts[kMaxBurst];
+    for (std::uint16_t q = 0; q < rx_queues; ++q) {
+        std::uint16_t n;
+        for (std::uint32_t drained = 0; drained < 4 * ring && (n = rte_eth_rx_burst(port, q, pkts, kMaxBurst)) != 0;
+             drained += n) {
+            rte_pktmbuf_free_bulk(pkts, n);
+        }
+    }
+}
+
+}  // namespace
+
+PortOptions Dataplane::port_options(std::uint16_t rx_queues, std::uint32_t mtu) const {
     PortOptions options;
-    options.rx_queues = rx_queues_needed(*port);
+    options.rx_queues = rx_queues;
     options.tx_queues = static_cast<std::uint16_t>(contexts_.size());
     options.rx_ring = options_.rx_ring;
     options.tx_ring = options_.tx_ring;
     options.pool = pool_;
     options.mtu = mtu;
+    return options;
+}
+
+Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu) {
+    auto port = probe_port(devargs);
+    if (!port) return port;
+    const PortOptions options = port_options(rx_queues_needed(*port), mtu);
     if (auto st = configure_and_start_port(*port, options); !st) {
         dataplane::remove_port(*port);
         return Result<PortId>::error(st.message());
     }
+    drain_rx(*port, options.rx_queues, options.rx_ring);
+    return register_port(*port, PortRecord{devargs, 0, options.rx_queues, {}, 0, nullptr});
+}
+
+Result<PortId> Dataplane::add_kernel_port(const std::string& ifname, std::uint32_t mtu) {
+    // The rings are as deep as the rx descriptors a device would get.
+    auto kernel = KernelPort::open(ifname, static_cast<std::uint16_t>(contexts_.size()), options_.rx_ring);
+    if (!kernel) return Result<PortId>::error(kernel.message());
+    const PortId port = (*kernel)->port();
+    if (auto st = configure_and_start_port(port, port_options(1, mtu)); !st) {
+        dataplane::remove_port(port);
+        return Result<PortId>::error(st.message());
+    }
+    return register_port(port, PortRecord{"kernel:" + ifname, 0, 1, {}, 0, std::move(*kernel)});
+}
+
+PortId Dataplane::register_port(PortId port, PortRecord record) {
     // The least loaded worker polls it, for as long as the port lives: moving
     // an rx queue between workers would need both to agree on a hand-over.
     std::vector<unsigned> load(contexts_.size(), 0);
-    for (const auto& [id, record] : ports_) ++load[record.worker];
+    for (const auto& [id, r] : ports_) ++load[r.worker];
     unsigned worker = 0;
     for (unsigned w = 1; w < load.size(); ++w) {
         if (load[w] < load[worker]) worker = w;
     }
-    ports_[*port] = PortRecord{devargs, worker, options.rx_queues, {}, next_serial_++};
-    ports_[*port].baseline = port_counters(*port);
+    record.worker = worker;
+    record.serial = next_serial_++;
+    ports_[port] = std::move(record);
+    ports_[port].baseline = port_counters(port);
     return port;
 }
 
@@ -167,15 +214,24 @@ Status Dataplane::remove_port(PortId port) {
     // sure no worker is still inside a burst that read the older one.
     rcu_->synchronize();
     macs_->flush_port(port);
+    // A kernel port's socket and rings outlive its ethdev, which uses the rings.
+    const std::unique_ptr<KernelPort> kernel = std::move(it->second.kernel);
     ports_.erase(it);
     return dataplane::remove_port(port);
 }
 
 void Dataplane::publish(std::unique_ptr<dataplane::ForwardingSnapshot> snap) {
     snap->rx_queues.assign(contexts_.size(), {});
+    snap->kernel_ports.clear();
     for (const auto& [port, record] : ports_) {
         if (snap->ports[port].role == dataplane::PortRole::Unused) continue;
-        for (std::uint16_t q = 0; q < record.rx_queues; ++q) snap->rx_queues[record.worker].push_back({port, q});
+        const KernelPortIo* kernel = record.kernel ? &record.kernel->io() : nullptr;
+        for (std::uint16_t q = 0; q < record.rx_queues; ++q) {
+            snap->rx_queues[record.worker].push_back({port, q, kernel});
+        }
+        if (kernel != nullptr) snap->kernel_ports.push_back(kernel);
+        // A kernel port hands super-frames and partial checksums to the kernel as they are.
+        if (kernel != nullptr) snap->offload_ports |= std::uint64_t{1} << port;
     }
     snapshot_->publish(std::move(snap));
 }

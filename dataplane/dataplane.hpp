@@ -16,7 +16,9 @@
 #include "bridge/mac_table.hpp"
 #include "dataplane/forwarding_snapshot.hpp"
 #include "l3/neighbour_table.hpp"
+#include "dataplane/port.hpp"
 #include "dataplane/fastpath/worker_context.hpp"
+#include "dataplane/kernel_port/kernel_port.hpp"
 #include "base/sync/counters.hpp"
 #include "base/sync/rcu.hpp"
 #include "base/sync/snapshot.hpp"
@@ -53,6 +55,7 @@ struct PortRecord {
     // previous owner, summed over workers when this port was added.
     sync::PortCounters baseline;
     std::uint64_t serial = 0;  // unique per add_port() in this process, unlike the port id
+    std::unique_ptr<KernelPort> kernel;  // set for a kernel port (add_kernel_port)
 };
 
 class Dataplane {
@@ -63,8 +66,13 @@ public:
     Dataplane& operator=(const Dataplane&) = delete;
 
     // Probes and starts a port (any DPDK devargs). It carries no traffic until
-    // a published snapshot places it in a network.
+    // a published snapshot places it in a network. Whatever the device
+    // received before that (a driver that heard other interfaces before it
+    // was bound to its own) is discarded.
     Result<PortId> add_port(const std::string& devargs, std::uint32_t mtu);
+    // Opens an interface of the daemon's namespace (a container's veth host
+    // end) as a kernel port (dataplane/kernel_port/kernel_port.hpp).
+    Result<PortId> add_kernel_port(const std::string& ifname, std::uint32_t mtu);
     // Removes a port: the caller must already have published a snapshot
     // without it. Waits a grace period, forgets its MACs, closes the device.
     Status remove_port(PortId port);
@@ -92,6 +100,9 @@ public:
 private:
     explicit Dataplane(const DataplaneOptions& options);
     Status launch_workers();
+    PortOptions port_options(std::uint16_t rx_queues, std::uint32_t mtu) const;
+    // Gives a started port to the least loaded worker and records it.
+    PortId register_port(PortId port, PortRecord record);
     void stop_workers();
 
     DataplaneOptions options_;
@@ -106,6 +117,7 @@ private:
     std::vector<std::unique_ptr<sync::WorkerCounters>> counters_;
     std::vector<std::unique_ptr<nat::RuleCounters>> rule_counters_;
     std::vector<std::unique_ptr<WorkerContext>> contexts_;
+    std::vector<std::unique_ptr<KernelPortScratch>> kernel_scratch_;  // one per worker
     std::atomic<bool> stop_{false};
     bool workers_running_ = false;
     std::map<PortId, PortRecord> ports_;

@@ -16,6 +16,8 @@
 
 namespace dpdock::dataplane {
 
+struct KernelPortIo;
+
 enum class PortRole : std::uint8_t {
     Unused,     // no port with this id, or it is being removed
     Container,  // host end of a container's veth or tap
@@ -61,6 +63,7 @@ struct NetworkInfo {
 struct RxQueue {
     PortId port = kNoPort;
     std::uint16_t queue = 0;
+    const dataplane::KernelPortIo* kernel = nullptr;  // its socket is read into the queue before each poll
 };
 
 struct UplinkInfo {
@@ -87,6 +90,7 @@ struct ForwardingSnapshot {
     std::vector<NetworkInfo> networks;            // indexed by NetworkId
     std::optional<UplinkInfo> uplink;
     std::vector<std::vector<RxQueue>> rx_queues;  // per worker: the rx queues it polls
+    std::vector<const dataplane::KernelPortIo*> kernel_ports;  // every worker sends its tx ring of each
     std::shared_ptr<const nat::PortMap> published;  // published ports; shared by snapshots while unchanged
     VxlanInfo vxlan;
     // Bit per port id: ports that take TCP segmentation and L4 checksum

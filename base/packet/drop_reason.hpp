@@ -43,6 +43,10 @@ enum class DropReason : std::uint8_t {
     SourceMacGateway,  // a frame claiming to come from the network's own gateway MAC (a forgery: never learned)
     OffloadFailed,     // offload metadata (TSO, partial checksum) that cannot be honoured: bad lengths, no mbufs
     FragmentUnmatched,  // a later fragment to translate whose first fragment was not seen (nat/fastpath/fragments.hpp)
+    KernelRxTruncated,  // a kernel port's frame larger than the largest frame it receives (64 KiB)
+    KernelRxNoBuffer,   // no mbufs to hold a large frame from a kernel port
+    KernelTxFull,       // a kernel port's socket refused the frame for want of buffer space
+    KernelTxError,      // a kernel port's socket refused the frame (too many segments, or an error)
     Count,
 };
 
@@ -55,6 +59,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "ct_key_taken", "ct_source_limit",
     "split_horizon", "source_mac_zero", "source_mac_gateway",
     "offload_failed", "fragment_unmatched",
+    "kernel_rx_truncated", "kernel_rx_no_buffer", "kernel_tx_full", "kernel_tx_error",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");

@@ -148,14 +148,15 @@ std::optional<DropReason> parse_packet(rte_mbuf* m) {
     meta = PacketMeta{};
     meta.ingress_port = m->port;
     meta.network = kNoNetwork;
-    // A port that reads the sender's offload metadata (virtio-net header) marks
-    // a partial checksum with DPDK's tx checksum flags (egress_offload.hpp).
-    if ((m->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)) != 0) {
+    // A kernel port's partial checksum arrives as a tx checksum request
+    // (dataplane/kernel_port/vnet_header.hpp): the field holds the
+    // pseudo-header sum only.
+    if ((m->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)) != 0) {
         meta.l4_checksum = ChecksumState::PseudoHeaderOnly;
+    } else if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+        meta.l4_checksum = ChecksumState::Full;
     } else {
-        meta.l4_checksum = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD
-                               ? ChecksumState::Full
-                               : ChecksumState::Unknown;
+        meta.l4_checksum = ChecksumState::Unknown;
     }
 
     const auto* eth = header_at<const rte_ether_hdr>(m, 0);

@@ -71,6 +71,12 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     // without DF, and the fragments made of them.
     std::uint64_t fragmented = 0;
     std::uint64_t fragments_made = 0;
+    // Kernel ports (dataplane/kernel_port): GSO super-frames received from
+    // and handed whole to container sockets, packets received with a partial
+    // (pseudo-header only) checksum.
+    std::uint64_t kernel_gso_rx = 0;
+    std::uint64_t kernel_gso_tx = 0;
+    std::uint64_t kernel_partial_csum_rx = 0;
     std::array<std::uint64_t, kDropReasonCount> drops{};
     std::array<PortCounters, kMaxPorts> ports{};
 };

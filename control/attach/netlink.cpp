@@ -231,7 +231,6 @@ Result<int> create_veth(const std::string& host_ifname, const std::string& netns
     };
     Result<LinkInfo> host = here->get_link(host_ifname);
     if (!host) return undo(with_step("find host end", host.status()));
-    if (Status st = there->disable_tx_checksum(inside.name); !st) return undo(st);
     if (Status st = set_flags_up(*here, host->ifindex); !st) return undo(with_step("set " + host_ifname + " up", st));
     if (Status st = configure_inside(*there, inside); !st) return undo(st);
     return host->ifindex;

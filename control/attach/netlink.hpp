@@ -1,6 +1,6 @@
 // Netlink half of attaching a container: the veth pair or TAP that links the
 // dataplane to a container's network namespace, configured like Docker's eth0.
-// All work goes through rtnetlink (libmnl) and ethtool ioctls; no program is run.
+// All work goes through rtnetlink (libmnl); no program is run.
 // Every call either completes or removes what it created (a failed attach leaves
 // no half-made interface) and names the failing step with strerror.
 // Threading: called from the control thread; never changes the caller's netns
@@ -27,9 +27,9 @@ struct InterfaceConfig {
 
 // Creates a veth pair: host_ifname stays in the daemon's netns (up, MTU =
 // inside.mtu); the peer is created directly in the netns at netns_path as
-// inside.name, with tx checksum offload off (a userspace dataplane would
-// otherwise forward its partial checksums broken), then configured (MAC, MTU,
-// address, lo and link up, default route). Returns the host end's ifindex.
+// inside.name with the kernel's default offloads (dpdock's kernel port carries
+// partial checksums and GSO frames), then configured (MAC, MTU, address, lo
+// and link up, default route). Returns the host end's ifindex.
 Result<int> create_veth(const std::string& host_ifname, const std::string& netns_path, const InterfaceConfig& inside);
 
 // Moves ifname (e.g. a TAP made by DPDK's net_tap) from the daemon's netns into

@@ -2,14 +2,11 @@
 
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
-#include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <linux/sockios.h>
 #include <net/if.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -115,12 +112,10 @@ Status validate_ifname(const std::string& ifname) {
     return Status();
 }
 
-RtnlSocket::RtnlSocket(mnl_socket* nl, int ioctl_fd)
-    : nl_(nl), ioctl_fd_(ioctl_fd), portid_(mnl_socket_get_portid(nl)) {}
+RtnlSocket::RtnlSocket(mnl_socket* nl) : nl_(nl), portid_(mnl_socket_get_portid(nl)) {}
 
 RtnlSocket::RtnlSocket(RtnlSocket&& other) noexcept
     : nl_(std::exchange(other.nl_, nullptr)),
-      ioctl_fd_(std::exchange(other.ioctl_fd_, -1)),
       portid_(other.portid_),
       seq_(other.seq_) {}
 
@@ -128,7 +123,6 @@ RtnlSocket& RtnlSocket::operator=(RtnlSocket&& other) noexcept {
     if (this != &other) {
         close_all();
         nl_ = std::exchange(other.nl_, nullptr);
-        ioctl_fd_ = std::exchange(other.ioctl_fd_, -1);
         portid_ = other.portid_;
         seq_ = other.seq_;
     }
@@ -139,9 +133,7 @@ RtnlSocket::~RtnlSocket() { close_all(); }
 
 void RtnlSocket::close_all() {
     if (nl_ != nullptr) mnl_socket_close(nl_);
-    if (ioctl_fd_ >= 0) ::close(ioctl_fd_);
     nl_ = nullptr;
-    ioctl_fd_ = -1;
 }
 
 Result<RtnlSocket> RtnlSocket::open() {
@@ -155,13 +147,7 @@ Result<RtnlSocket> RtnlSocket::open() {
     int on = 1;
     // Best effort: older kernels lack extended acks and the errno alone still explains.
     mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &on, sizeof(on));
-    const int ioctl_fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (ioctl_fd < 0) {
-        const int err = errno;
-        mnl_socket_close(nl);
-        return Status::error("ioctl socket: " + errno_text(err));
-    }
-    return RtnlSocket(nl, ioctl_fd);
+    return RtnlSocket(nl);
 }
 
 Result<RtnlSocket> RtnlSocket::open_in(const std::string& netns_path) {
@@ -242,20 +228,6 @@ Result<LinkInfo> RtnlSocket::get_link(const std::string& ifname) {
         return Status::error("link " + ifname + ": " + st.message());
     if (!reply.seen) return Status::error("link " + ifname + ": no reply from the kernel");
     return reply.info;
-}
-
-Status RtnlSocket::disable_tx_checksum(const std::string& ifname) {
-    if (Status valid = validate_ifname(ifname); !valid) return valid;
-    ethtool_value value{};
-    value.cmd = ETHTOOL_STXCSUM;
-    value.data = 0;
-    ifreq ifr{};
-    std::memcpy(ifr.ifr_name, ifname.c_str(), ifname.size());
-    ifr.ifr_data = reinterpret_cast<char*>(&value);
-    if (::ioctl(ioctl_fd_, SIOCETHTOOL, &ifr) != 0) {
-        return Status::error("ethtool tx checksum off on " + ifname + ": " + errno_text(errno));
-    }
-    return Status();
 }
 
 }  // namespace dpdock::attach

@@ -1,7 +1,6 @@
-// A NETLINK_ROUTE socket (libmnl) tied to one network namespace, plus an
-// AF_INET socket of the same namespace for the ethtool ioctls.
-// A netlink socket acts in the netns it was created in; open_in() creates both
-// sockets on a short-lived thread that setns()'d, so the caller's thread never
+// A NETLINK_ROUTE socket (libmnl) tied to one network namespace.
+// A netlink socket acts in the netns it was created in; open_in() creates it
+// on a short-lived thread that setns()'d, so the caller's thread never
 // changes namespace. One owner thread uses a socket at a time (control thread).
 #pragma once
 
@@ -41,17 +40,14 @@ public:
     Status request(nlmsghdr* nlh, int* kernel_errno = nullptr);
     // RTM_GETLINK by name in this socket's namespace; error if it does not exist.
     Result<LinkInfo> get_link(const std::string& ifname);
-    // Same ethtool request as `ethtool -K IFNAME tx off` on this socket's namespace.
-    Status disable_tx_checksum(const std::string& ifname);
 
 private:
-    RtnlSocket(mnl_socket* nl, int ioctl_fd);
+    explicit RtnlSocket(mnl_socket* nl);
     // As request(), but every reply that is not the ack goes to on_reply.
     Status transact(nlmsghdr* nlh, int (*on_reply)(const nlmsghdr*, void*), void* reply_data, int* kernel_errno);
     void close_all();
 
     mnl_socket* nl_ = nullptr;
-    int ioctl_fd_ = -1;
     std::uint32_t portid_ = 0;
     std::uint32_t seq_ = 0;
 };

@@ -82,6 +82,10 @@ json stats_show(CommandContext& ctx) {
               {"gso_segments", total.gso_segments}}},
             {"fragmentation", {{"datagrams", total.fragmented}, {"fragments", total.fragments_made}}},
             {"flooded", total.flooded},
+            {"kernel_ports",
+             {{"gso_rx", total.kernel_gso_rx},
+              {"gso_tx", total.kernel_gso_tx},
+              {"partial_csum_rx", total.kernel_partial_csum_rx}}},
             {"rx_packets", total.rx_packets},
             {"tx_packets", total.tx_packets},
             {"conntrack", {{"entries", ctx.dataplane.conntrack().entries()}, {"capacity", ctx.dataplane.conntrack().capacity()}}}};

@@ -6,6 +6,7 @@
 #include "dataplane/fastpath/idle_backoff.hpp"
 #include "dataplane/fastpath/pipeline.hpp"
 #include "dataplane/fastpath/stages.hpp"
+#include "dataplane/kernel_port/fastpath/kernel_port_io.hpp"
 
 namespace dpdock::dataplane {
 
@@ -18,6 +19,7 @@ std::uint64_t worker_poll(WorkerContext& ctx) {
         rte_mbuf* pkts[kMaxBurst];
         for (const dataplane::RxQueue& rxq : snap->rx_queues[ctx.index]) {
             const PortId port = rxq.port;
+            if (rxq.kernel != nullptr) kernel_port_receive(ctx, *rxq.kernel);
             const std::uint16_t n = rte_eth_rx_burst(port, rxq.queue, pkts, ctx.burst);
             if (n == 0) continue;
             received += n;
@@ -31,6 +33,9 @@ std::uint64_t worker_poll(WorkerContext& ctx) {
     }
     if (snap != nullptr && ctx.pending.count != 0) service_pending(ctx, *snap, start);
     ctx.tx.flush_all();
+    if (snap != nullptr) {
+        for (const KernelPortIo* kernel : snap->kernel_ports) kernel_port_transmit(ctx, *kernel);
+    }
     sync::bump(ctx.counters->loops);
     ctx.rcu->quiescent(ctx.index);
     if (received != 0) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include <rte_gso.h>
 #include <rte_mbuf.h>
 
 #include "dataplane/forwarding_snapshot.hpp"
@@ -35,6 +36,8 @@ class VtepTable;
 
 namespace dpdock::dataplane {
 
+struct KernelPortScratch;
+
 inline constexpr std::uint16_t kMaxBurst = 256;
 
 struct WorkerContext {
@@ -59,6 +62,7 @@ struct WorkerContext {
     std::uint16_t vxlan_ip_id = 0;      // outer IPv4 identification of this worker's next VXLAN packet
     nat::FragmentTable fragments;       // first fragments' ports, for NAT of the later ones
     std::uint64_t fragment_ticks = 0;   // how long a datagram's later fragments are recognised (1 s of TSC)
+    KernelPortScratch* kernel = nullptr;  // buffers for the kernel ports' socket calls
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.
