@@ -10,7 +10,7 @@ bool device_of_driver(const std::string& device, const std::string& driver) {
     if (driver.empty() || !device.starts_with(driver)) return false;
     if (device.size() == driver.size()) return true;
     const char next = device[driver.size()];
-    return next == '_' || std::isdigit(static_cast<unsigned char>(next)) != 0;
+    return next == '_' || next == ':' || std::isdigit(static_cast<unsigned char>(next)) != 0;
 }
 
 std::string allowed_list(const AccessPolicy& policy) {

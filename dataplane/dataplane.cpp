@@ -165,6 +165,12 @@ PortOptions Dataplane::port_options(std::uint16_t rx_queues, std::uint32_t mtu) 
 }
 
 Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu) {
+    // "kernel:IFNAME" is no DPDK driver: dpdock's own port on a kernel
+    // interface (an uplink veth, say), which reads the sender's offload
+    // metadata where net_af_packet cannot.
+    if (devargs.starts_with(kKernelPortDevargs)) {
+        return add_kernel_port(devargs.substr(kKernelPortDevargs.size()), mtu);
+    }
     auto port = probe_port(devargs);
     if (!port) return port;
     const PortOptions options = port_options(rx_queues_needed(*port), mtu);
@@ -185,7 +191,7 @@ Result<PortId> Dataplane::add_kernel_port(const std::string& ifname, std::uint32
         dataplane::remove_port(port);
         return Result<PortId>::error(st.message());
     }
-    return register_port(port, PortRecord{"kernel:" + ifname, 0, 1, {}, 0, std::move(*kernel)});
+    return register_port(port, PortRecord{std::string(kKernelPortDevargs) + ifname, 0, 1, {}, 0, std::move(*kernel)});
 }
 
 PortId Dataplane::register_port(PortId port, PortRecord record) {

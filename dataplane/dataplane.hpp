@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <rte_mempool.h>
@@ -30,6 +31,11 @@ namespace dpdock::dataplane {
 
 // Next hops on the uplink's subnet that can be resolved at once.
 inline constexpr std::uint32_t kNeighbourTableSize = 1024;
+
+// The devargs prefix of a kernel port: "kernel:eth1" opens eth1 of the
+// daemon's namespace as dpdock's own port (dataplane/kernel_port), with the
+// kernel's offload metadata (virtio-net header), instead of a DPDK driver.
+inline constexpr std::string_view kKernelPortDevargs = "kernel:";
 
 struct DataplaneOptions {
     std::vector<unsigned> worker_lcores;  // one worker per lcore
@@ -65,7 +71,8 @@ public:
     Dataplane(const Dataplane&) = delete;
     Dataplane& operator=(const Dataplane&) = delete;
 
-    // Probes and starts a port (any DPDK devargs). It carries no traffic until
+    // Probes and starts a port (any DPDK devargs, or kKernelPortDevargs + an
+    // interface name for a kernel port). It carries no traffic until
     // a published snapshot places it in a network. Whatever the device
     // received before that (a driver that heard other interfaces before it
     // was bound to its own) is discarded.

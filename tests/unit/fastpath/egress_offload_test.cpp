@@ -223,7 +223,7 @@ TEST_F(EgressOffloadTest, SuperFrameIntoAVxlanPeerIsSegmentedBeforeEncapsulation
     const PortId vtep = h_.vteps().port_of(peer);
     net.peers.push_back({peer, vtep});
     ASSERT_TRUE(h_.macs().add_static(overlay, docker_mac_for(remote), vtep).ok());
-    ASSERT_TRUE(h_.context().neighbours->confirm(peer, peer_mac, 1));
+    ASSERT_TRUE(h_.context().neighbours->confirm(peer, peer_mac, 1, h_.timing()));
 
     const auto data = pattern(20000);
     constexpr std::uint16_t kMss = 1500 - 50 - 40;
