@@ -336,7 +336,7 @@ void State::publish() {
     if (uplink_) {
         const std::uint64_t hz = rte_get_tsc_hz();
         snap->ports[uplink_->port] = {dataplane::PortRole::Uplink, kNoNetwork};
-        snap->uplink = dataplane::UplinkInfo{uplink_->port, dataplane::port_mac(uplink_->port), uplink_->spec.address,
+        snap->uplink = dataplane::UplinkInfo{uplink_->port, dp_.port_mac(uplink_->port), uplink_->spec.address,
                                           uplink_->spec.gateway, uplink_->spec.arp_timeout_s * hz, hz,
                                           uplink_->spec.gateway_mac, uplink_->spec.mtu};
     }

@@ -182,6 +182,12 @@ Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu
     return register_port(*port, PortRecord{devargs, 0, options.rx_queues, {}, 0, nullptr});
 }
 
+MacAddress Dataplane::port_mac(PortId port) const {
+    const auto it = ports_.find(port);
+    if (it != ports_.end() && it->second.kernel) return it->second.kernel->mac();
+    return dataplane::port_mac(port);
+}
+
 Result<PortId> Dataplane::add_kernel_port(const std::string& ifname, std::uint32_t mtu) {
     // The rings are as deep as the rx descriptors a device would get.
     auto kernel = KernelPort::open(ifname, static_cast<std::uint16_t>(contexts_.size()), options_.rx_ring);

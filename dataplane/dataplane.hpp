@@ -84,6 +84,8 @@ public:
     // without it. Waits a grace period, forgets its MACs, closes the device.
     Status remove_port(PortId port);
     const std::map<PortId, PortRecord>& ports() const { return ports_; }
+    // A port's MAC: a kernel port's is its interface's (its net_ring ethdev has none).
+    MacAddress port_mac(PortId port) const;
 
     // Fills the per-worker rx assignment of `snap` from the port records and
     // publishes it; returns after the previous snapshot is unreachable.

@@ -4,9 +4,11 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -71,6 +73,20 @@ Result<int> open_socket(const std::string& ifname) {
     return fd;
 }
 
+// The interface's own MAC: the net_ring ethdev has none (all zero), and an
+// uplink answers ARP with its port's MAC.
+Result<MacAddress> interface_mac(int fd, const std::string& ifname) {
+    ifreq req{};
+    if (ifname.size() >= sizeof req.ifr_name) return Result<MacAddress>::error("interface name too long: " + ifname);
+    std::memcpy(req.ifr_name, ifname.c_str(), ifname.size() + 1);
+    if (ioctl(fd, SIOCGIFHWADDR, &req) != 0) {
+        return Result<MacAddress>::error("cannot read the MAC of " + ifname + ": " + errno_text(errno));
+    }
+    std::array<std::uint8_t, 6> bytes{};
+    std::memcpy(bytes.data(), req.ifr_hwaddr.sa_data, bytes.size());
+    return MacAddress(bytes);
+}
+
 rte_ring* make_ring(const std::string& name, unsigned size) {
     return rte_ring_create(name.c_str(), size, static_cast<int>(rte_socket_id()),
                            RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
@@ -92,6 +108,9 @@ Result<std::unique_ptr<KernelPort>> KernelPort::open(const std::string& ifname, 
     auto fd = open_socket(ifname);
     if (!fd) return fd.status();
     kp->io_.fd = *fd;
+    auto mac = interface_mac(*fd, ifname);
+    if (!mac) return mac.status();
+    kp->mac_ = *mac;
 
     const std::string prefix = "kp" + std::to_string(getpid() % 100000) + "_" + std::to_string(ring_serial++);
     kp->io_.rx_ring = make_ring(prefix + "r", ring_size);

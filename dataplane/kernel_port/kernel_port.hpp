@@ -33,10 +33,12 @@ public:
 
     PortId port() const { return io_.port; }
     const KernelPortIo& io() const { return io_; }
+    MacAddress mac() const { return mac_; }  // the interface's, read at open
 
 private:
     KernelPort() = default;
     KernelPortIo io_;
+    MacAddress mac_;
 };
 
 }  // namespace dpdock::dataplane

@@ -11,6 +11,7 @@
 // `devargs: kernel:IFNAME`.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 
 #include "tests/integration/dpdockd_instance.hpp"
@@ -102,6 +103,13 @@ TEST_F(FragmentOffloadTest, UplinkNeighbourWithOffloadOnReachesAPublishedPort) {
     ASSERT_TRUE(tcp.ok()) << tcp.message() << "\n" << daemon_->log();
     // Read from the virtio-net header, handed on whole to c1's kernel port.
     EXPECT_GT(stat("kernel_ports", "partial_csum_rx"), 0u);
+    // The uplink answers ARP with its interface's MAC (its ring ethdev has none).
+    auto shown = daemon_->call("uplink.show");
+    ASSERT_TRUE(shown.ok()) << shown.message();
+    std::ifstream address("/sys/class/net/" + outside_->link.a_name() + "/address");
+    std::string kernel_mac;
+    std::getline(address, kernel_mac);
+    EXPECT_EQ((*shown)["uplink"]["mac"].get<std::string>(), kernel_mac);
 }
 
 }  // namespace
