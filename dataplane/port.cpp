@@ -134,8 +134,13 @@ Status configure_and_start_port(PortId port, const PortOptions& options) {
     if ((info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0) {
         conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     }
-    // Super-frames and partial checksums go to such a port as they are.
-    if ((info.tx_offload_capa & kPassedOffloads) == kPassedOffloads) conf.txmode.offloads |= kPassedOffloads;
+    // Super-frames and partial checksums go to such a port as they are. Not to
+    // net_tap: 22.11's software TSO counts the Ethernet header against the MTU
+    // and refuses full-size segments (TCP through a TAP stalled), so dpdock
+    // segments for it (rte_gso) like for any port without TSO.
+    if ((info.tx_offload_capa & kPassedOffloads) == kPassedOffloads && std::strcmp(info.driver_name, "net_tap") != 0) {
+        conf.txmode.offloads |= kPassedOffloads;
+    }
     if (const int ret = rte_eth_dev_configure(port, options.rx_queues, options.tx_queues, &conf); ret != 0) {
         return dpdk_error(port, "cannot configure", ret);
     }

@@ -54,6 +54,7 @@ Ipv4Address ip(const char* s) { return *Ipv4Address::parse(s); }
 
 struct Rig {
     test::MempoolPtr pool;
+    test::MempoolPtr indirect;  // payload references of segments and fragments
     std::unique_ptr<sync::Rcu> rcu;
     std::unique_ptr<bridge::MacTable> macs;
     std::unique_ptr<l3::NeighbourTable> neighbours;
@@ -91,6 +92,7 @@ Rig& rig() {
         test::ensure_eal(256);
         auto* rg = new Rig;
         rg->pool = test::make_test_pool(2047);
+        rg->indirect = test::make_test_pool(1023, 0);
         rg->rcu = must(sync::Rcu::create(1), "rcu");
         rg->macs = must(bridge::MacTable::create({.name = "fzm",
                                                   .capacity = 256,
@@ -158,7 +160,11 @@ Rig& rig() {
         c.counters = rg->counters.get();
         c.rule_counters = rg->rule_counters.get();
         c.icmp.limit.configure(1, 1000, 50);
-        if (!c.tx.init(0, kBurst, rg->counters.get(), SOCKET_ID_ANY)) fail("tx buffers");
+        c.indirect_pool = rg->indirect.get();
+        c.fragment_ticks = 1;
+        if (!c.tx.init(0, kBurst, rg->counters.get(), SOCKET_ID_ANY, {rg->pool.get(), rg->indirect.get()})) {
+            fail("tx buffers");
+        }
         return rg;
     }();
     return *r;
@@ -222,5 +228,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (r.ctx->pending.count != 0) fuzz::fail("packets still wait for ARP after every attempt");
     if (rte_mempool_in_use_count(r.pool.get()) != 0) fuzz::fail("mbuf leak: the pool is not whole after an input");
+    if (rte_mempool_in_use_count(r.indirect.get()) != 0) fuzz::fail("mbuf leak: the indirect pool is not whole");
     return 0;
 }
