@@ -18,6 +18,7 @@
 #include "nat/conntrack.hpp"
 #include "nat/conntrack_flush.hpp"
 #include "tests/support/eal_environment.hpp"
+#include "tests/unit/nat/rcu_fixture.hpp"
 
 namespace dpdock::nat {
 namespace {
@@ -31,14 +32,8 @@ FlowKey tuple(std::uint8_t proto, std::uint32_t src, std::uint16_t sport, std::u
     return {rte_cpu_to_be_32(src), rte_cpu_to_be_32(dst), rte_cpu_to_be_16(sport), rte_cpu_to_be_16(dport), proto, {}};
 }
 
-class ConntrackLimitsTest : public ::testing::Test {
+class ConntrackLimitsTest : public RcuFixture {
 protected:
-    void SetUp() override {
-        test::ensure_eal();
-        auto rcu = sync::Rcu::create(1);
-        ASSERT_TRUE(rcu.ok()) << rcu.message();
-        rcu_ = std::move(*rcu);
-    }
 
     void make(std::uint32_t capacity, std::uint32_t per_source = 0) {
         static unsigned tables = 0;
@@ -77,7 +72,6 @@ protected:
         return ct_->find(e.original, dir) == &e && ct_->find(e.reply, dir) == &e;
     }
 
-    std::unique_ptr<sync::Rcu> rcu_;
     std::unique_ptr<Conntrack> ct_;
     DropReason why_ = DropReason::Count;
 };

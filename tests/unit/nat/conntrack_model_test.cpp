@@ -19,6 +19,7 @@
 #include "base/sync/rcu.hpp"
 #include "nat/conntrack.hpp"
 #include "tests/support/eal_environment.hpp"
+#include "tests/unit/nat/rcu_fixture.hpp"
 
 namespace dpdock::nat {
 namespace {
@@ -34,13 +35,11 @@ struct ModelFlow {
     bool replied;
 };
 
-class ConntrackModelTest : public ::testing::Test {
+class ConntrackModelTest : public RcuFixture {
 protected:
     void SetUp() override {
-        test::ensure_eal();
-        auto rcu = sync::Rcu::create(1);
-        ASSERT_TRUE(rcu.ok()) << rcu.message();
-        rcu_ = std::move(*rcu);
+        RcuFixture::SetUp();
+        if (HasFatalFailure()) return;
         static unsigned tables = 0;
         ConntrackOptions o;
         o.name = "ctm" + std::to_string(tables++);
@@ -148,7 +147,6 @@ protected:
     }
 
     std::mt19937 rng_{20261202};
-    std::unique_ptr<sync::Rcu> rcu_;
     std::unique_ptr<Conntrack> ct_;
     std::map<Entry*, ModelFlow> model_;
 };

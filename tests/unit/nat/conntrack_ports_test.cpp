@@ -16,6 +16,7 @@
 #include "base/sync/rcu.hpp"
 #include "nat/conntrack.hpp"
 #include "tests/support/eal_environment.hpp"
+#include "tests/unit/nat/rcu_fixture.hpp"
 
 namespace dpdock::nat {
 namespace {
@@ -31,14 +32,8 @@ FlowKey udp(std::uint32_t src, std::uint16_t sport, std::uint32_t dst, std::uint
 
 std::uint16_t host_port(const Entry& e) { return rte_be_to_cpu_16(e.reply.dst_port); }
 
-class ConntrackPortsTest : public ::testing::Test {
+class ConntrackPortsTest : public RcuFixture {
 protected:
-    void SetUp() override {
-        test::ensure_eal();
-        auto rcu = sync::Rcu::create(1);
-        ASSERT_TRUE(rcu.ok()) << rcu.message();
-        rcu_ = std::move(*rcu);
-    }
 
     void make(std::uint32_t capacity, std::uint16_t lo, std::uint16_t hi) {
         static unsigned tables = 0;
@@ -60,7 +55,6 @@ protected:
         return ct_->create(k, rte_cpu_to_be_32(kHostIp), MacAddress::from_u64(0x02420a000002ULL), 0, 0, now, why_);
     }
 
-    std::unique_ptr<sync::Rcu> rcu_;
     std::unique_ptr<Conntrack> ct_;
     DropReason why_ = DropReason::Count;
 };
