@@ -38,6 +38,17 @@ TEST(AccessPolicy, MembersGetOnlyTheAllowedDrivers) {
     EXPECT_FALSE(check_devargs(policy, kMember, ",net_af_packet0"));
 }
 
+// dpdock's kernel port (devargs kernel:IFNAME) is allowed by the name "kernel".
+TEST(AccessPolicy, KernelPortsAreADriverOfTheirOwn) {
+    AccessPolicy policy;
+    policy.devargs_drivers = {"net_af_packet"};
+    EXPECT_FALSE(check_devargs(policy, kMember, "kernel:eth1"));
+    policy.devargs_drivers = {"kernel"};
+    EXPECT_TRUE(check_devargs(policy, kMember, "kernel:eth1"));
+    EXPECT_FALSE(check_devargs(policy, kMember, "kernelx:eth1"));
+    EXPECT_FALSE(check_devargs(policy, kMember, "net_af_packet0,iface=eth1"));
+}
+
 TEST(AccessPolicy, DeploymentDevargsAreAllChecked) {
     AccessPolicy policy;
     policy.devargs_drivers = {"net_af_packet"};
