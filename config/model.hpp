@@ -208,6 +208,18 @@ struct VxlanSpec {
     friend bool operator==(const VxlanSpec&, const VxlanSpec&) = default;
 };
 
+// The exception path (exception/): a kernel interface in the daemon's netns,
+// docker0's twin, holding the uplink address and every gateway; what the
+// dataplane does not serve at those addresses goes to the kernel through it.
+// Off by default: the interface and its routes land in whatever namespace
+// dpdockd runs in. Fixed per host.
+struct ExceptionSpec {
+    bool enabled = false;
+    std::string interface = "dpdock0";  // created with DPDK's net_tap (virtio_user once /dev/vhost-net exists)
+    SourcePos pos;
+    friend bool operator==(const ExceptionSpec&, const ExceptionSpec&) = default;
+};
+
 struct Deployment {
     DataplaneSpec dataplane;
     BridgeSpec bridge;
@@ -217,6 +229,7 @@ struct Deployment {
     std::optional<UplinkSpec> uplink;
     NatSpec nat;
     VxlanSpec vxlan;
+    ExceptionSpec exception;
     std::string source_file;  // "" for the embedded default
     friend bool operator==(const Deployment&, const Deployment&) = default;
 };

@@ -425,6 +425,29 @@ Status check_mbufs(const Deployment& d) {
     return Status();
 }
 
+namespace {
+
+// The exception interface: a kernel interface name (IFNAMSIZ - 1, no
+// character that would end its devargs), and the receive ring its TAP holds.
+Status check_exception(const Deployment& d) {
+    const ExceptionSpec& e = d.exception;
+    if (!e.enabled) return Status();
+    constexpr std::size_t kMaxIfname = 15;
+    if (e.interface.size() > kMaxIfname || !is_valid_name(e.interface)) {
+        return fail(e.pos, "exception.interface",
+                    "'" + e.interface + "' is not an interface name (1-15 letters, digits, '_', '.', '-')");
+    }
+    if (d.dataplane.rx_ring + std::uint64_t{kMinTrafficMbufs} > d.dataplane.mbufs) {
+        return fail(e.pos, "exception.enabled",
+                    "its TAP holds rx-ring " + std::to_string(d.dataplane.rx_ring) + " mbufs; with " +
+                        std::to_string(kMinTrafficMbufs) + " for traffic that is more than dataplane.mbufs " +
+                        std::to_string(d.dataplane.mbufs));
+    }
+    return Status();
+}
+
+}  // namespace
+
 Status validate(const Deployment& d) {
     if (auto s = check_dataplane(d.dataplane); !s) return s;
     if (auto s = check_bridge(d.bridge); !s) return s;
@@ -435,6 +458,7 @@ Status validate(const Deployment& d) {
     if (auto s = check_nat(d.nat); !s) return s;
     if (auto s = check_publications(d); !s) return s;
     if (auto s = check_overlay(d); !s) return s;
+    if (auto s = check_exception(d); !s) return s;
     return check_static_macs(d);
 }
 

@@ -249,7 +249,8 @@ private:
 
     bool read_root(const YAML::Node& root, Deployment& d) {
         Fields m;
-        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink", "nat", "vxlan"},
+        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink", "nat", "vxlan",
+                                          "exception"},
                     m)) {
             return false;
         }
@@ -257,6 +258,7 @@ private:
         if (auto it = m.find("dataplane"); it != m.end() && !read_dataplane(it->second, d.dataplane)) return false;
         if (auto it = m.find("nat"); it != m.end() && !read_nat(it->second, d.nat)) return false;
         if (auto it = m.find("vxlan"); it != m.end() && !read_vxlan(it->second, d.vxlan)) return false;
+        if (auto it = m.find("exception"); it != m.end() && !read_exception(it->second, d.exception)) return false;
         if (auto it = m.find("bridge"); it != m.end() && !read_bridge(it->second, d.bridge)) return false;
         if (auto it = m.find("networks"); it != m.end()) {
             if (!items(it->second, "networks", [&](const YAML::Node& n, const std::string& p) {
@@ -416,6 +418,14 @@ private:
                           required(sf, s.Mark(), "mac", sp, rm.mac) && required(sf, s.Mark(), "vtep", sp, rm.vtep) &&
                           optional(sf, "ip", sp, rm.ip);
                });
+    }
+
+    bool read_exception(const Field& f, ExceptionSpec& e) {
+        const std::string p = "exception";
+        e.pos = pos(mark(f));
+        Fields m;
+        return fields(f.value, mark(f), p, {"enabled", "interface"}, m) && optional(m, "enabled", p, e.enabled) &&
+               optional(m, "interface", p, e.interface);
     }
 
     bool read_vxlan(const Field& f, VxlanSpec& v) {

@@ -79,6 +79,17 @@ void write_vxlan(YAML::Emitter& out, const VxlanSpec& v) {
     out << YAML::EndMap;
 }
 
+// Only the fields that differ from ExceptionSpec{}; left out when none do.
+void write_exception(YAML::Emitter& out, const ExceptionSpec& e) {
+    ExceptionSpec def;
+    def.pos = e.pos;
+    if (e == def) return;
+    out << YAML::Key << "exception" << YAML::Value << YAML::BeginMap;
+    if (e.enabled != def.enabled) put(out, "enabled", e.enabled);
+    if (e.interface != def.interface) put(out, "interface", e.interface);
+    out << YAML::EndMap;
+}
+
 // default_mtu: what the reader assumes when the key is missing (1500, or the
 // uplink's minus the VXLAN overhead for overlay networks).
 void write_network(YAML::Emitter& out, const NetworkSpec& n, std::uint32_t default_mtu) {
@@ -221,6 +232,7 @@ std::string to_yaml(const Deployment& d) {
         out << YAML::EndMap;
     }
     write_vxlan(out, d.vxlan);
+    write_exception(out, d.exception);
     if (!d.networks.empty()) {
         out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq;
         for (const auto& n : d.networks) write_network(out, n, is_overlay(n) ? default_overlay_mtu(d) : 1500);

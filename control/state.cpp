@@ -72,6 +72,7 @@ std::string State::port_owner(PortId port) const {
         if (rp.port == port) return rp.spec.name;
     }
     if (uplink_ && uplink_->port == port) return "uplink";
+    if (host_.port() == port) return "exception";
     if (vxlan::is_vtep_port(port)) return "vtep " + dp_.vteps().address(port).to_string();
     return "port" + std::to_string(port);
 }
@@ -130,8 +131,10 @@ Status State::converge(const config::Deployment& target) {
     Status st = add_missing(wanted_endpoints, target.ports);
     if (st) st = move_default_routes(wanted_endpoints);
     if (st) st = converge_uplink(target.uplink);
+    if (st) st = host_.open(target.exception);
     publish();
     forget_removed_peers(networks_before);
+    if (st) st = converge_host(target);
     if (!st) return st;
     return sync_static_macs();
 }
@@ -358,6 +361,7 @@ void State::publish() {
             snap->offload_ports |= std::uint64_t{1} << port;
         }
     }
+    host_.fill(*snap);
     nat_rules_.fill(*snap, endpoints_, networks_, network_ids_);
     publish_overlay(*snap);
     dp_.publish(std::move(snap));
@@ -369,6 +373,19 @@ void State::publish() {
         if (kept == nullptr || !nat::same_translation(*kept, rule)) gone.add(rule);
     }
     if (!gone.empty()) nat::flush_rules(dp_.conntrack(), gone);
+}
+
+Status State::converge_host(const config::Deployment& target) {
+    if (host_.close_unwanted() && target.exception.enabled) {
+        // Renamed: the old interface is gone, the new one opens now.
+        if (auto st = host_.open(target.exception); !st) return st;
+        publish();
+    }
+    std::optional<Ipv4Cidr> uplink;
+    if (uplink_) uplink = uplink_->spec.address;
+    std::vector<Ipv4Cidr> gateways;
+    for (const auto& network : networks_) gateways.emplace_back(network.gateway, network.subnet.prefix());
+    return host_.sync_addresses(uplink, gateways);
 }
 
 void State::on_link_deleted(int ifindex, const std::string& ifname) {

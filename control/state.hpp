@@ -18,6 +18,7 @@
 
 #include "config/model.hpp"
 #include "control/endpoint.hpp"
+#include "control/host_interface.hpp"
 #include "control/nat_rules.hpp"
 #include "dataplane/dataplane.hpp"
 #include "base/util/status.hpp"
@@ -36,7 +37,7 @@ struct RawUplink {
 
 class State {
 public:
-    explicit State(dataplane::Dataplane& dp) : dp_(dp), nat_rules_(dp) {}
+    explicit State(dataplane::Dataplane& dp) : dp_(dp), nat_rules_(dp), host_(dp) {}
     ~State();  // detaches everything it attached
     State(const State&) = delete;
     State& operator=(const State&) = delete;
@@ -65,6 +66,8 @@ public:
     std::string network_created(const std::string& name) const;
     // Who owns a port: "container/network" or a raw port's name.
     std::string port_owner(PortId port) const;
+    // The exception interface (dpdock0) while it is open.
+    std::optional<PortId> host_port() const { return host_.port(); }
     // Published ports and NAT rule counters as the workers see them.
     const NatRules& nat_rules() const { return nat_rules_; }
 
@@ -86,6 +89,8 @@ private:
     // A container whose default-route network was disconnected gets its
     // default route through the first of its remaining networks.
     Status move_default_routes(const std::vector<EndpointRequest>& wanted_endpoints);
+    // The exception interface as `target` wants it, published, with its addresses.
+    Status converge_host(const config::Deployment& target);
     // Adds, replaces (new devargs or MTU) or removes the uplink port.
     Status converge_uplink(const std::optional<config::UplinkSpec>& wanted);
     // Lowest ethN not used by the container's attached endpoints.
@@ -108,6 +113,7 @@ private:
     std::optional<RawUplink> uplink_;
     std::set<StaticMac> static_macs_;  // as installed in the MAC table
     NatRules nat_rules_;
+    HostInterface host_;
     config::VxlanSpec vxlan_;          // of the deployment being converged to
 };
 

@@ -66,6 +66,9 @@ Result<std::unique_ptr<Dataplane>> Dataplane::start(const DataplaneOptions& opti
 
 Status Dataplane::launch_workers() {
     const int socket = static_cast<int>(rte_socket_id());
+    auto punt = exception::PuntRings::create("dpdock_punt", static_cast<unsigned>(options_.worker_lcores.size()), socket);
+    if (!punt) return Status::error(punt.message());
+    punt_rings_ = std::move(*punt);
     for (unsigned i = 0; i < options_.worker_lcores.size(); ++i) {
         counters_.push_back(std::make_unique<sync::WorkerCounters>());
         rule_counters_.push_back(std::make_unique<nat::RuleCounters>());
@@ -88,6 +91,8 @@ Status Dataplane::launch_workers() {
         ctx->stop = &stop_;
         kernel_scratch_.push_back(std::make_unique<KernelPortScratch>());
         ctx->kernel = kernel_scratch_.back().get();
+        ctx->punt = punt_rings_->of(i);
+        ctx->punt_rings = &punt_rings_->all();
         ctx->icmp.limit.configure(rte_get_tsc_hz(), options_.icmp_errors_per_s, options_.icmp_errors_burst);
         if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket,
                                     {pool_, indirect_pool_});
@@ -124,6 +129,7 @@ Dataplane::~Dataplane() {
         ports_.erase(port);
     }
     kernel_scratch_.clear();  // holds mbufs of the pool
+    punt_rings_.reset();      // so do the punt rings
     macs_.reset();
     neighbours_.reset();  // hashes attached to the RCU variable go before it
     vteps_.reset();
@@ -244,6 +250,7 @@ void Dataplane::publish(std::unique_ptr<dataplane::ForwardingSnapshot> snap) {
         if (kernel != nullptr) snap->kernel_ports.push_back(kernel);
         // A kernel port hands super-frames and partial checksums to the kernel as they are.
         if (kernel != nullptr) snap->offload_ports |= std::uint64_t{1} << port;
+        if (snap->host && snap->host->port == port) snap->host->worker = record.worker;
     }
     snapshot_->publish(std::move(snap));
 }

@@ -24,6 +24,7 @@
 #include "base/sync/rcu.hpp"
 #include "base/sync/snapshot.hpp"
 #include "base/util/status.hpp"
+#include "exception/punt_rings.hpp"
 #include "nat/conntrack.hpp"
 #include "vxlan/vtep_table.hpp"
 
@@ -127,6 +128,7 @@ private:
     std::vector<std::unique_ptr<nat::RuleCounters>> rule_counters_;
     std::vector<std::unique_ptr<WorkerContext>> contexts_;
     std::vector<std::unique_ptr<KernelPortScratch>> kernel_scratch_;  // one per worker
+    std::unique_ptr<exception::PuntRings> punt_rings_;  // one per worker, for the host's kernel
     std::atomic<bool> stop_{false};
     bool workers_running_ = false;
     std::map<PortId, PortRecord> ports_;

@@ -23,6 +23,7 @@ enum class PortRole : std::uint8_t {
     Container,  // host end of a container's veth or tap
     Member,     // a raw DPDK port in a network (NIC, memif, ring)
     Uplink,     // the port to the outside world; in no network
+    Host,       // the exception interface (dpdock0): the host's kernel; in no network
 };
 
 struct PortInfo {
@@ -77,6 +78,15 @@ struct UplinkInfo {
     std::uint32_t mtu = 1500;             // largest IPv4 packet routed out of the uplink
 };
 
+// The exception interface (dpdock0, exception/): the host's kernel holds the
+// uplink address and the gateways there. What the dataplane does not serve
+// for those addresses is punted to it; what it sends enters at `port`.
+struct HostInfo {
+    PortId port = kNoPort;
+    MacAddress kernel_mac;  // the kernel interface's MAC: frames punted to it are addressed to it
+    unsigned worker = 0;    // the worker polling `port`: it drains every worker's punt ring
+};
+
 // The host's VTEP settings (config::VxlanSpec).
 struct VxlanInfo {
     std::uint16_t port = 4789;
@@ -89,6 +99,7 @@ struct ForwardingSnapshot {
     std::array<PortInfo, sync::kMaxPorts> ports{};
     std::vector<NetworkInfo> networks;            // indexed by NetworkId
     std::optional<UplinkInfo> uplink;
+    std::optional<HostInfo> host;                 // exception path on: the kernel interface
     std::vector<std::vector<RxQueue>> rx_queues;  // per worker: the rx queues it polls
     std::vector<const dataplane::KernelPortIo*> kernel_ports;  // every worker sends its tx ring of each
     std::shared_ptr<const nat::PortMap> published;  // published ports; shared by snapshots while unchanged

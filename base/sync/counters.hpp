@@ -77,6 +77,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     std::uint64_t kernel_gso_rx = 0;
     std::uint64_t kernel_gso_tx = 0;
     std::uint64_t kernel_partial_csum_rx = 0;
+    // Exception path (exception/): packets this worker handed to the host's
+    // kernel (its punt ring), and packets the kernel sent into the dataplane.
+    std::uint64_t punted = 0;
+    std::uint64_t from_host = 0;
     std::array<std::uint64_t, kDropReasonCount> drops{};
     std::array<PortCounters, kMaxPorts> ports{};
 };

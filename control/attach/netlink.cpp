@@ -285,6 +285,44 @@ bool has_link_in(const std::string& netns_path, const std::string& ifname) {
     return there && there->get_link(ifname).ok();
 }
 
+namespace {
+
+// Runs `step` on a socket of the daemon's netns for the link named ifname.
+template <typename Step>
+Status on_link(const std::string& what, const std::string& ifname, Step step) {
+    const auto index = ifindex_of(ifname);
+    if (!index) return Status::error(what + ifname + ": no such interface");
+    Result<RtnlSocket> here = RtnlSocket::open();
+    if (!here) return Status::error(what + here.message());
+    if (Status st = step(*here, *index); !st) return Status::error(what + ifname + ": " + st.message());
+    return Status();
+}
+
+}  // namespace
+
+Status set_link_up(const std::string& ifname) {
+    return on_link("set_link_up ", ifname, [](RtnlSocket& sock, int index) { return set_flags_up(sock, index); });
+}
+
+Status add_interface_address(const std::string& ifname, const Ipv4Cidr& cidr) {
+    return on_link("add address " + cidr.to_string() + " to ", ifname,
+                   [&](RtnlSocket& sock, int index) { return add_address(sock, index, cidr); });
+}
+
+Status delete_interface_address(const std::string& ifname, const Ipv4Cidr& cidr) {
+    return on_link("delete address " + cidr.to_string() + " from ", ifname, [&](RtnlSocket& sock, int index) {
+        Message msg(RTM_DELADDR, 0);
+        auto* ifa = msg.header<ifaddrmsg>();
+        ifa->ifa_family = AF_INET;
+        ifa->ifa_prefixlen = cidr.prefix();
+        ifa->ifa_index = static_cast<std::uint32_t>(index);
+        mnl_attr_put_u32(msg.get(), IFA_LOCAL, cidr.address().be().raw());
+        int err = 0;
+        Status st = sock.request(msg.get(), &err);
+        return err == EADDRNOTAVAIL ? Status() : st;  // already gone (with its link, or by hand)
+    });
+}
+
 std::optional<int> ifindex_of(const std::string& ifname) {
     const unsigned int index = ::if_nametoindex(ifname.c_str());
     if (index == 0) return std::nullopt;

@@ -50,6 +50,13 @@ Status delete_link(const std::string& ifname);
 // when the netns cannot be entered: the attach that follows reports that).
 bool has_link_in(const std::string& netns_path, const std::string& ifname);
 
+// The exception interface (dpdock0) in the daemon's netns: up, and an IPv4
+// address added (with its connected route) or deleted. Deleting an address
+// that is not there counts as done.
+Status set_link_up(const std::string& ifname);
+Status add_interface_address(const std::string& ifname, const Ipv4Cidr& cidr);
+Status delete_interface_address(const std::string& ifname, const Ipv4Cidr& cidr);
+
 // ifindex of a link in the daemon's netns.
 std::optional<int> ifindex_of(const std::string& ifname);
 

@@ -14,7 +14,8 @@ std::uint16_t classify_stage(WorkerContext& ctx, const dataplane::ForwardingSnap
             continue;
         }
         const NetworkId network = m->port < snap.ports.size() ? snap.ports[m->port].network : kNoNetwork;
-        const bool uplink = m->port < snap.ports.size() && snap.ports[m->port].role == dataplane::PortRole::Uplink;
+        const dataplane::PortRole role = m->port < snap.ports.size() ? snap.ports[m->port].role : dataplane::PortRole::Unused;
+        const bool uplink = role == dataplane::PortRole::Uplink || role == dataplane::PortRole::Host;  // in no network
         if (!uplink && (network == kNoNetwork || snap.ports[m->port].role == dataplane::PortRole::Unused)) {
             drop_packet(ctx, m, DropReason::NoNetwork);
             continue;

@@ -2,6 +2,7 @@
 #include "dataplane/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "base/packet/headers.hpp"
+#include "exception/fastpath/kernel_arp.hpp"
 #include "nat/fastpath/dnat.hpp"
 
 namespace dpdock::dataplane {
@@ -16,6 +17,11 @@ std::uint16_t gateway_stage(WorkerContext& ctx, const dataplane::ForwardingSnaps
         std::optional<DropReason> verdict;
         if (meta.l3_type == L3Type::Arp) {
             verdict = answer_arp(m, meta, net.gateway_mac, net.gateway_ip);
+            // A container answering the kernel's ARP relayed from the gateway (host_stage).
+            if (verdict == DropReason::ArpIgnored && snap.host &&
+                exception::relay_reply_to_kernel(m, meta, snap.host->kernel_mac) && punt_to_host(ctx, snap, m)) {
+                continue;
+            }
         } else if (meta.l3_type != L3Type::Ipv4) {
             verdict = DropReason::NoRoute;
         } else if (header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == net.gateway_ip.be().raw()) {
@@ -31,6 +37,7 @@ std::uint16_t gateway_stage(WorkerContext& ctx, const dataplane::ForwardingSnaps
             pkts[to_route++] = m;
             continue;
         }
+        if (verdict == DropReason::NotServed && punt_to_host(ctx, snap, m)) continue;  // the host's services
         if (verdict) {
             drop_packet(ctx, m, *verdict);
         } else {

@@ -22,6 +22,11 @@ void process_burst(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap
         for (std::uint16_t i = 0; i < n_inner; ++i) drop_packet(ctx, inner[i], DropReason::NotServed);
         return;
     }
+    // From the host's kernel (exception interface): to containers or out of the uplink.
+    if (n != 0 && snap.ports[pkts[0]->port].role == dataplane::PortRole::Host) {
+        host_stage(ctx, snap, pkts, n, now);
+        return;
+    }
     // 2. Bridge: learn, then forward or flood inside the packet's own network.
     n = bridge_stage(ctx, snap, pkts, n, now);
     // 3. What is left was addressed to a gateway: ARP and ping for the gateway are answered.

@@ -75,6 +75,7 @@ void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, 
         // listens on them. An internal network reaches only its own gateway.
         if ((other_gateway || host_address) && !net.internal) {
             if (auto why = answer_echo(m, meta, net.gateway_mac)) {
+                if (why == DropReason::NotServed && punt_to_host(ctx, snap, m)) continue;  // the host's services
                 drop_packet(ctx, m, *why);
             } else {
                 ctx.tx.send(meta.ingress_port, m);

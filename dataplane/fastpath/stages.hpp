@@ -50,6 +50,26 @@ void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, 
 void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                   std::uint64_t now);
 
+// What the host's kernel sends on the exception interface (dpdock0): its ARP
+// for a container is relayed into the network (exception/fastpath/kernel_arp),
+// for anything else answered with the uplink's MAC; IPv4 to a container is
+// delivered into its network from the gateway, anything else leaves through
+// the uplink's next hop. No NAT: the kernel sends from its own addresses.
+void host_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
+                std::uint64_t now);
+
+// A packet for the host's kernel: addressed to the kernel interface's MAC and
+// put on this worker's punt ring (a full ring drops it as punt_full). False,
+// the packet untouched, when there is no exception interface (or the frame
+// is VLAN-tagged): the caller drops it as before. The stages call it for
+// what the dataplane does not serve at the host's own addresses.
+bool punt_to_host(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m);
+
+// The worker that polls the exception interface sends every worker's punt
+// ring to it (a burst per ring per loop iteration); others return at once.
+// Returns how many packets it took.
+unsigned drain_punts(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap);
+
 // The uplink's ARP timing as the neighbour table takes it.
 inline l3::NeighbourTiming arp_timing(const dataplane::UplinkInfo& uplink) {
     return {uplink.arp_timeout_ticks, uplink.arp_retry_ticks};

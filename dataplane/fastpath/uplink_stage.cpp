@@ -111,6 +111,12 @@ void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
             }
             verdict = (meta.flags & kFlagFragment) != 0 && !t.key ? DropReason::FragmentUnmatched
                                                                    : answer_echo(m, meta, uplink.mac);
+            // Neither a tracked reply, a published port nor ping: the host's
+            // kernel (its services, its own flows' replies, its fragments).
+            if ((verdict == DropReason::NotServed || verdict == DropReason::FragmentUnmatched) &&
+                punt_to_host(ctx, snap, m)) {
+                continue;
+            }
         } else {
             verdict = DropReason::NoRoute;
         }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 #include <rte_gso.h>
 #include <rte_mbuf.h>
@@ -18,6 +19,7 @@
 #include "base/sync/counters.hpp"
 #include "base/sync/rcu.hpp"
 #include "base/sync/snapshot.hpp"
+#include "exception/fastpath/punt_ring.hpp"
 #include "nat/fastpath/fragments.hpp"
 
 namespace dpdock::bridge {
@@ -63,6 +65,8 @@ struct WorkerContext {
     nat::FragmentTable fragments;       // first fragments' ports, for NAT of the later ones
     std::uint64_t fragment_ticks = 0;   // how long a datagram's later fragments are recognised (1 s of TSC)
     KernelPortScratch* kernel = nullptr;  // buffers for the kernel ports' socket calls
+    exception::PuntRing punt;             // this worker's packets for the host's kernel (producer side)
+    const std::vector<exception::PuntRing>* punt_rings = nullptr;  // every worker's, drained by the host port's worker
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.
