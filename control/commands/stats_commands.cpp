@@ -86,6 +86,7 @@ json stats_show(CommandContext& ctx) {
              {{"gso_rx", total.kernel_gso_rx},
               {"gso_tx", total.kernel_gso_tx},
               {"partial_csum_rx", total.kernel_partial_csum_rx}}},
+            {"exception", {{"punted", total.punted}, {"from_host", total.from_host}}},
             {"rx_packets", total.rx_packets},
             {"tx_packets", total.tx_packets},
             {"conntrack", {{"entries", ctx.dataplane.conntrack().entries()}, {"capacity", ctx.dataplane.conntrack().capacity()}}}};

@@ -60,6 +60,21 @@ Result<DpdockdInstance> DpdockdInstance::start(const std::string& yaml, std::vec
     return start_in_new_dir(yaml, std::move(daemon_args));
 }
 
+Result<DpdockdInstance> DpdockdInstance::start_in(const Netns& host, const std::string& yaml) {
+    static std::atomic<int> counter{0};
+    DpdockdInstance d;
+    d.dir_ = "/tmp/dpdock-it-ns-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+    std::filesystem::remove_all(d.dir_);
+    std::filesystem::create_directories(d.dir_);
+    d.config_ = d.dir_ + "/deployment.yaml";
+    d.socket_ = d.dir_ + "/dpdock.sock";
+    d.log_ = d.dir_ + "/dpdockd.log";
+    d.netns_ = host.name();
+    std::ofstream(d.config_) << yaml;
+    if (auto st = d.launch(); !st) return Result<DpdockdInstance>::error(st.message());
+    return d;
+}
+
 Result<DpdockdInstance> DpdockdInstance::start_without_config(std::vector<std::string> daemon_args) {
     // No file to ask for idle sleep: the lcores float instead of owning a CPU each.
     daemon_args.insert(daemon_args.end(), {"--", "--lcores=0@(0-1),1@(0-1)"});
@@ -77,6 +92,7 @@ constexpr const char* kFanoutCollision = "could not set PACKET_FANOUT";
 
 Status DpdockdInstance::launch() {
     std::vector<std::string> argv = {DPDOCK_DPDOCKD_PATH, "--socket", socket_};
+    if (!netns_.empty()) argv.insert(argv.begin(), {"ip", "netns", "exec", netns_});
     if (!config_.empty()) argv.insert(argv.end(), {"--config", config_});
     argv.insert(argv.end(), daemon_args_.begin(), daemon_args_.end());
     for (int attempt = 1;; ++attempt) {

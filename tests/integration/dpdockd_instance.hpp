@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/util/status.hpp"
+#include "tests/support/netns.hpp"
 #include "tests/support/process.hpp"
 
 namespace dpdock::test {
@@ -22,6 +23,10 @@ public:
     // with daemon_args added to its command line; returns once the control
     // socket answers, or an error with the log.
     static Result<DpdockdInstance> start(const std::string& yaml, std::vector<std::string> daemon_args = {});
+    // start(), with dpdockd inside `host` (`ip netns exec`, which execs it:
+    // same pid): what it creates in its own netns (the exception interface
+    // dpdock0, its addresses and routes) lands there, not in the test's.
+    static Result<DpdockdInstance> start_in(const Netns& host, const std::string& yaml);
     // dpdockd without --config (empty, like dockerd), floating over the CPUs.
     static Result<DpdockdInstance> start_without_config(std::vector<std::string> daemon_args = {});
     // Starts another dpdockd on the same files and arguments (after a crash or stop).
@@ -70,6 +75,7 @@ private:
     std::string socket_;
     std::string log_;
     std::vector<std::string> daemon_args_;
+    std::string netns_;  // run inside this named netns; empty: the test's own
     std::optional<ChildProcess> process_;
 };
 

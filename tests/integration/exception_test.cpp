@@ -1,0 +1,141 @@
+// The exception path end to end (issue 15): dpdockd runs inside a `host`
+// namespace the test creates, so dpdock0, its addresses and routes are made
+// there and never in the test's own netns. A TCP server of that namespace on
+// the gateway address and on the uplink address is reached from a container
+// and from outside (bytes echoed and compared), a closed port is refused at
+// once (RST from the kernel), and the host reaches the container by its IP.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <chrono>
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/dpdockd_instance.hpp"
+#include "tests/support/netns.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/traffic.hpp"
+
+namespace dpdock::test {
+namespace {
+
+const Ipv4Address kGatewayIp = *Ipv4Address::parse("172.17.0.1");
+const Ipv4Address kC1Ip = *Ipv4Address::parse("172.17.0.2");
+const Ipv4Address kExtIp = *Ipv4Address::parse("192.168.93.1");
+const Ipv4Address kHostIp = *Ipv4Address::parse("192.168.93.2");
+
+// connect() from `from` to ip:port; the errno it failed with (0: connected),
+// and how long it took. ETIMEDOUT after `wait_s` seconds.
+std::pair<int, std::chrono::milliseconds> try_connect(const Netns& from, Ipv4Address ip, std::uint16_t port,
+                                                      int wait_s = 5) {
+    int error = -1;
+    const auto start = std::chrono::steady_clock::now();
+    const Status st = run_in(from, [&] {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return;
+        timeval tv{wait_s, 0};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(port);
+        to.sin_addr.s_addr = ip.be().raw();
+        error = ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0 ? 0 : errno;
+        if (error == EINPROGRESS) error = ETIMEDOUT;
+        ::close(fd);
+    });
+    EXPECT_TRUE(st.ok()) << st.message();
+    return {error, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)};
+}
+
+struct Topology {
+    Netns host = make_netns("exh");  // dpdockd's netns: the "host"
+    Netns ext = make_netns("ext");   // the outside, behind the uplink
+    Netns c1 = make_netns("c1");
+    std::optional<VethPair> link;    // a: the uplink (in host), b: ext at kExtIp
+};
+
+// host + ext + c1, the uplink's veth between host and ext.
+void make_topology(Topology& t) {
+    auto link = VethPair::create(&t.host, &t.ext, "xu");
+    ASSERT_TRUE(link.ok()) << link.message();
+    ASSERT_TRUE(link->up_with_address(VethPair::Side::B, Ipv4Cidr(kExtIp, 24)).ok());
+    ASSERT_EQ(t.ext.exec("ethtool -K " + link->b_name() + " tx off >/dev/null"), 0);
+    ASSERT_EQ(t.host.exec("ip link set " + link->a_name() + " up && ip link set lo up"), 0);
+    t.link.emplace(std::move(*link));
+}
+
+std::string yaml(const Topology& t, bool exception) {
+    return "dataplane:\n  idle-sleep-us: 20\nuplink:\n  devargs: net_af_packet_" + t.link->a_name() +
+           ",iface=" + t.link->a_name() + "\n  address: " + kHostIp.to_string() + "/24\n  gateway: " +
+           kExtIp.to_string() + "\n" + (exception ? "exception:\n  enabled: true\n" : "") + "containers:\n" +
+           container_yaml("c1", t.c1.path(), "[bridge]");
+}
+
+TEST(ExceptionTest, HostServicesAreReachedFromContainersAndOutsideAndClosedPortsRefuse) {
+    Topology t;
+    make_topology(t);
+    auto d = DpdockdInstance::start_in(t.host, yaml(t, true));
+    ASSERT_TRUE(d.ok()) << d.message();
+    // dpdock0 carries the uplink address and the gateway, with their routes, in the host netns only.
+    const std::string addresses = t.host.exec_output("ip -4 -o addr show dev dpdock0");
+    EXPECT_NE(addresses.find(kHostIp.to_string() + "/24"), std::string::npos) << addresses;
+    EXPECT_NE(addresses.find(kGatewayIp.to_string() + "/16"), std::string::npos) << addresses;
+    EXPECT_NE(t.host.exec_output("ip route show dev dpdock0").find("172.17.0.0/16"), std::string::npos);
+    EXPECT_NE(shell("ip link show dpdock0 >/dev/null 2>&1"), 0) << "dpdock0 leaked into the test's netns";
+
+    // A service of the host on the gateway address, from the container; on the uplink address, from outside.
+    auto st = tcp_transfer(t.host, kGatewayIp, 18081, t.c1, 300000);
+    EXPECT_TRUE(st.ok()) << st.message() << d->log();
+    st = tcp_transfer(t.host, kHostIp, 18082, t.ext, 300000);
+    EXPECT_TRUE(st.ok()) << st.message() << d->log();
+    // Ping stays the dataplane's; the host pings and connects to the container.
+    EXPECT_TRUE(ping(t.c1, kGatewayIp, 2));
+    EXPECT_TRUE(ping(t.host, kC1Ip, 2)) << d->log();
+    EXPECT_TRUE(ping(t.host, kExtIp, 2)) << d->log();
+    st = tcp_transfer(t.c1, kC1Ip, 18083, t.host, 300000);
+    EXPECT_TRUE(st.ok()) << st.message() << d->log();
+
+    // Closed ports: the kernel's RST, at once (not a timeout).
+    for (const auto& [from, to] : {std::pair{&t.c1, kGatewayIp}, std::pair{&t.ext, kHostIp}}) {
+        const auto [error, took] = try_connect(*from, to, 18099);
+        EXPECT_EQ(error, ECONNREFUSED) << to.to_string() << ": " << std::strerror(error);
+        EXPECT_LT(took, std::chrono::seconds(2)) << to.to_string();
+    }
+    auto stats = d->call("stats.show");
+    ASSERT_TRUE(stats.ok()) << stats.message();
+    EXPECT_GT((*stats)["exception"]["punted"].get<std::uint64_t>(), 0u) << stats->dump();
+    EXPECT_GT((*stats)["exception"]["from_host"].get<std::uint64_t>(), 0u) << stats->dump();
+    EXPECT_EQ(d->drops("punt_full"), 0u);
+    EXPECT_EQ(d->drops("not_served"), 0u);
+}
+
+// Networks created and removed at run time move their gateways on and off dpdock0.
+TEST(ExceptionTest, GatewayAddressesFollowNetworks) {
+    Topology t;
+    make_topology(t);
+    auto d = DpdockdInstance::start_in(t.host, yaml(t, true));
+    ASSERT_TRUE(d.ok()) << d.message();
+    d->cli_expect("network create --subnet 10.77.0.0/24 extra");
+    EXPECT_NE(t.host.exec_output("ip -4 -o addr show dev dpdock0").find("10.77.0.1/24"), std::string::npos);
+    d->cli_expect("network rm extra");
+    EXPECT_EQ(t.host.exec_output("ip -4 -o addr show dev dpdock0").find("10.77.0.1"), std::string::npos);
+}
+
+// Off (the default): nothing is created and the host's addresses serve only ARP and ping.
+TEST(ExceptionTest, OffByDefault) {
+    Topology t;
+    make_topology(t);
+    auto d = DpdockdInstance::start_in(t.host, yaml(t, false));
+    ASSERT_TRUE(d.ok()) << d.message();
+    EXPECT_NE(t.host.exec("ip link show dpdock0 >/dev/null 2>&1"), 0);
+    const auto [error, took] = try_connect(t.c1, kGatewayIp, 18099, 1);
+    EXPECT_NE(error, ECONNREFUSED);
+    EXPECT_GT(d->drops("not_served"), 0u);
+}
+
+}  // namespace
+}  // namespace dpdock::test
