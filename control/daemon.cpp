@@ -20,6 +20,7 @@
 #include "control/event_loop.hpp"
 #include "control/server.hpp"
 #include "control/state.hpp"
+#include "control/telemetry.hpp"
 #include "dataplane/dataplane.hpp"
 #include "dataplane/eal.hpp"
 #include "dataplane/fastpath/worker_context.hpp"
@@ -167,6 +168,7 @@ int run_daemon(const DaemonOptions& options) {
             log("dataplane: " + dp.message());
             exit_code = 1;
         } else {
+            const TelemetryScope telemetry(**dp);
             State state(**dp);
             if (auto st = state.apply(*deployment); !st) {
                 log(st.message());
