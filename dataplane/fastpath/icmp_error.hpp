@@ -21,6 +21,7 @@ namespace dpdock::dataplane {
 
 inline constexpr std::uint8_t kIcmpDestUnreachable = 3;
 inline constexpr std::uint8_t kIcmpFragNeeded = 4;  // a code of kIcmpDestUnreachable
+inline constexpr std::uint8_t kIcmpHostUnreachable = 1;  // a code of kIcmpDestUnreachable
 
 // Why a packet may not be forwarded, and the ICMP error that says so
 // (icmp_type 0: none is sent).

@@ -5,6 +5,7 @@
 #include <rte_arp.h>
 
 #include "dataplane/fastpath/fragment.hpp"
+#include "dataplane/fastpath/icmp_error.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "l3/neighbour_table.hpp"
 
@@ -122,6 +123,14 @@ void service_pending(WorkerContext& ctx, const dataplane::ForwardingSnapshot& sn
         }
         if (now - p.asked >= uplink.arp_retry_ticks) {
             if (p.attempts >= kArpAttempts) {
+                // The host's kernel hears at once that the neighbour is unreachable,
+                // as its own neighbour layer would tell it (EHOSTUNREACH), from the
+                // neighbour's address (one of its own would be a martian source).
+                if (snap.host && p.m->port == snap.host->port) {
+                    return_icmp_error(ctx, p.m, packet_meta(p.m),
+                                      {DropReason::ArpUnresolved, kIcmpDestUnreachable, kIcmpHostUnreachable, 0},
+                                      p.next_hop, uplink.mac, now);
+                }
                 drop_packet(ctx, p.m, DropReason::ArpUnresolved);
                 continue;
             }

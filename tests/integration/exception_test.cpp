@@ -113,6 +113,21 @@ TEST(ExceptionTest, HostServicesAreReachedFromContainersAndOutsideAndClosedPorts
     EXPECT_EQ(d->drops("not_served"), 0u);
 }
 
+// The host connects to an on-link address nobody answers ARP for: the
+// dataplane gives up after its retries and tells the kernel (ICMP host
+// unreachable), so connect() fails with EHOSTUNREACH within 4 s, as it would
+// on a kernel-owned link (before: a silent drop and the kernel's own timeout).
+TEST(ExceptionTest, AnUnresolvableNeighbourFailsTheHostsConnectQuickly) {
+    Topology t;
+    make_topology(t);
+    auto d = DpdockdInstance::start_in(t.host, yaml(t, true));
+    ASSERT_TRUE(d.ok()) << d.message();
+    const auto [error, took] = try_connect(t.host, *Ipv4Address::parse("192.168.93.77"), 80, 8);
+    EXPECT_EQ(error, EHOSTUNREACH) << std::strerror(error) << "\n" << d->log();
+    EXPECT_LT(took, std::chrono::seconds(4));
+    EXPECT_GE(d->drops("arp_unresolved"), 1u);
+}
+
 // Networks created and removed at run time move their gateways on and off dpdock0.
 TEST(ExceptionTest, GatewayAddressesFollowNetworks) {
     Topology t;

@@ -127,5 +127,31 @@ TEST_F(ExceptionPathTest, KernelArpForTheOutsideIsAnsweredAndItsTrafficLeavesThr
     EXPECT_EQ(h_.total_drops(), 0u);
 }
 
+// Issue 15 item 2: Linux's neighbour layer fails the host's connect at once
+// when ARP for an on-link address goes unanswered; before, the packet was
+// dropped (arp_unresolved) and the kernel waited for its own timeout.
+TEST_F(ExceptionPathTest, AnUnresolvedNextHopIsReportedToTheKernelAsHostUnreachable) {
+    const Ipv4Address absent = *Ipv4Address::parse("192.168.50.77");
+    const Frame in = PacketBuilder().eth(kUplinkMac, kKernelMac).ipv4(kHostIp, absent, 64).tcp(40000, 80).build();
+    h_.receive(host_, {in}, 1);
+    EXPECT_EQ(h_.sent(t_.up).size(), 1u);  // the ARP request
+    for (std::uint64_t now = 101; now <= 1001; now += 100) h_.idle(now);
+    EXPECT_EQ(h_.drops(DropReason::ArpUnresolved), 1u);
+    const auto got = h_.sent(host_);
+    ASSERT_EQ(got.size(), 1u);
+    const Frame& e = got[0];
+    ASSERT_GE(e.size(), 14u + 20 + 8 + 28);
+    EXPECT_EQ(MacAddress({e[0], e[1], e[2], e[3], e[4], e[5]}), kKernelMac);
+    EXPECT_EQ(MacAddress({e[6], e[7], e[8], e[9], e[10], e[11]}), kUplinkMac);
+    EXPECT_EQ(e[14 + 9], 1);  // ICMP
+    EXPECT_EQ(std::vector<std::uint8_t>(e.begin() + 26, e.begin() + 30), std::vector<std::uint8_t>({192, 168, 50, 77}));
+    EXPECT_EQ(std::vector<std::uint8_t>(e.begin() + 30, e.begin() + 34), std::vector<std::uint8_t>({192, 168, 50, 2}));
+    EXPECT_EQ(e[34], kIcmpUnreachable);
+    EXPECT_EQ(e[35], 1);  // host unreachable
+    EXPECT_EQ(std::vector<std::uint8_t>(e.begin() + 42, e.begin() + 42 + 28), quote_of(in));
+    EXPECT_EQ(h_.sent(t_.up).size(), 2u);  // the ARP retries
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
 }  // namespace
 }  // namespace dpdock::test
