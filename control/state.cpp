@@ -156,16 +156,13 @@ void State::remove_stale(const std::vector<EndpointRequest>& wanted_endpoints,
     });
     if (gone_endpoints.empty() && gone_ports.empty()) return;
     publish();  // workers stop using the ports before they are closed
-    auto forget_statics = [&](PortId port) {
-        std::erase_if(static_macs_, [&](const StaticMac& s) { return std::get<2>(s) == port; });
-    };
     for (const auto& ep : gone_endpoints) {
         log_error("detaching " + ep.request.container + " from " + ep.request.network, detach_endpoint(dp_, ep));
-        forget_statics(ep.port);
+        static_entries_.forget_port(ep.port);
     }
     for (const auto& rp : gone_ports) {
         log_error("removing port " + rp.spec.name, dp_.remove_port(rp.port));
-        forget_statics(rp.port);
+        static_entries_.forget_port(rp.port);
     }
 }
 
@@ -187,11 +184,7 @@ void State::update_networks(const std::vector<config::NetworkSpec>& wanted) {
         // ones too) and flows before an id can be given to a new network.
         for (NetworkId id : removed) {
             dp_.macs().flush_network(id);
-            std::erase_if(static_macs_, [&](const StaticMac& s) {
-                if (std::get<0>(s) != id) return false;
-                dp_.macs().remove_static(id, MacAddress::from_u64(std::get<1>(s)));
-                return true;
-            });
+            static_entries_.remove_network(id);
             nat::flush_network(dp_.conntrack(), id);
         }
     }
@@ -283,7 +276,7 @@ std::string State::free_interface_name(const std::string& container) const {
 }
 
 Status State::sync_static_macs() {
-    std::set<StaticMac> wanted;
+    std::set<bridge::StaticEntry> wanted;
     for (const auto& network : networks_) {
         const NetworkId id = network_ids_.at(network.name);
         for (const auto& entry : network.static_macs) {
@@ -295,27 +288,11 @@ Status State::sync_static_macs() {
                 if (rp.spec.name == entry.port) port = rp.port;
             }
             if (port == kNoPort) return Status::error("static MAC " + entry.mac.to_string() + ": no port " + entry.port);
-            wanted.insert({id, entry.mac.to_u64(), port});
+            wanted.insert({id, entry.mac, port});
         }
     }
     if (auto st = add_remote_macs(wanted); !st) return st;
-    for (auto it = static_macs_.begin(); it != static_macs_.end();) {
-        if (wanted.contains(*it)) {
-            ++it;
-            continue;
-        }
-        dp_.macs().remove_static(std::get<0>(*it), MacAddress::from_u64(std::get<1>(*it)));
-        it = static_macs_.erase(it);
-    }
-    for (const auto& s : wanted) {
-        if (static_macs_.contains(s)) continue;
-        const MacAddress mac = MacAddress::from_u64(std::get<1>(s));
-        if (auto st = dp_.macs().add_static(std::get<0>(s), mac, std::get<2>(s)); !st) {
-            return Status::error("static MAC " + mac.to_string() + ": " + st.message());
-        }
-        static_macs_.insert(s);
-    }
-    return {};
+    return static_entries_.converge(wanted);
 }
 
 void State::publish() {

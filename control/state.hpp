@@ -13,9 +13,9 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
+#include "bridge/static_entries.hpp"
 #include "config/model.hpp"
 #include "control/endpoint.hpp"
 #include "control/nat_rules.hpp"
@@ -36,7 +36,7 @@ struct RawUplink {
 
 class State {
 public:
-    explicit State(dataplane::Dataplane& dp) : dp_(dp), nat_rules_(dp) {}
+    explicit State(dataplane::Dataplane& dp) : dp_(dp), static_entries_(dp.macs()), nat_rules_(dp) {}
     ~State();  // detaches everything it attached
     State(const State&) = delete;
     State& operator=(const State&) = delete;
@@ -71,7 +71,6 @@ public:
 private:
     // Detaches the endpoints `gone` and drops them from the model.
     void detach_vanished(const std::vector<EndpointRequest>& gone);
-    using StaticMac = std::tuple<NetworkId, std::uint64_t, PortId>;  // network, MAC as u64, port
 
     Status converge(const config::Deployment& target);
     std::vector<EndpointRequest> endpoint_requests(const config::Deployment& target,
@@ -95,7 +94,7 @@ private:
     // in the snapshot, their static remote MACs, and the learned entries of
     // peers that were removed.
     void publish_overlay(dataplane::ForwardingSnapshot& snap);
-    Status add_remote_macs(std::set<StaticMac>& wanted);
+    Status add_remote_macs(std::set<bridge::StaticEntry>& wanted);
     void forget_removed_peers(const std::vector<config::NetworkSpec>& before);
 
     dataplane::Dataplane& dp_;
@@ -106,7 +105,7 @@ private:
     std::vector<Endpoint> endpoints_;
     std::vector<RawPort> raw_ports_;
     std::optional<RawUplink> uplink_;
-    std::set<StaticMac> static_macs_;  // as installed in the MAC table
+    bridge::StaticEntries static_entries_;  // fdb entries and remote MACs, as installed in the MAC table
     NatRules nat_rules_;
     config::VxlanSpec vxlan_;          // of the deployment being converged to
 };
