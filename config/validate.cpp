@@ -308,6 +308,9 @@ Status check_members(const Deployment& d) {
             if (!joined.insert(e.network).second) {
                 return fail(e.pos, epath, "network '" + e.network + "' is listed twice for this container");
             }
+            for (std::size_t ai = 0; ai < e.aliases.size(); ++ai) {
+                if (auto s = check_name(e.aliases[ai], e.pos, at(epath + ".aliases", ai)); !s) return s;
+            }
             const NetworkSpec& n = net->second;
             if (e.ip) {
                 const std::string ip = e.ip->to_string();

@@ -95,6 +95,9 @@ private:
     // in the snapshot, their static remote MACs, and the learned entries of
     // peers that were removed.
     void publish_overlay(dataplane::ForwardingSnapshot& snap);
+    // state_dns.cpp: the embedded DNS's names and upstream servers from the model.
+    void publish_names();
+    void sync_resolv_confs();
     Status add_remote_macs(std::set<StaticMac>& wanted);
     void forget_removed_peers(const std::vector<config::NetworkSpec>& before);
 
@@ -107,6 +110,7 @@ private:
     std::vector<RawPort> raw_ports_;
     std::optional<RawUplink> uplink_;
     std::set<StaticMac> static_macs_;  // as installed in the MAC table
+    std::set<std::string> resolv_confs_;  // namespaces whose /etc/netns/NAME/resolv.conf dpdock wrote
     NatRules nat_rules_;
     config::VxlanSpec vxlan_;          // of the deployment being converged to
 };
