@@ -180,6 +180,26 @@ TEST_F(DnsTest, MalformedQueriesAreCountedAndDropped) {
     auto stats = d_->call("stats.show");
     ASSERT_TRUE(stats.ok()) << stats.message();
     EXPECT_EQ((*stats)["dns"]["malformed"].get<std::uint64_t>(), 2u) << stats->dump();
+    EXPECT_NE(d_->cli_expect("stats").find("malformed 2"), std::string::npos);
+}
+
+TEST_F(DnsTest, DnsCommandListsRecordsWithHits) {
+    ASSERT_EQ(short_answer(web_, "10.61.0.1", "postgres"), std::multiset<std::string>{"10.61.0.10"}) << d_->log();
+    short_answer(web_, "10.61.0.1", "postgres");
+    const std::string out = d_->cli_expect("dns app");
+    EXPECT_NE(out.find("postgres"), std::string::npos) << out;
+    auto shown = d_->call("dns.show", {{"network", "app"}});
+    ASSERT_TRUE(shown.ok()) << shown.message();
+    bool found = false;
+    for (const auto& r : (*shown)["records"]) {
+        if (r["name"] == "postgres") {
+            found = true;
+            EXPECT_EQ(r["ip"], "10.61.0.10");
+            EXPECT_EQ(r["hits"], 2);
+        }
+    }
+    EXPECT_TRUE(found) << shown->dump();
+    EXPECT_FALSE(d_->call("dns.show", {{"network", "nope"}}).ok());
 }
 
 }  // namespace
