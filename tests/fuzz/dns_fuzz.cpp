@@ -5,9 +5,10 @@
 #include <cstdint>
 #include <span>
 
-#include <ldns/ldns.h>
-
 #include "dns/responder.hpp"
+
+// After the C++ headers: with clang, ldns's <stdbool.h> breaks libstdc++'s <optional> comparisons.
+#include <ldns/ldns.h>
 
 namespace {
 
