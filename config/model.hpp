@@ -216,6 +216,7 @@ struct VxlanSpec {
 struct DnsSpec {
     std::vector<Ipv4Address> servers;
     std::uint16_t upstream_port = 53;
+    std::uint32_t queries_per_second = 2000;  // per network, answered or forwarded; beyond: dropped (rate_limited)
     bool resolv_conf = true;
     SourcePos pos;
     friend bool operator==(const DnsSpec&, const DnsSpec&) = default;

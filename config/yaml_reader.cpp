@@ -423,8 +423,9 @@ private:
         const std::string p = "dns";
         d.pos = pos(mark(f));
         Fields m;
-        return fields(f.value, mark(f), p, {"servers", "upstream-port", "resolv-conf"}, m) &&
+        return fields(f.value, mark(f), p, {"servers", "upstream-port", "queries-per-second", "resolv-conf"}, m) &&
                optional(m, "servers", p, d.servers) && optional(m, "upstream-port", p, d.upstream_port) &&
+               optional(m, "queries-per-second", p, d.queries_per_second) &&
                optional(m, "resolv-conf", p, d.resolv_conf);
     }
 

@@ -75,6 +75,7 @@ void write_dns(YAML::Emitter& out, const DnsSpec& d) {
         out << YAML::EndSeq;
     }
     if (d.upstream_port != def.upstream_port) put(out, "upstream-port", d.upstream_port);
+    if (d.queries_per_second != def.queries_per_second) put(out, "queries-per-second", d.queries_per_second);
     if (d.resolv_conf != def.resolv_conf) put(out, "resolv-conf", d.resolv_conf);
     out << YAML::EndMap;
 }

@@ -37,7 +37,7 @@ void State::publish_names() {
     sync_resolv_confs();
     const config::DnsSpec& spec = deployment_.dns;
     dp_.dns().set_options({spec.servers.empty() ? dns::upstream_from_resolv_conf("/etc/resolv.conf") : spec.servers,
-                           spec.upstream_port});
+                           spec.upstream_port, spec.queries_per_second});
 }
 
 // Each container in a named namespace whose first network is a user network

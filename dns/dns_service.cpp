@@ -47,7 +47,7 @@ std::span<std::uint8_t> payload(rte_mbuf* m) {
 
 struct DnsService::State {
     struct Bucket {
-        double tokens = kQueriesPerSecond;
+        double tokens = -1;  // full at the first query
         Clock::time_point last = Clock::now();
     };
     struct Forward {
@@ -154,12 +154,12 @@ bool DnsService::send_reply(rte_mbuf* m, std::span<const std::uint8_t> wire) {
     return true;
 }
 
-bool DnsService::admit(NetworkId network) {
+bool DnsService::admit(NetworkId network, std::uint32_t rate) {
     State::Bucket& b = state_->buckets[network];
     const Clock::time_point now = Clock::now();
     const double elapsed = std::chrono::duration<double>(now - b.last).count();
     b.last = now;
-    b.tokens = std::min<double>(kQueriesPerSecond, b.tokens + elapsed * kQueriesPerSecond);
+    b.tokens = b.tokens < 0 ? rate : std::min<double>(rate, b.tokens + elapsed * rate);
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
@@ -173,7 +173,7 @@ void DnsService::handle(rte_mbuf* m, const NameTable& names, const DnsOptions& o
         rte_pktmbuf_free(m);
         return;
     }
-    if (!admit(meta.network)) {
+    if (!admit(meta.network, options.queries_per_second)) {
         bump(counters_.rate_limited);
         rte_pktmbuf_free(m);
         return;

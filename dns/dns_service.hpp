@@ -26,7 +26,6 @@
 namespace dpdock::dns {
 
 inline constexpr unsigned kRingSize = 1024;
-inline constexpr std::uint32_t kQueriesPerSecond = 2000;  // per network; beyond: rate_limited
 inline constexpr std::uint32_t kMaxPendingForwards = 256;
 inline constexpr unsigned kForwardTimeoutMs = 2000;  // per upstream server tried
 
@@ -48,6 +47,7 @@ struct DnsCounters {
 struct DnsOptions {
     std::vector<Ipv4Address> upstream;  // empty: everything not local gets SERVFAIL
     std::uint16_t upstream_port = 53;
+    std::uint32_t queries_per_second = 2000;  // per network (burst: one second's worth); beyond: rate_limited
 };
 
 class DnsService {
@@ -70,7 +70,7 @@ private:
     struct State;
     void run();
     void handle(rte_mbuf* m, const NameTable& names, const DnsOptions& options);
-    bool admit(NetworkId network);
+    bool admit(NetworkId network, std::uint32_t rate);
     bool send_reply(rte_mbuf* m, std::span<const std::uint8_t> wire);
     void count_hit(NetworkId network, const std::string& name);
     void forward(rte_mbuf* m, std::span<const std::uint8_t> query, const DnsOptions& options);

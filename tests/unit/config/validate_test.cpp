@@ -327,6 +327,7 @@ TEST(Validate, DnsSection) {
     EXPECT_EQ(d->dns.upstream_port, 5353);
     EXPECT_FALSE(d->dns.resolv_conf);
     expect_error("dns:\n  server: [192.0.2.53]\n", "test.yaml:2:3: ", "dns.server", "unknown key");
+    expect_error("dns:\n  queries-per-second: 0\n", "test.yaml:2:3: ", "dns.queries-per-second", "at least 1");
 }
 
 }  // namespace

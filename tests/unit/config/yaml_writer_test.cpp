@@ -139,6 +139,7 @@ TEST(YamlWriter, HandBuiltModelRoundTrips) {
     d.containers.push_back(c);
     d.dns.servers = {*Ipv4Address::parse("192.0.2.53"), *Ipv4Address::parse("198.51.100.53")};
     d.dns.upstream_port = 5353;
+    d.dns.queries_per_second = 100000;
     d.dns.resolv_conf = false;
     ASSERT_TRUE(validate(d).ok());
     ASSERT_TRUE(resolve(d).ok());
