@@ -121,6 +121,7 @@ struct EndpointSpec {
     std::string network;
     std::optional<Ipv4Address> ip;   // allocated from the network when absent
     std::optional<MacAddress> mac;   // derived from the IP (02:42:...) when absent
+    std::vector<std::string> aliases;  // more DNS names on this network (docker network connect --alias)
     SourcePos pos;
     friend bool operator==(const EndpointSpec&, const EndpointSpec&) = default;
 };
@@ -208,6 +209,19 @@ struct VxlanSpec {
     friend bool operator==(const VxlanSpec&, const VxlanSpec&) = default;
 };
 
+// The embedded DNS (dns/): upstream servers for names that are not
+// containers' (daemon.json's "dns"); empty: the host's /etc/resolv.conf
+// nameservers minus loopback ones. resolv_conf: write /etc/netns/NAME/resolv.conf
+// for containers in /run/netns/NAME.
+struct DnsSpec {
+    std::vector<Ipv4Address> servers;
+    std::uint16_t upstream_port = 53;
+    std::uint32_t queries_per_second = 2000;  // per network, answered or forwarded; beyond: dropped (rate_limited)
+    bool resolv_conf = true;
+    SourcePos pos;
+    friend bool operator==(const DnsSpec&, const DnsSpec&) = default;
+};
+
 struct Deployment {
     DataplaneSpec dataplane;
     BridgeSpec bridge;
@@ -217,6 +231,7 @@ struct Deployment {
     std::optional<UplinkSpec> uplink;
     NatSpec nat;
     VxlanSpec vxlan;
+    DnsSpec dns;
     std::string source_file;  // "" for the embedded default
     friend bool operator==(const Deployment&, const Deployment&) = default;
 };

@@ -249,7 +249,7 @@ private:
 
     bool read_root(const YAML::Node& root, Deployment& d) {
         Fields m;
-        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink", "nat", "vxlan"},
+        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink", "nat", "vxlan", "dns"},
                     m)) {
             return false;
         }
@@ -257,6 +257,7 @@ private:
         if (auto it = m.find("dataplane"); it != m.end() && !read_dataplane(it->second, d.dataplane)) return false;
         if (auto it = m.find("nat"); it != m.end() && !read_nat(it->second, d.nat)) return false;
         if (auto it = m.find("vxlan"); it != m.end() && !read_vxlan(it->second, d.vxlan)) return false;
+        if (auto it = m.find("dns"); it != m.end() && !read_dns(it->second, d.dns)) return false;
         if (auto it = m.find("bridge"); it != m.end() && !read_bridge(it->second, d.bridge)) return false;
         if (auto it = m.find("networks"); it != m.end()) {
             if (!items(it->second, "networks", [&](const YAML::Node& n, const std::string& p) {
@@ -418,6 +419,16 @@ private:
                });
     }
 
+    bool read_dns(const Field& f, DnsSpec& d) {
+        const std::string p = "dns";
+        d.pos = pos(mark(f));
+        Fields m;
+        return fields(f.value, mark(f), p, {"servers", "upstream-port", "queries-per-second", "resolv-conf"}, m) &&
+               optional(m, "servers", p, d.servers) && optional(m, "upstream-port", p, d.upstream_port) &&
+               optional(m, "queries-per-second", p, d.queries_per_second) &&
+               optional(m, "resolv-conf", p, d.resolv_conf);
+    }
+
     bool read_vxlan(const Field& f, VxlanSpec& v) {
         const std::string p = "vxlan";
         v.pos = pos(mark(f));
@@ -463,7 +474,7 @@ private:
         }
         auto it = m.find("networks");
         if (it == m.end()) {
-            c.networks.push_back(EndpointSpec{kDefaultNetworkName, std::nullopt, std::nullopt, c.pos});
+            c.networks.push_back(EndpointSpec{kDefaultNetworkName, std::nullopt, std::nullopt, {}, c.pos});
             return true;
         }
         return items(it->second, join(p, "networks"), [&](const YAML::Node& e, const std::string& ep) {
@@ -475,9 +486,9 @@ private:
             }
             if (!e.IsMap()) return fail(e.Mark(), ep, "expected a network name or a mapping, got " + describe(e));
             Fields ef;
-            return fields(e, e.Mark(), ep, {"name", "ip", "mac"}, ef) &&
+            return fields(e, e.Mark(), ep, {"name", "ip", "mac", "aliases"}, ef) &&
                    required(ef, e.Mark(), "name", ep, endpoint.network) && optional(ef, "ip", ep, endpoint.ip) &&
-                   optional(ef, "mac", ep, endpoint.mac);
+                   optional(ef, "mac", ep, endpoint.mac) && optional(ef, "aliases", ep, endpoint.aliases);
         });
     }
 

@@ -63,6 +63,23 @@ void write_overlay(YAML::Emitter& out, const NetworkSpec& n) {
     out << YAML::EndSeq;
 }
 
+// Only the fields that differ from DnsSpec{}; the section is left out when none do.
+void write_dns(YAML::Emitter& out, const DnsSpec& d) {
+    DnsSpec def;
+    def.pos = d.pos;
+    if (d == def) return;
+    out << YAML::Key << "dns" << YAML::Value << YAML::BeginMap;
+    if (!d.servers.empty()) {
+        out << YAML::Key << "servers" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const auto& s : d.servers) out << s.to_string();
+        out << YAML::EndSeq;
+    }
+    if (d.upstream_port != def.upstream_port) put(out, "upstream-port", d.upstream_port);
+    if (d.queries_per_second != def.queries_per_second) put(out, "queries-per-second", d.queries_per_second);
+    if (d.resolv_conf != def.resolv_conf) put(out, "resolv-conf", d.resolv_conf);
+    out << YAML::EndMap;
+}
+
 // Only the fields that differ from VxlanSpec{}; the section is left out when none do.
 void write_vxlan(YAML::Emitter& out, const VxlanSpec& v) {
     VxlanSpec def;
@@ -129,7 +146,7 @@ void write_container(YAML::Emitter& out, const ContainerSpec& c) {
     if (c.networks.empty()) out << YAML::Flow;
     out << YAML::BeginSeq;
     for (const auto& e : c.networks) {
-        if (!e.ip && !e.mac) {
+        if (!e.ip && !e.mac && e.aliases.empty()) {
             out << e.network;
             continue;
         }
@@ -137,6 +154,11 @@ void write_container(YAML::Emitter& out, const ContainerSpec& c) {
         put(out, "name", e.network);
         if (e.ip) put(out, "ip", e.ip->to_string());
         if (e.mac) put(out, "mac", e.mac->to_string());
+        if (!e.aliases.empty()) {
+            out << YAML::Key << "aliases" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+            for (const auto& a : e.aliases) out << a;
+            out << YAML::EndSeq;
+        }
         out << YAML::EndMap;
     }
     out << YAML::EndSeq;
@@ -221,6 +243,7 @@ std::string to_yaml(const Deployment& d) {
         out << YAML::EndMap;
     }
     write_vxlan(out, d.vxlan);
+    write_dns(out, d.dns);
     if (!d.networks.empty()) {
         out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq;
         for (const auto& n : d.networks) write_network(out, n, is_overlay(n) ? default_overlay_mtu(d) : 1500);

@@ -84,6 +84,7 @@ Status State::apply(config::Deployment target) {
         return st;
     }
     deployment_ = std::move(target);
+    publish_names();  // aliases and DNS settings are read from deployment_, set only now
     return {};
 }
 
@@ -338,6 +339,7 @@ void State::publish() {
     nat_rules_.fill(*snap, endpoints_, networks_, network_ids_);
     publish_overlay(*snap);
     dp_.publish(std::move(snap));
+    publish_names();
     // publish() has waited for a grace period: no worker makes flows by the old rules any more.
     nat::PortMap gone;
     for (const auto& rule : before) {

@@ -95,6 +95,9 @@ private:
     // peers that were removed.
     void publish_overlay(dataplane::ForwardingSnapshot& snap);
     Status add_remote_macs(std::set<bridge::StaticEntry>& wanted);
+    // state_dns.cpp: the embedded DNS's names and upstream servers from the model.
+    void publish_names();
+    void sync_resolv_confs();
     void forget_removed_peers(const std::vector<config::NetworkSpec>& before);
 
     dataplane::Dataplane& dp_;
@@ -106,6 +109,7 @@ private:
     std::vector<RawPort> raw_ports_;
     std::optional<RawUplink> uplink_;
     bridge::StaticEntries static_entries_;  // fdb entries and remote MACs, as installed in the MAC table
+    std::set<std::string> resolv_confs_;  // namespaces whose /etc/netns/NAME/resolv.conf dpdock wrote
     NatRules nat_rules_;
     config::VxlanSpec vxlan_;          // of the deployment being converged to
 };

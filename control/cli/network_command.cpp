@@ -113,7 +113,7 @@ int run_network_connect(Context& ctx, const std::vector<std::string>& args) {
         ("ip", po::value<std::string>()->value_name("IP"), "IPv4 address (default: the next free one)")
         ("mac", po::value<std::string>()->value_name("MAC"), "MAC address (default: 02:42 and the IP)")
         ("alias", po::value<std::vector<std::string>>()->composing()->value_name("NAME"),
-         "network-scoped alias (refused: dpdock has no DNS server)");
+         "another DNS name of the container on this network (repeatable)");
     auto parsed = parse_args_with_operands(ctx, args, options, 2);
     if (!parsed.values) return parsed.exit_code;
     const po::variables_map& v = *parsed.values;

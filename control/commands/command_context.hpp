@@ -41,6 +41,7 @@ inline sync::WorkerCounters since_baseline(const CommandContext& ctx, std::size_
 }
 
 void register_stats_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_dns_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_network_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_container_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_table_commands(CommandRegistry& registry, CommandContext& ctx);
@@ -54,6 +55,7 @@ void register_overlay_commands(CommandRegistry& registry, CommandContext& ctx);
 inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx) {
     ctx.registry = &registry;
     register_stats_commands(registry, ctx);
+    register_dns_commands(registry, ctx);
     register_network_commands(registry, ctx);
     register_container_commands(registry, ctx);
     register_table_commands(registry, ctx);

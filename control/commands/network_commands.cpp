@@ -195,9 +195,6 @@ Result<json> network_connect(CommandContext& ctx, const json& args) {
     DPDOCK_TRY(network, require_string(args, "network"));
     DPDOCK_TRY(container, require_string(args, "container"));
     DPDOCK_TRY(endpoint, endpoint_from_args(*network, args));
-    if (args.contains("aliases") && !args["aliases"].empty()) {
-        return Result<json>::error("network aliases need a DNS server; dpdock has none, so --alias is not supported");
-    }
     config::Deployment target = ctx.state.deployment();
     config::ContainerSpec* c = find_container(target, *container);
     if (c == nullptr) return Result<json>::error("container " + *container + " not found");

@@ -32,6 +32,7 @@ std::uint64_t worker_poll(WorkerContext& ctx) {
         }
     }
     if (snap != nullptr && ctx.pending.count != 0) service_pending(ctx, *snap, start);
+    if (snap != nullptr && ctx.dns != nullptr) send_dns_replies(ctx, *snap);
     ctx.tx.flush_all();
     if (snap != nullptr) {
         for (const KernelPortIo* kernel : snap->kernel_ports) kernel_port_transmit(ctx, *kernel);

@@ -23,6 +23,9 @@
 namespace dpdock::bridge {
 class MacTable;
 }
+namespace dpdock::dns {
+struct DnsRings;
+}
 namespace dpdock::l3 {
 class NeighbourTable;
 }
@@ -63,6 +66,7 @@ struct WorkerContext {
     nat::FragmentTable fragments;       // first fragments' ports, for NAT of the later ones
     std::uint64_t fragment_ticks = 0;   // how long a datagram's later fragments are recognised (1 s of TSC)
     KernelPortScratch* kernel = nullptr;  // buffers for the kernel ports' socket calls
+    const dns::DnsRings* dns = nullptr;   // queries to the DNS thread, its answers back (shared)
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.
