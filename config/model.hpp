@@ -92,6 +92,9 @@ struct NetworkSpec {
     std::vector<Ipv4Address> peers;
     std::vector<RemoteMacSpec> remote_macs;
     bool arp_suppression = false;  // answer ARP for known addresses instead of flooding it
+    // Scope global (cluster/): an overlay network shared through etcd; the
+    // store, not this host's YAML, owns it, its VNI, peers and remote MACs.
+    bool global = false;
     friend bool operator==(const NetworkSpec&, const NetworkSpec&) = default;
 };
 

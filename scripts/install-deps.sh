@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 iputils-ping ethtool socat iperf3 procps python3
   clang libclang-rt-14-dev
+  libcpp-httplib-dev etcd-server etcd-client curl
 )
 
 missing=()
