@@ -140,12 +140,12 @@ void Agent::session_loop() {
     }
 }
 
-std::vector<EndpointRecord> Agent::own_endpoints(const config::Deployment& d, const TypedView& view) const {
+std::vector<EndpointRecord> Agent::own_endpoints(const config::Deployment& d) const {
     std::vector<EndpointRecord> out;
     for (const auto& c : d.containers) {
         for (const auto& e : c.networks) {
             const config::NetworkSpec* n = find_network(d, e.network);
-            if (n == nullptr || !n->global || !e.ip || !view.networks.contains(n->name)) continue;
+            if (n == nullptr || !n->global || !e.ip) continue;
             out.push_back(EndpointRecord{n->name, c.name, *e.ip, e.mac.value_or(docker_mac_for(*e.ip)),
                                          options_.host, vtep_});
         }
@@ -359,6 +359,13 @@ Status Agent::claim_endpoint(const std::string& container, config::EndpointSpec&
     const bool given = e.ip.has_value();
     for (int attempt = 0; attempt < kClaimAttempts; ++attempt) {
         if (!given) {
+            // The lowest free address first, as Docker's IPAM; after a lost
+            // race a random free one, so hosts attaching at once stop
+            // colliding on the same next address.
+            if (attempt > 0 && last > first) {
+                next = first + static_cast<std::uint32_t>(random_() % (last - first + 1));
+                if (taken.contains(next)) next = first;
+            }
             while (next <= last && taken.contains(next)) ++next;
             if (next > last) break;
         }
@@ -397,8 +404,7 @@ void Agent::release(const Claim& claim) {
 }
 
 void Agent::committed(const config::Deployment& now) {
-    const TypedView view = this->view();
-    std::vector<EndpointRecord> own = own_endpoints(now, view);
+    std::vector<EndpointRecord> own = own_endpoints(now);
     for (const auto& claim : claims_) {
         // A claim whose object did not make it into `now` is given back.
         bool kept = false;

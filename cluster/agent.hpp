@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -92,7 +93,7 @@ private:
     void watch_loop();
     bool sleep_for(std::chrono::milliseconds d);  // false when stopping
     void resync_own(EtcdClient& client, std::int64_t lease);
-    std::vector<EndpointRecord> own_endpoints(const config::Deployment& d, const TypedView& view) const;
+    std::vector<EndpointRecord> own_endpoints(const config::Deployment& d) const;
     template <typename T>
     Result<T> counted(Result<T> r);
     Status create_network(config::NetworkSpec& n, const config::Deployment& target, const TypedView& view);
@@ -114,6 +115,7 @@ private:
     StoreView view_;
     std::vector<EndpointRecord> own_;  // this host's endpoints on global networks, as running
     std::vector<Claim> claims_;        // made by prepare(), settled by committed() (control thread only)
+    std::minstd_rand random_{std::random_device{}()};  // control thread: addresses tried after a lost race
 
     EtcdClient control_client_;  // control thread
     EtcdClient watch_client_;    // watch thread; stop() from the destructor
