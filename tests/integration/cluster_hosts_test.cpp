@@ -6,6 +6,8 @@
 // MAC is a static FDB entry before the first packet; addresses are unique
 // across hosts; two hosts creating the same name at once: one wins; host C
 // killed with SIGKILL is gone from A's hosts, peers and FDB within lease TTL + 1 s.
+// etcd killed: traffic flows, global changes are refused; etcd back: a change
+// made on B reaches A, and nothing was flushed.
 // Runs as the ctest entry `system_cluster` (LABELS system), not in `integration`.
 #include <gtest/gtest.h>
 
@@ -96,16 +98,21 @@ TEST(ClusterHostsTest, GlobalNetworksSpanHostsThroughEtcd) {
               0);
     const std::string etcd_dir = shell_output("mktemp -d /tmp/dpdock-etcd.XXXXXX | tr -d '\\n'");
     ASSERT_FALSE(etcd_dir.empty());
-    auto etcd = ChildProcess::spawn(
-        {"ip", "netns", "exec", underlay.name(), "etcd", "--name", "s1", "--data-dir", etcd_dir + "/data",
-         "--listen-client-urls", kEtcdUrl, "--advertise-client-urls", kEtcdUrl, "--listen-peer-urls",
-         "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380", "--initial-cluster",
-         "s1=http://127.0.0.1:2380"},
-        etcd_dir + "/etcd.log");
+    auto start_etcd = [&] {
+        return ChildProcess::spawn(
+            {"ip", "netns", "exec", underlay.name(), "etcd", "--name", "s1", "--data-dir", etcd_dir + "/data",
+             "--listen-client-urls", kEtcdUrl, "--advertise-client-urls", kEtcdUrl, "--listen-peer-urls",
+             "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380", "--initial-cluster",
+             "s1=http://127.0.0.1:2380"},
+            etcd_dir + "/etcd.log");
+    };
+    auto etcd_answers = [&] {
+        return shell("curl -s -m 1 -X POST " + std::string(kEtcdUrl) +
+                     "/v3/kv/range -d '{\"key\":\"AA==\"}' >/dev/null") == 0;
+    };
+    auto etcd = start_etcd();
     ASSERT_TRUE(etcd.ok()) << etcd.message();
-    ASSERT_TRUE(wait_until([&] { return shell("curl -s -m 1 -X POST " + std::string(kEtcdUrl) +
-                                              "/v3/kv/range -d '{\"key\":\"AA==\"}' >/dev/null") == 0; },
-                           10s));
+    ASSERT_TRUE(wait_until(etcd_answers, 10s));
 
     std::vector<VethPair> links;
     for (const char* tag : {"ca", "cb", "cc"}) {
@@ -178,6 +185,31 @@ TEST(ClusterHostsTest, GlobalNetworksSpanHostsThroughEtcd) {
     EXPECT_EQ(race_a.ok() + race_b.ok(), 1) << race_a.message() << " / " << race_b.message();
     const std::string loser = race_a.ok() ? race_b.message() : race_a.message();
     EXPECT_NE(loser.find("already exists"), std::string::npos) << loser;
+
+    // etcd lost: forwarding goes on with the last known state, global changes
+    // are refused with a clear error; etcd back: the hosts re-sync from their
+    // revision and a change made then on B reaches A.
+    auto connected = [](const DpdockdInstance& d) {
+        auto st = d.call("cluster.status");
+        return st.ok() && (*st)["connected"].get<bool>();
+    };
+    etcd = Status::error("stopped");  // SIGKILL and reap
+    ASSERT_TRUE(wait_until([&] { return !connected(*host_a) && !connected(*host_b); }, 6s)) << host_a->log();
+    EXPECT_TRUE(ping(a1, *Ipv4Address::parse(ips[1]), 2)) << host_a->log();
+    auto refused = host_a->call("network.create", {{"name", "offline"}, {"driver", "overlay"}, {"scope", "global"}});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.message().find("unreachable"), std::string::npos) << refused.message();
+    Netns a2 = make_netns("kd");
+    EXPECT_FALSE(host_a->call("container.attach", {{"name", "a2"}, {"netns", a2.path()}, {"network", "prod"}}).ok());
+    etcd = start_etcd();
+    ASSERT_TRUE(etcd.ok()) << etcd.message();
+    ASSERT_TRUE(wait_until([&] { return connected(*host_a) && connected(*host_b); }, 8s)) << host_a->log();
+    ASSERT_TRUE(host_b->call("network.create", {{"name", "later"}, {"driver", "overlay"}, {"scope", "global"},
+                                                {"subnet", "10.63.0.0/24"}})
+                    .ok());
+    EXPECT_TRUE(wait_until([&] { return network(*host_a, "later").has_value(); }, 2s)) << host_a->log();
+    EXPECT_TRUE(fdb_has(*host_a, "prod", mac_b, "192.168.81.3"));  // nothing flushed
+    EXPECT_TRUE(ping(a1, *Ipv4Address::parse(ips[1]), 2));
 
     // Host C killed: its lease expires, A forgets the host, its peer and its MAC.
     ASSERT_TRUE(host_c->process().send_signal(SIGKILL).ok());
