@@ -68,4 +68,30 @@ Derived derive(const TypedView& view, const config::Deployment& running, const s
     return out;
 }
 
+void keep_global(config::Deployment& target, const config::Deployment& running) {
+    for (const auto& n : running.networks) {
+        if (!n.global) continue;
+        const bool named = std::any_of(target.networks.begin(), target.networks.end(),
+                                       [&](const config::NetworkSpec& t) { return t.name == n.name; });
+        if (named) continue;  // the file's own network wins; derive() reports the conflict
+        target.networks.push_back(n);
+        for (const auto& rc : running.containers) {
+            auto tc = std::find_if(target.containers.begin(), target.containers.end(),
+                                   [&](const config::ContainerSpec& c) { return c.name == rc.name; });
+            for (const auto& e : rc.networks) {
+                if (e.network != n.name) continue;
+                if (tc == target.containers.end()) {
+                    config::ContainerSpec only = rc;
+                    std::erase_if(only.networks, [&](const config::EndpointSpec& x) { return x.network != n.name; });
+                    target.containers.push_back(only);
+                    tc = std::prev(target.containers.end());
+                } else if (std::none_of(tc->networks.begin(), tc->networks.end(),
+                                        [&](const config::EndpointSpec& x) { return x.network == n.name; })) {
+                    tc->networks.push_back(e);
+                }
+            }
+        }
+    }
+}
+
 }  // namespace dpdock::cluster

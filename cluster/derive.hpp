@@ -22,4 +22,9 @@ struct Derived {
 Derived derive(const TypedView& view, const config::Deployment& running, const std::string& host,
                Ipv4Address own_vtep);
 
+// A deployment read from YAML (config reload) holds no global network: the
+// running ones and the endpoints of target's containers on them are carried
+// over, so a reload never removes a global network from the cluster.
+void keep_global(config::Deployment& target, const config::Deployment& running);
+
 }  // namespace dpdock::cluster

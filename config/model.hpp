@@ -211,6 +211,16 @@ struct VxlanSpec {
     friend bool operator==(const VxlanSpec&, const VxlanSpec&) = default;
 };
 
+// Membership of a cluster whose global overlay networks live in etcd
+// (cluster/). Read once at start; dpdockd's --etcd/--host-name override it.
+struct ClusterSpec {
+    std::vector<std::string> etcd;  // member URLs, http://HOST:PORT
+    std::string host_name;          // "": the system's host name
+    std::uint32_t lease_ttl_s = 5;  // the others forget this host this long after it stops
+    SourcePos pos;
+    friend bool operator==(const ClusterSpec&, const ClusterSpec&) = default;
+};
+
 struct Deployment {
     DataplaneSpec dataplane;
     BridgeSpec bridge;
@@ -220,6 +230,7 @@ struct Deployment {
     std::optional<UplinkSpec> uplink;
     NatSpec nat;
     VxlanSpec vxlan;
+    std::optional<ClusterSpec> cluster;
     std::string source_file;  // "" for the embedded default
     friend bool operator==(const Deployment&, const Deployment&) = default;
 };

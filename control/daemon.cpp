@@ -147,7 +147,19 @@ int run_daemon(const DaemonOptions& options) {
         return 1;
     }
     if (options.socket_path) deployment->dataplane.socket_path = *options.socket_path;
-    if (!options.etcd.empty() && !deployment->uplink) {
+    // The YAML's cluster section, unless the command line names etcd.
+    DaemonOptions effective = options;
+    if (effective.etcd.empty() && deployment->cluster) {
+        effective.etcd = deployment->cluster->etcd;
+        effective.host_name = deployment->cluster->host_name;
+        effective.cluster_lease_ttl_s = deployment->cluster->lease_ttl_s;
+    }
+    if (!effective.etcd.empty() && effective.host_name.empty()) {
+        char name[256] = {};
+        gethostname(name, sizeof name - 1);
+        effective.host_name = name;
+    }
+    if (!effective.etcd.empty() && !deployment->uplink) {
         log("--etcd needs an uplink: its address is this host's VTEP");
         return 1;
     }
@@ -189,12 +201,12 @@ int run_daemon(const DaemonOptions& options) {
             // The agent outlives State, whose shutdown gives back this host's endpoints.
             int cluster_fd = -1;
             std::unique_ptr<cluster::Agent> agent;
-            if (!options.etcd.empty()) {
+            if (!effective.etcd.empty()) {
                 cluster_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
                 agent = std::make_unique<cluster::Agent>(
-                    cluster::AgentOptions{.etcd = {.endpoints = options.etcd},
-                                          .host = options.host_name,
-                                          .lease_ttl_s = options.cluster_lease_ttl_s},
+                    cluster::AgentOptions{.etcd = {.endpoints = effective.etcd},
+                                          .host = effective.host_name,
+                                          .lease_ttl_s = effective.cluster_lease_ttl_s},
                     [cluster_fd] {
                         const std::uint64_t one = 1;
                         [[maybe_unused]] auto n = write(cluster_fd, &one, sizeof one);

@@ -36,6 +36,10 @@ std::string host_yaml(const std::string& ifname, const std::string& address) {
 }
 
 Result<DpdockdInstance> start_host(const std::string& ifname, const std::string& address, const std::string& name) {
+    if (name == "hC") {  // the YAML's cluster section instead of the command line
+        return DpdockdInstance::start(host_yaml(ifname, address) + "cluster: {etcd: [\"" + kEtcdUrl +
+                                      "\"], host-name: hC, lease-ttl: " + std::to_string(kLeaseTtlS) + "}\n");
+    }
     return DpdockdInstance::start(host_yaml(ifname, address),
                                   {"--etcd", kEtcdUrl, "--host-name", name, "--cluster-lease-ttl",
                                    std::to_string(kLeaseTtlS)});
