@@ -11,6 +11,7 @@
 // Runs as the ctest entry `system_cluster` (LABELS system), not in `integration`.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <string>
@@ -237,6 +238,98 @@ TEST(ClusterHostsTest, GlobalNetworksSpanHostsThroughEtcd) {
     EXPECT_GT((*status)["counters"]["store_ops"].get<std::uint64_t>(), 0u);
     EXPECT_EQ((*status)["counters"]["malformed_records"].get<std::uint64_t>(), 0u);
     shell("rm -rf " + shell_quote(etcd_dir));
+}
+
+}  // namespace
+}  // namespace dpdock::test
+
+namespace dpdock::test {
+namespace {
+
+// A 3-member etcd cluster: the member the hosts talk to first is killed; the
+// hosts move to the others (their lease lives on in the quorum) and a global
+// network created afterwards on B still reaches A, and its containers talk.
+TEST(ClusterHostsTest, ThreeMemberEtcdSurvivesAMemberLoss) {
+    Netns underlay = make_netns("clm");
+    ASSERT_EQ(underlay.exec("ip link add br0 type bridge && ip addr add 192.168.81.1/24 dev br0 && "
+                            "ip link set br0 up && ip link set lo up"),
+              0);
+    auto store_link = VethPair::create(nullptr, &underlay, "vm");
+    ASSERT_TRUE(store_link.ok()) << store_link.message();
+    ASSERT_EQ(shell("ip addr add 192.168.82.2/24 dev " + store_link->a_name() + " && ip link set " +
+                    store_link->a_name() + " up"),
+              0);
+    ASSERT_EQ(underlay.exec("ip addr add 192.168.82.1/24 dev " + store_link->b_name() + " && ip link set " +
+                            store_link->b_name() + " up"),
+              0);
+    const std::string dir = shell_output("mktemp -d /tmp/dpdock-etcd.XXXXXX | tr -d '\\n'");
+    ASSERT_FALSE(dir.empty());
+    const std::string initial = "m1=http://127.0.0.1:2380,m2=http://127.0.0.1:2480,m3=http://127.0.0.1:2580";
+    std::vector<std::string> urls;
+    std::vector<ChildProcess> members;
+    for (int i = 1; i <= 3; ++i) {
+        const std::string client = "http://192.168.82.1:2" + std::to_string(i + 2) + "79";
+        const std::string peer = "http://127.0.0.1:2" + std::to_string(i + 2) + "80";
+        urls.push_back(client);
+        auto m = ChildProcess::spawn({"ip", "netns", "exec", underlay.name(), "etcd", "--name", "m" + std::to_string(i),
+                                      "--data-dir", dir + "/m" + std::to_string(i), "--listen-client-urls", client,
+                                      "--advertise-client-urls", client, "--listen-peer-urls", peer,
+                                      "--initial-advertise-peer-urls", peer, "--initial-cluster", initial,
+                                      "--initial-cluster-state", "new"},
+                                     dir + "/m" + std::to_string(i) + ".log");
+        ASSERT_TRUE(m.ok()) << m.message();
+        members.push_back(std::move(*m));
+    }
+    ASSERT_TRUE(wait_until([&] { return shell("curl -s -m 1 -X POST " + urls[2] +
+                                              "/v3/kv/put -d '{\"key\":\"AA==\",\"value\":\"AA==\"}' | grep -q header") == 0; },
+                           15s));
+
+    std::vector<VethPair> links;
+    for (const char* tag : {"ma", "mb"}) {
+        auto link = VethPair::create(nullptr, &underlay, tag);
+        ASSERT_TRUE(link.ok()) << link.message();
+        ASSERT_EQ(shell("ip link set " + link->a_name() + " up"), 0);
+        ASSERT_EQ(underlay.exec("ip link set " + link->b_name() + " master br0 && ip link set " + link->b_name() +
+                                " up"),
+                  0);
+        links.push_back(std::move(*link));
+    }
+    auto start = [&](const VethPair& link, const std::string& address, const std::string& name) {
+        std::vector<std::string> args{"--host-name", name, "--cluster-lease-ttl", "3"};
+        for (const auto& u : urls) args.insert(args.end(), {"--etcd", u});
+        return DpdockdInstance::start(
+            "dataplane:\n  idle-sleep-us: 20\nuplink:\n  devargs: net_af_packet_" + link.a_name() + ",iface=" +
+                link.a_name() + "\n  address: " + address + "/24\n  gateway: 192.168.81.1\n",
+            args);
+    };
+    auto host_a = start(links[0], "192.168.81.2", "hA");
+    ASSERT_TRUE(host_a.ok()) << host_a.message();
+    auto host_b = start(links[1], "192.168.81.3", "hB");
+    ASSERT_TRUE(host_b.ok()) << host_b.message();
+    auto hosts_seen = [](const DpdockdInstance& d) {
+        auto h = d.call("cluster.hosts");
+        return h.ok() ? h->size() : 0u;
+    };
+    ASSERT_TRUE(wait_until([&] { return hosts_seen(*host_a) == 2 && hosts_seen(*host_b) == 2; }, 10s));
+
+    members.erase(members.begin());  // m1, the member every host tries first: SIGKILLed and reaped
+    auto created = host_b->call("network.create", {{"name", "after"}, {"driver", "overlay"}, {"scope", "global"},
+                                                   {"subnet", "10.64.0.0/24"}});
+    ASSERT_TRUE(created.ok()) << created.message() << host_b->log();
+    Netns a1 = make_netns("ma"), b1 = make_netns("mb");
+    ASSERT_TRUE(wait_until([&] {
+        auto ls = host_a->call("network.ls");
+        return ls.ok() && std::any_of(ls->begin(), ls->end(), [](const json& n) { return n["name"] == "after"; });
+    }, 5s)) << host_a->log();
+    auto ea = host_a->call("container.attach", {{"name", "a1"}, {"netns", a1.path()}, {"network", "after"}});
+    ASSERT_TRUE(ea.ok()) << ea.message();
+    auto eb = host_b->call("container.attach", {{"name", "b1"}, {"netns", b1.path()}, {"network", "after"}});
+    ASSERT_TRUE(eb.ok()) << eb.message();
+    EXPECT_NE(attached_ip(*ea), attached_ip(*eb));
+    EXPECT_TRUE(ping(a1, *Ipv4Address::parse(attached_ip(*eb)), 3, 8)) << host_a->log() << host_b->log();
+    EXPECT_EQ(hosts_seen(*host_a), 2u);  // the leases lived on in the quorum
+    members.clear();
+    shell("rm -rf " + shell_quote(dir));
 }
 
 }  // namespace
