@@ -92,6 +92,9 @@ struct NetworkSpec {
     std::vector<Ipv4Address> peers;
     std::vector<RemoteMacSpec> remote_macs;
     bool arp_suppression = false;  // answer ARP for known addresses instead of flooding it
+    // Scope global (cluster/): an overlay network shared through etcd; the
+    // store, not this host's YAML, owns it, its VNI, peers and remote MACs.
+    bool global = false;
     friend bool operator==(const NetworkSpec&, const NetworkSpec&) = default;
 };
 
@@ -222,6 +225,16 @@ struct DnsSpec {
     friend bool operator==(const DnsSpec&, const DnsSpec&) = default;
 };
 
+// Membership of a cluster whose global overlay networks live in etcd
+// (cluster/). Read once at start; dpdockd's --etcd/--host-name override it.
+struct ClusterSpec {
+    std::vector<std::string> etcd;  // member URLs, http://HOST:PORT
+    std::string host_name;          // "": the system's host name
+    std::uint32_t lease_ttl_s = 5;  // the others forget this host this long after it stops
+    SourcePos pos;
+    friend bool operator==(const ClusterSpec&, const ClusterSpec&) = default;
+};
+
 struct Deployment {
     DataplaneSpec dataplane;
     BridgeSpec bridge;
@@ -232,6 +245,7 @@ struct Deployment {
     NatSpec nat;
     VxlanSpec vxlan;
     DnsSpec dns;
+    std::optional<ClusterSpec> cluster;
     std::string source_file;  // "" for the embedded default
     friend bool operator==(const Deployment&, const Deployment&) = default;
 };

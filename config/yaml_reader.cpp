@@ -249,7 +249,7 @@ private:
 
     bool read_root(const YAML::Node& root, Deployment& d) {
         Fields m;
-        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink", "nat", "vxlan", "dns"},
+        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink", "nat", "vxlan", "dns", "cluster"},
                     m)) {
             return false;
         }
@@ -258,6 +258,7 @@ private:
         if (auto it = m.find("nat"); it != m.end() && !read_nat(it->second, d.nat)) return false;
         if (auto it = m.find("vxlan"); it != m.end() && !read_vxlan(it->second, d.vxlan)) return false;
         if (auto it = m.find("dns"); it != m.end() && !read_dns(it->second, d.dns)) return false;
+        if (auto it = m.find("cluster"); it != m.end() && !read_cluster(it->second, d.cluster.emplace())) return false;
         if (auto it = m.find("bridge"); it != m.end() && !read_bridge(it->second, d.bridge)) return false;
         if (auto it = m.find("networks"); it != m.end()) {
             if (!items(it->second, "networks", [&](const YAML::Node& n, const std::string& p) {
@@ -427,6 +428,28 @@ private:
                optional(m, "servers", p, d.servers) && optional(m, "upstream-port", p, d.upstream_port) &&
                optional(m, "queries-per-second", p, d.queries_per_second) &&
                optional(m, "resolv-conf", p, d.resolv_conf);
+    }
+
+    bool read_cluster(const Field& f, ClusterSpec& c) {
+        const std::string p = "cluster";
+        c.pos = pos(mark(f));
+        Fields m;
+        if (!fields(f.value, mark(f), p, {"etcd", "host-name", "lease-ttl"}, m) ||
+            !required(m, mark(f), "etcd", p, c.etcd) || !optional(m, "host-name", p, c.host_name) ||
+            !optional(m, "lease-ttl", p, c.lease_ttl_s)) {
+            return false;
+        }
+        if (c.etcd.empty()) return fail(mark(m.find("etcd")->second), join(p, "etcd"), "needs at least one URL");
+        for (const auto& url : c.etcd) {
+            if (!url.starts_with("http://")) {
+                return fail(mark(m.find("etcd")->second), join(p, "etcd"), "'" + url + "' is not http://HOST:PORT");
+            }
+        }
+        if (c.host_name.find('/') != std::string::npos) {
+            return fail(mark(m.find("host-name")->second), join(p, "host-name"), "a host name has no '/'");
+        }
+        if (c.lease_ttl_s < 2) return fail(mark(m.find("lease-ttl")->second), join(p, "lease-ttl"), "at least 2 seconds");
+        return true;
     }
 
     bool read_vxlan(const Field& f, VxlanSpec& v) {

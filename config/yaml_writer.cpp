@@ -1,5 +1,7 @@
 #include "config/yaml_writer.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -136,7 +138,12 @@ void write_publications(YAML::Emitter& out, const ContainerSpec& c) {
     if (c.publish_all) put(out, "publish-all", true);
 }
 
-void write_container(YAML::Emitter& out, const ContainerSpec& c) {
+// Endpoints on global networks are left out: the cluster store holds them.
+void write_container(YAML::Emitter& out, ContainerSpec c, const Deployment& d) {
+    std::erase_if(c.networks, [&](const EndpointSpec& e) {
+        return std::any_of(d.networks.begin(), d.networks.end(),
+                           [&](const NetworkSpec& n) { return n.global && n.name == e.network; });
+    });
     out << YAML::BeginMap;
     put(out, "name", c.name);
     put(out, "netns", c.netns);
@@ -244,14 +251,24 @@ std::string to_yaml(const Deployment& d) {
     }
     write_vxlan(out, d.vxlan);
     write_dns(out, d.dns);
-    if (!d.networks.empty()) {
+    if (d.cluster) {
+        out << YAML::Key << "cluster" << YAML::Value << YAML::BeginMap;
+        out << YAML::Key << "etcd" << YAML::Value << YAML::Flow << d.cluster->etcd;
+        if (!d.cluster->host_name.empty()) put(out, "host-name", d.cluster->host_name);
+        if (d.cluster->lease_ttl_s != ClusterSpec{}.lease_ttl_s) put(out, "lease-ttl", d.cluster->lease_ttl_s);
+        out << YAML::EndMap;
+    }
+    // Global networks belong to the cluster store, which gives them back at start.
+    if (std::any_of(d.networks.begin(), d.networks.end(), [](const NetworkSpec& n) { return !n.global; })) {
         out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq;
-        for (const auto& n : d.networks) write_network(out, n, is_overlay(n) ? default_overlay_mtu(d) : 1500);
+        for (const auto& n : d.networks) {
+            if (!n.global) write_network(out, n, is_overlay(n) ? default_overlay_mtu(d) : 1500);
+        }
         out << YAML::EndSeq;
     }
     if (!d.containers.empty()) {
         out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq;
-        for (const auto& c : d.containers) write_container(out, c);
+        for (const auto& c : d.containers) write_container(out, c, d);
         out << YAML::EndSeq;
     }
     if (!d.ports.empty()) {

@@ -78,13 +78,23 @@ std::string State::port_owner(PortId port) const {
 
 Status State::apply(config::Deployment target) {
     if (auto st = config::validate(target); !st) return st;
-    if (auto st = config::resolve(target); !st) return st;
-    if (auto st = converge(target); !st) {
-        log_error("rolling back", converge(deployment_));
+    // Global networks and their endpoints' addresses are decided by the
+    // cluster store first (prepare fills in VNIs and IPs), then resolved here.
+    if (cluster_) {
+        if (auto st = cluster_->prepare(target, deployment_); !st) return st;
+    }
+    Status st = config::resolve(target);
+    if (st) {
+        st = converge(target);
+        if (!st) log_error("rolling back", converge(deployment_));
+    }
+    if (!st) {
+        if (cluster_) cluster_->committed(deployment_);  // gives back what prepare claimed
         return st;
     }
     deployment_ = std::move(target);
     publish_names();  // aliases and DNS settings are read from deployment_, set only now
+    if (cluster_) cluster_->committed(deployment_);
     return {};
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bridge/static_entries.hpp"
+#include "cluster/agent.hpp"
 #include "config/model.hpp"
 #include "control/endpoint.hpp"
 #include "control/nat_rules.hpp"
@@ -46,6 +47,10 @@ public:
     Status apply(config::Deployment target);
     // Converges to an empty deployment (shutdown).
     void clear();
+    // Global networks (cluster/): apply() has the agent create them, claim
+    // their endpoints' addresses and release what goes. nullptr: no cluster.
+    void set_cluster(cluster::Agent* agent) { cluster_ = agent; }
+    cluster::Agent* cluster() const { return cluster_; }
 
     // A link we own was deleted outside our control (container gone): detach
     // the endpoint and drop it from the model. Matched by ifindex: the name
@@ -112,6 +117,7 @@ private:
     std::set<std::string> resolv_confs_;  // namespaces whose /etc/netns/NAME/resolv.conf dpdock wrote
     NatRules nat_rules_;
     config::VxlanSpec vxlan_;          // of the deployment being converged to
+    cluster::Agent* cluster_ = nullptr;
 };
 
 }  // namespace dpdock::control

@@ -12,6 +12,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   podman busybox-static  # tests/system/podman_cni_test: Podman (CNI backend) on a dpdock network
   libldns-dev bind9-dnsutils dnsmasq-base
+  libcpp-httplib-dev etcd-server etcd-client curl
 )
 
 missing=()

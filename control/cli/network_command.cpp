@@ -41,6 +41,8 @@ int run_network_create(Context& ctx, const std::vector<std::string>& args) {
         ("driver,d", po::value<std::string>()->value_name("DRIVER"), "network driver (bridge or overlay)")
         ("vni", po::value<std::int64_t>()->value_name("N"), "overlay: VXLAN network identifier (default: next free)")
         ("arp-suppression", "overlay: answer ARP for known addresses instead of flooding it")
+        ("scope", po::value<std::string>()->value_name("SCOPE"),
+         "local (default) or global: an overlay network shared by every host of the cluster (dpdockd --etcd)")
         ("subnet", po::value<std::string>()->value_name("CIDR"), "subnet (default: next free /16 from 172.17.0.0/16 up)")
         ("gateway", po::value<std::string>()->value_name("IP"), "gateway (default: the subnet's first address)")
         ("ip-range", po::value<std::string>()->value_name("CIDR"), "allocate container IPs from this sub-range")
@@ -55,7 +57,7 @@ int run_network_create(Context& ctx, const std::vector<std::string>& args) {
     if (operands(v).empty()) return usage_error(ctx, "missing NAME");
 
     json request = {{"name", operands(v).front()}};
-    for (const char* key : {"driver", "subnet", "gateway"}) {
+    for (const char* key : {"driver", "subnet", "gateway", "scope"}) {
         if (v.count(key)) request[key] = v[key].as<std::string>();
     }
     if (v.count("ip-range")) request["ip_range"] = v["ip-range"].as<std::string>();

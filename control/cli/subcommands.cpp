@@ -11,6 +11,10 @@ std::span<const Subcommand> subcommands() {
                    "[-p SPEC]... "
                    "[--expose PORT]... [-P]",
                    "Attach a container (network namespace) to a network", run_attach},
+        Subcommand{"cluster hosts", "", "List the hosts of the cluster store: name, VTEP, since, endpoints",
+                   run_cluster_hosts},
+        Subcommand{"cluster status", "", "Show this host's cluster membership: etcd, lease, revision, counters",
+                   run_cluster_status},
         Subcommand{"config reload", "[FILE]", "Apply a changed YAML file to the running daemon (all or nothing)",
                    run_config_reload},
         Subcommand{"config save", "[FILE]", "Write the running state as YAML (atomically)", run_config_save},
@@ -24,7 +28,7 @@ std::span<const Subcommand> subcommands() {
         Subcommand{"network connect", "[--ip IP] [--mac MAC] [--alias NAME]... NETWORK CONTAINER", "Connect a container to a network",
                    run_network_connect},
         Subcommand{"network create",
-                   "[--driver bridge|overlay] [--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--internal] "
+                   "[--driver bridge|overlay] [--scope local|global] [--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--internal] "
                    "[--vni N] [--arp-suppression] [--opt K=V]... [--label K=V]... NAME",
                    "Create a network", run_network_create},
         Subcommand{"network disconnect", "NETWORK CONTAINER", "Disconnect a container from a network",

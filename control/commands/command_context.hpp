@@ -50,6 +50,7 @@ void register_nat_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_uplink_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_publish_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_overlay_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_cluster_commands(CommandRegistry& registry, CommandContext& ctx);
 
 // All of the above.
 inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx) {
@@ -64,6 +65,7 @@ inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx
     register_uplink_commands(registry, ctx);
     register_publish_commands(registry, ctx);
     register_overlay_commands(registry, ctx);
+    register_cluster_commands(registry, ctx);
 }
 
 }  // namespace dpdock::control

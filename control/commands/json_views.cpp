@@ -16,9 +16,9 @@ const config::NetworkSpec& network_spec(const State& state, const std::string& n
                          [&](const auto& n) { return n.name == name; });
 }
 
-// Docker's words: "local" for a network of this host; an overlay spans hosts
-// (configured on each, not by a swarm), Docker's "global".
-const char* scope(const config::NetworkSpec& n) { return config::is_overlay(n) ? "global" : "local"; }
+// Docker's words: "local" for a network of this host (an overlay configured on
+// each host included); "global" for one shared through the cluster store.
+const char* scope(const config::NetworkSpec& n) { return n.global ? "global" : "local"; }
 
 }  // namespace
 
