@@ -76,9 +76,11 @@ Status make_overlay(PipelineRig& rig, dataplane::ForwardingSnapshot& snap, std::
     if (!vteps) return Status::error(vteps.message());
     rig.vteps = std::move(*vteps);
     rig.ctx.vteps = rig.vteps.get();
-    auto& net = snap.networks[kNetwork];
-    net.vni = kVni;
-    for (std::uint32_t p = 0; p < peers; ++p) net.peers.push_back({peer_address(p), rig.vteps->port_of(peer_address(p))});
+    vxlan::Segment segment{.vni = kVni, .peers = {}};
+    for (std::uint32_t p = 0; p < peers; ++p) {
+        segment.peers.push_back({peer_address(p), rig.vteps->port_of(peer_address(p))});
+    }
+    snap.segments.add(kNetwork, std::move(segment));
     return {};
 }
 
@@ -105,7 +107,7 @@ Status vxlan_encap(PipelineRig& rig, std::uint32_t peers, dataplane::ForwardingS
     member(snap, rig.in);
     add_uplink(snap, rig.out);
     if (auto st = make_overlay(rig, snap, peers); !st) return st;
-    const auto& vteps = snap.networks[kNetwork].peers;
+    const auto& vteps = snap.segments.of(kNetwork).peers;
     for (std::uint32_t d = 0; d < kRemoteMacs; ++d) {
         if (auto st = rig.macs->add_static(kNetwork, remote_mac(d), vteps[d % peers].port); !st) return st;
     }
@@ -125,8 +127,8 @@ Status vxlan_decap(PipelineRig& rig, std::uint32_t other_networks, dataplane::Fo
         other.gateway_ip = Ipv4Address(0x0b000001u + ((i & 0xff) << 16));  // 11.<i>.0.1/16
         other.gateway_mac = docker_mac_for(other.gateway_ip);
         other.subnet = Ipv4Cidr(Ipv4Cidr(other.gateway_ip, 16).network(), 16);
-        other.vni = kVni + 1 + i;
         snap.networks.push_back(std::move(other));
+        snap.segments.add(static_cast<NetworkId>(snap.networks.size() - 1), {.vni = kVni + 1 + i, .peers = {}});
     }
     add_uplink(snap, rig.in);
     member(snap, rig.out);

@@ -92,6 +92,9 @@ struct NetworkSpec {
     std::vector<Ipv4Address> peers;
     std::vector<RemoteMacSpec> remote_macs;
     bool arp_suppression = false;  // answer ARP for known addresses instead of flooding it
+    // Scope global (cluster/): an overlay network shared through etcd; the
+    // store, not this host's YAML, owns it, its VNI, peers and remote MACs.
+    bool global = false;
     friend bool operator==(const NetworkSpec&, const NetworkSpec&) = default;
 };
 
@@ -121,6 +124,7 @@ struct EndpointSpec {
     std::string network;
     std::optional<Ipv4Address> ip;   // allocated from the network when absent
     std::optional<MacAddress> mac;   // derived from the IP (02:42:...) when absent
+    std::vector<std::string> aliases;  // more DNS names on this network (docker network connect --alias)
     SourcePos pos;
     friend bool operator==(const EndpointSpec&, const EndpointSpec&) = default;
 };
@@ -220,6 +224,29 @@ struct ExceptionSpec {
     friend bool operator==(const ExceptionSpec&, const ExceptionSpec&) = default;
 };
 
+// The embedded DNS (dns/): upstream servers for names that are not
+// containers' (daemon.json's "dns"); empty: the host's /etc/resolv.conf
+// nameservers minus loopback ones. resolv_conf: write /etc/netns/NAME/resolv.conf
+// for containers in /run/netns/NAME.
+struct DnsSpec {
+    std::vector<Ipv4Address> servers;
+    std::uint16_t upstream_port = 53;
+    std::uint32_t queries_per_second = 2000;  // per network, answered or forwarded; beyond: dropped (rate_limited)
+    bool resolv_conf = true;
+    SourcePos pos;
+    friend bool operator==(const DnsSpec&, const DnsSpec&) = default;
+};
+
+// Membership of a cluster whose global overlay networks live in etcd
+// (cluster/). Read once at start; dpdockd's --etcd/--host-name override it.
+struct ClusterSpec {
+    std::vector<std::string> etcd;  // member URLs, http://HOST:PORT
+    std::string host_name;          // "": the system's host name
+    std::uint32_t lease_ttl_s = 5;  // the others forget this host this long after it stops
+    SourcePos pos;
+    friend bool operator==(const ClusterSpec&, const ClusterSpec&) = default;
+};
+
 struct Deployment {
     DataplaneSpec dataplane;
     BridgeSpec bridge;
@@ -230,6 +257,8 @@ struct Deployment {
     NatSpec nat;
     VxlanSpec vxlan;
     ExceptionSpec exception;
+    DnsSpec dns;
+    std::optional<ClusterSpec> cluster;
     std::string source_file;  // "" for the embedded default
     friend bool operator==(const Deployment&, const Deployment&) = default;
 };

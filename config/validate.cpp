@@ -308,6 +308,9 @@ Status check_members(const Deployment& d) {
             if (!joined.insert(e.network).second) {
                 return fail(e.pos, epath, "network '" + e.network + "' is listed twice for this container");
             }
+            for (std::size_t ai = 0; ai < e.aliases.size(); ++ai) {
+                if (auto s = check_name(e.aliases[ai], e.pos, at(epath + ".aliases", ai)); !s) return s;
+            }
             const NetworkSpec& n = net->second;
             if (e.ip) {
                 const std::string ip = e.ip->to_string();
@@ -459,6 +462,8 @@ Status validate(const Deployment& d) {
     if (auto s = check_publications(d); !s) return s;
     if (auto s = check_overlay(d); !s) return s;
     if (auto s = check_exception(d); !s) return s;
+    if (d.dns.queries_per_second == 0) return fail(d.dns.pos, "dns.queries-per-second", "must be at least 1");
+    if (d.dns.upstream_port == 0) return fail(d.dns.pos, "dns.upstream-port", "must be 1..65535");
     return check_static_macs(d);
 }
 

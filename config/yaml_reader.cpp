@@ -249,8 +249,8 @@ private:
 
     bool read_root(const YAML::Node& root, Deployment& d) {
         Fields m;
-        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink", "nat", "vxlan",
-                                          "exception"},
+        if (!fields(root, root.Mark(), "", {"dataplane", "bridge", "networks", "containers", "ports", "uplink", "nat", "vxlan", "exception",
+                                          "dns", "cluster"},
                     m)) {
             return false;
         }
@@ -259,6 +259,8 @@ private:
         if (auto it = m.find("nat"); it != m.end() && !read_nat(it->second, d.nat)) return false;
         if (auto it = m.find("vxlan"); it != m.end() && !read_vxlan(it->second, d.vxlan)) return false;
         if (auto it = m.find("exception"); it != m.end() && !read_exception(it->second, d.exception)) return false;
+        if (auto it = m.find("dns"); it != m.end() && !read_dns(it->second, d.dns)) return false;
+        if (auto it = m.find("cluster"); it != m.end() && !read_cluster(it->second, d.cluster.emplace())) return false;
         if (auto it = m.find("bridge"); it != m.end() && !read_bridge(it->second, d.bridge)) return false;
         if (auto it = m.find("networks"); it != m.end()) {
             if (!items(it->second, "networks", [&](const YAML::Node& n, const std::string& p) {
@@ -428,6 +430,38 @@ private:
                optional(m, "interface", p, e.interface);
     }
 
+    bool read_dns(const Field& f, DnsSpec& d) {
+        const std::string p = "dns";
+        d.pos = pos(mark(f));
+        Fields m;
+        return fields(f.value, mark(f), p, {"servers", "upstream-port", "queries-per-second", "resolv-conf"}, m) &&
+               optional(m, "servers", p, d.servers) && optional(m, "upstream-port", p, d.upstream_port) &&
+               optional(m, "queries-per-second", p, d.queries_per_second) &&
+               optional(m, "resolv-conf", p, d.resolv_conf);
+    }
+
+    bool read_cluster(const Field& f, ClusterSpec& c) {
+        const std::string p = "cluster";
+        c.pos = pos(mark(f));
+        Fields m;
+        if (!fields(f.value, mark(f), p, {"etcd", "host-name", "lease-ttl"}, m) ||
+            !required(m, mark(f), "etcd", p, c.etcd) || !optional(m, "host-name", p, c.host_name) ||
+            !optional(m, "lease-ttl", p, c.lease_ttl_s)) {
+            return false;
+        }
+        if (c.etcd.empty()) return fail(mark(m.find("etcd")->second), join(p, "etcd"), "needs at least one URL");
+        for (const auto& url : c.etcd) {
+            if (!url.starts_with("http://")) {
+                return fail(mark(m.find("etcd")->second), join(p, "etcd"), "'" + url + "' is not http://HOST:PORT");
+            }
+        }
+        if (c.host_name.find('/') != std::string::npos) {
+            return fail(mark(m.find("host-name")->second), join(p, "host-name"), "a host name has no '/'");
+        }
+        if (c.lease_ttl_s < 2) return fail(mark(m.find("lease-ttl")->second), join(p, "lease-ttl"), "at least 2 seconds");
+        return true;
+    }
+
     bool read_vxlan(const Field& f, VxlanSpec& v) {
         const std::string p = "vxlan";
         v.pos = pos(mark(f));
@@ -473,7 +507,7 @@ private:
         }
         auto it = m.find("networks");
         if (it == m.end()) {
-            c.networks.push_back(EndpointSpec{kDefaultNetworkName, std::nullopt, std::nullopt, c.pos});
+            c.networks.push_back(EndpointSpec{kDefaultNetworkName, std::nullopt, std::nullopt, {}, c.pos});
             return true;
         }
         return items(it->second, join(p, "networks"), [&](const YAML::Node& e, const std::string& ep) {
@@ -485,9 +519,9 @@ private:
             }
             if (!e.IsMap()) return fail(e.Mark(), ep, "expected a network name or a mapping, got " + describe(e));
             Fields ef;
-            return fields(e, e.Mark(), ep, {"name", "ip", "mac"}, ef) &&
+            return fields(e, e.Mark(), ep, {"name", "ip", "mac", "aliases"}, ef) &&
                    required(ef, e.Mark(), "name", ep, endpoint.network) && optional(ef, "ip", ep, endpoint.ip) &&
-                   optional(ef, "mac", ep, endpoint.mac);
+                   optional(ef, "mac", ep, endpoint.mac) && optional(ef, "aliases", ep, endpoint.aliases);
         });
     }
 

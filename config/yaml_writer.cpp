@@ -1,5 +1,7 @@
 #include "config/yaml_writer.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,6 +63,23 @@ void write_overlay(YAML::Emitter& out, const NetworkSpec& n) {
         out << YAML::EndMap;
     }
     out << YAML::EndSeq;
+}
+
+// Only the fields that differ from DnsSpec{}; the section is left out when none do.
+void write_dns(YAML::Emitter& out, const DnsSpec& d) {
+    DnsSpec def;
+    def.pos = d.pos;
+    if (d == def) return;
+    out << YAML::Key << "dns" << YAML::Value << YAML::BeginMap;
+    if (!d.servers.empty()) {
+        out << YAML::Key << "servers" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const auto& s : d.servers) out << s.to_string();
+        out << YAML::EndSeq;
+    }
+    if (d.upstream_port != def.upstream_port) put(out, "upstream-port", d.upstream_port);
+    if (d.queries_per_second != def.queries_per_second) put(out, "queries-per-second", d.queries_per_second);
+    if (d.resolv_conf != def.resolv_conf) put(out, "resolv-conf", d.resolv_conf);
+    out << YAML::EndMap;
 }
 
 // Only the fields that differ from VxlanSpec{}; the section is left out when none do.
@@ -130,7 +149,12 @@ void write_publications(YAML::Emitter& out, const ContainerSpec& c) {
     if (c.publish_all) put(out, "publish-all", true);
 }
 
-void write_container(YAML::Emitter& out, const ContainerSpec& c) {
+// Endpoints on global networks are left out: the cluster store holds them.
+void write_container(YAML::Emitter& out, ContainerSpec c, const Deployment& d) {
+    std::erase_if(c.networks, [&](const EndpointSpec& e) {
+        return std::any_of(d.networks.begin(), d.networks.end(),
+                           [&](const NetworkSpec& n) { return n.global && n.name == e.network; });
+    });
     out << YAML::BeginMap;
     put(out, "name", c.name);
     put(out, "netns", c.netns);
@@ -140,7 +164,7 @@ void write_container(YAML::Emitter& out, const ContainerSpec& c) {
     if (c.networks.empty()) out << YAML::Flow;
     out << YAML::BeginSeq;
     for (const auto& e : c.networks) {
-        if (!e.ip && !e.mac) {
+        if (!e.ip && !e.mac && e.aliases.empty()) {
             out << e.network;
             continue;
         }
@@ -148,6 +172,11 @@ void write_container(YAML::Emitter& out, const ContainerSpec& c) {
         put(out, "name", e.network);
         if (e.ip) put(out, "ip", e.ip->to_string());
         if (e.mac) put(out, "mac", e.mac->to_string());
+        if (!e.aliases.empty()) {
+            out << YAML::Key << "aliases" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+            for (const auto& a : e.aliases) out << a;
+            out << YAML::EndSeq;
+        }
         out << YAML::EndMap;
     }
     out << YAML::EndSeq;
@@ -233,14 +262,25 @@ std::string to_yaml(const Deployment& d) {
     }
     write_vxlan(out, d.vxlan);
     write_exception(out, d.exception);
-    if (!d.networks.empty()) {
+    write_dns(out, d.dns);
+    if (d.cluster) {
+        out << YAML::Key << "cluster" << YAML::Value << YAML::BeginMap;
+        out << YAML::Key << "etcd" << YAML::Value << YAML::Flow << d.cluster->etcd;
+        if (!d.cluster->host_name.empty()) put(out, "host-name", d.cluster->host_name);
+        if (d.cluster->lease_ttl_s != ClusterSpec{}.lease_ttl_s) put(out, "lease-ttl", d.cluster->lease_ttl_s);
+        out << YAML::EndMap;
+    }
+    // Global networks belong to the cluster store, which gives them back at start.
+    if (std::any_of(d.networks.begin(), d.networks.end(), [](const NetworkSpec& n) { return !n.global; })) {
         out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq;
-        for (const auto& n : d.networks) write_network(out, n, is_overlay(n) ? default_overlay_mtu(d) : 1500);
+        for (const auto& n : d.networks) {
+            if (!n.global) write_network(out, n, is_overlay(n) ? default_overlay_mtu(d) : 1500);
+        }
         out << YAML::EndSeq;
     }
     if (!d.containers.empty()) {
         out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq;
-        for (const auto& c : d.containers) write_container(out, c);
+        for (const auto& c : d.containers) write_container(out, c, d);
         out << YAML::EndSeq;
     }
     if (!d.ports.empty()) {

@@ -1,6 +1,7 @@
 #include "control/daemon.hpp"
 
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -8,6 +9,8 @@
 #include <atomic>
 #include <cstdio>
 #include <functional>
+#include <memory>
+#include <optional>
 
 #include <rte_cycles.h>
 
@@ -15,6 +18,7 @@
 #include "config/defaults.hpp"
 #include "config/validate.hpp"
 #include "control/attach/link_watcher.hpp"
+#include "control/cluster_sync.hpp"
 #include "control/command_registry.hpp"
 #include "control/commands/command_context.hpp"
 #include "control/event_loop.hpp"
@@ -65,7 +69,7 @@ Result<config::Deployment> load_deployment(const DaemonOptions& options) {
 
 // Serves until a stop signal. Everything here runs on the control thread.
 void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
-           std::chrono::milliseconds client_idle_timeout, int signal_fd,
+           std::chrono::milliseconds client_idle_timeout, int signal_fd, int cluster_fd,
            CommandContext& ctx) {
     EventLoop loop;
     std::atomic<bool> stop{false};
@@ -82,6 +86,16 @@ void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
     if (auto st = server.start(); !st) {
         log("control socket: " + st.message());
         return;
+    }
+
+    // The cluster agent's threads signal a changed store view through an eventfd.
+    std::optional<ClusterSync> cluster_sync;
+    if (cluster_fd >= 0) {
+        cluster_sync.emplace(ctx.state, *ctx.state.cluster());
+        loop.add(cluster_fd, EPOLLIN, [&](std::uint32_t) {
+            std::uint64_t count;
+            if (read(cluster_fd, &count, sizeof count) == sizeof count) cluster_sync->on_view_changed();
+        });
     }
 
     auto watcher = attach::LinkWatcher::open();
@@ -111,6 +125,7 @@ void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
     log("ready: control socket " + spec.socket_path);
     loop.run(stop);
     log("stopping");
+    if (cluster_fd >= 0) loop.remove(cluster_fd);
 }
 
 nat::ConntrackOptions conntrack_options(const config::NatSpec& spec) {
@@ -133,6 +148,22 @@ int run_daemon(const DaemonOptions& options) {
         return 1;
     }
     if (options.socket_path) deployment->dataplane.socket_path = *options.socket_path;
+    // The YAML's cluster section, unless the command line names etcd.
+    DaemonOptions effective = options;
+    if (effective.etcd.empty() && deployment->cluster) {
+        effective.etcd = deployment->cluster->etcd;
+        effective.host_name = deployment->cluster->host_name;
+        effective.cluster_lease_ttl_s = deployment->cluster->lease_ttl_s;
+    }
+    if (!effective.etcd.empty() && effective.host_name.empty()) {
+        char name[256] = {};
+        gethostname(name, sizeof name - 1);
+        effective.host_name = name;
+    }
+    if (!effective.etcd.empty() && !deployment->uplink) {
+        log("--etcd needs an uplink: its address is this host's VTEP");
+        return 1;
+    }
     const config::DataplaneSpec& spec = deployment->dataplane;
 
     std::vector<std::string> eal_args = spec.eal_args;
@@ -169,7 +200,23 @@ int run_daemon(const DaemonOptions& options) {
             exit_code = 1;
         } else {
             const TelemetryScope telemetry(**dp);
+            // The agent outlives State, whose shutdown gives back this host's endpoints.
+            int cluster_fd = -1;
+            std::unique_ptr<cluster::Agent> agent;
+            if (!effective.etcd.empty()) {
+                cluster_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+                agent = std::make_unique<cluster::Agent>(
+                    cluster::AgentOptions{.etcd = {.endpoints = effective.etcd},
+                                          .host = effective.host_name,
+                                          .lease_ttl_s = effective.cluster_lease_ttl_s},
+                    [cluster_fd] {
+                        const std::uint64_t one = 1;
+                        [[maybe_unused]] auto n = write(cluster_fd, &one, sizeof one);
+                    });
+                agent->start(deployment->uplink->address.address());
+            }
             State state(**dp);
+            state.set_cluster(agent.get());
             if (auto st = state.apply(*deployment); !st) {
                 log(st.message());
                 exit_code = 1;
@@ -181,9 +228,12 @@ int run_daemon(const DaemonOptions& options) {
                                    .registry = nullptr,
                                    .stats_baseline = {},
                                    .port_baseline = {}};
-                serve(spec, options.socket_group, options.client_idle_timeout, signal_fd, ctx);
+                serve(spec, options.socket_group, options.client_idle_timeout, signal_fd, cluster_fd, ctx);
             }
             state.clear();
+            state.set_cluster(nullptr);
+            agent.reset();
+            if (cluster_fd >= 0) close(cluster_fd);
         }
     }
     dataplane::stop_eal();

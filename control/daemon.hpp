@@ -24,6 +24,10 @@ struct DaemonOptions {
     // (tests use a short value to see a silent client go).
     std::chrono::milliseconds client_idle_timeout = std::chrono::seconds(30);
     AccessPolicy policy;  // --allow-driver, --save-dir: limits for --group members
+    // Cluster (global overlay networks on etcd): off when etcd is empty.
+    std::vector<std::string> etcd;  // --etcd URL, repeatable: the etcd members
+    std::string host_name;          // --host-name: this host in the cluster (default: gethostname)
+    std::int64_t cluster_lease_ttl_s = 5;
 };
 
 // Returns the process exit code: 0 after a clean shutdown, 1 when start-up failed.

@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 
 #include <grp.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <optional>
@@ -51,7 +52,13 @@ int main(int argc, char** argv) {
         "allow-driver", po::value<std::vector<std::string>>()->composing()->value_name("NAME"),
         "a DPDK driver (e.g. net_af_packet) whose devargs --group members may give; repeatable; root may use any")(
         "save-dir", po::value<std::string>()->value_name("DIR"),
-        "the directory where --group members may config save and reload (absolute); root may use any path");
+        "the directory where --group members may config save and reload (absolute); root may use any path")(
+        "etcd", po::value<std::vector<std::string>>()->composing()->value_name("URL"),
+        "an etcd member (http://HOST:PORT) of the cluster store for global overlay networks; repeatable")(
+        "host-name", po::value<std::string>()->value_name("NAME"),
+        "this host's name in the cluster (default: the system's host name)")(
+        "cluster-lease-ttl", po::value<unsigned>()->default_value(5)->value_name("S"),
+        "seconds after which the other hosts forget this one when it stops refreshing its lease");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(own_argc, argv).options(desc).run(), vm);
@@ -102,6 +109,18 @@ int main(int argc, char** argv) {
             return 2;
         }
         options.policy.save_dir = dir;
+    }
+    if (vm.count("etcd")) {
+        options.etcd = vm["etcd"].as<std::vector<std::string>>();
+        char name[256] = {};
+        gethostname(name, sizeof name - 1);
+        options.host_name = vm.count("host-name") ? vm["host-name"].as<std::string>() : std::string(name);
+        const unsigned ttl = vm["cluster-lease-ttl"].as<unsigned>();
+        if (ttl < 2 || options.host_name.empty() || options.host_name.find('/') != std::string::npos) {
+            std::fprintf(stderr, "dpdockd: --cluster-lease-ttl must be at least 2 and --host-name a name without '/'\n");
+            return 2;
+        }
+        options.cluster_lease_ttl_s = ttl;
     }
     return dpdock::control::run_daemon(options);
 }

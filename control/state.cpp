@@ -79,12 +79,23 @@ std::string State::port_owner(PortId port) const {
 
 Status State::apply(config::Deployment target) {
     if (auto st = config::validate(target); !st) return st;
-    if (auto st = config::resolve(target); !st) return st;
-    if (auto st = converge(target); !st) {
-        log_error("rolling back", converge(deployment_));
+    // Global networks and their endpoints' addresses are decided by the
+    // cluster store first (prepare fills in VNIs and IPs), then resolved here.
+    if (cluster_) {
+        if (auto st = cluster_->prepare(target, deployment_); !st) return st;
+    }
+    Status st = config::resolve(target);
+    if (st) {
+        st = converge(target);
+        if (!st) log_error("rolling back", converge(deployment_));
+    }
+    if (!st) {
+        if (cluster_) cluster_->committed(deployment_);  // gives back what prepare claimed
         return st;
     }
     deployment_ = std::move(target);
+    publish_names();  // aliases and DNS settings are read from deployment_, set only now
+    if (cluster_) cluster_->committed(deployment_);
     return {};
 }
 
@@ -159,16 +170,13 @@ void State::remove_stale(const std::vector<EndpointRequest>& wanted_endpoints,
     });
     if (gone_endpoints.empty() && gone_ports.empty()) return;
     publish();  // workers stop using the ports before they are closed
-    auto forget_statics = [&](PortId port) {
-        std::erase_if(static_macs_, [&](const StaticMac& s) { return std::get<2>(s) == port; });
-    };
     for (const auto& ep : gone_endpoints) {
         log_error("detaching " + ep.request.container + " from " + ep.request.network, detach_endpoint(dp_, ep));
-        forget_statics(ep.port);
+        static_entries_.forget_port(ep.port);
     }
     for (const auto& rp : gone_ports) {
         log_error("removing port " + rp.spec.name, dp_.remove_port(rp.port));
-        forget_statics(rp.port);
+        static_entries_.forget_port(rp.port);
     }
 }
 
@@ -190,11 +198,7 @@ void State::update_networks(const std::vector<config::NetworkSpec>& wanted) {
         // ones too) and flows before an id can be given to a new network.
         for (NetworkId id : removed) {
             dp_.macs().flush_network(id);
-            std::erase_if(static_macs_, [&](const StaticMac& s) {
-                if (std::get<0>(s) != id) return false;
-                dp_.macs().remove_static(id, MacAddress::from_u64(std::get<1>(s)));
-                return true;
-            });
+            static_entries_.remove_network(id);
             nat::flush_network(dp_.conntrack(), id);
         }
     }
@@ -286,7 +290,7 @@ std::string State::free_interface_name(const std::string& container) const {
 }
 
 Status State::sync_static_macs() {
-    std::set<StaticMac> wanted;
+    std::set<bridge::StaticEntry> wanted;
     for (const auto& network : networks_) {
         const NetworkId id = network_ids_.at(network.name);
         for (const auto& entry : network.static_macs) {
@@ -298,27 +302,11 @@ Status State::sync_static_macs() {
                 if (rp.spec.name == entry.port) port = rp.port;
             }
             if (port == kNoPort) return Status::error("static MAC " + entry.mac.to_string() + ": no port " + entry.port);
-            wanted.insert({id, entry.mac.to_u64(), port});
+            wanted.insert({id, entry.mac, port});
         }
     }
     if (auto st = add_remote_macs(wanted); !st) return st;
-    for (auto it = static_macs_.begin(); it != static_macs_.end();) {
-        if (wanted.contains(*it)) {
-            ++it;
-            continue;
-        }
-        dp_.macs().remove_static(std::get<0>(*it), MacAddress::from_u64(std::get<1>(*it)));
-        it = static_macs_.erase(it);
-    }
-    for (const auto& s : wanted) {
-        if (static_macs_.contains(s)) continue;
-        const MacAddress mac = MacAddress::from_u64(std::get<1>(s));
-        if (auto st = dp_.macs().add_static(std::get<0>(s), mac, std::get<2>(s)); !st) {
-            return Status::error("static MAC " + mac.to_string() + ": " + st.message());
-        }
-        static_macs_.insert(s);
-    }
-    return {};
+    return static_entries_.converge(wanted);
 }
 
 void State::publish() {
@@ -365,6 +353,7 @@ void State::publish() {
     nat_rules_.fill(*snap, endpoints_, networks_, network_ids_);
     publish_overlay(*snap);
     dp_.publish(std::move(snap));
+    publish_names();
     // publish() has waited for a grace period: no worker makes flows by the old rules any more.
     nat::PortMap gone;
     for (const auto& rule : before) {

@@ -13,9 +13,10 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
+#include "bridge/static_entries.hpp"
+#include "cluster/agent.hpp"
 #include "config/model.hpp"
 #include "control/endpoint.hpp"
 #include "control/host_interface.hpp"
@@ -37,7 +38,7 @@ struct RawUplink {
 
 class State {
 public:
-    explicit State(dataplane::Dataplane& dp) : dp_(dp), nat_rules_(dp), host_(dp) {}
+    explicit State(dataplane::Dataplane& dp) : dp_(dp), static_entries_(dp.macs()), nat_rules_(dp), host_(dp) {}
     ~State();  // detaches everything it attached
     State(const State&) = delete;
     State& operator=(const State&) = delete;
@@ -47,6 +48,10 @@ public:
     Status apply(config::Deployment target);
     // Converges to an empty deployment (shutdown).
     void clear();
+    // Global networks (cluster/): apply() has the agent create them, claim
+    // their endpoints' addresses and release what goes. nullptr: no cluster.
+    void set_cluster(cluster::Agent* agent) { cluster_ = agent; }
+    cluster::Agent* cluster() const { return cluster_; }
 
     // A link we own was deleted outside our control (container gone): detach
     // the endpoint and drop it from the model. Matched by ifindex: the name
@@ -74,7 +79,6 @@ public:
 private:
     // Detaches the endpoints `gone` and drops them from the model.
     void detach_vanished(const std::vector<EndpointRequest>& gone);
-    using StaticMac = std::tuple<NetworkId, std::uint64_t, PortId>;  // network, MAC as u64, port
 
     Status converge(const config::Deployment& target);
     std::vector<EndpointRequest> endpoint_requests(const config::Deployment& target,
@@ -100,7 +104,10 @@ private:
     // in the snapshot, their static remote MACs, and the learned entries of
     // peers that were removed.
     void publish_overlay(dataplane::ForwardingSnapshot& snap);
-    Status add_remote_macs(std::set<StaticMac>& wanted);
+    Status add_remote_macs(std::set<bridge::StaticEntry>& wanted);
+    // state_dns.cpp: the embedded DNS's names and upstream servers from the model.
+    void publish_names();
+    void sync_resolv_confs();
     void forget_removed_peers(const std::vector<config::NetworkSpec>& before);
 
     dataplane::Dataplane& dp_;
@@ -111,10 +118,12 @@ private:
     std::vector<Endpoint> endpoints_;
     std::vector<RawPort> raw_ports_;
     std::optional<RawUplink> uplink_;
-    std::set<StaticMac> static_macs_;  // as installed in the MAC table
+    bridge::StaticEntries static_entries_;  // fdb entries and remote MACs, as installed in the MAC table
+    std::set<std::string> resolv_confs_;  // namespaces whose /etc/netns/NAME/resolv.conf dpdock wrote
     NatRules nat_rules_;
     HostInterface host_;
     config::VxlanSpec vxlan_;          // of the deployment being converged to
+    cluster::Agent* cluster_ = nullptr;
 };
 
 }  // namespace dpdock::control

@@ -9,11 +9,11 @@
 namespace dpdock::control {
 
 void State::publish_overlay(dataplane::ForwardingSnapshot& snap) {
-    snap.vxlan = dataplane::VxlanInfo{vxlan_.port, vxlan_.ttl, vxlan_.df, vxlan_.learn_unknown_peers};
+    snap.vxlan = vxlan::Settings{vxlan_.port, vxlan_.ttl, vxlan_.df, vxlan_.learn_unknown_peers};
     for (const auto& network : networks_) {
         if (!config::is_overlay(network) || !network.vni) continue;
-        auto& info = snap.networks[network_ids_.at(network.name)];
-        info.vni = *network.vni;
+        const NetworkId id = network_ids_.at(network.name);
+        vxlan::Segment segment{.vni = *network.vni, .peers = {}};
         for (const Ipv4Address ip : network.peers) {
             const PortId port = dp_.vteps().port_of(ip);
             if (port == kNoPort) {
@@ -22,8 +22,10 @@ void State::publish_overlay(dataplane::ForwardingSnapshot& snap) {
                              ip.to_string().c_str());
                 continue;
             }
-            info.peers.push_back({ip, port});
+            segment.peers.push_back({ip, port});
         }
+        snap.segments.add(id, std::move(segment));
+        auto& info = snap.networks[id];
         info.arp_suppression = network.arp_suppression;
         if (!network.arp_suppression) continue;
         for (const auto& ep : endpoints_) {
@@ -37,7 +39,7 @@ void State::publish_overlay(dataplane::ForwardingSnapshot& snap) {
     }
 }
 
-Status State::add_remote_macs(std::set<StaticMac>& wanted) {
+Status State::add_remote_macs(std::set<bridge::StaticEntry>& wanted) {
     for (const auto& network : networks_) {
         const NetworkId id = network_ids_.at(network.name);
         for (const auto& entry : network.remote_macs) {
@@ -46,7 +48,7 @@ Status State::add_remote_macs(std::set<StaticMac>& wanted) {
                 return Status::error("remote MAC " + entry.mac.to_string() + ": no VTEP slot left for " +
                                      entry.vtep.to_string());
             }
-            wanted.insert({id, entry.mac.to_u64(), port});
+            wanted.insert({id, entry.mac, port});
         }
     }
     return {};

@@ -60,6 +60,8 @@ Result<std::unique_ptr<Dataplane>> Dataplane::start(const DataplaneOptions& opti
     if (!conntrack) return R::error(conntrack.message());
     dp->conntrack_ = std::move(*conntrack);
 
+    dp->dns_ = dns::DnsService::start(rte_socket_id());
+    if (!dp->dns_) return R::error("cannot start the DNS thread (rings or socket)");
     if (auto st = dp->launch_workers(); !st) return R::error(st.message());
     return dp;
 }
@@ -93,6 +95,7 @@ Status Dataplane::launch_workers() {
         ctx->kernel = kernel_scratch_.back().get();
         ctx->punt = punt_rings_->of(i);
         ctx->punt_rings = &punt_rings_->all();
+        ctx->dns = &dns_->rings();
         ctx->icmp.limit.configure(rte_get_tsc_hz(), options_.icmp_errors_per_s, options_.icmp_errors_burst);
         if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket,
                                     {pool_, indirect_pool_});
@@ -122,6 +125,7 @@ void Dataplane::stop_workers() {
 
 Dataplane::~Dataplane() {
     stop_workers();
+    dns_.reset();  // its mbufs go back to the pool while the pool exists
     // Workers are gone: no reader can hold a port any more.
     while (!ports_.empty()) {
         const PortId port = ports_.begin()->first;

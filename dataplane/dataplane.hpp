@@ -25,6 +25,7 @@
 #include "base/sync/snapshot.hpp"
 #include "base/util/status.hpp"
 #include "exception/punt_rings.hpp"
+#include "dns/dns_service.hpp"
 #include "nat/conntrack.hpp"
 #include "vxlan/vtep_table.hpp"
 
@@ -97,6 +98,7 @@ public:
     nat::Conntrack& conntrack() { return *conntrack_; }
     const l3::NeighbourTable& neighbours() const { return *neighbours_; }
     vxlan::VtepTable& vteps() { return *vteps_; }
+    dns::DnsService& dns() { return *dns_; }
     unsigned worker_count() const { return static_cast<unsigned>(contexts_.size()); }
     std::vector<unsigned> worker_lcores() const { return options_.worker_lcores; }
     // Each worker's counters, read atomically field by field.
@@ -124,6 +126,7 @@ private:
     std::unique_ptr<l3::NeighbourTable> neighbours_;
     std::unique_ptr<nat::Conntrack> conntrack_;
     std::unique_ptr<vxlan::VtepTable> vteps_;
+    std::unique_ptr<dns::DnsService> dns_;  // the embedded DNS thread (started before the workers)
     std::vector<std::unique_ptr<sync::WorkerCounters>> counters_;
     std::vector<std::unique_ptr<nat::RuleCounters>> rule_counters_;
     std::vector<std::unique_ptr<WorkerContext>> contexts_;

@@ -13,6 +13,7 @@
 #include "base/packet/net_types.hpp"
 #include "base/sync/counters.hpp"
 #include "nat/published_ports.hpp"
+#include "vxlan/segments.hpp"
 
 namespace dpdock::dataplane {
 
@@ -31,11 +32,6 @@ struct PortInfo {
     NetworkId network = kNoNetwork;
 };
 
-struct Vtep {
-    Ipv4Address ip;
-    PortId port = kNoPort;  // its pseudo port in the MAC table
-};
-
 struct ArpEntry {
     Ipv4Address ip;
     MacAddress mac;
@@ -51,10 +47,6 @@ struct NetworkInfo {
     std::uint32_t mtu = 1500;     // largest IPv4 packet routed into the network
     std::vector<PortId> members;  // every port of the network: the flood list
     std::uint32_t masquerade_slot = nat::kNoRuleSlot;  // counters of its MASQUERADE rule
-    // Overlay networks only (vni != 0): the remote VTEPs that get a copy of
-    // every flooded frame and whose frames are accepted (vxlan/vtep_table.hpp).
-    std::uint32_t vni = 0;
-    std::vector<Vtep> peers;
     // ARP suppression: requests for these addresses are answered on the spot,
     // sorted by address (local containers and static remote entries).
     bool arp_suppression = false;
@@ -87,14 +79,6 @@ struct HostInfo {
     unsigned worker = 0;    // the worker polling `port`: it drains every worker's punt ring
 };
 
-// The host's VTEP settings (config::VxlanSpec).
-struct VxlanInfo {
-    std::uint16_t port = 4789;
-    std::uint8_t ttl = 64;
-    bool df = false;
-    bool learn_unknown_peers = false;
-};
-
 struct ForwardingSnapshot {
     std::array<PortInfo, sync::kMaxPorts> ports{};
     std::vector<NetworkInfo> networks;            // indexed by NetworkId
@@ -103,7 +87,8 @@ struct ForwardingSnapshot {
     std::vector<std::vector<RxQueue>> rx_queues;  // per worker: the rx queues it polls
     std::vector<const dataplane::KernelPortIo*> kernel_ports;  // every worker sends its tx ring of each
     std::shared_ptr<const nat::PortMap> published;  // published ports; shared by snapshots while unchanged
-    VxlanInfo vxlan;
+    vxlan::Settings vxlan;     // the host's VTEP
+    vxlan::Segments segments;  // overlay networks: VNI and peers, by network and by VNI
     // Bit per port id: ports that take TCP segmentation and L4 checksum
     // offload metadata as it is (dataplane/fastpath/egress_offload.hpp).
     std::uint64_t offload_ports = 0;

@@ -18,7 +18,7 @@ esac
 if command -v ccache >/dev/null; then args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
 cmake -S . -B "build/$kind" "${args[@]}" >/dev/null
 if [[ $kind == fuzz ]]; then
-  cmake --build "build/$kind" -j"$(nproc)" --target pipeline_fuzz
+  cmake --build "build/$kind" -j"$(nproc)" --target pipeline_fuzz dns_fuzz
 else
   cmake --build "build/$kind" -j"$(nproc)"
 fi

@@ -10,6 +10,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 iputils-ping ethtool socat iperf3 procps python3
   clang libclang-rt-14-dev
+  podman busybox-static  # tests/system/podman_cni_test: Podman (CNI backend) on a dpdock network
+  libldns-dev bind9-dnsutils dnsmasq-base
+  libcpp-httplib-dev etcd-server etcd-client curl
 )
 
 missing=()

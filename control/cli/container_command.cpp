@@ -18,6 +18,8 @@ int run_attach(Context& ctx, const std::vector<std::string>& args) {
         ("network", po::value<std::string>()->value_name("NET"), "network to join (default: bridge)")
         ("ip", po::value<std::string>()->value_name("IP"), "IPv4 address (default: the next free one)")
         ("mac", po::value<std::string>()->value_name("MAC"), "MAC address (default: 02:42 and the IP)")
+        ("alias", po::value<std::vector<std::string>>()->composing()->value_name("NAME"),
+         "another DNS name of the container on its network (repeatable)")
         ("method", po::value<std::string>()->value_name("veth|tap"), "attachment (default: veth)")
         ("publish,p", po::value<std::vector<std::string>>()->composing()->value_name("SPEC"),
          "publish a port, as docker run -p")
@@ -34,6 +36,7 @@ int run_attach(Context& ctx, const std::vector<std::string>& args) {
     for (const char* key : {"name", "netns", "network", "ip", "mac", "method"}) {
         if (v.count(key)) request[key] = v[key].as<std::string>();
     }
+    if (v.count("alias")) request["aliases"] = v["alias"].as<std::vector<std::string>>();
     if (v.count("publish")) request["publish"] = v["publish"].as<std::vector<std::string>>();
     if (v.count("expose")) request["expose"] = v["expose"].as<std::vector<std::string>>();
     if (v.count("publish-all")) request["publish_all"] = true;

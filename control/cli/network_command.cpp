@@ -41,6 +41,8 @@ int run_network_create(Context& ctx, const std::vector<std::string>& args) {
         ("driver,d", po::value<std::string>()->value_name("DRIVER"), "network driver (bridge or overlay)")
         ("vni", po::value<std::int64_t>()->value_name("N"), "overlay: VXLAN network identifier (default: next free)")
         ("arp-suppression", "overlay: answer ARP for known addresses instead of flooding it")
+        ("scope", po::value<std::string>()->value_name("SCOPE"),
+         "local (default) or global: an overlay network shared by every host of the cluster (dpdockd --etcd)")
         ("subnet", po::value<std::string>()->value_name("CIDR"), "subnet (default: next free /16 from 172.17.0.0/16 up)")
         ("gateway", po::value<std::string>()->value_name("IP"), "gateway (default: the subnet's first address)")
         ("ip-range", po::value<std::string>()->value_name("CIDR"), "allocate container IPs from this sub-range")
@@ -55,7 +57,7 @@ int run_network_create(Context& ctx, const std::vector<std::string>& args) {
     if (operands(v).empty()) return usage_error(ctx, "missing NAME");
 
     json request = {{"name", operands(v).front()}};
-    for (const char* key : {"driver", "subnet", "gateway"}) {
+    for (const char* key : {"driver", "subnet", "gateway", "scope"}) {
         if (v.count(key)) request[key] = v[key].as<std::string>();
     }
     if (v.count("ip-range")) request["ip_range"] = v["ip-range"].as<std::string>();
@@ -113,7 +115,7 @@ int run_network_connect(Context& ctx, const std::vector<std::string>& args) {
         ("ip", po::value<std::string>()->value_name("IP"), "IPv4 address (default: the next free one)")
         ("mac", po::value<std::string>()->value_name("MAC"), "MAC address (default: 02:42 and the IP)")
         ("alias", po::value<std::vector<std::string>>()->composing()->value_name("NAME"),
-         "network-scoped alias (refused: dpdock has no DNS server)");
+         "another DNS name of the container on this network (repeatable)");
     auto parsed = parse_args_with_operands(ctx, args, options, 2);
     if (!parsed.values) return parsed.exit_code;
     const po::variables_map& v = *parsed.values;

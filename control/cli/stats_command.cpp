@@ -79,6 +79,13 @@ void print_stats(std::ostream& out, const nlohmann::json& stats, bool all) {
         out << "datagrams fragmented " << cell(field(frag, "datagrams")) << " into " << cell(field(frag, "fragments"))
             << "\n";
     }
+    if (const auto dns = field(stats, "dns"); dns.is_object()) {
+        out << "dns queries " << cell(field(dns, "queries")) << ": answered " << cell(field(dns, "answered"))
+            << ", no data " << cell(field(dns, "nodata")) << ", forwarded " << cell(field(dns, "forwarded"))
+            << ", servfail " << cell(field(dns, "servfail")) << ", refused " << cell(field(dns, "refused"))
+            << ", malformed " << cell(field(dns, "malformed")) << ", rate limited " << cell(field(dns, "rate_limited"))
+            << "\n";
+    }
     out << "\n";
     print_objects(out, field(stats, "workers"), kWorkerColumns);
 }

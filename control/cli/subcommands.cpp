@@ -7,9 +7,14 @@ namespace dpdock::cli {
 std::span<const Subcommand> subcommands() {
     static constexpr std::array kTable{
         Subcommand{"attach",
-                   "--name NAME --netns PATH [--network NET] [--ip IP] [--mac MAC] [--method veth|tap] [-p SPEC]... "
+                   "--name NAME --netns PATH [--network NET] [--ip IP] [--mac MAC] [--alias NAME]... [--method veth|tap] "
+                   "[-p SPEC]... "
                    "[--expose PORT]... [-P]",
                    "Attach a container (network namespace) to a network", run_attach},
+        Subcommand{"cluster hosts", "", "List the hosts of the cluster store: name, VTEP, since, endpoints",
+                   run_cluster_hosts},
+        Subcommand{"cluster status", "", "Show this host's cluster membership: etcd, lease, revision, counters",
+                   run_cluster_status},
         Subcommand{"config reload", "[FILE]", "Apply a changed YAML file to the running daemon (all or nothing)",
                    run_config_reload},
         Subcommand{"config save", "[FILE]", "Write the running state as YAML (atomically)", run_config_save},
@@ -17,12 +22,13 @@ std::span<const Subcommand> subcommands() {
                    "Show tracked NAT flows: tuples before and after translation, state, time left",
                    run_conntrack},
         Subcommand{"detach", "NAME", "Detach a container from all its networks", run_detach},
+        Subcommand{"dns", "NETWORK", "Show the names a network's embedded DNS answers, with hit counters", run_dns},
         Subcommand{"mac", "[NETWORK]", "Show the MAC table: learned and static entries with port and age", run_mac},
         Subcommand{"nat", "", "Show NAT rules with packet and byte counters, as iptables -t nat -nvL", run_nat},
-        Subcommand{"network connect", "[--ip IP] [--mac MAC] NETWORK CONTAINER", "Connect a container to a network",
+        Subcommand{"network connect", "[--ip IP] [--mac MAC] [--alias NAME]... NETWORK CONTAINER", "Connect a container to a network",
                    run_network_connect},
         Subcommand{"network create",
-                   "[--driver bridge|overlay] [--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--internal] "
+                   "[--driver bridge|overlay] [--scope local|global] [--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--internal] "
                    "[--vni N] [--arp-suppression] [--opt K=V]... [--label K=V]... NAME",
                    "Create a network", run_network_create},
         Subcommand{"network disconnect", "NETWORK CONTAINER", "Disconnect a container from a network",

@@ -17,8 +17,11 @@ std::span<const Subcommand> subcommands();
 int run_attach(Context& ctx, const std::vector<std::string>& args);  // container_command.cpp
 int run_detach(Context& ctx, const std::vector<std::string>& args);  // container_command.cpp
 int run_ps(Context& ctx, const std::vector<std::string>& args);      // container_command.cpp
+int run_cluster_hosts(Context& ctx, const std::vector<std::string>& args);   // cluster_command.cpp
+int run_cluster_status(Context& ctx, const std::vector<std::string>& args);  // cluster_command.cpp
 int run_config_save(Context& ctx, const std::vector<std::string>& args);    // config_command.cpp
 int run_config_reload(Context& ctx, const std::vector<std::string>& args);  // config_command.cpp
+int run_dns(Context& ctx, const std::vector<std::string>& args);  // dns_command.cpp
 int run_mac(Context& ctx, const std::vector<std::string>& args);  // mac_command.cpp
 int run_conntrack(Context& ctx, const std::vector<std::string>& args);  // conntrack_command.cpp
 int run_network_create(Context& ctx, const std::vector<std::string>& args);      // network_command.cpp

@@ -41,6 +41,7 @@ inline sync::WorkerCounters since_baseline(const CommandContext& ctx, std::size_
 }
 
 void register_stats_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_dns_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_network_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_container_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_table_commands(CommandRegistry& registry, CommandContext& ctx);
@@ -49,11 +50,13 @@ void register_nat_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_uplink_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_publish_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_overlay_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_cluster_commands(CommandRegistry& registry, CommandContext& ctx);
 
 // All of the above.
 inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx) {
     ctx.registry = &registry;
     register_stats_commands(registry, ctx);
+    register_dns_commands(registry, ctx);
     register_network_commands(registry, ctx);
     register_container_commands(registry, ctx);
     register_table_commands(registry, ctx);
@@ -62,6 +65,7 @@ inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx
     register_uplink_commands(registry, ctx);
     register_publish_commands(registry, ctx);
     register_overlay_commands(registry, ctx);
+    register_cluster_commands(registry, ctx);
 }
 
 }  // namespace dpdock::control

@@ -5,6 +5,7 @@
 
 #include "config/loader.hpp"
 #include "config/yaml_writer.hpp"
+#include "cluster/derive.hpp"
 #include "control/commands/command_context.hpp"
 
 namespace dpdock::control {
@@ -78,6 +79,8 @@ Result<json> reload(CommandContext& ctx, const json& args) {
     // The socket path may have been overridden on the command line; keep ours.
     loaded->dataplane.socket_path = ctx.state.deployment().dataplane.socket_path;
     if (auto st = check_dataplane_unchanged(ctx.state.deployment().dataplane, loaded->dataplane); !st) return st;
+    // Global networks live in the cluster store, not in the file.
+    if (ctx.state.cluster() != nullptr) cluster::keep_global(*loaded, ctx.state.deployment());
     if (auto st = ctx.state.apply(std::move(*loaded)); !st) return st;
     return json{{"path", *path}};
 }

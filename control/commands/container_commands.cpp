@@ -36,8 +36,8 @@ Status publications_from_args(const json& args, config::ContainerSpec& c) {
 }
 
 Result<json> attach(CommandContext& ctx, const json& args) {
-    if (auto st = reject_unknown_keys(args, {"name", "netns", "network", "ip", "mac", "method", "publish", "expose",
-                                             "publish_all"});
+    if (auto st = reject_unknown_keys(args, {"name", "netns", "network", "ip", "mac", "aliases", "method", "publish",
+                                             "expose", "publish_all"});
         !st) {
         return st;
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/overlay.hpp"
+#include "config/validate.hpp"
 #include "control/command_registry.hpp"
 
 namespace dpdock::control {
@@ -15,9 +16,9 @@ const config::NetworkSpec& network_spec(const State& state, const std::string& n
                          [&](const auto& n) { return n.name == name; });
 }
 
-// Docker's words: "local" for a network of this host; an overlay spans hosts
-// (configured on each, not by a swarm), Docker's "global".
-const char* scope(const config::NetworkSpec& n) { return config::is_overlay(n) ? "global" : "local"; }
+// Docker's words: "local" for a network of this host (an overlay configured on
+// each host included); "global" for one shared through the cluster store.
+const char* scope(const config::NetworkSpec& n) { return n.global ? "global" : "local"; }
 
 }  // namespace
 
@@ -93,6 +94,16 @@ json container_json(const State& state, const std::string& container) {
     return out;
 }
 
+json dns_counters_json(const dns::DnsCounters& c) {
+    auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+    return {{"queries", get(c.queries)},          {"answered", get(c.answered)},
+            {"nodata", get(c.nodata)},            {"forwarded", get(c.forwarded)},
+            {"upstream_answers", get(c.upstream_answers)}, {"servfail", get(c.servfail)},
+            {"refused", get(c.refused)},          {"malformed", get(c.malformed)},
+            {"rate_limited", get(c.rate_limited)}, {"not_served", get(c.not_served)},
+            {"forward_full", get(c.forward_full)}, {"reply_full", get(c.reply_full)}};
+}
+
 Result<config::EndpointSpec> endpoint_from_args(const std::string& network, const json& args) {
     using R = Result<config::EndpointSpec>;
     config::EndpointSpec e;
@@ -110,6 +121,16 @@ Result<config::EndpointSpec> endpoint_from_args(const std::string& network, cons
         auto parsed = MacAddress::parse(**mac);
         if (!parsed) return R::error("mac: \"" + **mac + "\" is not a MAC address like 02:42:ac:11:00:02");
         e.mac = *parsed;
+    }
+    if (args.contains("aliases")) {
+        const json& aliases = args["aliases"];
+        if (!aliases.is_array()) return R::error("aliases: expected a list of names");
+        for (const auto& a : aliases) {
+            if (!a.is_string() || !config::is_valid_name(a.get<std::string>())) {
+                return R::error("aliases: " + a.dump() + " is not a DNS name (letters, digits, '-', '_' and '.')");
+            }
+            e.aliases.push_back(a.get<std::string>());
+        }
     }
     return e;
 }

@@ -9,6 +9,7 @@
 
 #include "config/model.hpp"
 #include "control/state.hpp"
+#include "dns/dns_service.hpp"
 #include "base/util/status.hpp"
 
 namespace dpdock::control {
@@ -21,6 +22,9 @@ nlohmann::json network_inspect_json(const State& state, const std::string& netwo
 nlohmann::json container_json(const State& state, const std::string& container);
 
 // An EndpointSpec from {"ip","mac"} args (both optional) for `network`.
+// The embedded DNS thread's counters (since the daemon started).
+nlohmann::json dns_counters_json(const dns::DnsCounters& c);
+
 Result<config::EndpointSpec> endpoint_from_args(const std::string& network, const nlohmann::json& args);
 
 }  // namespace dpdock::control

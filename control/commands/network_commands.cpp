@@ -70,7 +70,7 @@ Status string_map_arg(const json& args, const char* key, const char* what, std::
 
 Result<json> network_create(CommandContext& ctx, const json& args) {
     if (auto st = reject_unknown_keys(args, {"name", "driver", "subnet", "gateway", "ip_range", "internal", "mtu",
-                                             "options", "labels", "vni", "arp_suppression"});
+                                             "options", "labels", "vni", "arp_suppression", "scope"});
         !st) {
         return st;
     }
@@ -83,6 +83,7 @@ Result<json> network_create(CommandContext& ctx, const json& args) {
     DPDOCK_TRY(mtu, optional_int(args, "mtu"));
     DPDOCK_TRY(vni, optional_int(args, "vni"));
     DPDOCK_TRY(arp_suppression, optional_bool(args, "arp_suppression"));
+    DPDOCK_TRY(scope, optional_string(args, "scope"));
 
     // Docker's words; validation would say "duplicate network name" with a key path.
     if (ctx.state.network_id(*name)) return Result<json>::error("network with name " + *name + " already exists");
@@ -112,6 +113,16 @@ Result<json> network_create(CommandContext& ctx, const json& args) {
     }
     if (*internal) network.internal = **internal;
     if (*arp_suppression) network.arp_suppression = **arp_suppression;
+    if (*scope && **scope != "local") {
+        // Global: shared through the cluster store (State::apply has the agent create it).
+        if (**scope != "global") return Result<json>::error("scope must be \"local\" or \"global\"");
+        if (network.driver != config::kOverlayDriver) return Result<json>::error("--scope global needs --driver overlay");
+        if (ctx.state.cluster() == nullptr) {
+            return Result<json>::error("--scope global needs a cluster: start dpdockd with --etcd");
+        }
+        network.global = true;
+        if (!*arp_suppression) network.arp_suppression = true;  // remote addresses are known from the store
+    }
     if (*mtu) {
         // Checked before the cast: -5 would otherwise wrap and be reported as "mtu 4294967291".
         if (**mtu < 0 || **mtu > std::numeric_limits<std::uint32_t>::max()) {
@@ -195,9 +206,6 @@ Result<json> network_connect(CommandContext& ctx, const json& args) {
     DPDOCK_TRY(network, require_string(args, "network"));
     DPDOCK_TRY(container, require_string(args, "container"));
     DPDOCK_TRY(endpoint, endpoint_from_args(*network, args));
-    if (args.contains("aliases") && !args["aliases"].empty()) {
-        return Result<json>::error("network aliases need a DNS server; dpdock has none, so --alias is not supported");
-    }
     config::Deployment target = ctx.state.deployment();
     config::ContainerSpec* c = find_container(target, *container);
     if (c == nullptr) return Result<json>::error("container " + *container + " not found");

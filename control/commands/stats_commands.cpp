@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/commands/command_context.hpp"
+#include "control/commands/json_views.hpp"
 #include "dataplane/port.hpp"
 
 namespace dpdock::control {
@@ -89,7 +90,8 @@ json stats_show(CommandContext& ctx) {
             {"exception", {{"punted", total.punted}, {"from_host", total.from_host}}},
             {"rx_packets", total.rx_packets},
             {"tx_packets", total.tx_packets},
-            {"conntrack", {{"entries", ctx.dataplane.conntrack().entries()}, {"capacity", ctx.dataplane.conntrack().capacity()}}}};
+            {"conntrack", {{"entries", ctx.dataplane.conntrack().entries()}, {"capacity", ctx.dataplane.conntrack().capacity()}}},
+            {"dns", dns_counters_json(ctx.dataplane.dns().counters())}};
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "dataplane/fastpath/stages.hpp"
 #include "base/packet/headers.hpp"
 #include "exception/fastpath/kernel_arp.hpp"
+#include "dns/fastpath/dns_punt.hpp"
 #include "nat/fastpath/dnat.hpp"
 
 namespace dpdock::dataplane {
@@ -31,6 +32,11 @@ std::uint16_t gateway_stage(WorkerContext& ctx, const dataplane::ForwardingSnaps
                     deliver_to_container(ctx, snap, m, flow->mac, flow->network, nullptr, now);
                     continue;
                 }
+            }
+            // Port 53 at the gateway: the embedded DNS thread answers (dns/dns_service.hpp).
+            if (ctx.dns != nullptr && dns::is_dns_query(m, meta)) {
+                if (!dns::punt_query(*ctx.dns, m)) drop_packet(ctx, m, DropReason::DnsRingFull);
+                continue;
             }
             verdict = answer_echo(m, meta, net.gateway_mac);
         } else {

@@ -1,45 +1,30 @@
-// send_to_vtep / replicate_to_peers: VXLAN encapsulation. See overlay.hpp.
+// send_to_vtep / replicate_to_peers: VXLAN encapsulation driven by the worker:
+// ICMP errors, fitting to the inner MTU and sending via the uplink. See
+// overlay.hpp; the encapsulation itself is vxlan/fastpath/encap.hpp.
 #include <rte_mbuf.h>
 
 #include "dataplane/fastpath/fragment.hpp"
 #include "dataplane/fastpath/icmp_error.hpp"
 #include "dataplane/fastpath/overlay.hpp"
 #include "dataplane/fastpath/stages.hpp"
-#include "vxlan/fastpath/vxlan_header.hpp"
+#include "vxlan/fastpath/encap.hpp"
 #include "vxlan/vtep_table.hpp"
 
 namespace dpdock::dataplane {
 namespace {
 
-// Prepends the outer headers to `m` (its own mbuf: not shared) and sends it to
-// `vtep` through the uplink's next hop. The flow hash is passed in because a
-// copy's private area (PacketMeta) is not copied with it.
+// Encapsulates `m` (its own mbuf: not shared) towards `vtep` and sends it
+// through the uplink's next hop.
 void encapsulate_one(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
                      Ipv4Address vtep, std::uint32_t flow_hash, std::uint64_t now) {
     const dataplane::UplinkInfo& uplink = *snap.uplink;
-    const auto inner_len = static_cast<std::uint16_t>(rte_pktmbuf_pkt_len(m));
-    auto* out = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, vxlan::kEncapLen));
-    if (out == nullptr) {
+    if (!vxlan::encapsulate(m, vxlan::outer_header(snap.vxlan, uplink.address.address(), vtep, vni, ctx.vxlan_ip_id++),
+                            flow_hash)) {
         drop_packet(ctx, m, DropReason::VxlanNoBuffer);
         return;
     }
-    vxlan::OuterHeader h;
-    h.src = uplink.address.address();
-    h.dst = vtep;
-    h.dst_port = snap.vxlan.port;
-    h.vni = vni;
-    h.ttl = snap.vxlan.ttl;
-    h.df = snap.vxlan.df;
-    h.ip_id = ctx.vxlan_ip_id++;
-    vxlan::write_outer(out, h, inner_len, vxlan::source_port(flow_hash));
     const Ipv4Address next_hop = uplink.address.contains(vtep) ? vtep : uplink.gateway;
     send_via_uplink(ctx, uplink, m, next_hop, now);
-}
-
-// The inner MTU: what an inner IPv4 packet may carry so that the outer one
-// fits the uplink MTU.
-std::uint32_t inner_mtu(const dataplane::ForwardingSnapshot& snap) {
-    return snap.uplink->mtu > vxlan::kEncapLen ? snap.uplink->mtu - vxlan::kEncapLen : 0;
 }
 
 // A tunnel takes no offload metadata and no inner packet above the inner
@@ -51,13 +36,13 @@ std::uint32_t inner_mtu(const dataplane::ForwardingSnapshot& snap) {
                                                      std::uint32_t flow_hash, std::uint32_t l3_offset,
                                                      std::uint64_t now) {
     rte_mbuf* pieces[kMaxEgressPieces];
-    const unsigned n = fit_to_mtu(ctx, m, l3_offset, inner_mtu(snap), false, pieces);
+    const unsigned n = fit_to_mtu(ctx, m, l3_offset, vxlan::inner_mtu(snap.uplink->mtu), false, pieces);
     for (unsigned i = 0; i < n; ++i) encapsulate_one(ctx, snap, pieces[i], vni, vtep, flow_hash, now);
 }
 
 void encapsulate(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
                  Ipv4Address vtep, std::uint32_t flow_hash, std::uint32_t l3_offset, std::uint64_t now) {
-    if (needs_fitting(m, l3_offset, inner_mtu(snap))) [[unlikely]] {
+    if (needs_fitting(m, l3_offset, vxlan::inner_mtu(snap.uplink->mtu))) [[unlikely]] {
         encapsulate_pieces(ctx, snap, m, vni, vtep, flow_hash, l3_offset, now);
         return;
     }
@@ -73,7 +58,7 @@ bool too_big_for_the_underlay(WorkerContext& ctx, const dataplane::ForwardingSna
     const PacketMeta& meta = packet_meta(m);
     if (meta.l3_type != L3Type::Ipv4) return false;
     const auto& ip = *rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, meta.l3_offset);
-    const std::uint32_t mtu = inner_mtu(snap);
+    const std::uint32_t mtu = vxlan::inner_mtu(snap.uplink->mtu);
     if ((ip.fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) == 0 ||
         egress_ipv4_length(m, rte_be_to_cpu_16(ip.total_length)) <= mtu) {
         return false;
@@ -90,7 +75,7 @@ bool too_big_for_the_underlay(WorkerContext& ctx, const dataplane::ForwardingSna
 void send_to_vtep(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, PortId vtep,
                   std::uint64_t now) {
     const PacketMeta& meta = packet_meta(m);
-    const std::uint32_t vni = snap.networks[meta.network].vni;
+    const std::uint32_t vni = snap.segments.of(meta.network).vni;
     const Ipv4Address ip = ctx.vteps->address(vtep);
     if (vni == 0 || !snap.uplink || ip.host() == 0) {
         drop_packet(ctx, m, DropReason::NoRoute);
@@ -103,13 +88,13 @@ void send_to_vtep(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
 unsigned replicate_to_peers(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m,
                             std::uint64_t now) {
     const PacketMeta& meta = packet_meta(m);
-    const dataplane::NetworkInfo& network = snap.networks[meta.network];
-    if (network.vni == 0 || network.peers.empty() || !snap.uplink ||
+    const vxlan::Segment& segment = snap.segments.of(meta.network);
+    if (segment.vni == 0 || segment.peers.empty() || !snap.uplink ||
         !snap.port_in_network(meta.ingress_port, meta.network)) {
         return 0;
     }
     unsigned sent = 0;
-    for (const dataplane::Vtep& peer : network.peers) {
+    for (const vxlan::Peer& peer : segment.peers) {
         // A deep copy, since every peer needs its own outer header; flooded
         // frames are the rare case, unicast is encapsulated in place.
         rte_mbuf* copy = rte_pktmbuf_copy(m, ctx.pool, 0, UINT32_MAX);
@@ -117,7 +102,7 @@ unsigned replicate_to_peers(WorkerContext& ctx, const dataplane::ForwardingSnaps
             sync::bump(ctx.counters->drops[static_cast<std::size_t>(DropReason::VxlanNoBuffer)]);
             continue;
         }
-        encapsulate(ctx, snap, copy, network.vni, peer.ip, meta.flow_hash, meta.l3_offset, now);
+        encapsulate(ctx, snap, copy, segment.vni, peer.ip, meta.flow_hash, meta.l3_offset, now);
         ++sent;
     }
     return sent;

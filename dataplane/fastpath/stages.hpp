@@ -86,6 +86,10 @@ void send_via_uplink(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, rt
 // Called by the worker loop every iteration while packets wait.
 void service_pending(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, std::uint64_t now);
 
+// dns_replies.cpp: the DNS thread's answers, each sent to the port its query
+// came in on (a port gone meanwhile: dropped as port_gone). Once per loop.
+void send_dns_replies(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap);
+
 // A translated packet (NAT reply, published port) routed into `network`:
 // TTL decremented, MACs gateway -> `mac`, out of the port the MAC table knows
 // for `mac`, or flooded in the network when it has aged out, as a bridge would.

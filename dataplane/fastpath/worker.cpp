@@ -34,6 +34,7 @@ std::uint64_t worker_poll(WorkerContext& ctx) {
     if (snap != nullptr && ctx.pending.count != 0) service_pending(ctx, *snap, start);
     // Packets for the host's kernel are work too: the worker of dpdock0 stays awake for them.
     const unsigned punted = snap != nullptr && snap->host ? drain_punts(ctx, *snap) : 0;
+    if (snap != nullptr && ctx.dns != nullptr) send_dns_replies(ctx, *snap);
     ctx.tx.flush_all();
     if (snap != nullptr) {
         for (const KernelPortIo* kernel : snap->kernel_ports) kernel_port_transmit(ctx, *kernel);

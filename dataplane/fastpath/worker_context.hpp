@@ -25,6 +25,9 @@
 namespace dpdock::bridge {
 class MacTable;
 }
+namespace dpdock::dns {
+struct DnsRings;
+}
 namespace dpdock::l3 {
 class NeighbourTable;
 }
@@ -67,6 +70,7 @@ struct WorkerContext {
     KernelPortScratch* kernel = nullptr;  // buffers for the kernel ports' socket calls
     exception::PuntRing punt;             // this worker's packets for the host's kernel (producer side)
     const std::vector<exception::PuntRing>* punt_rings = nullptr;  // every worker's, drained by the host port's worker
+    const dns::DnsRings* dns = nullptr;   // queries to the DNS thread, its answers back (shared)
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.

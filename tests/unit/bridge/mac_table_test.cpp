@@ -1,6 +1,7 @@
 // MacTable on one thread with a fake clock: learn/lookup, refresh interval,
 // moves, statics, capacity and slot reuse, flushes, ageing and dump.
 #include "bridge/mac_table.hpp"
+#include "bridge/static_entries.hpp"
 
 #include <vector>
 
@@ -362,6 +363,42 @@ TEST_F(MacTableTest, CreateRejectsInvalidOptions) {
     bad.capacity = 64;
     bad.qsbr = nullptr;
     EXPECT_FALSE(MacTable::create(bad).ok());
+}
+
+// StaticEntries: the control thread's wanted set of static entries, kept installed.
+TEST_F(MacTableTest, StaticEntriesConvergeToTheWantedSetOnly) {
+    StaticEntries statics(*table_);
+    ASSERT_TRUE(statics.converge({{1, mac_n(1), 5}, {1, mac_n(2), 6}, {2, mac_n(1), 7}}).ok());
+    EXPECT_EQ(lookup(1, mac_n(1)), 5);
+    EXPECT_EQ(lookup(1, mac_n(2)), 6);
+    EXPECT_EQ(lookup(2, mac_n(1)), 7);
+    // One entry moves to another port, one goes, one stays.
+    ASSERT_TRUE(statics.converge({{1, mac_n(1), 8}, {2, mac_n(1), 7}}).ok());
+    EXPECT_EQ(lookup(1, mac_n(1)), 8);
+    EXPECT_EQ(lookup(1, mac_n(2)), kNoPort);
+    EXPECT_EQ(lookup(2, mac_n(1)), 7);
+    EXPECT_EQ(table_->size(), 2u);
+    for (const auto& e : table_->dump(0)) EXPECT_TRUE(e.is_static);
+}
+
+TEST_F(MacTableTest, StaticEntriesOfARemovedNetworkLeaveTheTable) {
+    StaticEntries statics(*table_);
+    ASSERT_TRUE(statics.converge({{1, mac_n(1), 5}, {2, mac_n(2), 6}}).ok());
+    statics.remove_network(1);
+    EXPECT_EQ(lookup(1, mac_n(1)), kNoPort);
+    EXPECT_EQ(lookup(2, mac_n(2)), 6);
+    // Network 2's entry is still known as installed: converging to it changes nothing.
+    ASSERT_TRUE(statics.converge({{2, mac_n(2), 6}}).ok());
+    EXPECT_EQ(table_->size(), 1u);
+}
+
+TEST_F(MacTableTest, StaticEntriesOfAClosedPortAreInstalledAgainWhenWanted) {
+    StaticEntries statics(*table_);
+    ASSERT_TRUE(statics.converge({{1, mac_n(1), 5}}).ok());
+    table_->flush_port(5);  // what closing a port does to the table
+    statics.forget_port(5);
+    ASSERT_TRUE(statics.converge({{1, mac_n(1), 5}}).ok());  // the port is back (re-attached)
+    EXPECT_EQ(lookup(1, mac_n(1)), 5);
 }
 
 }  // namespace

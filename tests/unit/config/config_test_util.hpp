@@ -37,6 +37,7 @@ inline Deployment without_positions(Deployment d) {
     if (d.uplink) d.uplink->pos = {};
     d.nat.pos = {};
     d.vxlan.pos = {};
+    d.dns.pos = {};
     return d;
 }
 

@@ -305,3 +305,30 @@ TEST(Validate, NameRule) {
 
 }  // namespace
 }  // namespace dpdock::config::test
+
+namespace dpdock::config::test {
+namespace {
+
+TEST(Validate, AliasesFollowTheNameRule) {
+    const std::string base = "networks:\n  - name: app\n    subnet: 10.5.0.0/24\ncontainers:\n"
+                             "  - name: db\n    netns: /n/1\n";
+    const std::string good = base + "    networks: [{name: app, aliases: [postgres, pg.main]}]\n";
+    auto d = load(good);
+    ASSERT_TRUE(d.ok()) << d.message();
+    EXPECT_EQ(d->containers[0].networks[0].aliases, (std::vector<std::string>{"postgres", "pg.main"}));
+    expect_error(base + "    networks: [{name: app, aliases: [\"bad name\"]}]\n", "test.yaml:7:16: ",
+                 "containers[0].networks[0].aliases[0]", "invalid name 'bad name'");
+}
+
+TEST(Validate, DnsSection) {
+    auto d = load("dns:\n  servers: [192.0.2.53]\n  upstream-port: 5353\n  resolv-conf: false\n");
+    ASSERT_TRUE(d.ok()) << d.message();
+    EXPECT_EQ(d->dns.servers, std::vector<Ipv4Address>{*Ipv4Address::parse("192.0.2.53")});
+    EXPECT_EQ(d->dns.upstream_port, 5353);
+    EXPECT_FALSE(d->dns.resolv_conf);
+    expect_error("dns:\n  server: [192.0.2.53]\n", "test.yaml:2:3: ", "dns.server", "unknown key");
+    expect_error("dns:\n  queries-per-second: 0\n", "test.yaml:2:3: ", "dns.queries-per-second", "at least 1");
+}
+
+}  // namespace
+}  // namespace dpdock::config::test

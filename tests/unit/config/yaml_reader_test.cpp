@@ -17,7 +17,7 @@ Deployment read_ok(const std::string& yaml) {
 
 TEST(YamlReader, UnknownTopLevelKeyIsNamed) {
     expect_error("dataplane:\n  workers: 2\nbridges:\n  mtu: 1500\n", "test.yaml:3:1: ", "bridges",
-                 "unknown key 'bridges' (expected one of: dataplane, bridge, networks, containers, ports, uplink, nat, vxlan, exception)");
+                 "unknown key 'bridges' (expected one of: dataplane, bridge, networks, containers, ports, uplink, nat, vxlan, exception, dns, cluster)");
 }
 
 TEST(YamlReader, UnknownKeyInListItemIsNamedWithIndex) {

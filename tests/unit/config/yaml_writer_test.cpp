@@ -135,8 +135,12 @@ TEST(YamlWriter, HandBuiltModelRoundTrips) {
     ContainerSpec c;
     c.name = "probe";
     c.netns = "/run/netns/probe";
-    c.networks.push_back(EndpointSpec{"lab", std::nullopt, std::nullopt, {}});
+    c.networks.push_back(EndpointSpec{"lab", std::nullopt, std::nullopt, {"probe-alias", "shared"}, {}});
     d.containers.push_back(c);
+    d.dns.servers = {*Ipv4Address::parse("192.0.2.53"), *Ipv4Address::parse("198.51.100.53")};
+    d.dns.upstream_port = 5353;
+    d.dns.queries_per_second = 100000;
+    d.dns.resolv_conf = false;
     ASSERT_TRUE(validate(d).ok());
     ASSERT_TRUE(resolve(d).ok());
     const Deployment back = load_ok(to_yaml(d));

@@ -218,10 +218,8 @@ TEST_F(EgressOffloadTest, SuperFrameIntoAVxlanPeerIsSegmentedBeforeEncapsulation
     const Ipv4Address remote = *Ipv4Address::parse("10.10.0.3");
     const NetworkId overlay = h_.add_network(gw, 24);
     const PortId c3 = h_.add_port(overlay);
-    auto& net = h_.snapshot().networks[overlay];
-    net.vni = 300;
     const PortId vtep = h_.vteps().port_of(peer);
-    net.peers.push_back({peer, vtep});
+    h_.snapshot().segments.add(overlay, {.vni = 300, .peers = {{peer, vtep}}});
     ASSERT_TRUE(h_.macs().add_static(overlay, docker_mac_for(remote), vtep).ok());
     ASSERT_TRUE(h_.context().neighbours->confirm(peer, peer_mac, 1, h_.timing()));
 

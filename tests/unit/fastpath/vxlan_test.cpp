@@ -33,13 +33,18 @@ protected:
         c1_ = h_.add_port(net_);
         up_ = h_.add_port(kNoNetwork, dataplane::PortRole::Uplink);
         h_.set_uplink(up_, kHost, kRouter, kUplinkMac, 1000, 100);
-        auto& net = h_.snapshot().networks[net_];
-        net.vni = kVni;
         vtep_a_ = h_.vteps().port_of(kPeerA);
-        net.peers.push_back({kPeerA, vtep_a_});
+        h_.snapshot().segments.add(net_, {.vni = kVni, .peers = {{kPeerA, vtep_a_}}});
         // Both next hops are resolved before traffic: encapsulated frames leave at once.
         h_.neighbours().solicit(kPeerA);
         h_.receive(up_, {arp_reply(kPeerA, kPeerAMac), arp_reply(kRouter, kRouterMac)});
+    }
+
+    // Another peer VTEP of the overlay network.
+    void add_peer(Ipv4Address ip, PortId port) {
+        vxlan::Segment segment = h_.snapshot().segments.of(net_);
+        segment.peers.push_back({ip, port});
+        h_.snapshot().segments.add(net_, std::move(segment));
     }
 
     static Frame arp_reply(Ipv4Address ip, MacAddress mac) {
@@ -142,7 +147,7 @@ TEST_F(VxlanTest, ReplyToARemoteMacIsEncapsulatedFieldByField) {
 }
 
 TEST_F(VxlanTest, TtlDfAndPortFollowTheSettings) {
-    h_.snapshot().vxlan = dataplane::VxlanInfo{8472, 5, true, false};
+    h_.snapshot().vxlan = vxlan::Settings{8472, 5, true, false};
     ASSERT_TRUE(h_.macs().add_static(net_, kRemoteMac, vtep_a_).ok());
     h_.receive(c1_, {inner_udp(kRemoteMac, kLocalMac, kLocal, kRemote, 2000)});
     auto out = h_.sent(up_);
@@ -163,7 +168,7 @@ TEST_F(VxlanTest, SourcePortSpreadsFlowsOverTheDynamicRange) {
 
 TEST_F(VxlanTest, OffLinkPeerIsReachedThroughTheUplinkGateway) {
     const PortId vtep_b = h_.vteps().port_of(kPeerB);
-    h_.snapshot().networks[net_].peers.push_back({kPeerB, vtep_b});
+    add_peer(kPeerB, vtep_b);
     ASSERT_TRUE(h_.macs().add_static(net_, kRemoteMac, vtep_b).ok());
     const Frame frame = inner_udp(kRemoteMac, kLocalMac, kLocal, kRemote, 2000);
     h_.receive(c1_, {frame});
@@ -175,7 +180,7 @@ TEST_F(VxlanTest, OffLinkPeerIsReachedThroughTheUplinkGateway) {
 TEST_F(VxlanTest, BroadcastIsFloodedLocallyAndReplicatedToEveryPeer) {
     const PortId c2 = h_.add_port(net_);
     const PortId vtep_b = h_.vteps().port_of(kPeerB);
-    h_.snapshot().networks[net_].peers.push_back({kPeerB, vtep_b});
+    add_peer(kPeerB, vtep_b);
     const Frame arp = PacketBuilder().eth(kBroadcast, kLocalMac).arp_request(kLocalMac, kLocal, kRemote).build();
     h_.receive(c1_, {arp});
     auto local = h_.sent(c2);
@@ -205,7 +210,7 @@ TEST_F(VxlanTest, FloodFromTheOverlayIsNotSentBackToPeers) {
 // duplicate it, and with B's frames learned here, ping-pong between hosts.
 TEST_F(VxlanTest, FrameFromTheOverlayToAMacBehindAnotherVtepIsNotSentBack) {
     const PortId vtep_b = h_.vteps().port_of(kPeerB);
-    h_.snapshot().networks[net_].peers.push_back({kPeerB, vtep_b});
+    add_peer(kPeerB, vtep_b);
     const MacAddress third = docker_mac_for(*Ipv4Address::parse("10.10.0.4"));
     // kRemoteMac is learned behind B from one of its frames.
     h_.receive(up_, {from_vtep(kPeerB, vxlan_payload(kVni, inner_udp(kLocalMac, kRemoteMac, kRemote, kLocal, 1)))});
@@ -225,7 +230,7 @@ TEST_F(VxlanTest, FrameFromTheOverlayToAMacBehindAnotherVtepIsNotSentBack) {
 // port (before the fix: counters and tx buffers indexed out of bounds).
 TEST_F(VxlanTest, OversizedFrameFromTheOverlayGetsNoIcmpErrorTowardsAVtep) {
     const PortId vtep_b = h_.vteps().port_of(kPeerB);
-    h_.snapshot().networks[net_].peers.push_back({kPeerB, vtep_b});
+    add_peer(kPeerB, vtep_b);
     h_.receive(up_, {from_vtep(kPeerB, vxlan_payload(kVni, inner_udp(kLocalMac, kRemoteMac, kRemote, kLocal, 1)))});
     h_.sent(c1_);
     const std::size_t too_big = 1500 - vxlan::kEncapLen - 20 - 8 + 1;
@@ -326,7 +331,7 @@ TEST_F(VxlanTest, SpoofedSourcesCannotExhaustTheVtepTableForGood) {
 
 TEST_F(VxlanTest, RemoteMacMovesAndAgesLikeAnyOther) {
     const PortId vtep_b = h_.vteps().port_of(kPeerB);
-    h_.snapshot().networks[net_].peers.push_back({kPeerB, vtep_b});
+    add_peer(kPeerB, vtep_b);
     const Frame inner = inner_udp(kLocalMac, kRemoteMac, kRemote, kLocal, 1000);
     h_.receive(up_, {from_vtep(kPeerA, vxlan_payload(kVni, inner))}, 10);
     // The MAC shows up behind another VTEP: moved.

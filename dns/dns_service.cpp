@@ -1,0 +1,335 @@
+#include "dns/dns_service.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+
+#include "base/packet/headers.hpp"
+#include "base/packet/packet_meta.hpp"
+#include "dns/responder.hpp"
+
+namespace dpdock::dns {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr unsigned kBatch = 32;
+constexpr std::uint8_t kRcodeServfail = 2;
+constexpr std::uint8_t kRcodeRefused = 5;
+
+void bump(std::atomic<std::uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+
+// The DNS message inside a query mbuf (single segment only: queries are small).
+std::span<std::uint8_t> payload(rte_mbuf* m) {
+    const PacketMeta& meta = packet_meta(m);
+    if (m->nb_segs != 1 || (meta.flags & kFlagL4Valid) == 0) return {};
+    const auto* udp = header_at<const rte_udp_hdr>(m, meta.l4_offset);
+    const std::size_t start = meta.l4_offset + sizeof(rte_udp_hdr);
+    const std::size_t declared = rte_be_to_cpu_16(udp->dgram_len);
+    if (declared < sizeof(rte_udp_hdr) || start + declared - sizeof(rte_udp_hdr) > rte_pktmbuf_data_len(m)) return {};
+    return {rte_pktmbuf_mtod_offset(m, std::uint8_t*, start), declared - sizeof(rte_udp_hdr)};
+}
+
+}  // namespace
+
+struct DnsService::State {
+    struct Bucket {
+        double tokens = -1;  // full at the first query
+        Clock::time_point last = Clock::now();
+    };
+    struct Forward {
+        rte_mbuf* m = nullptr;  // the query, rewritten into the answer when one comes
+        std::uint16_t client_id = 0;
+        std::size_t server = 0;  // index into options.upstream
+        Clock::time_point deadline;
+        std::vector<std::uint8_t> query;  // with the upstream id
+    };
+    int sock = -1;
+    std::map<NetworkId, Bucket> buckets;
+    std::map<std::uint16_t, Forward> forwards;  // by upstream id
+    std::uint16_t next_id = 1;
+    std::uint64_t rotation = 0;
+};
+
+std::unique_ptr<DnsService> DnsService::start(unsigned socket_id) {
+    std::unique_ptr<DnsService> s(new DnsService());
+    static std::atomic<unsigned> instance{0};
+    const std::string suffix = std::to_string(instance.fetch_add(1));
+    s->rings_.queries = rte_ring_create(("dns_q" + suffix).c_str(), kRingSize, static_cast<int>(socket_id), RING_F_SC_DEQ);
+    s->rings_.replies = rte_ring_create(("dns_r" + suffix).c_str(), kRingSize, static_cast<int>(socket_id), RING_F_SP_ENQ);
+    s->state_ = std::make_unique<State>();
+    s->state_->sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->rings_.queries == nullptr || s->rings_.replies == nullptr || s->state_->sock < 0) return nullptr;
+    s->names_ = std::make_shared<NameTable>();
+    s->thread_ = std::thread([p = s.get()] { p->run(); });
+    return s;
+}
+
+DnsService::~DnsService() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    rte_mbuf* m = nullptr;
+    for (rte_ring* r : {rings_.queries, rings_.replies}) {
+        if (r == nullptr) continue;
+        while (rte_ring_dequeue(r, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+        rte_ring_free(r);
+    }
+    if (state_) {
+        for (auto& [id, f] : state_->forwards) rte_pktmbuf_free(f.m);
+        if (state_->sock >= 0) close(state_->sock);
+    }
+}
+
+void DnsService::set_names(std::shared_ptr<const NameTable> names) {
+    std::lock_guard lock(mutex_);
+    names_ = std::move(names);
+}
+
+void DnsService::set_options(const DnsOptions& options) {
+    std::lock_guard lock(mutex_);
+    options_ = options;
+}
+
+std::shared_ptr<const NameTable> DnsService::names() const {
+    std::lock_guard lock(mutex_);
+    return names_;
+}
+
+std::uint64_t DnsService::hits(NetworkId network, const std::string& name) const {
+    std::lock_guard lock(mutex_);
+    auto it = hits_.find({network, name});
+    return it == hits_.end() ? 0 : it->second;
+}
+
+// Rewrites the query mbuf into an answer carrying `wire` and queues it for the
+// workers; false (and the mbuf freed) when it does not fit or the ring is full.
+bool DnsService::send_reply(rte_mbuf* m, std::span<const std::uint8_t> wire) {
+    const PacketMeta& meta = packet_meta(m);
+    const std::size_t len = meta.l4_offset + sizeof(rte_udp_hdr) + wire.size();
+    if (wire.empty() || len > static_cast<std::size_t>(m->buf_len - m->data_off) || len > UINT16_MAX) {
+        rte_pktmbuf_free(m);
+        return false;
+    }
+    m->data_len = static_cast<std::uint16_t>(len);
+    m->pkt_len = static_cast<std::uint32_t>(len);
+    m->ol_flags = 0;
+    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+    std::swap(eth->src_addr, eth->dst_addr);
+    auto* ip = header_at<rte_ipv4_hdr>(m, meta.l3_offset);
+    const rte_be32_t src = ip->src_addr;
+    ip->src_addr = ip->dst_addr;
+    ip->dst_addr = src;
+    ip->total_length = rte_cpu_to_be_16(static_cast<std::uint16_t>(len - meta.l3_offset));
+    ip->time_to_live = 64;
+    ip->fragment_offset = 0;
+    ip->packet_id = 0;
+    ip->hdr_checksum = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    auto* udp = header_at<rte_udp_hdr>(m, meta.l4_offset);
+    const rte_be16_t sport = udp->src_port;
+    udp->src_port = udp->dst_port;
+    udp->dst_port = sport;
+    udp->dgram_len = rte_cpu_to_be_16(static_cast<std::uint16_t>(sizeof(rte_udp_hdr) + wire.size()));
+    std::memcpy(udp + 1, wire.data(), wire.size());
+    udp->dgram_cksum = 0;
+    udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+    if (rte_ring_sp_enqueue(rings_.replies, m) != 0) {
+        bump(counters_.reply_full);
+        rte_pktmbuf_free(m);
+        return false;
+    }
+    return true;
+}
+
+bool DnsService::admit(NetworkId network, std::uint32_t rate) {
+    State::Bucket& b = state_->buckets[network];
+    const Clock::time_point now = Clock::now();
+    const double elapsed = std::chrono::duration<double>(now - b.last).count();
+    b.last = now;
+    b.tokens = b.tokens < 0 ? rate : std::min<double>(rate, b.tokens + elapsed * rate);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+}
+
+void DnsService::handle(rte_mbuf* m, const NameTable& names, const DnsOptions& options) {
+    bump(counters_.queries);
+    const PacketMeta& meta = packet_meta(m);
+    if (!names.serves(meta.network)) {
+        bump(counters_.not_served);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (!admit(meta.network, options.queries_per_second)) {
+        bump(counters_.rate_limited);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    const std::span<std::uint8_t> query = payload(m);
+    const auto* ip = header_at<const rte_ipv4_hdr>(m, meta.l3_offset);
+    const Ipv4Address asker(rte_be_to_cpu_32(ip->src_addr));
+    Response r = respond(names, meta.network, asker, query, state_->rotation++);
+    switch (r.outcome) {
+    case Outcome::Malformed:
+        bump(counters_.malformed);
+        rte_pktmbuf_free(m);
+        return;
+    case Outcome::Answered:
+    case Outcome::NoData:
+        bump(r.outcome == Outcome::Answered ? counters_.answered : counters_.nodata);
+        count_hit(meta.network, r.name);
+        send_reply(m, r.wire);
+        return;
+    case Outcome::Refused:
+        bump(counters_.refused);
+        send_reply(m, r.wire);
+        return;
+    case Outcome::NotLocal:
+        break;
+    }
+    if (names.internal(meta.network)) {
+        // An internal network has no way out: nothing is forwarded (Docker's rule).
+        bump(counters_.refused);
+        send_reply(m, error_response(query, kRcodeRefused));
+    } else if (options.upstream.empty()) {
+        bump(counters_.servfail);
+        send_reply(m, error_response(query, kRcodeServfail));
+    } else {
+        forward(m, query, options);
+    }
+}
+
+void DnsService::count_hit(NetworkId network, const std::string& name) {
+    std::lock_guard lock(mutex_);
+    ++hits_[{network, name}];
+}
+
+bool DnsService::send_upstream(std::span<const std::uint8_t> query, Ipv4Address server, std::uint16_t port) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(server.host());
+    return sendto(state_->sock, query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to)) ==
+           static_cast<ssize_t>(query.size());
+}
+
+void DnsService::forward(rte_mbuf* m, std::span<const std::uint8_t> query, const DnsOptions& options) {
+    if (state_->forwards.size() >= kMaxPendingForwards || query.size() < 12) {
+        bump(counters_.forward_full);
+        send_reply(m, error_response(query, kRcodeServfail));
+        return;
+    }
+    // A fresh upstream id: the client's ids are not unique across clients.
+    std::uint16_t id = state_->next_id;
+    while (state_->forwards.contains(id)) ++id;
+    state_->next_id = static_cast<std::uint16_t>(id + 1);
+    State::Forward f;
+    f.m = m;
+    f.client_id = static_cast<std::uint16_t>(query[0] << 8 | query[1]);
+    f.query.assign(query.begin(), query.end());
+    f.query[0] = static_cast<std::uint8_t>(id >> 8);
+    f.query[1] = static_cast<std::uint8_t>(id);
+    f.deadline = Clock::now() + std::chrono::milliseconds(kForwardTimeoutMs);
+    bump(counters_.forwarded);
+    send_upstream(f.query, options.upstream[f.server], options.upstream_port);  // a failed send is retried on the next server at the deadline
+    state_->forwards.emplace(id, std::move(f));
+}
+
+void DnsService::receive_upstream(const DnsOptions& options) {
+    std::array<std::uint8_t, 4096> buf;
+    for (;;) {
+        sockaddr_in from{};
+        socklen_t from_len = sizeof(from);
+        const ssize_t n = recvfrom(state_->sock, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+        if (n < 0) return;
+        if (n < 12) continue;
+        const std::uint16_t id = static_cast<std::uint16_t>(buf[0] << 8 | buf[1]);
+        auto it = state_->forwards.find(id);
+        if (it == state_->forwards.end()) continue;
+        State::Forward& f = it->second;
+        // Only the server asked may answer (an off-path guess of the id is not enough).
+        if (f.server >= options.upstream.size() || ntohl(from.sin_addr.s_addr) != options.upstream[f.server].host() ||
+            ntohs(from.sin_port) != options.upstream_port) {
+            continue;
+        }
+        buf[0] = static_cast<std::uint8_t>(f.client_id >> 8);
+        buf[1] = static_cast<std::uint8_t>(f.client_id);
+        bump(counters_.upstream_answers);
+        send_reply(f.m, {buf.data(), static_cast<std::size_t>(n)});
+        state_->forwards.erase(it);
+    }
+}
+
+void DnsService::expire_forwards(const DnsOptions& options) {
+    const Clock::time_point now = Clock::now();
+    for (auto it = state_->forwards.begin(); it != state_->forwards.end();) {
+        State::Forward& f = it->second;
+        if (f.deadline > now) {
+            ++it;
+            continue;
+        }
+        if (++f.server < options.upstream.size()) {
+            f.deadline = now + std::chrono::milliseconds(kForwardTimeoutMs);
+            send_upstream(f.query, options.upstream[f.server], options.upstream_port);
+            ++it;
+            continue;
+        }
+        // Every server failed: SERVFAIL with the client's own id.
+        f.query[0] = static_cast<std::uint8_t>(f.client_id >> 8);
+        f.query[1] = static_cast<std::uint8_t>(f.client_id);
+        bump(counters_.servfail);
+        send_reply(f.m, error_response(f.query, kRcodeServfail));
+        it = state_->forwards.erase(it);
+    }
+}
+
+void DnsService::run() {
+    while (!stop_.load(std::memory_order_relaxed)) {
+        rte_mbuf* batch[kBatch];
+        const unsigned n = rte_ring_sc_dequeue_burst(rings_.queries, reinterpret_cast<void**>(batch), kBatch, nullptr);
+        std::shared_ptr<const NameTable> names;
+        DnsOptions options;
+        {
+            std::lock_guard lock(mutex_);
+            names = names_;
+            options = options_;
+        }
+        for (unsigned i = 0; i < n; ++i) handle(batch[i], *names, options);
+        receive_upstream(options);
+        if (!state_->forwards.empty()) expire_forwards(options);
+        if (n == 0) {
+            // Idle: sleep on the upstream socket, at most 1 ms (the ring has no wake-up).
+            pollfd pfd{state_->sock, POLLIN, 0};
+            poll(&pfd, 1, 1);
+        }
+    }
+}
+
+std::vector<Ipv4Address> upstream_from_resolv_conf(const std::string& path) {
+    std::vector<Ipv4Address> out;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string key, value;
+        if (!(words >> key >> value) || key != "nameserver") continue;
+        auto ip = Ipv4Address::parse(value);
+        if (ip && (ip->host() >> 24) != 127) out.push_back(*ip);
+    }
+    return out;
+}
+
+}  // namespace dpdock::dns
