@@ -124,8 +124,7 @@ Rig& rig() {
                                              *Ipv4Cidr::parse("192.168.50.2/24"), ip("192.168.50.1"),
                                              kArpTimeout, kArpRetry, std::nullopt, 1500};
         auto& o = rg->snap.networks[overlay];
-        o.vni = 300;
-        o.peers.push_back({ip("192.168.50.9"), rg->vteps->port_of(ip("192.168.50.9"))});
+        rg->snap.segments.add(overlay, {.vni = 300, .peers = {{ip("192.168.50.9"), rg->vteps->port_of(ip("192.168.50.9"))}}});
         o.arp_suppression = true;
         o.arp_entries = {{ip("10.10.0.3"), MacAddress::from_u64(0x02420a0a0003ULL)}};
         rg->snap.vxlan.learn_unknown_peers = true;
