@@ -1,3 +1,4 @@
+#include "base/util/utc_time.hpp"
 #include "cluster/agent.hpp"
 
 #include <algorithm>
@@ -16,15 +17,6 @@ constexpr int kClaimAttempts = 64;
 void log(const std::string& message) {
     std::fprintf(stderr, "dpdockd: cluster: %s\n", message.c_str());
     std::fflush(stderr);
-}
-
-std::string utc_now() {
-    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
 }
 
 const config::NetworkSpec* find_network(const config::Deployment& d, const std::string& name) {

@@ -1,3 +1,4 @@
+#include "base/util/utc_time.hpp"
 #include "control/state.hpp"
 
 #include <algorithm>
@@ -37,16 +38,6 @@ bool same_port(const config::PortSpec& a, const config::PortSpec& b) {
 const config::NetworkSpec* find_network(const std::vector<config::NetworkSpec>& networks, const std::string& name) {
     auto it = std::find_if(networks.begin(), networks.end(), [&](const auto& n) { return n.name == name; });
     return it == networks.end() ? nullptr : &*it;
-}
-
-// "2026-12-02T15:49:14Z"
-std::string utc_now() {
-    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
 }
 
 }  // namespace
