@@ -9,14 +9,11 @@
 #include <cstdint>
 #include <string>
 
+#include "base/packet/packet_meta.hpp"
 #include "config/model.hpp"
 #include "base/util/status.hpp"
 
 namespace dpdock::config {
-
-// The largest burst the workers accept (their per-burst arrays): tied to
-// dataplane::kMaxBurst by a static_assert where both are visible (control/).
-inline constexpr std::uint16_t kMaxBurst = 256;
 
 // Mbufs kept free for traffic beyond what the ports' rings hold.
 inline constexpr std::uint32_t kMinTrafficMbufs = 1024;

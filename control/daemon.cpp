@@ -33,8 +33,6 @@
 namespace dpdock::control {
 namespace {
 
-// Validation (config/) promises what the dataplane accepts.
-static_assert(config::kMaxBurst == dataplane::kMaxBurst);
 // Conntrack expiry: a slice of the table every tick, all of it every sweep
 // (a flow outlives its deadline by at most about a sweep); slices are never
 // smaller than kConntrackMinSlice slots.

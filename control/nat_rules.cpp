@@ -4,32 +4,14 @@
 
 namespace dpdock::control {
 
-std::uint32_t NatRules::slot_for(const std::string& key, std::map<std::string, std::uint32_t>& next) {
-    if (auto it = slots_.find(key); it != slots_.end()) return next[key] = it->second;
-    std::uint32_t slot = nat::kNoRuleSlot;
-    if (!free_.empty()) {
-        slot = free_.back();
-        free_.pop_back();
-    } else if (next_fresh_ < nat::kMaxRuleSlots) {
-        slot = next_fresh_++;
-    } else {
-        return nat::kNoRuleSlot;  // more rules than slots: this one goes uncounted
-    }
-    baselines_[slot] = dp_.rule_counter(slot);
-    return next[key] = slot;
-}
-
 void NatRules::fill(dataplane::ForwardingSnapshot& snap, const std::vector<Endpoint>& endpoints,
                     const std::vector<config::NetworkSpec>& networks, const std::map<std::string, NetworkId>& ids) {
-    // Slots released by the previous fill: that snapshot is gone (publish waits a grace period).
-    free_.insert(free_.end(), cooling_.begin(), cooling_.end());
-    cooling_.clear();
-    std::map<std::string, std::uint32_t> next;
+    slots_.begin();
 
     for (const auto& network : networks) {
         auto id = ids.find(network.name);
         if (id == ids.end() || network.internal || !config::masquerades(network)) continue;
-        snap.networks[id->second].masquerade_slot = slot_for("masquerade|" + network.name, next);
+        snap.networks[id->second].masquerade_slot = slots_.slot_for("masquerade|" + network.name);
     }
 
     std::vector<nat::PublishedRule> rules;
@@ -57,15 +39,12 @@ void NatRules::fill(dataplane::ForwardingSnapshot& snap, const std::vector<Endpo
             r.container = c.name;
             const std::string key = "dnat|" + c.name + "|" + config::to_string(p) + "|" + r.container_ip.to_string() +
                                     "|" + r.container_mac.to_string() + "|" + std::to_string(r.network);
-            r.slot = slot_for(key, next);
+            r.slot = slots_.slot_for(key);
             rules.push_back(std::move(r));
             keys.push_back(key);
         }
     }
-    for (const auto& [key, slot] : slots_) {
-        if (!next.contains(key)) cooling_.push_back(slot);
-    }
-    slots_ = std::move(next);
+    slots_.end();
 
     if (!table_ || keys != table_keys_) {
         auto table = std::make_shared<nat::PortMap>();
@@ -75,19 +54,6 @@ void NatRules::fill(dataplane::ForwardingSnapshot& snap, const std::vector<Endpo
         table_keys_ = std::move(keys);
     }
     snap.published = table_;
-}
-
-std::uint32_t NatRules::masquerade_slot(const std::string& network) const {
-    auto it = slots_.find("masquerade|" + network);
-    return it == slots_.end() ? nat::kNoRuleSlot : it->second;
-}
-
-nat::RuleCounter NatRules::counters(std::uint32_t slot) const {
-    nat::RuleCounter c = dp_.rule_counter(slot);
-    if (slot >= nat::kMaxRuleSlots) return c;
-    c.packets -= baselines_[slot].packets;
-    c.bytes -= baselines_[slot].bytes;
-    return c;
 }
 
 }  // namespace dpdock::control

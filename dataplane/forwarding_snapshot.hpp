@@ -12,6 +12,7 @@
 
 #include "base/packet/net_types.hpp"
 #include "base/sync/counters.hpp"
+#include "bridge/domain.hpp"
 #include "nat/published_ports.hpp"
 #include "vxlan/segments.hpp"
 
@@ -37,15 +38,13 @@ struct ArpEntry {
     MacAddress mac;
 };
 
-struct NetworkInfo {
-    MacAddress gateway_mac;
-    Ipv4Address gateway_ip;
+// A network: the bridge's part (gateway MAC and address, enable_icc, the
+// members: bridge::Domain) and its L3, NAT and ARP-suppression settings.
+struct NetworkInfo : bridge::Domain {
     Ipv4Cidr subnet;
     bool internal = false;        // no route out
     bool masquerade = true;       // traffic out through the uplink leaves from the host address
-    bool icc = true;              // IPv4 between two ports of the network (enable_icc)
     std::uint32_t mtu = 1500;     // largest IPv4 packet routed into the network
-    std::vector<PortId> members;  // every port of the network: the flood list
     std::uint32_t masquerade_slot = nat::kNoRuleSlot;  // counters of its MASQUERADE rule
     // ARP suppression: requests for these addresses are answered on the spot,
     // sorted by address (local containers and static remote entries).

@@ -33,7 +33,7 @@ struct rte_rcu_qsbr;
 
 namespace dpdock::vxlan {
 
-inline constexpr PortId kVtepPortBase = 0x8000;
+inline constexpr PortId kVtepPortBase = kRemotePortBase;
 inline constexpr unsigned kMaxVteps = 1024;
 inline constexpr unsigned kMaxLearnedVteps = 256;  // the rest is always left for configured peers
 static_assert(kVtepPortBase >= sync::kMaxPorts, "VTEP ports must not collide with ethdev ports");

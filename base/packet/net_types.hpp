@@ -19,6 +19,11 @@ using Vni = std::uint32_t;        // 24-bit VXLAN network identifier
 
 inline constexpr NetworkId kNoNetwork = 0xffff;
 inline constexpr PortId kNoPort = 0xffff;
+// Port ids from kRemotePortBase up name tunnel endpoints, not ethdev ports:
+// the MAC table maps a MAC behind a remote VTEP to one (vxlan/vtep_table.hpp),
+// so the bridge learns and forwards to remote MACs as to local ones.
+inline constexpr PortId kRemotePortBase = 0x8000;
+constexpr bool is_remote_port(PortId port) { return port >= kRemotePortBase && port != kNoPort; }
 
 // A 16/32-bit value in network byte order. Construction from host order is
 // explicit so a forgotten conversion is a compile error, not a wrong packet.

@@ -46,6 +46,10 @@ struct PacketMeta {
     std::uint32_t flow_hash;   // hash of the L3/L4 5-tuple (or MACs), for spreading and VXLAN sport
 };
 
+// The largest burst any stage takes (the size of its per-burst arrays); the
+// `burst` setting is validated against it (config/validate.cpp).
+inline constexpr std::uint16_t kMaxBurst = 256;
+
 inline constexpr std::uint16_t kMbufPrivSize = 64;  // mempool private area; a multiple of RTE_MBUF_PRIV_ALIGN
 static_assert(sizeof(PacketMeta) <= kMbufPrivSize);
 static_assert(kMbufPrivSize % RTE_MBUF_PRIV_ALIGN == 0);

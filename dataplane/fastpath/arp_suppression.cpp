@@ -4,7 +4,7 @@
 
 #include <rte_arp.h>
 
-#include "dataplane/fastpath/local_reply.hpp"
+#include "l3/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/overlay.hpp"
 #include "base/packet/headers.hpp"
 
@@ -27,7 +27,7 @@ bool answer_suppressed_arp(WorkerContext& ctx, const dataplane::ForwardingSnapsh
     if (it == entries.end() || it->ip != target) return false;
     // A container asking for its own address (duplicate address detection) must see no answer.
     if (arp->arp_data.arp_sip == arp->arp_data.arp_tip) return false;
-    if (auto reason = answer_arp(m, meta, it->mac, target)) {
+    if (auto reason = l3::answer_arp(m, meta, it->mac, target)) {
         drop_packet(ctx, m, *reason);
     } else {
         ctx.tx.send(meta.ingress_port, m);

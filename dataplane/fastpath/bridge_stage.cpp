@@ -1,29 +1,13 @@
-// bridge_stage: MAC learning and L2 forwarding inside one network. See stages.hpp.
-#include <cstring>
-
-#include <rte_byteorder.h>
-#include <rte_ether.h>
-
-#include "bridge/mac_table.hpp"
-#include "dataplane/fastpath/icc.hpp"
-#include "vxlan/vtep_table.hpp"
-#include "dataplane/fastpath/local_reply.hpp"
+// bridge_stage: acts on the bridge's verdicts (bridge/fastpath/l2_forward.hpp).
+// See stages.hpp.
+#include "bridge/fastpath/l2_forward.hpp"
 #include "dataplane/fastpath/overlay.hpp"
 #include "dataplane/fastpath/stages.hpp"
 
 namespace dpdock::dataplane {
 namespace {
 
-// The Ethernet address at `a` as MacAddress::to_u64() spells it (first octet
-// most significant), from one 8-byte load: each address in the header is
-// followed by at least two more header bytes, which the shift drops.
-std::uint64_t mac_bits(const rte_ether_addr& a) {
-    std::uint64_t v;
-    std::memcpy(&v, &a, sizeof v);
-    return rte_be_to_cpu_64(v) >> 16;
-}
-
-constexpr std::uint64_t kGroupBit = std::uint64_t{1} << 40;  // I/G bit of the first octet
+static_assert(bridge::BridgeTables<ForwardingSnapshot>);
 
 void count_learning(WorkerContext& ctx, const bridge::LearnTally& tally) {
     if (tally.learned != 0) sync::bump(ctx.counters->mac_learned, tally.learned);
@@ -36,97 +20,25 @@ void count_learning(WorkerContext& ctx, const bridge::LearnTally& tally) {
 
 std::uint16_t bridge_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                            std::uint16_t n, std::uint64_t now) {
-    // Phase 1: gather source keys (to learn) and destination keys of unicast frames.
-    std::uint64_t src_keys[kMaxBurst];
-    PortId src_ports[kMaxBurst];
-    std::uint64_t dst_keys[kMaxBurst];
-    unsigned n_src = 0;
-    unsigned n_unicast = 0;
-    NetworkId learn_network = kNoNetwork;
-    std::uint64_t own_gateway = 0;
-    for (std::uint16_t i = 0; i < n; ++i) {
-        rte_mbuf* m = pkts[i];
-        const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
-        const PacketMeta& meta = packet_meta(m);
-        const std::uint64_t src = mac_bits(eth->src_addr);
-        if (meta.network != learn_network) {  // a burst comes from one port, so usually one network
-            learn_network = meta.network;
-            own_gateway = snap.networks[meta.network].gateway_mac.to_u64();
-        }
-        // Sources a Linux bridge refuses to learn (br_handle_frame, br_fdb_update):
-        // a group address, all zeros, and the bridge's own (gateway) address,
-        // which a container could otherwise steal from the gateway.
-        if (const auto refused = (src & kGroupBit) != 0 ? DropReason::BadHeader
-                                 : src == 0             ? DropReason::SourceMacZero
-                                 : src == own_gateway   ? DropReason::SourceMacGateway
-                                                        : DropReason::Count;
-            refused != DropReason::Count) {
-            pkts[i] = nullptr;
-            drop_packet(ctx, m, refused);
-            continue;
-        }
-        src_keys[n_src] = bridge::MacKey::pack(meta.network, src);
-        src_ports[n_src++] = meta.ingress_port;
-        const std::uint64_t dst = mac_bits(eth->dst_addr);
-        if (icc_blocked(snap.networks[meta.network], meta, dst)) {
-            pkts[i] = nullptr;  // its source is still learned
-            drop_packet(ctx, m, DropReason::IccBlocked);
-            continue;
-        }
-        if ((meta.flags & kFlagMulticast) == 0) {
-            dst_keys[n_unicast++] = bridge::MacKey::pack(meta.network, dst);
-        }
-    }
-    // Phase 2: learn all sources, then look up all unicast destinations, each in bulk.
+    bridge::L2Verdict verdicts[kMaxBurst];
     bridge::LearnTally tally;
-    ctx.macs->learn_bulk(src_keys, src_ports, n_src, now, tally);
+    bridge::decide_burst(*ctx.macs, snap, pkts, n, now, verdicts, tally);
     count_learning(ctx, tally);
-    PortId out[kMaxBurst];
-    ctx.macs->lookup_bulk(dst_keys, n_unicast, out);
-    // Phase 3: act. Unicast in the order looked up, multicast/broadcast flooded.
     std::uint16_t to_gateway = 0;
-    unsigned u = 0;
-    NetworkId gateway_network = kNoNetwork;
-    std::uint64_t gateway_key = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
-        if (m == nullptr) continue;
-        const PacketMeta& meta = packet_meta(m);
-        if ((meta.flags & kFlagMulticast) != 0) {
-            // Nobody else on the network owns the gateway address: its ARP is not flooded.
-            if (is_arp_request_for(m, meta, snap.networks[meta.network].gateway_ip)) {
-                pkts[to_gateway++] = m;
-            } else if (!answer_suppressed_arp(ctx, snap, m)) {
+        const bridge::L2Verdict& v = verdicts[i];
+        switch (v.kind) {
+        case bridge::L2Verdict::Kind::Port: ctx.tx.send(v.port, m); break;
+        case bridge::L2Verdict::Kind::Remote: send_to_vtep(ctx, snap, m, v.port, now); break;
+        case bridge::L2Verdict::Kind::Gateway: pkts[to_gateway++] = m; break;
+        case bridge::L2Verdict::Kind::Drop: drop_packet(ctx, m, v.reason); break;
+        case bridge::L2Verdict::Kind::Flood:
+            // A broadcast ARP request the network can answer itself is not flooded.
+            if ((packet_meta(m).flags & kFlagMulticast) == 0 || !answer_suppressed_arp(ctx, snap, m)) {
                 flood_packet(ctx, snap, m, now);
             }
-            continue;
-        }
-        if (meta.network != gateway_network) {  // a burst comes from one port, so usually one network
-            gateway_network = meta.network;
-            gateway_key = bridge::MacKey{meta.network, snap.networks[meta.network].gateway_mac}.packed();
-        }
-        const PortId dst_port = out[u];
-        if (dst_keys[u++] == gateway_key) {
-            pkts[to_gateway++] = m;
-        } else if (vxlan::is_vtep_port(dst_port)) {
-            // Behind a remote VTEP (overlay networks only). The overlay is one
-            // split-horizon group, as the VTEPs of a full mesh are: what came
-            // from it never goes back into it (the sender reaches every peer
-            // itself), so no duplicates, no loops, and nothing is ever sent
-            // back towards a VTEP pseudo port as if it were an ethdev port.
-            if (vxlan::is_vtep_port(meta.ingress_port)) {
-                drop_packet(ctx, m, DropReason::SplitHorizon);
-            } else {
-                send_to_vtep(ctx, snap, m, dst_port, now);
-            }
-        } else if (dst_port == meta.ingress_port) {
-            drop_packet(ctx, m, DropReason::SamePort);
-        } else if (dst_port == kNoPort || !snap.port_in_network(dst_port, meta.network)) {
-            // Unknown, or learned on a port that has since left the network
-            // (its entries are flushed by the control thread shortly after).
-            flood_packet(ctx, snap, m, now);
-        } else {
-            ctx.tx.send(dst_port, m);
+            break;
         }
     }
     return to_gateway;

@@ -1,5 +1,5 @@
 // gateway_stage: the network's own address. See stages.hpp.
-#include "dataplane/fastpath/local_reply.hpp"
+#include "l3/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "base/packet/headers.hpp"
 #include "exception/fastpath/kernel_arp.hpp"
@@ -17,7 +17,7 @@ std::uint16_t gateway_stage(WorkerContext& ctx, const dataplane::ForwardingSnaps
         const dataplane::NetworkInfo& net = snap.networks[meta.network];
         std::optional<DropReason> verdict;
         if (meta.l3_type == L3Type::Arp) {
-            verdict = answer_arp(m, meta, net.gateway_mac, net.gateway_ip);
+            verdict = l3::answer_arp(m, meta, net.gateway_mac, net.gateway_ip);
             // A container answering the kernel's ARP relayed from the gateway (host_stage).
             if (verdict == DropReason::ArpIgnored && snap.host &&
                 exception::relay_reply_to_kernel(m, meta, snap.host->kernel_mac) && punt_to_host(ctx, snap, m)) {
@@ -38,7 +38,7 @@ std::uint16_t gateway_stage(WorkerContext& ctx, const dataplane::ForwardingSnaps
                 if (!dns::punt_query(*ctx.dns, m)) drop_packet(ctx, m, DropReason::DnsRingFull);
                 continue;
             }
-            verdict = answer_echo(m, meta, net.gateway_mac);
+            verdict = l3::answer_echo(m, meta, net.gateway_mac);
         } else {
             pkts[to_route++] = m;
             continue;

@@ -4,7 +4,7 @@
 // and host_stage (what the kernel sends on dpdock0). See stages.hpp.
 #include <cstring>
 
-#include "dataplane/fastpath/local_reply.hpp"
+#include "l3/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "base/packet/headers.hpp"
 #include "exception/fastpath/kernel_arp.hpp"
@@ -44,7 +44,7 @@ void kernel_arp(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, r
         drop_packet(ctx, m, DropReason::NoRoute);
         return;
     }
-    if (auto why = answer_arp(m, meta, snap.uplink->mac, target)) {
+    if (auto why = l3::answer_arp(m, meta, snap.uplink->mac, target)) {
         drop_packet(ctx, m, *why);
         return;
     }

@@ -1,6 +1,6 @@
 // route_stage: from a network's gateway to the outside. See stages.hpp.
 #include "dataplane/fastpath/icmp_error.hpp"
-#include "dataplane/fastpath/local_reply.hpp"
+#include "l3/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "base/packet/checksum.hpp"
 #include "base/packet/headers.hpp"
@@ -74,7 +74,7 @@ void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, 
         // INPUT chain does (isolation filters forwarding only); nothing else
         // listens on them. An internal network reaches only its own gateway.
         if ((other_gateway || host_address) && !net.internal) {
-            if (auto why = answer_echo(m, meta, net.gateway_mac)) {
+            if (auto why = l3::answer_echo(m, meta, net.gateway_mac)) {
                 if (why == DropReason::NotServed && punt_to_host(ctx, snap, m)) continue;  // the host's services
                 drop_packet(ctx, m, *why);
             } else {

@@ -1,7 +1,7 @@
 // uplink_stage: traffic arriving from the outside. See stages.hpp.
 #include <cstring>
 
-#include "dataplane/fastpath/local_reply.hpp"
+#include "l3/fastpath/local_reply.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "bridge/mac_table.hpp"
 #include "l3/neighbour_table.hpp"
@@ -77,7 +77,7 @@ void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
                 consume_packet(ctx, m);
                 continue;
             }
-            verdict = answer_arp(m, meta, uplink.mac, host);
+            verdict = l3::answer_arp(m, meta, uplink.mac, host);
         } else if (to_host(m, meta)) {
             const nat::Tracked& t = tracked[i];
             if (const nat::Entry* flow = nat::masquerade_inbound(*ctx.conntrack, m, meta, t, now)) {
@@ -110,7 +110,7 @@ void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
                 }
             }
             verdict = (meta.flags & kFlagFragment) != 0 && !t.key ? DropReason::FragmentUnmatched
-                                                                   : answer_echo(m, meta, uplink.mac);
+                                                                   : l3::answer_echo(m, meta, uplink.mac);
             // Neither a tracked reply, a published port nor ping: the host's
             // kernel (its services, its own flows' replies, its fragments).
             if ((verdict == DropReason::NotServed || verdict == DropReason::FragmentUnmatched) &&

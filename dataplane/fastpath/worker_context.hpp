@@ -43,8 +43,6 @@ namespace dpdock::dataplane {
 
 struct KernelPortScratch;
 
-inline constexpr std::uint16_t kMaxBurst = 256;
-
 struct WorkerContext {
     unsigned index = 0;  // worker number: RCU reader id and tx queue id on every port
     std::uint16_t burst = 32;

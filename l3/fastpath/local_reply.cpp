@@ -1,4 +1,4 @@
-#include "dataplane/fastpath/local_reply.hpp"
+#include "l3/fastpath/local_reply.hpp"
 
 #include <netinet/in.h>
 
@@ -7,7 +7,7 @@
 #include "base/packet/checksum.hpp"
 #include "base/packet/headers.hpp"
 
-namespace dpdock::dataplane {
+namespace dpdock::l3 {
 namespace {
 
 constexpr std::uint8_t kReplyTtl = 64;  // Linux's default for packets it originates
@@ -30,12 +30,6 @@ std::uint16_t type_code_word(const rte_icmp_hdr& icmp) {
 }
 
 }  // namespace
-
-bool is_arp_request_for(const rte_mbuf* m, const PacketMeta& meta, Ipv4Address ip) {
-    if (meta.l3_type != L3Type::Arp) return false;
-    const auto* arp = header_at<const rte_arp_hdr>(m, meta.l3_offset);
-    return arp->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST) && arp->arp_data.arp_tip == ip.be().raw();
-}
 
 std::optional<DropReason> answer_arp(rte_mbuf* m, const PacketMeta& meta, MacAddress own_mac, Ipv4Address own_ip) {
     // parse_packet() accepted only Ethernet/IPv4 ARP that fits the first segment.
@@ -85,4 +79,4 @@ std::optional<DropReason> answer_echo(rte_mbuf* m, const PacketMeta& meta, MacAd
     return std::nullopt;
 }
 
-}  // namespace dpdock::dataplane
+}  // namespace dpdock::l3

@@ -14,10 +14,7 @@
 #include "base/packet/net_types.hpp"
 #include "base/packet/packet_meta.hpp"
 
-namespace dpdock::dataplane {
-
-// True for an ARP request (broadcast or unicast) whose target is `ip`.
-bool is_arp_request_for(const rte_mbuf* m, const PacketMeta& meta, Ipv4Address ip);
+namespace dpdock::l3 {
 
 // Turns an ARP request for `own_ip` into the reply from `own_mac`. nullopt:
 // `m` is now the reply; otherwise why it must be dropped (malformed ARP ->
@@ -29,4 +26,4 @@ std::optional<DropReason> answer_arp(rte_mbuf* m, const PacketMeta& meta, MacAdd
 // bad_header; fragments, other protocols and other ICMP types -> not_served.
 std::optional<DropReason> answer_echo(rte_mbuf* m, const PacketMeta& meta, MacAddress own_mac);
 
-}  // namespace dpdock::dataplane
+}  // namespace dpdock::l3

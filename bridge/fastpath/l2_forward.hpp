@@ -1,0 +1,148 @@
+// The bridge's decision for a burst: learn every source MAC, look up every
+// unicast destination, and say per frame where it goes (a member port, a
+// remote VTEP's pseudo port, flood, the gateway) or why it is dropped. It
+// transmits nothing and frees nothing: the engine's bridge stage acts on the
+// verdicts (dataplane/fastpath/bridge_stage.cpp). Worker-only; header-only
+// because it is generic over the engine's forwarding snapshot (BridgeTables).
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <cstring>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "base/packet/arp.hpp"
+#include "base/packet/drop_reason.hpp"
+#include "base/packet/packet_meta.hpp"
+#include "bridge/domain.hpp"
+#include "bridge/mac_table.hpp"
+
+namespace dpdock::bridge {
+
+// What the bridge needs of the forwarding snapshot: each network's Domain,
+// and whether a port (still) belongs to a network.
+template <class Tables>
+concept BridgeTables = requires(const Tables& t, PortId port, NetworkId network) {
+    { t.networks[network] } -> std::convertible_to<const Domain&>;
+    { t.port_in_network(port, network) } -> std::same_as<bool>;
+};
+
+struct L2Verdict {
+    enum class Kind : std::uint8_t {
+        Port,     // to `port`, a member of the frame's network
+        Remote,   // to the remote VTEP behind pseudo port `port` (overlay networks)
+        Flood,    // to every member (and peer): broadcast, multicast, unknown or stale destination
+        Gateway,  // for the network's gateway (its MAC, or an ARP request for its address)
+        Drop,     // `reason`
+    };
+    Kind kind = Kind::Drop;
+    PortId port = kNoPort;
+    DropReason reason = DropReason::Count;
+};
+
+namespace detail {
+
+// The Ethernet address at `a` as MacAddress::to_u64() spells it (first octet
+// most significant), from one 8-byte load: each address in the header is
+// followed by at least two more header bytes, which the shift drops.
+inline std::uint64_t mac_bits(const rte_ether_addr& a) {
+    std::uint64_t v;
+    std::memcpy(&v, &a, sizeof v);
+    return rte_be_to_cpu_64(v) >> 16;
+}
+
+inline constexpr std::uint64_t kGroupBit = std::uint64_t{1} << 40;  // I/G bit of the first octet
+
+}  // namespace detail
+
+// Decides for pkts[0..n) (parsed, each with its network) into out[0..n);
+// `tally` counts what learning did. Three phases, as a burst should be:
+// gather the keys, learn and look up in bulk, decide.
+template <BridgeTables Tables>
+void decide_burst(MacTable& macs, const Tables& tables, rte_mbuf* const* pkts, std::uint16_t n, std::uint64_t now,
+                  L2Verdict* out, LearnTally& tally) {
+    std::uint64_t src_keys[kMaxBurst];
+    PortId src_ports[kMaxBurst];
+    std::uint64_t dst_keys[kMaxBurst];
+    unsigned n_src = 0;
+    unsigned n_unicast = 0;
+    NetworkId learn_network = kNoNetwork;
+    std::uint64_t own_gateway = 0;
+    for (std::uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
+        const PacketMeta& meta = packet_meta(m);
+        const Domain& domain = tables.networks[meta.network];
+        const std::uint64_t src = detail::mac_bits(eth->src_addr);
+        if (meta.network != learn_network) {  // a burst comes from one port, so usually one network
+            learn_network = meta.network;
+            own_gateway = domain.gateway_mac.to_u64();
+        }
+        // Sources a Linux bridge refuses to learn (br_handle_frame, br_fdb_update):
+        // a group address, all zeros, and the bridge's own (gateway) address,
+        // which a container could otherwise steal from the gateway.
+        const DropReason refused = (src & detail::kGroupBit) != 0 ? DropReason::BadHeader
+                                   : src == 0                     ? DropReason::SourceMacZero
+                                   : src == own_gateway           ? DropReason::SourceMacGateway
+                                                                  : DropReason::Count;
+        if (refused != DropReason::Count) {
+            out[i] = {L2Verdict::Kind::Drop, kNoPort, refused};
+            continue;
+        }
+        src_keys[n_src] = MacKey::pack(meta.network, src);
+        src_ports[n_src++] = meta.ingress_port;
+        const std::uint64_t dst = detail::mac_bits(eth->dst_addr);
+        if (domain.icc_blocks(meta, dst)) {  // its source is still learned
+            out[i] = {L2Verdict::Kind::Drop, kNoPort, DropReason::IccBlocked};
+            continue;
+        }
+        out[i].kind = L2Verdict::Kind::Port;  // decided below
+        if ((meta.flags & kFlagMulticast) == 0) dst_keys[n_unicast++] = MacKey::pack(meta.network, dst);
+    }
+    if (n_src != 0) macs.learn_bulk(src_keys, src_ports, n_src, now, tally);
+    PortId found[kMaxBurst];
+    if (n_unicast != 0) macs.lookup_bulk(dst_keys, n_unicast, found);
+    unsigned u = 0;
+    NetworkId gateway_network = kNoNetwork;
+    std::uint64_t gateway_key = 0;
+    for (std::uint16_t i = 0; i < n; ++i) {
+        if (out[i].kind == L2Verdict::Kind::Drop) continue;
+        rte_mbuf* m = pkts[i];
+        const PacketMeta& meta = packet_meta(m);
+        const Domain& domain = tables.networks[meta.network];
+        if ((meta.flags & kFlagMulticast) != 0) {
+            // Nobody else on the network owns the gateway address: its ARP is not flooded.
+            out[i] = {is_arp_request_for(m, meta, domain.gateway_ip) ? L2Verdict::Kind::Gateway : L2Verdict::Kind::Flood};
+            continue;
+        }
+        if (meta.network != gateway_network) {  // a burst comes from one port, so usually one network
+            gateway_network = meta.network;
+            gateway_key = MacKey{meta.network, domain.gateway_mac}.packed();
+        }
+        const PortId dst_port = found[u];
+        if (dst_keys[u++] == gateway_key) {
+            out[i] = {L2Verdict::Kind::Gateway};
+        } else if (is_remote_port(dst_port)) {
+            // Behind a remote VTEP (overlay networks only). The overlay is one
+            // split-horizon group, as the VTEPs of a full mesh are: what came
+            // from it never goes back into it (the sender reaches every peer
+            // itself), so no duplicates, no loops, and nothing is ever sent
+            // back towards a VTEP pseudo port as if it were an ethdev port.
+            out[i] = is_remote_port(meta.ingress_port) ? L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SplitHorizon}
+                                                       : L2Verdict{L2Verdict::Kind::Remote, dst_port};
+        } else if (dst_port == meta.ingress_port) {
+            out[i] = {L2Verdict::Kind::Drop, kNoPort, DropReason::SamePort};
+        } else if (dst_port == kNoPort || !tables.port_in_network(dst_port, meta.network)) {
+            // Unknown, or learned on a port that has since left the network
+            // (its entries are flushed by the control thread shortly after).
+            out[i] = {L2Verdict::Kind::Flood};
+        } else {
+            out[i] = {L2Verdict::Kind::Port, dst_port};
+        }
+    }
+}
+
+}  // namespace dpdock::bridge
