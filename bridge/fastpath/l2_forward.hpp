@@ -1,9 +1,11 @@
 // The bridge's decision for a burst: learn every source MAC, look up every
 // unicast destination, and say per frame where it goes (a member port, a
 // remote VTEP's pseudo port, flood, the gateway) or why it is dropped. It
-// transmits nothing and frees nothing: the engine's bridge stage acts on the
-// verdicts (dataplane/fastpath/bridge_stage.cpp). Worker-only; header-only
-// because it is generic over the engine's forwarding snapshot (BridgeTables).
+// transmits nothing and frees nothing: each verdict goes to the engine's
+// action (dataplane/fastpath/bridge_stage.cpp), called in the loop that
+// decides, so a verdict travels in registers, never through an array.
+// Worker-only; header-only because it is generic over the engine's forwarding
+// snapshot (BridgeTables) and its action (inlined).
 #pragma once
 
 #include <concepts>
@@ -38,9 +40,9 @@ struct L2Verdict {
         Gateway,  // for the network's gateway (its MAC, or an ARP request for its address)
         Drop,     // `reason`
     };
-    Kind kind = Kind::Drop;
-    PortId port = kNoPort;
-    DropReason reason = DropReason::Count;
+    Kind kind;
+    PortId port;        // Port, Remote
+    DropReason reason;  // Drop
 };
 
 namespace detail {
@@ -58,28 +60,33 @@ inline constexpr std::uint64_t kGroupBit = std::uint64_t{1} << 40;  // I/G bit o
 
 }  // namespace detail
 
-// Decides for pkts[0..n) (parsed, each with its network) into out[0..n);
-// `tally` counts what learning did. Three phases, as a burst should be:
-// gather the keys, learn and look up in bulk, decide.
-template <BridgeTables Tables>
-void decide_burst(MacTable& macs, const Tables& tables, rte_mbuf* const* pkts, std::uint16_t n, std::uint64_t now,
-                  L2Verdict* out, LearnTally& tally) {
+// Decides for pkts[0..n) (parsed, each with its network): act(m, verdict)
+// once per frame, in order within each phase; `tally` counts what learning
+// did. Three phases, as a burst should be: gather the keys (frames refused
+// here are decided at once), learn and look up in bulk, decide the rest.
+// `act` may store a frame back into pkts[] at an index it has passed (the
+// engine compacts the gateway's frames to the front).
+template <BridgeTables Tables, class Act>
+    requires std::invocable<Act&, rte_mbuf*, const L2Verdict&>
+void decide_burst(MacTable& macs, const Tables& tables, rte_mbuf** pkts, std::uint16_t n, std::uint64_t now,
+                  LearnTally& tally, Act&& act) {
     std::uint64_t src_keys[kMaxBurst];
     PortId src_ports[kMaxBurst];
     std::uint64_t dst_keys[kMaxBurst];
     unsigned n_src = 0;
     unsigned n_unicast = 0;
     NetworkId learn_network = kNoNetwork;
+    const Domain* domain = nullptr;  // learn_network's
     std::uint64_t own_gateway = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
         const PacketMeta& meta = packet_meta(m);
-        const Domain& domain = tables.networks[meta.network];
         const std::uint64_t src = detail::mac_bits(eth->src_addr);
         if (meta.network != learn_network) {  // a burst comes from one port, so usually one network
             learn_network = meta.network;
-            own_gateway = domain.gateway_mac.to_u64();
+            domain = &tables.networks[meta.network];
+            own_gateway = domain->gateway_mac.to_u64();
         }
         // Sources a Linux bridge refuses to learn (br_handle_frame, br_fdb_update):
         // a group address, all zeros, and the bridge's own (gateway) address,
@@ -89,17 +96,18 @@ void decide_burst(MacTable& macs, const Tables& tables, rte_mbuf* const* pkts, s
                                    : src == own_gateway           ? DropReason::SourceMacGateway
                                                                   : DropReason::Count;
         if (refused != DropReason::Count) {
-            out[i] = {L2Verdict::Kind::Drop, kNoPort, refused};
+            pkts[i] = nullptr;
+            act(m, L2Verdict{L2Verdict::Kind::Drop, kNoPort, refused});
             continue;
         }
         src_keys[n_src] = MacKey::pack(meta.network, src);
         src_ports[n_src++] = meta.ingress_port;
         const std::uint64_t dst = detail::mac_bits(eth->dst_addr);
-        if (domain.icc_blocks(meta, dst)) {  // its source is still learned
-            out[i] = {L2Verdict::Kind::Drop, kNoPort, DropReason::IccBlocked};
+        if (domain->icc_blocks(meta, dst)) {  // its source is still learned
+            pkts[i] = nullptr;
+            act(m, L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::IccBlocked});
             continue;
         }
-        out[i].kind = L2Verdict::Kind::Port;  // decided below
         if ((meta.flags & kFlagMulticast) == 0) dst_keys[n_unicast++] = MacKey::pack(meta.network, dst);
     }
     if (n_src != 0) macs.learn_bulk(src_keys, src_ports, n_src, now, tally);
@@ -109,38 +117,38 @@ void decide_burst(MacTable& macs, const Tables& tables, rte_mbuf* const* pkts, s
     NetworkId gateway_network = kNoNetwork;
     std::uint64_t gateway_key = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
-        if (out[i].kind == L2Verdict::Kind::Drop) continue;
         rte_mbuf* m = pkts[i];
+        if (m == nullptr) continue;
         const PacketMeta& meta = packet_meta(m);
-        const Domain& domain = tables.networks[meta.network];
         if ((meta.flags & kFlagMulticast) != 0) {
             // Nobody else on the network owns the gateway address: its ARP is not flooded.
-            out[i] = {is_arp_request_for(m, meta, domain.gateway_ip) ? L2Verdict::Kind::Gateway : L2Verdict::Kind::Flood};
+            const bool for_gateway = is_arp_request_for(m, meta, tables.networks[meta.network].gateway_ip);
+            act(m, L2Verdict{for_gateway ? L2Verdict::Kind::Gateway : L2Verdict::Kind::Flood, kNoPort, DropReason::Count});
             continue;
         }
         if (meta.network != gateway_network) {  // a burst comes from one port, so usually one network
             gateway_network = meta.network;
-            gateway_key = MacKey{meta.network, domain.gateway_mac}.packed();
+            gateway_key = MacKey{meta.network, tables.networks[meta.network].gateway_mac}.packed();
         }
         const PortId dst_port = found[u];
         if (dst_keys[u++] == gateway_key) {
-            out[i] = {L2Verdict::Kind::Gateway};
+            act(m, L2Verdict{L2Verdict::Kind::Gateway, kNoPort, DropReason::Count});
         } else if (is_remote_port(dst_port)) {
             // Behind a remote VTEP (overlay networks only). The overlay is one
             // split-horizon group, as the VTEPs of a full mesh are: what came
             // from it never goes back into it (the sender reaches every peer
             // itself), so no duplicates, no loops, and nothing is ever sent
             // back towards a VTEP pseudo port as if it were an ethdev port.
-            out[i] = is_remote_port(meta.ingress_port) ? L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SplitHorizon}
-                                                       : L2Verdict{L2Verdict::Kind::Remote, dst_port};
+            act(m, is_remote_port(meta.ingress_port) ? L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SplitHorizon}
+                                                     : L2Verdict{L2Verdict::Kind::Remote, dst_port, DropReason::Count});
         } else if (dst_port == meta.ingress_port) {
-            out[i] = {L2Verdict::Kind::Drop, kNoPort, DropReason::SamePort};
+            act(m, L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SamePort});
         } else if (dst_port == kNoPort || !tables.port_in_network(dst_port, meta.network)) {
             // Unknown, or learned on a port that has since left the network
             // (its entries are flushed by the control thread shortly after).
-            out[i] = {L2Verdict::Kind::Flood};
+            act(m, L2Verdict{L2Verdict::Kind::Flood, kNoPort, DropReason::Count});
         } else {
-            out[i] = {L2Verdict::Kind::Port, dst_port};
+            act(m, L2Verdict{L2Verdict::Kind::Port, dst_port, DropReason::Count});
         }
     }
 }

@@ -20,14 +20,9 @@ void count_learning(WorkerContext& ctx, const bridge::LearnTally& tally) {
 
 std::uint16_t bridge_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                            std::uint16_t n, std::uint64_t now) {
-    bridge::L2Verdict verdicts[kMaxBurst];
     bridge::LearnTally tally;
-    bridge::decide_burst(*ctx.macs, snap, pkts, n, now, verdicts, tally);
-    count_learning(ctx, tally);
     std::uint16_t to_gateway = 0;
-    for (std::uint16_t i = 0; i < n; ++i) {
-        rte_mbuf* m = pkts[i];
-        const bridge::L2Verdict& v = verdicts[i];
+    bridge::decide_burst(*ctx.macs, snap, pkts, n, now, tally, [&](rte_mbuf* m, const bridge::L2Verdict& v) {
         switch (v.kind) {
         case bridge::L2Verdict::Kind::Port: ctx.tx.send(v.port, m); break;
         case bridge::L2Verdict::Kind::Remote: send_to_vtep(ctx, snap, m, v.port, now); break;
@@ -40,7 +35,8 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const dataplane::ForwardingSnapsh
             }
             break;
         }
-    }
+    });
+    count_learning(ctx, tally);
     return to_gateway;
 }
 
