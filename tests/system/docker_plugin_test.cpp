@@ -16,7 +16,6 @@
 #include <fstream>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "tests/integration/dpdockd_instance.hpp"
 #include "tests/integration/outside.hpp"
@@ -51,25 +50,12 @@ protected:
                         "/bin/$c; done && head -c 200000 /dev/urandom > " + rootfs + "/www/data && tar -C " + rootfs +
                         " -cf " + dir_ + "/rootfs.tar ."),
                   0);
-        const std::string enter = "--net=" + docker_ns_->path();
-        auto plugin = ChildProcess::spawn({"nsenter", enter, DPDOCK_DOCKER_PLUGIN_PATH, "--name", driver_, "--socket",
+        auto plugin = ChildProcess::spawn({"nsenter", "--net=" + docker_ns_->path(), DPDOCK_DOCKER_PLUGIN_PATH, "--name", driver_, "--socket",
                                            daemon_->socket_path(), "--save"},
                                           dir_ + "/plugin.log");
         ASSERT_TRUE(plugin.ok()) << plugin.message();
         plugin_.emplace(std::move(*plugin));
-        auto dockerd = ChildProcess::spawn(
-            {"nsenter", enter, "dockerd", "--data-root", dir_ + "/data", "--exec-root", dir_ + "/exec", "--pidfile",
-             dir_ + "/dockerd.pid", "-H", "unix://" + dir_ + "/docker.sock", "--iptables=false", "--ip6tables=false",
-             "--bridge=none", "--default-ulimit", "nofile=4096:4096", "--default-ulimit", "nproc=4096:4096"},
-            dir_ + "/dockerd.log");
-        ASSERT_TRUE(dockerd.ok()) << dockerd.message();
-        dockerd_.emplace(std::move(*dockerd));
-        bool up = false;
-        for (int i = 0; i < 100 && !up; ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
-            up = docker("info >/dev/null 2>&1") == 0;
-        }
-        ASSERT_TRUE(up) << shell_output("tail -20 " + dir_ + "/dockerd.log");
+        start_dockerd();
         ASSERT_EQ(docker("import " + dir_ + "/rootfs.tar dpdock-busybox >/dev/null"), 0);
     }
 
@@ -77,12 +63,37 @@ protected:
         if (dockerd_) {
             docker("rm -f $(" + docker_command("ps -aq") + ") >/dev/null 2>&1");
             docker("network prune -f >/dev/null 2>&1");
-            // dockerd stops its containerd; SIGKILL would leave shims behind.
-            dockerd_->send_signal(SIGTERM);
-            if (!dockerd_->wait_for_exit(std::chrono::seconds(20)).ok()) ADD_FAILURE() << "dockerd did not stop";
+            stop_dockerd();
         }
-        plugin_.reset();
-        if (!dir_.empty()) shell("umount -R " + dir_ + "/data/overlay2/*/merged 2>/dev/null; rm -rf " + dir_);
+        if (plugin_) {
+            plugin_->send_signal(SIGTERM);  // it removes its socket file
+            if (!plugin_->wait_for_exit(std::chrono::seconds(5)).ok()) ADD_FAILURE() << "the plugin did not stop";
+        }
+        // dockerd's mounts under its data root, deepest first, then the files.
+        if (!dir_.empty()) {
+            shell("grep -o ' " + dir_ + "/[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount; rm -rf " + dir_);
+        }
+    }
+
+    // dockerd in docker_ns_ (live-restore: containers outlive a dockerd
+    // restart); returns once its socket answers.
+    void start_dockerd() {
+        auto dockerd = ChildProcess::spawn(
+            {"nsenter", "--net=" + docker_ns_->path(), "dockerd", "--live-restore", "--data-root", dir_ + "/data",
+             "--exec-root", dir_ + "/exec", "--pidfile", dir_ + "/dockerd.pid", "-H", "unix://" + dir_ + "/docker.sock",
+             "--iptables=false", "--ip6tables=false", "--bridge=none", "--default-ulimit", "nofile=4096:4096",
+             "--default-ulimit", "nproc=4096:4096"},
+            dir_ + "/dockerd.log");
+        ASSERT_TRUE(dockerd.ok()) << dockerd.message();
+        dockerd_.emplace(std::move(*dockerd));
+        const bool up = wait_until([&] { return docker("info >/dev/null 2>&1") == 0; }, std::chrono::seconds(20));
+        ASSERT_TRUE(up) << shell_output("tail -20 " + dir_ + "/dockerd.log");
+    }
+    // SIGTERM (SIGKILL would leave containerd behind) and wait.
+    void stop_dockerd() {
+        dockerd_->send_signal(SIGTERM);
+        if (!dockerd_->wait_for_exit(std::chrono::seconds(20)).ok()) ADD_FAILURE() << "dockerd did not stop";
+        dockerd_.reset();
     }
 
     int docker(const std::string& args) const { return shell(docker_command(args)); }
@@ -196,6 +207,25 @@ TEST_F(DockerPluginTest, RunningContainersSurviveADpdockdRestart) {
     EXPECT_EQ(ps->size(), 2u) << ps->dump();
     EXPECT_EQ(docker("exec client ping -c 2 -W 2 web >/dev/null"), 0) << logs();
     expect_file_served(8081);
+}
+
+// dockerd restarts (live-restore): dpdock keeps the endpoints meanwhile, and
+// the containers still reach each other by name when it is back.
+TEST_F(DockerPluginTest, RunningContainersSurviveADockerdRestart) {
+    ASSERT_EQ(docker("network create -d " + driver_ + " --subnet 10.54.0.0/24 front >/dev/null"), 0) << logs();
+    ASSERT_EQ(docker(std::string(kRun) + "--name web dpdock-busybox sleep 600 >/dev/null"), 0) << logs();
+    ASSERT_EQ(docker(std::string(kRun) + "--name client dpdock-busybox sleep 600 >/dev/null"), 0) << logs();
+    ASSERT_EQ(docker("exec client ping -c 1 -W 2 web >/dev/null"), 0) << logs();
+    stop_dockerd();
+    auto ps = daemon_->call("container.ps");
+    ASSERT_TRUE(ps.ok()) << ps.message();
+    EXPECT_EQ(ps->size(), 2u) << ps->dump();
+    start_dockerd();
+    EXPECT_EQ(docker("exec client ping -c 2 -W 2 web >/dev/null"), 0) << logs();
+    ASSERT_EQ(docker("rm -f web client >/dev/null"), 0);
+    auto after = daemon_->call("container.ps");
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(*after, json::array()) << logs();
 }
 
 TEST_F(DockerPluginTest, WrongRequestsGetErrAndChangeNothing) {
