@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <exception>
 #include <filesystem>
 #include <memory>
 
@@ -36,14 +37,20 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
             res.result(http::status::bad_request);
             out = json{{"Err", "the request body is not JSON"}};
         } else {
-            out = handler(method, body);
+            try {
+                out = handler(method, body);
+            } catch (const std::exception& e) {
+                // Nothing may escape the io thread: the plugin would die under dockerd.
+                res.result(http::status::internal_server_error);
+                out = json{{"Err", std::string("dpdock's plugin failed: ") + e.what()}};
+            }
             if (!out) {
                 res.result(http::status::not_found);
                 out = json{{"Err", "dpdock's plugin does not implement " + method}};
             }
         }
     }
-    res.body() = out->dump();
+    res.body() = out->dump(-1, ' ', false, json::error_handler_t::replace);
     res.prepare_payload();
     return res;
 }

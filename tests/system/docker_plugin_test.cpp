@@ -160,6 +160,12 @@ TEST_F(DockerPluginTest, ContainersPingByNamePublishConnectAndLeaveNothingBehind
 
     // The published port from ext, through dpdock's DNAT at the uplink address: the file, byte for byte.
     expect_file_served(8080);
+    // dpdock's endpoint for web (Docker's EndpointID) publishes it (`docker port` of Docker 20.10 shows
+    // nothing for remote drivers).
+    const std::string endpoint = docker_output("inspect -f '{{.NetworkSettings.Networks.front.EndpointID}}' web");
+    auto ports = daemon_->call("container.port", {{"name", "docker-" + endpoint.substr(0, 12)}});
+    ASSERT_TRUE(ports.ok()) << ports.message();
+    EXPECT_EQ(*ports, json::parse(R"([{"container_port":"80/tcp","host_ip":"0.0.0.0","host_port":8080}])")) << ports->dump();
 
     // A second network on the running client, then gone again.
     ASSERT_EQ(docker("network create -d " + driver_ + " --subnet 10.51.0.0/24 back >/dev/null"), 0) << logs();
