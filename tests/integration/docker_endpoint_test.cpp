@@ -84,6 +84,27 @@ TEST_F(DockerEndpoint, HandedOverUnconfiguredAndKeptAfterTheMove) {
     EXPECT_EQ(after->size(), 1u) << after->dump();
 }
 
+// On a host, dockerd, the plugin and dpdockd share one namespace: the
+// container end is made next to the host end, leaves it for the sandbox (a
+// move, not a deletion, for the link watcher), and goes with DeleteEndpoint.
+TEST_F(DockerEndpoint, MadeInDpdockdsOwnNamespace) {
+    const std::string own = "/proc/" + std::to_string(d->process().pid()) + "/ns/net";
+    auto attached = d->call("container.attach", {{"name", "d2"}, {"netns", own}, {"method", "docker"}, {"ip", "172.17.0.6"}});
+    ASSERT_TRUE(attached.ok()) << attached.message();
+    const std::string ifname = (*attached)["networks"][0]["interface"];
+    const std::string host_if = (*attached)["networks"][0]["host_interface"];
+    ASSERT_EQ(shell("ip link set " + ifname + " netns " + sandbox.name()), 0);
+    ASSERT_EQ(sandbox.exec("ip link set " + ifname + " name eth0 && ip addr add 172.17.0.6/16 dev eth0 && ip link set "
+                           "eth0 up && ip link set lo up"),
+              0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EXPECT_TRUE(d->port_stats("d2/bridge").has_value()) << d->log();
+    EXPECT_TRUE(ping(sandbox, kC2, 2)) << d->log();
+    ASSERT_TRUE(d->call("container.detach", {{"name", "d2"}}).ok());
+    EXPECT_NE(shell("ip link show " + host_if + " >/dev/null 2>&1"), 0);
+    EXPECT_NE(sandbox.exec("ip link show eth0 >/dev/null 2>&1"), 0);
+}
+
 TEST_F(DockerEndpoint, BadRequestsChangeNothing) {
     ASSERT_TRUE(d->call("network.create", {{"name", "back"}, {"subnet", "10.61.0.0/24"}}).ok());
     auto before = d->observable_state();
