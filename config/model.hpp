@@ -117,7 +117,15 @@ inline bool icc_enabled(const NetworkSpec& n) {
     return it == n.options.end() || it->second != "false";
 }
 
-enum class AttachMethod { Veth, Tap };
+// Docker: a veth whose container end is left unconfigured in `netns` (the
+// Docker plugin's, which is dockerd's) for Docker to move into the sandbox
+// and configure (runtime/docker, docs/docker.md). Such a container has one
+// network: Docker makes an endpoint per network.
+enum class AttachMethod { Veth, Tap, Docker };
+
+inline const char* method_name(AttachMethod m) {
+    return m == AttachMethod::Tap ? "tap" : m == AttachMethod::Docker ? "docker" : "veth";
+}
 
 // One interface of a container: its address on one network.
 struct EndpointSpec {

@@ -299,6 +299,11 @@ Status check_members(const Deployment& d) {
             return fail(c.pos, cpath + ".netns",
                         "netns must be an absolute path like /run/netns/NAME, got '" + c.netns + "'");
         }
+        if (c.method == AttachMethod::Docker && c.networks.size() != 1) {
+            return fail(c.pos, cpath + ".networks",
+                        "container '" + c.name + "' (method docker) has " + std::to_string(c.networks.size()) +
+                            " networks; Docker makes one endpoint per network, so it has exactly one");
+        }
         std::set<std::string> joined;
         for (std::size_t ei = 0; ei < c.networks.size(); ++ei) {
             const auto& e = c.networks[ei];

@@ -501,9 +501,11 @@ private:
             c.method = AttachMethod::Veth;
         } else if (method == "tap") {
             c.method = AttachMethod::Tap;
+        } else if (method == "docker") {
+            c.method = AttachMethod::Docker;
         } else {
             return fail(mark(m.find("method")->second), join(p, "method"),
-                        "expected veth or tap, got '" + method + "'");
+                        "expected veth, tap or docker, got '" + method + "'");
         }
         auto it = m.find("networks");
         if (it == m.end()) {

@@ -158,7 +158,7 @@ void write_container(YAML::Emitter& out, ContainerSpec c, const Deployment& d) {
     out << YAML::BeginMap;
     put(out, "name", c.name);
     put(out, "netns", c.netns);
-    if (c.method == AttachMethod::Tap) put(out, "method", "tap");
+    if (c.method != AttachMethod::Veth) put(out, "method", method_name(c.method));
     out << YAML::Key << "networks" << YAML::Value;
     // Always written: an absent list would mean [bridge], not "no networks".
     if (c.networks.empty()) out << YAML::Flow;

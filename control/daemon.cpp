@@ -215,6 +215,9 @@ int run_daemon(const DaemonOptions& options) {
             }
             State state(**dp);
             state.set_cluster(agent.get());
+            for (const auto& name : drop_vanished_docker_endpoints(*deployment)) {
+                log("Docker endpoint " + name + " went while dpdockd was down: dropped");
+            }
             if (auto st = state.apply(*deployment); !st) {
                 log(st.message());
                 exit_code = 1;

@@ -34,6 +34,7 @@ attach::InterfaceConfig interface_config(const EndpointRequest& r) {
     cfg.address = Ipv4Cidr(r.ip, r.prefix);
     if (r.default_route) cfg.default_gateway = r.gateway;
     cfg.mtu = r.mtu;
+    cfg.handover = r.method == config::AttachMethod::Docker;
     return cfg;
 }
 
@@ -48,10 +49,22 @@ Status interface_name_free(const EndpointRequest& r) {
                          ") or attach a namespace without it");
 }
 
+// A Docker endpoint's veth left by a dpdockd that stopped: its other end is
+// in a running container, where Docker put it. Opened again as it is.
+Result<Endpoint> adopt_docker_veth(dataplane::Dataplane& dp, const EndpointRequest& r, Endpoint ep, int ifindex) {
+    auto port = dp.add_kernel_port(ep.host_ifname, r.mtu);
+    if (!port) return Result<Endpoint>::error("cannot open " + ep.host_ifname + " as a dpdock port: " + port.message());
+    ep.port = *port;
+    ep.host_ifindex = ifindex;
+    return ep;
+}
+
 Result<Endpoint> attach_veth(dataplane::Dataplane& dp, const EndpointRequest& r, Endpoint ep) {
+    const auto existing = attach::ifindex_of(ep.host_ifname);
+    if (existing && r.method == config::AttachMethod::Docker) return adopt_docker_veth(dp, r, std::move(ep), *existing);
     // A link of this name can only be a leftover of a crashed run of ours:
     // deleting it also deletes its peer.
-    if (attach::ifindex_of(ep.host_ifname)) attach::delete_link(ep.host_ifname);
+    if (existing) attach::delete_link(ep.host_ifname);
     if (auto st = interface_name_free(r); !st) return Result<Endpoint>::error(st.message());
     auto created = attach::create_veth(ep.host_ifname, r.netns, interface_config(r));
     if (!created) return Result<Endpoint>::error(created.message());
@@ -93,18 +106,40 @@ Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, const EndpointRequest
     // Read before the interface goes in: if the path is replaced meanwhile,
     // the next check_namespaces() notices.
     const auto identity = netns_identity(request.netns);
-    if (!identity) return Result<Endpoint>::error("open netns " + request.netns + ": " + std::strerror(errno));
-    ep.netns = *identity;
+    // A Docker endpoint's namespace only says where a new veth's container
+    // end goes (an adopted one needs none; creating one fails without it).
+    if (!identity && request.method != config::AttachMethod::Docker) {
+        return Result<Endpoint>::error("open netns " + request.netns + ": " + std::strerror(errno));
+    }
+    if (identity) ep.netns = *identity;
     ep.host_ifname = host_ifname_for(request.container, request.network, request.netns, request.method);
     if (request.method == config::AttachMethod::Tap) return attach_tap(dp, request, std::move(ep));
-    return attach_veth(dp, request, std::move(ep));
+    if (request.method == config::AttachMethod::Docker) {
+        // Docker finds the container end by this name in its own namespace,
+        // next to other drivers' interfaces: dpdock's prefix and the host end's hash.
+        ep.request.interface_name = "dd" + ep.host_ifname.substr(2);
+    }
+    const EndpointRequest named = ep.request;  // ep is moved below
+    return attach_veth(dp, named, std::move(ep));
+}
+
+std::vector<std::string> drop_vanished_docker_endpoints(config::Deployment& d) {
+    std::vector<std::string> dropped;
+    std::erase_if(d.containers, [&](const config::ContainerSpec& c) {
+        if (c.method != config::AttachMethod::Docker || c.networks.size() != 1) return false;
+        const std::string host = host_ifname_for(c.name, c.networks[0].network, c.netns, c.method);
+        if (attach::ifindex_of(host)) return false;
+        dropped.push_back(c.name);
+        return true;
+    });
+    return dropped;
 }
 
 Status detach_endpoint(dataplane::Dataplane& dp, const Endpoint& endpoint) {
     Status first = dp.remove_port(endpoint.port);
     // A TAP disappears with its DPDK port (its only file descriptor closes);
     // a veth must be deleted, which also removes the container's end.
-    if (endpoint.request.method == config::AttachMethod::Veth) {
+    if (endpoint.request.method != config::AttachMethod::Tap) {
         Status st = attach::delete_link(endpoint.host_ifname);
         if (first && !st) first = st;
     }

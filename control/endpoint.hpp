@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/model.hpp"
 #include "dataplane/dataplane.hpp"
@@ -58,6 +59,12 @@ std::string host_ifname_for(const std::string& container, const std::string& net
 // net_tap for a TAP). The port is not in any network until the caller
 // publishes a snapshot that includes it.
 Result<Endpoint> attach_endpoint(dataplane::Dataplane& dp, const EndpointRequest& request);
+
+// Docker endpoints (method docker) of a deployment read at start-up whose
+// veth is gone: their container went while dpdockd was down, and Docker will
+// not say so again. Removed from `d`; their names are returned. The others'
+// veths are adopted by attach_endpoint, as Docker left them.
+std::vector<std::string> drop_vanished_docker_endpoints(config::Deployment& d);
 
 // Removes the DPDK port (the caller has already published a snapshot without
 // it) and the interface. Best effort: reports the first error but always

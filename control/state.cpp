@@ -91,6 +91,7 @@ Status State::apply(config::Deployment target) {
 }
 
 void State::clear() {
+    stopping_ = true;
     log_error("shutdown", converge(config::Deployment{}));
     // An empty deployment still has the default bridge; drop it too.
     update_networks({});
@@ -162,7 +163,11 @@ void State::remove_stale(const std::vector<EndpointRequest>& wanted_endpoints,
     if (gone_endpoints.empty() && gone_ports.empty()) return;
     publish();  // workers stop using the ports before they are closed
     for (const auto& ep : gone_endpoints) {
-        log_error("detaching " + ep.request.container + " from " + ep.request.network, detach_endpoint(dp_, ep));
+        // Docker's containers keep their interfaces while dpdockd is stopped;
+        // the next start adopts them (drop_vanished_docker_endpoints).
+        const bool keep = stopping_ && ep.request.method == config::AttachMethod::Docker;
+        log_error("detaching " + ep.request.container + " from " + ep.request.network,
+                  keep ? dp_.remove_port(ep.port) : detach_endpoint(dp_, ep));
         static_entries_.forget_port(ep.port);
     }
     for (const auto& rp : gone_ports) {
@@ -370,7 +375,7 @@ Status State::converge_host(const config::Deployment& target) {
 
 void State::on_link_deleted(int ifindex, const std::string& ifname) {
     auto it = std::find_if(endpoints_.begin(), endpoints_.end(), [&](const Endpoint& ep) {
-        return ep.request.method == config::AttachMethod::Veth && ep.host_ifindex == ifindex;
+        return ep.request.method != config::AttachMethod::Tap && ep.host_ifindex == ifindex;
     });
     if (it == endpoints_.end()) return;
     std::fprintf(stderr, "dpdockd: %s was deleted: detaching %s from %s\n", ifname.c_str(),
@@ -381,6 +386,9 @@ void State::on_link_deleted(int ifindex, const std::string& ifname) {
 void State::check_namespaces() {
     std::vector<EndpointRequest> gone;
     for (const auto& ep : endpoints_) {
+        // Docker moved the container end out of the namespace it was made in
+        // (the plugin's, which may restart): the veth's deletion is what tells.
+        if (ep.request.method == config::AttachMethod::Docker) continue;
         const auto now = netns_identity(ep.request.netns);
         if (now && *now == ep.netns) continue;
         std::fprintf(stderr, "dpdockd: the network namespace %s of %s %s: detaching it from %s\n",

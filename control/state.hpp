@@ -46,7 +46,7 @@ public:
     // Validates and resolves `target` (IPs, MACs), then converges to it. On
     // failure nothing changed: the previous model is running again.
     Status apply(config::Deployment target);
-    // Converges to an empty deployment (shutdown).
+    // Converges to an empty deployment (shutdown); Docker endpoints' veths stay.
     void clear();
     // Global networks (cluster/): apply() has the agent create them, claim
     // their endpoints' addresses and release what goes. nullptr: no cluster.
@@ -58,7 +58,8 @@ public:
     // may already be a new endpoint's (a reload re-created it).
     void on_link_deleted(int ifindex, const std::string& ifname);
     // Detaches every endpoint whose namespace went away or was replaced
-    // (another namespace at its path: `docker restart`, `ip netns del` + add).
+    // (another namespace at its path: `docker restart`, `ip netns del` + add);
+    // not method docker, whose container end Docker has moved elsewhere.
     // Called periodically; a stat() per endpoint.
     void check_namespaces();
 
@@ -124,6 +125,7 @@ private:
     HostInterface host_;
     config::VxlanSpec vxlan_;          // of the deployment being converged to
     cluster::Agent* cluster_ = nullptr;
+    bool stopping_ = false;  // clear() has begun: Docker endpoints' veths stay
 };
 
 }  // namespace dpdock::control

@@ -6,11 +6,12 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libdpdk-dev dpdk dpdk-dev
-  libyaml-cpp-dev libboost-program-options-dev nlohmann-json3-dev libmnl-dev
+  libyaml-cpp-dev libboost-program-options-dev libboost-dev nlohmann-json3-dev libmnl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 iputils-ping ethtool socat iperf3 procps python3
   clang libclang-rt-14-dev
   podman busybox-static  # tests/system/podman_cni_test: Podman (CNI backend) on a dpdock network
+  docker.io  # tests/system/docker_plugin_test: dockerd with dpdock-docker-plugin
   libldns-dev bind9-dnsutils dnsmasq-base
   libcpp-httplib-dev etcd-server etcd-client curl
 )

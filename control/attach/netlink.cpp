@@ -169,6 +169,16 @@ Status configure_inside(RtnlSocket& sock, const InterfaceConfig& inside) {
     return Status();
 }
 
+// A handed-over interface: the owner sets address, routes and the link state.
+Status prepare_handover(RtnlSocket& sock, const InterfaceConfig& inside) {
+    Result<LinkInfo> link = sock.get_link(inside.name);
+    if (!link) return with_step("find " + inside.name + " in netns", link.status());
+    if (Status st = set_mac_mtu(sock, link->ifindex, inside.mac, inside.mtu); !st) {
+        return with_step("set mac " + inside.mac.to_string() + " mtu " + std::to_string(inside.mtu), st);
+    }
+    return Status();
+}
+
 Status open_netns(const std::string& netns_path, int* fd_out) {
     *fd_out = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (*fd_out < 0) return Status::error("open netns " + netns_path + ": " + std::strerror(errno));
@@ -232,7 +242,8 @@ Result<int> create_veth(const std::string& host_ifname, const std::string& netns
     Result<LinkInfo> host = here->get_link(host_ifname);
     if (!host) return undo(with_step("find host end", host.status()));
     if (Status st = set_flags_up(*here, host->ifindex); !st) return undo(with_step("set " + host_ifname + " up", st));
-    if (Status st = configure_inside(*there, inside); !st) return undo(st);
+    const Status inside_done = inside.handover ? prepare_handover(*there, inside) : configure_inside(*there, inside);
+    if (!inside_done) return undo(inside_done);
     return host->ifindex;
 }
 

@@ -23,13 +23,18 @@ struct InterfaceConfig {
     Ipv4Cidr address;
     std::optional<Ipv4Address> default_gateway;
     std::uint32_t mtu = 1500;
+    // Handed over to the namespace's owner (Docker), who moves the interface
+    // into its sandbox and configures it: only MAC and MTU are set, the link
+    // stays down, no address, no route.
+    bool handover = false;
 };
 
 // Creates a veth pair: host_ifname stays in the daemon's netns (up, MTU =
 // inside.mtu); the peer is created directly in the netns at netns_path as
 // inside.name with the kernel's default offloads (dpdock's kernel port carries
 // partial checksums and GSO frames), then configured (MAC, MTU, address, lo
-// and link up, default route). Returns the host end's ifindex.
+// and link up, default route; only MAC and MTU when inside.handover).
+// Returns the host end's ifindex.
 Result<int> create_veth(const std::string& host_ifname, const std::string& netns_path, const InterfaceConfig& inside);
 
 // Moves ifname (e.g. a TAP made by DPDK's net_tap) from the daemon's netns into

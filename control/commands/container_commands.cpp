@@ -56,7 +56,8 @@ Result<json> attach(CommandContext& ctx, const json& args) {
     if (*method) {
         if (**method == "veth") c.method = config::AttachMethod::Veth;
         else if (**method == "tap") c.method = config::AttachMethod::Tap;
-        else return Result<json>::error("method: \"" + **method + "\" is not veth or tap");
+        else if (**method == "docker") c.method = config::AttachMethod::Docker;
+        else return Result<json>::error("method: \"" + **method + "\" is not veth, tap or docker");
     }
     auto endpoint = endpoint_from_args(network->value_or(config::kDefaultNetworkName), args);
     if (!endpoint) return endpoint.status();
@@ -85,6 +86,25 @@ Result<json> detach(CommandContext& ctx, const json& args) {
     return json{{"name", *name}};
 }
 
+// Replaces a running container's published and exposed ports (the Docker
+// plugin's ProgramExternalConnectivity; empty lists revoke them).
+Result<json> publish(CommandContext& ctx, const json& args) {
+    if (auto st = reject_unknown_keys(args, {"name", "publish", "expose", "publish_all"}); !st) return st;
+    auto name = require_string(args, "name");
+    if (!name) return name.status();
+    config::ContainerSpec wanted;
+    if (auto st = publications_from_args(args, wanted); !st) return st;
+    config::Deployment target = ctx.state.deployment();
+    auto c = std::find_if(target.containers.begin(), target.containers.end(),
+                          [&](const auto& x) { return x.name == *name; });
+    if (c == target.containers.end()) return Result<json>::error("container " + *name + " not found");
+    c->publish = std::move(wanted.publish);
+    c->expose = std::move(wanted.expose);
+    c->publish_all = wanted.publish_all;
+    if (auto st = ctx.state.apply(std::move(target)); !st) return st;
+    return container_json(ctx.state, *name);
+}
+
 Result<json> ps(CommandContext& ctx, const json& args) {
     if (auto st = reject_unknown_keys(args, {}); !st) return st;
     json out = json::array();
@@ -99,6 +119,8 @@ void register_container_commands(CommandRegistry& registry, CommandContext& ctx)
                  "attach a container (name, netns, network, ip, mac, method, publish, expose, publish_all)",
                  [&ctx](const json& a) { return attach(ctx, a); });
     registry.add("container.detach", "detach a container (name)", [&ctx](const json& a) { return detach(ctx, a); });
+    registry.add("container.publish", "replace a container's published ports (name, publish, expose, publish_all)",
+                 [&ctx](const json& a) { return publish(ctx, a); });
     registry.add("container.ps", "list attached containers", [&ctx](const json& a) { return ps(ctx, a); });
 }
 

@@ -89,7 +89,7 @@ json container_json(const State& state, const std::string& container) {
     json out = {{"name", container}, {"networks", endpoints}};
     if (c != containers.end()) {
         out["netns"] = c->netns;
-        out["method"] = c->method == config::AttachMethod::Tap ? "tap" : "veth";
+        out["method"] = config::method_name(c->method);
     }
     return out;
 }

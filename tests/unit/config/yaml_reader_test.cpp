@@ -108,7 +108,7 @@ TEST(YamlReader, CidrAddressMacBoolAndMethodTypes) {
 )",
                  "test.yaml:5:15: ", "networks[0].static-macs[0].mac", "expected a MAC address like");
     expect_error("containers:\n  - name: c\n    netns: /run/netns/c\n    method: macvtap\n",
-                 "test.yaml:4:13: ", "containers[0].method", "expected veth or tap, got 'macvtap'");
+                 "test.yaml:4:13: ", "containers[0].method", "expected veth, tap or docker, got 'macvtap'");
 }
 
 TEST(YamlReader, ListsAndMappingsExpected) {
