@@ -12,25 +12,12 @@
 #include <thread>
 
 #include "tests/integration/dpdockd_instance.hpp"
+#include "tests/support/dig.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/process.hpp"
 
 namespace dpdock::test {
 namespace {
-
-std::string dig(const Netns& ns, const std::string& server, const std::string& args) {
-    return ns.exec_output("dig +time=2 +tries=1 @" + server + " " + args + " 2>&1");
-}
-
-// The sorted lines of dig +short.
-std::multiset<std::string> short_answer(const Netns& ns, const std::string& server, const std::string& args) {
-    std::multiset<std::string> out;
-    std::istringstream lines(dig(ns, server, "+short " + args));
-    for (std::string line; std::getline(lines, line);) {
-        if (!line.empty() && !line.starts_with(";;")) out.insert(line);
-    }
-    return out;
-}
 
 class DnsTest : public ::testing::Test {
 protected:
