@@ -8,11 +8,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <thread>
 
 #include "tests/integration/dpdockd_instance.hpp"
 #include "tests/support/dig.hpp"
+#include "tests/support/dns_upstream.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/process.hpp"
 
@@ -55,20 +54,9 @@ protected:
     // dnsmasq on the host namespace's loopback: where the DNS thread forwards.
     void start_upstream() {
         ASSERT_EQ(host_.exec("ip link set lo up"), 0);
-        auto p = ChildProcess::spawn({"ip", "netns", "exec", host_.name(), "dnsmasq", "--no-daemon",
-                                      "--port=" + std::to_string(upstream_port_), "--listen-address=127.0.0.1",
-                                      "--bind-interfaces", "--no-resolv", "--no-hosts", "--pid-file",
-                                      "--address=/example.test/192.0.2.7"},
-                                     d_->dir() + "/dnsmasq.log");
+        auto p = start_dns_upstream(host_.name(), upstream_port_, d_->dir() + "/dnsmasq.log");
         ASSERT_TRUE(p.ok()) << p.message();
         upstream_.emplace(std::move(*p));
-        for (int i = 0; i < 50; ++i) {
-            if (host_.exec("dig +time=1 +tries=1 -p " + std::to_string(upstream_port_) +
-                           " @127.0.0.1 +short x.example.test >/dev/null 2>&1") == 0) {
-                return;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
     }
     std::uint64_t dns_counter(const std::string& name) {
         auto stats = d_->call("stats.show");

@@ -6,13 +6,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <set>
-#include <thread>
 
 #include "tests/integration/dpdockd_instance.hpp"
 #include "tests/support/dig.hpp"
+#include "tests/support/dns_upstream.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/process.hpp"
 
@@ -48,19 +47,9 @@ protected:
         d_.emplace(std::move(*d));
     }
     void start_upstream() {
-        auto p = ChildProcess::spawn({"dnsmasq", "--no-daemon", "--port=" + std::to_string(upstream_port_),
-                                      "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
-                                      "--pid-file", "--address=/example.test/192.0.2.7"},
-                                     d_->dir() + "/dnsmasq.log");
+        auto p = start_dns_upstream("", upstream_port_, d_->dir() + "/dnsmasq.log");
         ASSERT_TRUE(p.ok()) << p.message();
         upstream_.emplace(std::move(*p));
-        for (int i = 0; i < 50; ++i) {
-            if (std::system(("dig +time=1 +tries=1 -p " + std::to_string(upstream_port_) +
-                             " @127.0.0.1 +short x.example.test >/dev/null 2>&1").c_str()) == 0) {
-                return;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
     }
 
     Netns db_ = make_netns("dnsdb");
