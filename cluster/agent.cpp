@@ -383,19 +383,6 @@ Status Agent::claim_endpoint(const std::string& container, config::EndpointSpec&
         ++counters_.txn_conflicts;
         for (const auto& kv : txn->ranges.empty() ? std::vector<KeyValue>{} : txn->ranges[0].kvs) {
             if (auto other = parse_endpoint(kv.value)) {
-                if (given && other->ip == ip && other->host == options_.host && other->container == container &&
-                    kv.lease != lease_) {
-                    // This host's own claim from before a restart, its old lease not expired yet: taken
-                    // over only while it still holds exactly that record (never from another host).
-                    auto takeover = counted(control_client_.txn({value_is(key, kv.value)}, {put_op(key, value, lease_)}));
-                    if (takeover && takeover->succeeded) {
-                        e.ip = ip;
-                        claims_.push_back({key, value});
-                        std::lock_guard lock(mutex_);
-                        view_.put(KeyValue{key, value, takeover->revision, takeover->revision, lease_});
-                        return {};
-                    }
-                }
                 if (given && other->ip == ip) {
                     return Status::error("address " + ip.to_string() + " on network " + n.name +
                                          " is used by container " + other->container + " on host " + other->host);

@@ -350,9 +350,10 @@ std::pair<std::int64_t, std::string> endpoint_owner(const std::string& network, 
 // A host stopped (SIGTERM: its lease revoked, its endpoints gone from the
 // store) and started again from what `dpdock config save` wrote: its
 // container on the global network is back with the same address, claimed
-// under the new lease, and reached from the other host again. Stopped once
-// more, its address taken meanwhile by the other host: not restored, said
-// so in the log, and the address keeps its one owner.
+// under the new lease, and reached from the other host again. Killed
+// (SIGKILL: its old record outlives it) and back within the lease TTL: the
+// same. Stopped once more, its address taken meanwhile by the other host:
+// not restored, said so in the log, and the address keeps its one owner.
 TEST(ClusterHostsTest, ARestartedHostReclaimsItsEndpoints) {
     Underlay u{make_netns("clr"), {}};
     make_underlay(u, "vr");
@@ -404,6 +405,22 @@ TEST(ClusterHostsTest, ARestartedHostReclaimsItsEndpoints) {
     auto tcp = tcp_transfer(direct_flow(b1, *Ipv4Address::parse(ip_b), 8080, a1), 128 * 1024);
     ASSERT_TRUE(tcp.ok()) << tcp.message() << "\n" << host_b->log();
     EXPECT_EQ(tcp->client_ip, *Ipv4Address::parse(ip_a));
+
+    // SIGKILL: the old lease still holds the record when B is back (TTL 2 s);
+    // B drops its own old records first, then claims the address again.
+    const std::int64_t old_lease = lease;
+    ASSERT_TRUE(host_b->process().send_signal(SIGKILL).ok());
+    ASSERT_TRUE(host_b->process().wait_for_exit(5s).ok());
+    ASSERT_TRUE(host_b->restart().ok()) << host_b->log();
+    ASSERT_TRUE(wait_until([&] { return !b1_ip().empty(); }, 5s)) << host_b->log();
+    EXPECT_EQ(b1_ip(), ip_b);
+    status = host_b->call("cluster.status");
+    ASSERT_TRUE(status.ok()) << status.message();
+    const auto after_kill = endpoint_owner("prod", ip_b);
+    EXPECT_EQ(after_kill.second, "hB");
+    EXPECT_EQ(after_kill.first, (*status)["lease"].get<std::int64_t>());
+    EXPECT_NE(after_kill.first, old_lease);
+    EXPECT_TRUE(ping(a1, *Ipv4Address::parse(ip_b), 3, 8)) << host_b->log();
 
     // Stopped again; host A takes b1's address meanwhile: one owner, and B says why.
     host_b->cli_expect("config save");
