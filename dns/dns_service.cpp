@@ -354,7 +354,8 @@ void DnsService::serve_tcp(const NameTable& names, const DnsOptions& options, bo
     fds.push_back({state_->sock, POLLIN, 0});
     state_->tcp.add_poll_fds(fds);
     if (fds.size() == 1 && !idle) return;
-    if (poll(fds.data(), fds.size(), idle ? 1 : 0) <= 0) return;
+    if (poll(fds.data(), fds.size(), idle ? 1 : 0) < 0) return;
+    // serve() also when nothing is ready: that is when idle connections expire.
     state_->tcp_queries.clear();
     state_->tcp.serve(std::span<const pollfd>(fds).subspan(1), state_->tcp_queries);
     for (const TcpQuery& q : state_->tcp_queries) {

@@ -147,7 +147,7 @@ void TcpServer::serve(std::span<const pollfd> fds, std::vector<TcpQuery>& out) {
                         flush(c);
         if (!ok) broken.push_back(conn->second);
     }
-    const Clock::time_point idle_since = Clock::now() - std::chrono::milliseconds(kTcpIdleMs);
+    const Clock::time_point idle_since = Clock::now() - idle_;
     for (const auto& [id, c] : connections_) {
         if (c.last < idle_since) broken.push_back(id);
     }

@@ -7,7 +7,7 @@
 // asker must be inside that network's subnet (a container of another network,
 // routed to this gateway, is turned away: names stay isolated). Messages are
 // length-prefixed, several per connection, answered in any order. Bounded:
-// kMaxTcpConnections, kMaxTcpPending bytes of unread answers, kTcpIdleMs.
+// kMaxTcpConnections, kMaxTcpPending bytes of unread answers, kTcpIdle.
 // Threading: the DNS thread only; every socket is non-blocking, so a slow or
 // silent client never holds up the UDP path.
 #pragma once
@@ -29,7 +29,7 @@ namespace dpdock::dns {
 
 inline constexpr std::size_t kMaxTcpConnections = 64;
 inline constexpr std::size_t kMaxTcpPending = 256 * 1024;  // answers a client has not read yet
-inline constexpr unsigned kTcpIdleMs = 10000;              // RFC 7766 suggests seconds, not minutes
+inline constexpr std::chrono::milliseconds kTcpIdle{10000};  // RFC 7766 suggests seconds, not minutes
 
 struct TcpQuery {
     std::uint64_t connection = 0;
@@ -40,7 +40,8 @@ struct TcpQuery {
 
 class TcpServer {
 public:
-    explicit TcpServer(DnsCounters& counters) : counters_(counters) {}
+    explicit TcpServer(DnsCounters& counters, std::chrono::milliseconds idle = kTcpIdle)
+        : counters_(counters), idle_(idle) {}
     ~TcpServer();
     TcpServer(const TcpServer&) = delete;
     TcpServer& operator=(const TcpServer&) = delete;
@@ -80,6 +81,7 @@ private:
     void close_connection(std::uint64_t id);
 
     DnsCounters& counters_;
+    std::chrono::milliseconds idle_;
     std::map<NetworkId, Listener> listeners_;
     std::map<std::uint64_t, Connection> connections_;
     std::map<int, std::uint64_t> by_fd_;

@@ -1,8 +1,8 @@
 // dns::TcpServer over loopback: length-prefixed messages (several in one
 // segment, one split over two) come out whole and tagged with the listener's
 // network; answers go back prefixed; a peer outside the network's subnet and
-// connections beyond the bound are closed at once; a network gone closes its
-// listener. No EAL: the DNS thread's TCP half is plain sockets.
+// connections beyond the bound are closed at once, a silent one after the
+// idle time; a network gone closes its listener. No EAL: the DNS thread's TCP half is plain sockets.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -131,6 +131,23 @@ TEST_F(TcpServerTest, ConnectionsAreBoundedAndListenersFollowTheNetworks) {
     EXPECT_TRUE(closed_by_server(clients.front()));
     EXPECT_LT(connect_from("127.0.0.9", "127.0.0.1", port_), 0);
     for (int fd : clients) close(fd);
+}
+
+TEST(TcpServerIdleTest, ASilentConnectionIsClosedAfterTheIdleTime) {
+    DnsCounters counters;
+    TcpServer server(counters, std::chrono::milliseconds(100));
+    const std::uint16_t port = free_port();
+    server.listen_on({{7, *Ipv4Cidr::parse("127.0.0.1/8")}}, port);
+    const int c = connect_from("127.0.0.9", "127.0.0.1", port);
+    ASSERT_GE(c, 0);
+    std::vector<TcpQuery> got;
+    pump(server, got, [&] { return server.connections() == 1; });
+    ASSERT_EQ(server.connections(), 1u);
+    pump(server, got, [&] { return server.connections() == 0; });
+    EXPECT_EQ(server.connections(), 0u);
+    EXPECT_EQ(counters.tcp_dropped.load(), 1u);
+    EXPECT_TRUE(closed_by_server(c));
+    close(c);
 }
 
 }  // namespace
