@@ -2,7 +2,8 @@
 // segment, one split over two) come out whole and tagged with the listener's
 // network; answers go back prefixed; a peer outside the network's subnet and
 // connections beyond the bound are closed at once, a silent one after the
-// idle time; a network gone closes its listener. No EAL: the DNS thread's TCP half is plain sockets.
+// idle time; a network gone closes its listener. No EAL: the DNS thread's
+// TCP half is plain sockets.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
