@@ -14,11 +14,11 @@
 
 #include <rte_cycles.h>
 
-#include "config/loader.hpp"
+#include "cluster/restore.hpp"
 #include "config/defaults.hpp"
+#include "config/loader.hpp"
 #include "config/validate.hpp"
 #include "control/attach/link_watcher.hpp"
-#include "cluster/restore.hpp"
 #include "control/cluster_sync.hpp"
 #include "control/command_registry.hpp"
 #include "control/commands/command_context.hpp"
@@ -235,7 +235,8 @@ int run_daemon(const DaemonOptions& options) {
                                    .registry = nullptr,
                                    .stats_baseline = {},
                                    .port_baseline = {}};
-                serve(spec, options.socket_group, options.client_idle_timeout, signal_fd, cluster_fd, std::move(saved), ctx);
+                serve(spec, options.socket_group, options.client_idle_timeout, signal_fd, cluster_fd, std::move(saved),
+                      ctx);
             }
             state.clear();
             state.set_cluster(nullptr);
