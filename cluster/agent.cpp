@@ -113,6 +113,10 @@ void Agent::session_loop() {
             connected_ = true;
             log("registered " + options_.host + " (VTEP " + vtep_.to_string() + ") at " + client.endpoint());
             resync_own(client, *lease);
+            // Own records of an earlier lease (a restart after SIGKILL) are
+            // gone now: the control thread may restore saved endpoints.
+            own_synced_ = true;
+            notify_();
         }
         if (!sleep_for(refresh)) break;
         auto ttl = counted(client.lease_keepalive(lease_));

@@ -70,6 +70,9 @@ public:
     const std::string& host() const { return options_.host; }
     Ipv4Address vtep() const { return vtep_; }
     bool connected() const { return connected_; }
+    // Connected, and this host's records of an earlier run dealt with
+    // (resync_own after the first registration): saved endpoints may be restored.
+    bool own_synced() const { return connected_ && own_synced_; }
     TypedView view() const;
     AgentStatus status() const;
     const AgentCounters& counters() const { return counters_; }
@@ -108,6 +111,7 @@ private:
     AgentCounters counters_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> connected_{false};
+    std::atomic<bool> own_synced_{false};
     std::atomic<std::int64_t> lease_{0};
 
     mutable std::mutex mutex_;  // guards view_, own_, sleeping

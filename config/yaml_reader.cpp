@@ -370,13 +370,24 @@ private:
         bool ok =
             fields(node, node.Mark(), p,
                    {"name", "driver", "subnet", "gateway", "ip-range", "internal", "mtu", "options", "labels",
-                    "static-macs", "vni", "peers", "fdb", "arp-suppression"},
+                    "static-macs", "vni", "peers", "fdb", "arp-suppression", "scope"},
                    m) &&
             required(m, node.Mark(), "name", p, n.name) && optional(m, "driver", p, n.driver) &&
             required(m, node.Mark(), "subnet", p, n.subnet) && optional(m, "ip-range", p, n.ip_range) &&
             optional(m, "internal", p, n.internal) && optional(m, "mtu", p, n.mtu) &&
             optional(m, "options", p, n.options) && optional(m, "labels", p, n.labels);
         if (!ok) return false;
+        // scope: global marks a network of the cluster store as `config save`
+        // wrote it, with this host's endpoints on it (cluster/restore.hpp).
+        std::string scope = "local";
+        if (!optional(m, "scope", p, scope)) return false;
+        if (scope != "local" && scope != "global") {
+            return fail(mark(m.at("scope")), join(p, "scope"), "expected local or global, got '" + scope + "'");
+        }
+        n.global = scope == "global";
+        if (n.global && n.driver != kOverlayDriver) {
+            return fail(mark(m.at("scope")), join(p, "scope"), "scope global needs driver overlay");
+        }
         // Docker's default gateway: the first host address of the subnet.
         n.gateway = Ipv4Address(n.subnet.network().host() + 1);
         if (!optional(m, "gateway", p, n.gateway)) return false;

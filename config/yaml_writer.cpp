@@ -136,6 +136,19 @@ void write_network(YAML::Emitter& out, const NetworkSpec& n, std::uint32_t defau
     out << YAML::EndMap;
 }
 
+// A global network belongs to the cluster store, which gives it back at
+// start (VNI, peers, remote MACs): only what names it and lets this host's
+// endpoints on it be read back.
+void write_global_network(YAML::Emitter& out, const NetworkSpec& n) {
+    out << YAML::BeginMap;
+    put(out, "name", n.name);
+    put(out, "driver", n.driver);
+    put(out, "scope", "global");
+    put(out, "subnet", n.subnet.to_string());
+    put(out, "gateway", n.gateway.to_string());
+    out << YAML::EndMap;
+}
+
 // Canonical -p/--expose strings; resolved host ports are written, so dynamic ones stay put.
 void write_publications(YAML::Emitter& out, const ContainerSpec& c) {
     auto list = [&](const char* key, const auto& specs) {
@@ -149,12 +162,9 @@ void write_publications(YAML::Emitter& out, const ContainerSpec& c) {
     if (c.publish_all) put(out, "publish-all", true);
 }
 
-// Endpoints on global networks are left out: the cluster store holds them.
-void write_container(YAML::Emitter& out, ContainerSpec c, const Deployment& d) {
-    std::erase_if(c.networks, [&](const EndpointSpec& e) {
-        return std::any_of(d.networks.begin(), d.networks.end(),
-                           [&](const NetworkSpec& n) { return n.global && n.name == e.network; });
-    });
+// Endpoints on global networks are written like any other: a restarted
+// host claims their addresses again (cluster/restore.hpp).
+void write_container(YAML::Emitter& out, const ContainerSpec& c) {
     out << YAML::BeginMap;
     put(out, "name", c.name);
     put(out, "netns", c.netns);
@@ -270,17 +280,20 @@ std::string to_yaml(const Deployment& d) {
         if (d.cluster->lease_ttl_s != ClusterSpec{}.lease_ttl_s) put(out, "lease-ttl", d.cluster->lease_ttl_s);
         out << YAML::EndMap;
     }
-    // Global networks belong to the cluster store, which gives them back at start.
-    if (std::any_of(d.networks.begin(), d.networks.end(), [](const NetworkSpec& n) { return !n.global; })) {
+    if (!d.networks.empty()) {
         out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq;
         for (const auto& n : d.networks) {
-            if (!n.global) write_network(out, n, is_overlay(n) ? default_overlay_mtu(d) : 1500);
+            if (n.global) {
+                write_global_network(out, n);
+            } else {
+                write_network(out, n, is_overlay(n) ? default_overlay_mtu(d) : 1500);
+            }
         }
         out << YAML::EndSeq;
     }
     if (!d.containers.empty()) {
         out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq;
-        for (const auto& c : d.containers) write_container(out, c, d);
+        for (const auto& c : d.containers) write_container(out, c);
         out << YAML::EndSeq;
     }
     if (!d.ports.empty()) {

@@ -14,10 +14,36 @@ void ClusterSync::on_view_changed() {
         if (!reported_.contains(why)) std::fprintf(stderr, "dpdockd: cluster: not applied: %s\n", why.c_str());
     }
     reported_ = std::move(skipped);
-    if (derived.target == state_.deployment()) return;
-    if (auto st = state_.apply(std::move(derived.target)); !st) {
-        ++apply_errors_;
-        std::fprintf(stderr, "dpdockd: cluster: applying the store's networks: %s\n", st.message().c_str());
+    if (derived.target != state_.deployment()) {
+        if (auto st = state_.apply(std::move(derived.target)); !st) {
+            ++apply_errors_;
+            std::fprintf(stderr, "dpdockd: cluster: applying the store's networks: %s\n", st.message().c_str());
+        }
+    }
+    restore_saved();
+}
+
+// One apply per endpoint, so one address lost to another host does not keep
+// the others down.
+void ClusterSync::restore_saved() {
+    if (saved_.empty() || !agent_.own_synced()) return;
+    for (auto it = saved_.begin(); it != saved_.end();) {
+        config::Deployment target = state_.deployment();
+        if (!cluster::add_saved(target, *it)) {
+            ++it;  // the network is not in the store (yet)
+            continue;
+        }
+        const std::string what = "container " + it->container.name + " on " + it->endpoint.network + " (" +
+                                 (it->endpoint.ip ? it->endpoint.ip->to_string() : std::string("no address")) + ")";
+        if (auto st = state_.apply(std::move(target)); st) {
+            std::fprintf(stderr, "dpdockd: cluster: restored %s\n", what.c_str());
+        } else if (!agent_.connected()) {
+            return;  // etcd went away meanwhile: tried again when it is back
+        } else {
+            ++apply_errors_;
+            std::fprintf(stderr, "dpdockd: cluster: not restored: %s: %s\n", what.c_str(), st.message().c_str());
+        }
+        it = saved_.erase(it);
     }
 }
 

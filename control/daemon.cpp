@@ -14,8 +14,9 @@
 
 #include <rte_cycles.h>
 
-#include "config/loader.hpp"
+#include "cluster/restore.hpp"
 #include "config/defaults.hpp"
+#include "config/loader.hpp"
 #include "config/validate.hpp"
 #include "control/attach/link_watcher.hpp"
 #include "control/cluster_sync.hpp"
@@ -68,7 +69,7 @@ Result<config::Deployment> load_deployment(const DaemonOptions& options) {
 // Serves until a stop signal. Everything here runs on the control thread.
 void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
            std::chrono::milliseconds client_idle_timeout, int signal_fd, int cluster_fd,
-           CommandContext& ctx) {
+           std::vector<cluster::SavedEndpoint> saved, CommandContext& ctx) {
     EventLoop loop;
     std::atomic<bool> stop{false};
     loop.add(signal_fd, EPOLLIN, [&](std::uint32_t) {
@@ -89,7 +90,7 @@ void serve(const config::DataplaneSpec& spec, std::optional<gid_t> socket_group,
     // The cluster agent's threads signal a changed store view through an eventfd.
     std::optional<ClusterSync> cluster_sync;
     if (cluster_fd >= 0) {
-        cluster_sync.emplace(ctx.state, *ctx.state.cluster());
+        cluster_sync.emplace(ctx.state, *ctx.state.cluster(), std::move(saved));
         loop.add(cluster_fd, EPOLLIN, [&](std::uint32_t) {
             std::uint64_t count;
             if (read(cluster_fd, &count, sizeof count) == sizeof count) cluster_sync->on_view_changed();
@@ -162,6 +163,12 @@ int run_daemon(const DaemonOptions& options) {
         log("--etcd needs an uplink: its address is this host's VTEP");
         return 1;
     }
+    // Saved endpoints on global networks are restored once the store answers (control/cluster_sync).
+    std::vector<cluster::SavedEndpoint> saved = cluster::split_global(*deployment);
+    if (effective.etcd.empty() && !saved.empty()) {
+        log("the configuration has endpoints on global networks (scope: global): they need a cluster (--etcd)");
+        return 1;
+    }
     const config::DataplaneSpec& spec = deployment->dataplane;
 
     std::vector<std::string> eal_args = spec.eal_args;
@@ -229,7 +236,8 @@ int run_daemon(const DaemonOptions& options) {
                                    .registry = nullptr,
                                    .stats_baseline = {},
                                    .port_baseline = {}};
-                serve(spec, options.socket_group, options.client_idle_timeout, signal_fd, cluster_fd, ctx);
+                serve(spec, options.socket_group, options.client_idle_timeout, signal_fd, cluster_fd, std::move(saved),
+                      ctx);
             }
             state.clear();
             state.set_cluster(nullptr);

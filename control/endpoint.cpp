@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
 
 #include "control/attach/netlink.hpp"
@@ -59,6 +60,16 @@ Result<Endpoint> adopt_docker_veth(dataplane::Dataplane& dp, const EndpointReque
     return ep;
 }
 
+// The host end of a container's veth is dpdock's port, not the kernel's: with
+// the exception path on, dpdockd's namespace holds every gateway address (on
+// dpdock0), and Linux answers ARP for a local address on any interface
+// (arp_ignore 0). The container would then learn the veth's MAC for its
+// gateway and send its first packets into the kernel instead of the
+// dataplane. arp_ignore 8: this interface answers no ARP at all.
+void never_answer_arp(const std::string& ifname) {
+    std::ofstream("/proc/sys/net/ipv4/conf/" + ifname + "/arp_ignore") << "8\n";
+}
+
 Result<Endpoint> attach_veth(dataplane::Dataplane& dp, const EndpointRequest& r, Endpoint ep) {
     const auto existing = attach::ifindex_of(ep.host_ifname);
     if (existing && r.method == config::AttachMethod::Docker) return adopt_docker_veth(dp, r, std::move(ep), *existing);
@@ -68,6 +79,7 @@ Result<Endpoint> attach_veth(dataplane::Dataplane& dp, const EndpointRequest& r,
     if (auto st = interface_name_free(r); !st) return Result<Endpoint>::error(st.message());
     auto created = attach::create_veth(ep.host_ifname, r.netns, interface_config(r));
     if (!created) return Result<Endpoint>::error(created.message());
+    never_answer_arp(ep.host_ifname);
     auto port = dp.add_kernel_port(ep.host_ifname, r.mtu);
     if (!port) {
         attach::delete_link(ep.host_ifname);

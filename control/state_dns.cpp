@@ -18,6 +18,7 @@ void State::publish_names() {
     for (const auto& network : networks_) {
         if (network.name == config::kDefaultNetworkName) continue;  // Docker resolves no names on "bridge"
         table->set_internal(network_ids_.at(network.name), network.internal);
+        table->set_gateway(network_ids_.at(network.name), Ipv4Cidr(network.gateway, network.subnet.prefix()));
     }
     for (const auto& ep : endpoints_) {
         const auto& req = ep.request;
@@ -37,7 +38,7 @@ void State::publish_names() {
     sync_resolv_confs();
     const config::DnsSpec& spec = deployment_.dns;
     dp_.dns().set_options({spec.servers.empty() ? dns::upstream_from_resolv_conf("/etc/resolv.conf") : spec.servers,
-                           spec.upstream_port, spec.queries_per_second});
+                           spec.upstream_port, spec.queries_per_second, deployment_.exception.enabled});
 }
 
 // Each container in a named namespace whose first network is a user network

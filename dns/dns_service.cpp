@@ -21,6 +21,7 @@
 #include "base/packet/headers.hpp"
 #include "base/packet/packet_meta.hpp"
 #include "dns/responder.hpp"
+#include "dns/tcp_server.hpp"
 
 namespace dpdock::dns {
 namespace {
@@ -29,8 +30,6 @@ using Clock = std::chrono::steady_clock;
 constexpr unsigned kBatch = 32;
 constexpr std::uint8_t kRcodeServfail = 2;
 constexpr std::uint8_t kRcodeRefused = 5;
-
-void bump(std::atomic<std::uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
 
 // The DNS message inside a query mbuf (single segment only: queries are small).
 std::span<std::uint8_t> payload(rte_mbuf* m) {
@@ -45,13 +44,23 @@ std::span<std::uint8_t> payload(rte_mbuf* m) {
 
 }  // namespace
 
+// Who asked: a UDP query in its mbuf (the answer is written into it), or a
+// TCP connection of the TcpServer.
+struct DnsService::Asker {
+    rte_mbuf* m = nullptr;
+    std::uint64_t connection = 0;
+    NetworkId network = kNoNetwork;
+    Ipv4Address address;
+};
+
 struct DnsService::State {
+    explicit State(DnsCounters& counters) : tcp(counters) {}
     struct Bucket {
         double tokens = -1;  // full at the first query
         Clock::time_point last = Clock::now();
     };
     struct Forward {
-        rte_mbuf* m = nullptr;  // the query, rewritten into the answer when one comes
+        Asker asker;  // a UDP query's mbuf is rewritten into the answer when one comes
         std::uint16_t client_id = 0;
         std::size_t server = 0;  // index into options.upstream
         Clock::time_point deadline;
@@ -62,6 +71,9 @@ struct DnsService::State {
     std::map<std::uint16_t, Forward> forwards;  // by upstream id
     std::uint16_t next_id = 1;
     std::uint64_t rotation = 0;
+    TcpServer tcp;
+    std::vector<pollfd> fds;  // the upstream socket, then the TcpServer's
+    std::vector<TcpQuery> tcp_queries;
 };
 
 std::unique_ptr<DnsService> DnsService::start(unsigned socket_id) {
@@ -70,7 +82,7 @@ std::unique_ptr<DnsService> DnsService::start(unsigned socket_id) {
     const std::string suffix = std::to_string(instance.fetch_add(1));
     s->rings_.queries = rte_ring_create(("dns_q" + suffix).c_str(), kRingSize, static_cast<int>(socket_id), RING_F_SC_DEQ);
     s->rings_.replies = rte_ring_create(("dns_r" + suffix).c_str(), kRingSize, static_cast<int>(socket_id), RING_F_SP_ENQ);
-    s->state_ = std::make_unique<State>();
+    s->state_ = std::make_unique<State>(s->counters_);
     s->state_->sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->rings_.queries == nullptr || s->rings_.replies == nullptr || s->state_->sock < 0) return nullptr;
     s->names_ = std::make_shared<NameTable>();
@@ -88,7 +100,7 @@ DnsService::~DnsService() {
         rte_ring_free(r);
     }
     if (state_) {
-        for (auto& [id, f] : state_->forwards) rte_pktmbuf_free(f.m);
+        for (auto& [id, f] : state_->forwards) rte_pktmbuf_free(f.asker.m);
         if (state_->sock >= 0) close(state_->sock);
     }
 }
@@ -96,6 +108,7 @@ DnsService::~DnsService() {
 void DnsService::set_names(std::shared_ptr<const NameTable> names) {
     std::lock_guard lock(mutex_);
     names_ = std::move(names);
+    hits_.retain(*names_);
 }
 
 void DnsService::set_options(const DnsOptions& options) {
@@ -110,8 +123,7 @@ std::shared_ptr<const NameTable> DnsService::names() const {
 
 std::uint64_t DnsService::hits(NetworkId network, const std::string& name) const {
     std::lock_guard lock(mutex_);
-    auto it = hits_.find({network, name});
-    return it == hits_.end() ? 0 : it->second;
+    return hits_.get(network, name);
 }
 
 // Rewrites the query mbuf into an answer carrying `wire` and queues it for the
@@ -173,48 +185,61 @@ void DnsService::handle(rte_mbuf* m, const NameTable& names, const DnsOptions& o
         rte_pktmbuf_free(m);
         return;
     }
-    if (!admit(meta.network, options.queries_per_second)) {
+    const auto* ip = header_at<const rte_ipv4_hdr>(m, meta.l3_offset);
+    answer(Asker{m, 0, meta.network, Ipv4Address(rte_be_to_cpu_32(ip->src_addr))}, payload(m), names, options);
+}
+
+// One query, from UDP or TCP: rate limit, the table, else upstream.
+void DnsService::answer(const Asker& asker, std::span<const std::uint8_t> query, const NameTable& names,
+                        const DnsOptions& options) {
+    if (!admit(asker.network, options.queries_per_second)) {
         bump(counters_.rate_limited);
-        rte_pktmbuf_free(m);
+        rte_pktmbuf_free(asker.m);
         return;
     }
-    const std::span<std::uint8_t> query = payload(m);
-    const auto* ip = header_at<const rte_ipv4_hdr>(m, meta.l3_offset);
-    const Ipv4Address asker(rte_be_to_cpu_32(ip->src_addr));
-    Response r = respond(names, meta.network, asker, query, state_->rotation++);
+    const std::size_t max_size = asker.m != nullptr ? kMaxUdpAnswer : kMaxTcpAnswer;
+    Response r = respond(names, asker.network, asker.address, query, state_->rotation++, max_size);
     switch (r.outcome) {
     case Outcome::Malformed:
         bump(counters_.malformed);
-        rte_pktmbuf_free(m);
+        rte_pktmbuf_free(asker.m);
         return;
     case Outcome::Answered:
     case Outcome::NoData:
         bump(r.outcome == Outcome::Answered ? counters_.answered : counters_.nodata);
-        count_hit(meta.network, r.name);
-        send_reply(m, r.wire);
+        count_hit(asker.network, r.name);
+        reply(asker, r.wire);
         return;
     case Outcome::Refused:
         bump(counters_.refused);
-        send_reply(m, r.wire);
+        reply(asker, r.wire);
         return;
     case Outcome::NotLocal:
         break;
     }
-    if (names.internal(meta.network)) {
+    if (names.internal(asker.network)) {
         // An internal network has no way out: nothing is forwarded (Docker's rule).
         bump(counters_.refused);
-        send_reply(m, error_response(query, kRcodeRefused));
+        reply(asker, error_response(query, kRcodeRefused));
     } else if (options.upstream.empty()) {
         bump(counters_.servfail);
-        send_reply(m, error_response(query, kRcodeServfail));
+        reply(asker, error_response(query, kRcodeServfail));
     } else {
-        forward(m, query, options);
+        forward(asker, query, options);
+    }
+}
+
+void DnsService::reply(const Asker& asker, std::span<const std::uint8_t> wire) {
+    if (asker.m != nullptr) {
+        send_reply(asker.m, wire);
+    } else {
+        state_->tcp.send(asker.connection, wire);
     }
 }
 
 void DnsService::count_hit(NetworkId network, const std::string& name) {
     std::lock_guard lock(mutex_);
-    ++hits_[{network, name}];
+    hits_.count(*names_, network, name);  // the current table: a name detached meanwhile is not counted back in
 }
 
 bool DnsService::send_upstream(std::span<const std::uint8_t> query, Ipv4Address server, std::uint16_t port) {
@@ -226,10 +251,10 @@ bool DnsService::send_upstream(std::span<const std::uint8_t> query, Ipv4Address 
            static_cast<ssize_t>(query.size());
 }
 
-void DnsService::forward(rte_mbuf* m, std::span<const std::uint8_t> query, const DnsOptions& options) {
+void DnsService::forward(const Asker& asker, std::span<const std::uint8_t> query, const DnsOptions& options) {
     if (state_->forwards.size() >= kMaxPendingForwards || query.size() < 12) {
         bump(counters_.forward_full);
-        send_reply(m, error_response(query, kRcodeServfail));
+        reply(asker, error_response(query, kRcodeServfail));
         return;
     }
     // A fresh upstream id: the client's ids are not unique across clients.
@@ -237,7 +262,7 @@ void DnsService::forward(rte_mbuf* m, std::span<const std::uint8_t> query, const
     while (state_->forwards.contains(id)) ++id;
     state_->next_id = static_cast<std::uint16_t>(id + 1);
     State::Forward f;
-    f.m = m;
+    f.asker = asker;
     f.client_id = static_cast<std::uint16_t>(query[0] << 8 | query[1]);
     f.query.assign(query.begin(), query.end());
     f.query[0] = static_cast<std::uint8_t>(id >> 8);
@@ -268,7 +293,7 @@ void DnsService::receive_upstream(const DnsOptions& options) {
         buf[0] = static_cast<std::uint8_t>(f.client_id >> 8);
         buf[1] = static_cast<std::uint8_t>(f.client_id);
         bump(counters_.upstream_answers);
-        send_reply(f.m, {buf.data(), static_cast<std::size_t>(n)});
+        reply(f.asker, {buf.data(), static_cast<std::size_t>(n)});
         state_->forwards.erase(it);
     }
 }
@@ -291,12 +316,14 @@ void DnsService::expire_forwards(const DnsOptions& options) {
         f.query[0] = static_cast<std::uint8_t>(f.client_id >> 8);
         f.query[1] = static_cast<std::uint8_t>(f.client_id);
         bump(counters_.servfail);
-        send_reply(f.m, error_response(f.query, kRcodeServfail));
+        reply(f.asker, error_response(f.query, kRcodeServfail));
         it = state_->forwards.erase(it);
     }
 }
 
 void DnsService::run() {
+    std::shared_ptr<const NameTable> listening_for;
+    bool tcp = false;
     while (!stop_.load(std::memory_order_relaxed)) {
         rte_mbuf* batch[kBatch];
         const unsigned n = rte_ring_sc_dequeue_burst(rings_.queries, reinterpret_cast<void**>(batch), kBatch, nullptr);
@@ -307,14 +334,34 @@ void DnsService::run() {
             names = names_;
             options = options_;
         }
+        if (names != listening_for || options.tcp != tcp) {
+            state_->tcp.listen_on(options.tcp ? names->gateways() : std::map<NetworkId, Ipv4Cidr>{}, kDnsPort);
+            listening_for = names;
+            tcp = options.tcp;
+        }
         for (unsigned i = 0; i < n; ++i) handle(batch[i], *names, options);
         receive_upstream(options);
         if (!state_->forwards.empty()) expire_forwards(options);
-        if (n == 0) {
-            // Idle: sleep on the upstream socket, at most 1 ms (the ring has no wake-up).
-            pollfd pfd{state_->sock, POLLIN, 0};
-            poll(&pfd, 1, 1);
-        }
+        serve_tcp(*names, options, n == 0);
+    }
+}
+
+// One poll() over the upstream socket and the TCP sockets: it is also the
+// idle sleep, at most 1 ms (the query ring has no wake-up).
+void DnsService::serve_tcp(const NameTable& names, const DnsOptions& options, bool idle) {
+    std::vector<pollfd>& fds = state_->fds;
+    fds.clear();
+    fds.push_back({state_->sock, POLLIN, 0});
+    state_->tcp.add_poll_fds(fds);
+    if (fds.size() == 1 && !idle) return;
+    if (poll(fds.data(), fds.size(), idle ? 1 : 0) < 0) return;
+    // serve() also when nothing is ready: that is when idle connections expire.
+    state_->tcp_queries.clear();
+    state_->tcp.serve(std::span<const pollfd>(fds).subspan(1), state_->tcp_queries);
+    for (const TcpQuery& q : state_->tcp_queries) {
+        bump(counters_.queries);
+        bump(counters_.tcp_queries);
+        answer(Asker{nullptr, q.connection, q.network, q.asker}, q.message, names, options);
     }
 }
 

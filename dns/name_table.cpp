@@ -28,6 +28,8 @@ void NameTable::add(const NameEntry& e) {
 
 void NameTable::set_internal(NetworkId network, bool internal) { internal_[network] = internal; }
 
+void NameTable::set_gateway(NetworkId network, Ipv4Cidr gateway) { gateways_[network] = gateway; }
+
 std::vector<NetworkId> NameTable::scopes(NetworkId network, Ipv4Address asker) const {
     auto owner = owner_.find({network, asker.host()});
     if (owner == owner_.end()) return {network};  // a raw port's host, not a container: its own network only
@@ -69,5 +71,9 @@ bool NameTable::internal(NetworkId network) const {
 }
 
 bool NameTable::serves(NetworkId network) const { return internal_.contains(network); }
+
+bool NameTable::has(NetworkId network, std::string_view name) const {
+    return names_.contains({network, lower(name)});
+}
 
 }  // namespace dpdock::dns

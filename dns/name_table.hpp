@@ -30,6 +30,9 @@ public:
     // Lower-cases names; `network` must be a user network's id.
     void add(const NameEntry& entry);
     void set_internal(NetworkId network, bool internal);
+    // The network's gateway with its prefix: where DNS over TCP listens, and
+    // the subnet a TCP asker must be in (dns/tcp_server.hpp).
+    void set_gateway(NetworkId network, Ipv4Cidr gateway);
 
     // Addresses of `name` in any network `asker` (an address on `network`)
     // shares, in table order; empty when the name is unknown to it.
@@ -40,6 +43,8 @@ public:
     std::vector<std::pair<std::string, Ipv4Address>> records(NetworkId network) const;
     bool internal(NetworkId network) const;
     bool serves(NetworkId network) const;  // a user network with at least one name
+    bool has(NetworkId network, std::string_view name) const;  // a record of the network itself (not its scopes)
+    const std::map<NetworkId, Ipv4Cidr>& gateways() const { return gateways_; }
 
 private:
     // The networks a container at (network, ip) is on: the scopes of its questions.
@@ -50,6 +55,7 @@ private:
     std::map<std::pair<NetworkId, std::uint32_t>, std::string> owner_;    // (network, ip) -> container
     std::map<std::string, std::vector<NetworkId>> networks_of_;            // container -> its user networks
     std::map<NetworkId, bool> internal_;
+    std::map<NetworkId, Ipv4Cidr> gateways_;
 };
 
 std::string lower(std::string_view s);

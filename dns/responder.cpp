@@ -93,7 +93,7 @@ void push_answer(ldns_pkt* r, const ldns_rdf* owner, ldns_rr_type type, ldns_rdf
 }  // namespace
 
 Response respond(const NameTable& names, NetworkId network, Ipv4Address asker, std::span<const std::uint8_t> query,
-                 std::uint64_t rotation) {
+                 std::uint64_t rotation, std::size_t max_size) {
     PktPtr q = parse(query);
     if (!q || ldns_pkt_qr(q.get())) return {};  // unreadable, or a response: never answered (no loops)
     if (ldns_pkt_qdcount(q.get()) != 1 || ldns_rr_list_rr_count(ldns_pkt_question(q.get())) != 1) return {};
@@ -138,7 +138,7 @@ Response respond(const NameTable& names, NetworkId network, Ipv4Address asker, s
     if (outcome == Outcome::NoData) ldns_pkt_set_ancount(r.get(), 0);
     std::vector<std::uint8_t> wire = to_wire(r.get());
     if (wire.empty()) return {};
-    if (wire.size() > kMaxUdpAnswer) {
+    if (wire.size() > max_size) {
         // Too many addresses for a plain UDP answer: the header and question with TC set.
         ldns_rr_list_deep_free(ldns_pkt_answer(r.get()));
         ldns_pkt_set_answer(r.get(), ldns_rr_list_new());

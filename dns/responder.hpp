@@ -16,6 +16,7 @@ namespace dpdock::dns {
 
 inline constexpr std::uint32_t kTtl = 600;           // Docker's TTL for container names
 inline constexpr std::size_t kMaxUdpAnswer = 512;    // without EDNS0 (RFC 1035)
+inline constexpr std::size_t kMaxTcpAnswer = 65535;  // the 2-byte length prefix (RFC 1035 4.2.2)
 inline constexpr std::size_t kMaxAnswers = 32;       // bounded answer for a name shared by many containers
 
 enum class Outcome : std::uint8_t {
@@ -33,8 +34,10 @@ struct Response {
 };
 
 // `rotation` rotates the order of several addresses of one name (round robin).
+// An answer larger than `max_size` is sent as header and question with TC
+// set, which sends the resolver to TCP (where max_size is kMaxTcpAnswer).
 Response respond(const NameTable& names, NetworkId network, Ipv4Address asker, std::span<const std::uint8_t> query,
-                 std::uint64_t rotation);
+                 std::uint64_t rotation, std::size_t max_size = kMaxUdpAnswer);
 
 // The query with QR set and `rcode` (SERVFAIL, REFUSED...): for forwarding
 // failures. Empty when the query cannot be read.

@@ -6,6 +6,7 @@
 #include "config/loader.hpp"
 #include "config/yaml_writer.hpp"
 #include "cluster/derive.hpp"
+#include "cluster/restore.hpp"
 #include "control/commands/command_context.hpp"
 
 namespace dpdock::control {
@@ -79,7 +80,11 @@ Result<json> reload(CommandContext& ctx, const json& args) {
     // The socket path may have been overridden on the command line; keep ours.
     loaded->dataplane.socket_path = ctx.state.deployment().dataplane.socket_path;
     if (auto st = check_dataplane_unchanged(ctx.state.deployment().dataplane, loaded->dataplane); !st) return st;
-    // Global networks live in the cluster store, not in the file.
+    // Global networks live in the cluster store, not in the file: a saved file's
+    // (scope: global) are dropped, the running ones and their endpoints kept.
+    if (!cluster::split_global(*loaded).empty() && ctx.state.cluster() == nullptr) {
+        return Result<json>::error("the file has endpoints on global networks (scope: global): they need a cluster");
+    }
     if (ctx.state.cluster() != nullptr) cluster::keep_global(*loaded, ctx.state.deployment());
     if (auto st = ctx.state.apply(std::move(*loaded)); !st) return st;
     return json{{"path", *path}};

@@ -20,8 +20,10 @@ Result<json> dns_show(CommandContext& ctx, const json& args) {
     for (const auto& [name, ip] : names->records(*id)) {
         records.push_back({{"name", name}, {"ip", ip.to_string()}, {"hits", ctx.dataplane.dns().hits(*id, name)}});
     }
-    return json{{"network", *network}, {"served", names->serves(*id)}, {"internal", names->internal(*id)},
-                {"records", records}};
+    // TCP 53 needs the exception path (dns/tcp_server.hpp): without it a TCP query goes unanswered.
+    const bool tcp = names->serves(*id) && ctx.state.deployment().exception.enabled;
+    return json{{"network", *network}, {"served", names->serves(*id)}, {"tcp", tcp},
+                {"internal", names->internal(*id)}, {"records", records}};
 }
 
 }  // namespace

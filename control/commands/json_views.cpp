@@ -101,7 +101,9 @@ json dns_counters_json(const dns::DnsCounters& c) {
             {"upstream_answers", get(c.upstream_answers)}, {"servfail", get(c.servfail)},
             {"refused", get(c.refused)},          {"malformed", get(c.malformed)},
             {"rate_limited", get(c.rate_limited)}, {"not_served", get(c.not_served)},
-            {"forward_full", get(c.forward_full)}, {"reply_full", get(c.reply_full)}};
+            {"forward_full", get(c.forward_full)}, {"reply_full", get(c.reply_full)},
+            {"tcp_queries", get(c.tcp_queries)},  {"tcp_connections", get(c.tcp_connections)},
+            {"tcp_rejected", get(c.tcp_rejected)}, {"tcp_dropped", get(c.tcp_dropped)}};
 }
 
 Result<config::EndpointSpec> endpoint_from_args(const std::string& network, const json& args) {

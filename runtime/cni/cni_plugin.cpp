@@ -41,8 +41,27 @@ std::string next_interface(const std::optional<json>& container) {
     }
 }
 
+// The result's dns: the netconf's, and where dpdock's embedded DNS answers on
+// the network (a user network, not the default bridge) its gateway as the
+// only nameserver, with Docker's `ndots:0` (upstream names are forwarded by
+// dpdock itself). A failed dns.show leaves the netconf's as it was.
+json dns_json(const CniRequest& r, cli::Client& client, const json* ep) {
+    json dns = r.dns;
+    if (ep == nullptr) return dns;
+    auto shown = client.request("dns.show", {{"network", r.network}});
+    if (!shown || !shown->value("served", false)) return dns;
+    dns["nameservers"] = json::array({(*ep)["gateway"]});
+    json options = dns.contains("options") && dns["options"].is_array() ? dns["options"] : json::array();
+    const bool has_ndots = std::any_of(options.begin(), options.end(), [](const json& o) {
+        return o.is_string() && o.get<std::string>().starts_with("ndots:");
+    });
+    if (!has_ndots) options.push_back("ndots:0");
+    dns["options"] = options;
+    return dns;
+}
+
 // CNI 1.0's result for the container's endpoint on the request's network.
-json result_json(const CniRequest& r, const json& container) {
+json result_json(const CniRequest& r, const json& container, cli::Client& client) {
     const json* ep = endpoint_on(container, r.network);
     json routes = json::array();
     // Only the first network carries the default route (dpdockd installs it on eth0 only).
@@ -51,7 +70,7 @@ json result_json(const CniRequest& r, const json& container) {
                 {"interfaces", json::array({{{"name", r.ifname}, {"sandbox", r.netns}}})},
                 {"ips", json::array()},
                 {"routes", routes},
-                {"dns", r.dns}};
+                {"dns", dns_json(r, client, ep)}};
     if (ep) {
         out["interfaces"][0]["mac"] = (*ep)["mac"];
         out["ips"].push_back({{"address", (*ep)["ip"]}, {"gateway", (*ep)["gateway"]}, {"interface", 0}});
@@ -87,7 +106,7 @@ Outcome add(const CniRequest& r, cli::Client& client) {
         done = client.request("network.connect", {{"network", r.network}, {"container", r.container}});
     }
     if (!done) return refused(done.message());
-    return result_json(r, *done);
+    return result_json(r, *done, client);
 }
 
 Outcome del(const CniRequest& r, cli::Client& client) {

@@ -81,46 +81,44 @@ bool has_peer(const DpdockdInstance& d, const std::string& net, const std::strin
     return false;
 }
 
-// The attached container's address on its first network, without the prefix.
-std::string attached_ip(const json& container) {
-    const std::string cidr = container["networks"][0]["ip"];
-    return cidr.substr(0, cidr.find('/'));
-}
+// The underlay namespace (bridge br0, 192.168.81.1/24) and its veth to the
+// test's namespace (192.168.82.0/24), where one etcd listens at kEtcdUrl.
+struct Underlay {
+    Netns ns;
+    std::optional<VethPair> store_link;
+};
 
-TEST(ClusterHostsTest, GlobalNetworksSpanHostsThroughEtcd) {
-    Netns underlay = make_netns("clu");
-    ASSERT_EQ(underlay.exec("ip link add br0 type bridge && ip addr add 192.168.81.1/24 dev br0 && "
-                            "ip link set br0 up && ip link set lo up"),
+void make_underlay(Underlay& u, const std::string& store_tag) {
+    ASSERT_EQ(u.ns.exec("ip link add br0 type bridge && ip addr add 192.168.81.1/24 dev br0 && "
+                        "ip link set br0 up && ip link set lo up"),
               0);
-    // etcd lives in the underlay namespace; the daemons reach it over a veth of its own.
-    auto store_link = VethPair::create(nullptr, &underlay, "ve");
+    auto store_link = VethPair::create(nullptr, &u.ns, store_tag);
     ASSERT_TRUE(store_link.ok()) << store_link.message();
     ASSERT_EQ(shell("ip addr add 192.168.82.2/24 dev " + store_link->a_name() + " && ip link set " +
                     store_link->a_name() + " up"),
               0);
-    ASSERT_EQ(underlay.exec("ip addr add 192.168.82.1/24 dev " + store_link->b_name() + " && ip link set " +
-                            store_link->b_name() + " up"),
+    ASSERT_EQ(u.ns.exec("ip addr add 192.168.82.1/24 dev " + store_link->b_name() + " && ip link set " +
+                        store_link->b_name() + " up"),
               0);
-    const std::string etcd_dir = shell_output("mktemp -d /tmp/dpdock-etcd.XXXXXX | tr -d '\\n'");
-    ASSERT_FALSE(etcd_dir.empty());
-    auto start_etcd = [&] {
-        return ChildProcess::spawn(
-            {"ip", "netns", "exec", underlay.name(), "etcd", "--name", "s1", "--data-dir", etcd_dir + "/data",
-             "--listen-client-urls", kEtcdUrl, "--advertise-client-urls", kEtcdUrl, "--listen-peer-urls",
-             "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380", "--initial-cluster",
-             "s1=http://127.0.0.1:2380"},
-            etcd_dir + "/etcd.log");
-    };
-    auto etcd_answers = [&] {
-        return shell("curl -s -m 1 -X POST " + std::string(kEtcdUrl) +
-                     "/v3/kv/range -d '{\"key\":\"AA==\"}' >/dev/null") == 0;
-    };
-    auto etcd = start_etcd();
-    ASSERT_TRUE(etcd.ok()) << etcd.message();
-    ASSERT_TRUE(wait_until(etcd_answers, 10s));
+    u.store_link.emplace(std::move(*store_link));
+}
 
-    std::vector<VethPair> links;
-    for (const char* tag : {"ca", "cb", "cc"}) {
+Result<ChildProcess> spawn_etcd(const Netns& underlay, const std::string& dir) {
+    return ChildProcess::spawn({"ip", "netns", "exec", underlay.name(), "etcd", "--name", "s1", "--data-dir",
+                                dir + "/data", "--listen-client-urls", kEtcdUrl, "--advertise-client-urls", kEtcdUrl,
+                                "--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls",
+                                "http://127.0.0.1:2380", "--initial-cluster", "s1=http://127.0.0.1:2380"},
+                               dir + "/etcd.log");
+}
+
+bool etcd_answers() {
+    return shell("curl -s -m 1 -X POST " + std::string(kEtcdUrl) + "/v3/kv/range -d '{\"key\":\"AA==\"}' >/dev/null") ==
+           0;
+}
+
+// A veth per host: the a side (the host's uplink) in the test's namespace, the b side on br0.
+void add_uplinks(const Netns& underlay, std::initializer_list<const char*> tags, std::vector<VethPair>& links) {
+    for (const char* tag : tags) {
         auto link = VethPair::create(nullptr, &underlay, tag);
         ASSERT_TRUE(link.ok()) << link.message();
         ASSERT_EQ(shell("ip link set " + link->a_name() + " up"), 0);
@@ -129,6 +127,28 @@ TEST(ClusterHostsTest, GlobalNetworksSpanHostsThroughEtcd) {
                   0);
         links.push_back(std::move(*link));
     }
+}
+
+// The attached container's address on its first network, without the prefix.
+std::string attached_ip(const json& container) {
+    const std::string cidr = container["networks"][0]["ip"];
+    return cidr.substr(0, cidr.find('/'));
+}
+
+TEST(ClusterHostsTest, GlobalNetworksSpanHostsThroughEtcd) {
+    // etcd lives in the underlay namespace; the daemons reach it over a veth of its own.
+    Underlay u{make_netns("clu"), {}};
+    make_underlay(u, "ve");
+    const Netns& underlay = u.ns;
+    const std::string etcd_dir = shell_output("mktemp -d /tmp/dpdock-etcd.XXXXXX | tr -d '\\n'");
+    ASSERT_FALSE(etcd_dir.empty());
+    auto start_etcd = [&] { return spawn_etcd(underlay, etcd_dir); };
+    auto etcd = start_etcd();
+    ASSERT_TRUE(etcd.ok()) << etcd.message();
+    ASSERT_TRUE(wait_until(etcd_answers, 10s));
+
+    std::vector<VethPair> links;
+    add_uplinks(underlay, {"ca", "cb", "cc"}, links);
     auto host_a = start_host(links[0].a_name(), "192.168.81.2", "hA");
     ASSERT_TRUE(host_a.ok()) << host_a.message();
     auto host_b = start_host(links[1].a_name(), "192.168.81.3", "hB");
@@ -250,18 +270,9 @@ namespace {
 // hosts move to the others (their lease lives on in the quorum) and a global
 // network created afterwards on B still reaches A, and its containers talk.
 TEST(ClusterHostsTest, ThreeMemberEtcdSurvivesAMemberLoss) {
-    Netns underlay = make_netns("clm");
-    ASSERT_EQ(underlay.exec("ip link add br0 type bridge && ip addr add 192.168.81.1/24 dev br0 && "
-                            "ip link set br0 up && ip link set lo up"),
-              0);
-    auto store_link = VethPair::create(nullptr, &underlay, "vm");
-    ASSERT_TRUE(store_link.ok()) << store_link.message();
-    ASSERT_EQ(shell("ip addr add 192.168.82.2/24 dev " + store_link->a_name() + " && ip link set " +
-                    store_link->a_name() + " up"),
-              0);
-    ASSERT_EQ(underlay.exec("ip addr add 192.168.82.1/24 dev " + store_link->b_name() + " && ip link set " +
-                            store_link->b_name() + " up"),
-              0);
+    Underlay u{make_netns("clm"), {}};
+    make_underlay(u, "vm");
+    const Netns& underlay = u.ns;
     const std::string dir = shell_output("mktemp -d /tmp/dpdock-etcd.XXXXXX | tr -d '\\n'");
     ASSERT_FALSE(dir.empty());
     const std::string initial = "m1=http://127.0.0.1:2380,m2=http://127.0.0.1:2480,m3=http://127.0.0.1:2580";
@@ -285,15 +296,7 @@ TEST(ClusterHostsTest, ThreeMemberEtcdSurvivesAMemberLoss) {
                            15s));
 
     std::vector<VethPair> links;
-    for (const char* tag : {"ma", "mb"}) {
-        auto link = VethPair::create(nullptr, &underlay, tag);
-        ASSERT_TRUE(link.ok()) << link.message();
-        ASSERT_EQ(shell("ip link set " + link->a_name() + " up"), 0);
-        ASSERT_EQ(underlay.exec("ip link set " + link->b_name() + " master br0 && ip link set " + link->b_name() +
-                                " up"),
-                  0);
-        links.push_back(std::move(*link));
-    }
+    add_uplinks(underlay, {"ma", "mb"}, links);
     auto start = [&](const VethPair& link, const std::string& address, const std::string& name) {
         std::vector<std::string> args{"--host-name", name, "--cluster-lease-ttl", "3"};
         for (const auto& u : urls) args.insert(args.end(), {"--etcd", u});
@@ -330,6 +333,108 @@ TEST(ClusterHostsTest, ThreeMemberEtcdSurvivesAMemberLoss) {
     EXPECT_EQ(hosts_seen(*host_a), 2u);  // the leases lived on in the quorum
     members.clear();
     shell("rm -rf " + shell_quote(dir));
+}
+
+// The owner (lease, host) of an endpoint's key in etcd, read with etcdctl.
+std::pair<std::int64_t, std::string> endpoint_owner(const std::string& network, const std::string& ip) {
+    const std::string out = shell_output("ETCDCTL_API=3 etcdctl --endpoints " + std::string(kEtcdUrl) +
+                                         " get /dpdock/endpoints/" + network + "/" + ip + " -w json");
+    const json reply = json::parse(out, nullptr, false);
+    if (reply.is_discarded() || !reply.contains("kvs") || reply["kvs"].empty()) return {0, ""};
+    const json& kv = reply["kvs"][0];
+    std::string value = shell_output("echo " + kv["value"].get<std::string>() + " | base64 -d");
+    const json record = json::parse(value, nullptr, false);
+    return {kv.value("lease", std::int64_t{0}), record.is_discarded() ? "" : record.value("host", "")};
+}
+
+// A host stopped (SIGTERM: its lease revoked, its endpoints gone from the
+// store) and started again from what `dpdock config save` wrote: its
+// container on the global network is back with the same address, claimed
+// under the new lease, and reached from the other host again. Killed
+// (SIGKILL: its old record outlives it) and back within the lease TTL: the
+// same. Stopped once more, its address taken meanwhile by the other host:
+// not restored, said so in the log, and the address keeps its one owner.
+TEST(ClusterHostsTest, ARestartedHostReclaimsItsEndpoints) {
+    Underlay u{make_netns("clr"), {}};
+    make_underlay(u, "vr");
+    const std::string etcd_dir = shell_output("mktemp -d /tmp/dpdock-etcd.XXXXXX | tr -d '\\n'");
+    ASSERT_FALSE(etcd_dir.empty());
+    auto etcd = spawn_etcd(u.ns, etcd_dir);
+    ASSERT_TRUE(etcd.ok()) << etcd.message();
+    ASSERT_TRUE(wait_until(etcd_answers, 10s));
+    std::vector<VethPair> links;
+    add_uplinks(u.ns, {"ra", "rb"}, links);
+    auto host_a = start_host(links[0].a_name(), "192.168.81.2", "hA");
+    ASSERT_TRUE(host_a.ok()) << host_a.message();
+    auto host_b = start_host(links[1].a_name(), "192.168.81.3", "hB");
+    ASSERT_TRUE(host_b.ok()) << host_b.message();
+    ASSERT_TRUE(host_a->call("network.create", {{"name", "prod"}, {"driver", "overlay"}, {"scope", "global"},
+                                                {"subnet", "10.60.0.0/24"}})
+                    .ok());
+    ASSERT_TRUE(wait_until([&] { return network(*host_b, "prod").has_value(); }, 2s)) << host_b->log();
+    Netns a1 = make_netns("ra"), b1 = make_netns("rb"), a2 = make_netns("rc");
+    auto ea = host_a->call("container.attach", {{"name", "a1"}, {"netns", a1.path()}, {"network", "prod"}});
+    ASSERT_TRUE(ea.ok()) << ea.message();
+    auto eb = host_b->call("container.attach", {{"name", "b1"}, {"netns", b1.path()}, {"network", "prod"}});
+    ASSERT_TRUE(eb.ok()) << eb.message();
+    const std::string ip_a = attached_ip(*ea), ip_b = attached_ip(*eb);
+    ASSERT_TRUE(ping(a1, *Ipv4Address::parse(ip_b), 3)) << host_b->log();
+    host_b->cli_expect("config save");
+    const std::string saved = shell_output("cat " + shell_quote(host_b->config_path()));
+    EXPECT_NE(saved.find("scope: global"), std::string::npos) << saved;
+
+    ASSERT_TRUE(host_b->stop(SIGTERM).ok());
+    EXPECT_EQ(endpoint_owner("prod", ip_b).second, "") << "SIGTERM revokes the lease";
+    ASSERT_TRUE(host_b->restart().ok()) << host_b->log();
+    auto b1_ip = [&]() -> std::string {
+        auto ps = host_b->call("container.ps");
+        if (!ps.ok()) return "";
+        for (const auto& c : *ps) {
+            if (c["name"] == "b1" && !c["networks"].empty()) return attached_ip(c);
+        }
+        return "";
+    };
+    ASSERT_TRUE(wait_until([&] { return !b1_ip().empty(); }, 5s)) << host_b->log();
+    EXPECT_EQ(b1_ip(), ip_b);
+    auto status = host_b->call("cluster.status");
+    ASSERT_TRUE(status.ok()) << status.message();
+    const auto [lease, owner] = endpoint_owner("prod", ip_b);
+    EXPECT_EQ(owner, "hB");
+    EXPECT_EQ(lease, (*status)["lease"].get<std::int64_t>());
+    EXPECT_TRUE(ping(a1, *Ipv4Address::parse(ip_b), 3, 8)) << host_a->log() << host_b->log();
+    auto tcp = tcp_transfer(direct_flow(b1, *Ipv4Address::parse(ip_b), 8080, a1), 128 * 1024);
+    ASSERT_TRUE(tcp.ok()) << tcp.message() << "\n" << host_b->log();
+    EXPECT_EQ(tcp->client_ip, *Ipv4Address::parse(ip_a));
+
+    // SIGKILL: the old lease still holds the record when B is back (TTL 2 s);
+    // B drops its own old records first, then claims the address again.
+    const std::int64_t old_lease = lease;
+    ASSERT_TRUE(host_b->process().send_signal(SIGKILL).ok());
+    ASSERT_TRUE(host_b->process().wait_for_exit(5s).ok());
+    ASSERT_TRUE(host_b->restart().ok()) << host_b->log();
+    ASSERT_TRUE(wait_until([&] { return !b1_ip().empty(); }, 5s)) << host_b->log();
+    EXPECT_EQ(b1_ip(), ip_b);
+    status = host_b->call("cluster.status");
+    ASSERT_TRUE(status.ok()) << status.message();
+    const auto after_kill = endpoint_owner("prod", ip_b);
+    EXPECT_EQ(after_kill.second, "hB");
+    EXPECT_EQ(after_kill.first, (*status)["lease"].get<std::int64_t>());
+    EXPECT_NE(after_kill.first, old_lease);
+    EXPECT_TRUE(ping(a1, *Ipv4Address::parse(ip_b), 3, 8)) << host_b->log();
+
+    // Stopped again; host A takes b1's address meanwhile: one owner, and B says why.
+    host_b->cli_expect("config save");
+    ASSERT_TRUE(host_b->stop(SIGTERM).ok());
+    ASSERT_TRUE(host_a->call("container.attach",
+                             {{"name", "a2"}, {"netns", a2.path()}, {"network", "prod"}, {"ip", ip_b}})
+                    .ok());
+    ASSERT_TRUE(host_b->restart().ok()) << host_b->log();
+    ASSERT_TRUE(wait_until([&] { return host_b->log().find("not restored") != std::string::npos; }, 5s))
+        << host_b->log();
+    EXPECT_NE(host_b->log().find("used by container a2 on host hA"), std::string::npos) << host_b->log();
+    EXPECT_EQ(b1_ip(), "");
+    EXPECT_EQ(endpoint_owner("prod", ip_b).second, "hA");
+    shell("rm -rf " + shell_quote(etcd_dir));
 }
 
 }  // namespace

@@ -6,31 +6,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <set>
-#include <thread>
 
 #include "tests/integration/dpdockd_instance.hpp"
+#include "tests/support/dig.hpp"
+#include "tests/support/dns_upstream.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/process.hpp"
 
 namespace dpdock::test {
 namespace {
-
-std::string dig(const Netns& ns, const std::string& server, const std::string& args) {
-    return ns.exec_output("dig +time=2 +tries=1 @" + server + " " + args + " 2>&1");
-}
-
-// The sorted lines of dig +short.
-std::multiset<std::string> short_answer(const Netns& ns, const std::string& server, const std::string& args) {
-    std::multiset<std::string> out;
-    std::istringstream lines(dig(ns, server, "+short " + args));
-    for (std::string line; std::getline(lines, line);) {
-        if (!line.empty() && !line.starts_with(";;")) out.insert(line);
-    }
-    return out;
-}
 
 class DnsTest : public ::testing::Test {
 protected:
@@ -61,19 +47,9 @@ protected:
         d_.emplace(std::move(*d));
     }
     void start_upstream() {
-        auto p = ChildProcess::spawn({"dnsmasq", "--no-daemon", "--port=" + std::to_string(upstream_port_),
-                                      "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
-                                      "--pid-file", "--address=/example.test/192.0.2.7"},
-                                     d_->dir() + "/dnsmasq.log");
+        auto p = start_dns_upstream("", upstream_port_, d_->dir() + "/dnsmasq.log");
         ASSERT_TRUE(p.ok()) << p.message();
         upstream_.emplace(std::move(*p));
-        for (int i = 0; i < 50; ++i) {
-            if (std::system(("dig +time=1 +tries=1 -p " + std::to_string(upstream_port_) +
-                             " @127.0.0.1 +short x.example.test >/dev/null 2>&1").c_str()) == 0) {
-                return;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
     }
 
     Netns db_ = make_netns("dnsdb");

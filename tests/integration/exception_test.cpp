@@ -128,6 +128,24 @@ TEST(ExceptionTest, AnUnresolvableNeighbourFailsTheHostsConnectQuickly) {
     EXPECT_GE(d->drops("arp_unresolved"), 1u);
 }
 
+// The host end of a container's veth sits in dpdockd's namespace, which holds
+// the gateway address on dpdock0: the kernel must not answer the container's
+// ARP for it there. Before, it did (arp_ignore 0), the container learnt the
+// veth's MAC for its gateway, and its first packets went to the kernel: a
+// first ping was punted and answered by Linux, a first DNS query refused.
+TEST(ExceptionTest, AContainersFirstPacketToItsGatewayIsTheDataplanes) {
+    Topology t;
+    make_topology(t);
+    auto d = DpdockdInstance::start_in(t.host, yaml(t, true));
+    ASSERT_TRUE(d.ok()) << d.message();
+    EXPECT_TRUE(ping(t.c1, kGatewayIp, 2)) << d->log();
+    auto stats = d->call("stats.show");
+    ASSERT_TRUE(stats.ok()) << stats.message();
+    EXPECT_EQ((*stats)["exception"]["punted"].get<std::uint64_t>(), 0u) << stats->dump();
+    const std::string neigh = t.c1.exec_output("ip neigh show " + kGatewayIp.to_string());
+    EXPECT_NE(neigh.find("lladdr " + docker_mac_for(kGatewayIp).to_string()), std::string::npos) << neigh;
+}
+
 // Networks created and removed at run time move their gateways on and off dpdock0.
 TEST(ExceptionTest, GatewayAddressesFollowNetworks) {
     Topology t;

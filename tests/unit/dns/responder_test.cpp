@@ -147,5 +147,25 @@ TEST_F(ResponderTest, ErrorResponseKeepsTheIdAndQuestion) {
     EXPECT_TRUE(error_response(std::vector<std::uint8_t>{1, 2}, LDNS_RCODE_SERVFAIL).empty());
 }
 
+// 32 containers sharing an alias make an A answer over 512 bytes: over UDP
+// the header and question with TC set (the resolver then asks over TCP), over
+// TCP (max size 65535) every address.
+TEST_F(ResponderTest, AnAnswerTooLargeForUdpIsTruncatedAndWholeOverTcp) {
+    for (std::uint32_t i = 0; i < kMaxAnswers; ++i) {
+        names_.add({"many" + std::to_string(i), "app", 1, Ipv4Address(0x0a000100 + i), {"crowd"}});
+    }
+    const auto q = query("crowd", LDNS_RR_TYPE_A);
+    const Response udp = respond(names_, 1, ip("10.0.0.4"), q, 0);
+    ASSERT_EQ(udp.outcome, Outcome::Answered);
+    EXPECT_LE(udp.wire.size(), kMaxUdpAnswer);
+    EXPECT_NE(udp.wire[2] & 0x02, 0) << "TC";
+    EXPECT_TRUE(parse(udp.wire).answers.empty());
+    const Response tcp = respond(names_, 1, ip("10.0.0.4"), q, 0, kMaxTcpAnswer);
+    ASSERT_EQ(tcp.outcome, Outcome::Answered);
+    EXPECT_GT(tcp.wire.size(), kMaxUdpAnswer);
+    EXPECT_EQ(tcp.wire[2] & 0x02, 0) << "TC";
+    EXPECT_EQ(parse(tcp.wire).answers.size(), kMaxAnswers);
+}
+
 }  // namespace
 }  // namespace dpdock::dns
