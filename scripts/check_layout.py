@@ -13,7 +13,7 @@ import pathlib
 import re
 import sys
 
-FEATURES = {"bridge", "l3", "nat", "vxlan", "exception", "dns"}
+FEATURES = {"bridge", "l3", "nat", "vxlan", "exception", "dns", "capture"}
 ALLOWED = {
     "base": {"base"},
     **{f: {"base", f} for f in FEATURES},

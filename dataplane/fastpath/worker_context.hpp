@@ -19,6 +19,7 @@
 #include "base/sync/counters.hpp"
 #include "base/sync/rcu.hpp"
 #include "base/sync/snapshot.hpp"
+#include "capture/fastpath/capture_tap.hpp"
 #include "exception/fastpath/punt_limit.hpp"
 #include "exception/fastpath/punt_ring.hpp"
 #include "nat/fastpath/fragments.hpp"
@@ -71,6 +72,7 @@ struct WorkerContext {
     KernelPortScratch* kernel = nullptr;  // buffers for the kernel ports' socket calls
     exception::PuntRing punt;             // this worker's packets for the host's kernel (producer side)
     exception::PuntLimit punt_limit;      // and their rate
+    capture::CaptureTap* capture = nullptr;  // `dpdock capture`: copies of received packets while armed
     const std::vector<exception::PuntRing>* punt_rings = nullptr;  // every worker's, drained by the host port's worker
     const dns::DnsRings* dns = nullptr;   // queries to the DNS thread, its answers back (shared)
 };
