@@ -9,6 +9,8 @@
 // - BM_PipelineDnat/N: 10,000 UDP flows from outside into the uplink, spread
 //   over N published ports of one container (flows created in the warm-up:
 //   steady state);
+// BM_PipelineL2Exception / BM_PipelineDnatException: the same with the
+// exception path on (dpdock0 polled, punt rings drained by this worker);
 // and the same-run baseline BM_IoForward: rx burst + tx burst and nothing else
 // (testpmd's io forward) on the same rig. Only worker_poll is timed, in TSC
 // ticks: the counter cycles_per_packet (mean) is directly comparable with the
@@ -63,9 +65,9 @@ void run_loop(benchmark::State& state, PipelineRig& rig, Poll&& poll) {
     }
 }
 
-void run_pipeline(benchmark::State& state, Topology topology, std::uint32_t arg) {
+void run_pipeline(benchmark::State& state, Topology topology, std::uint32_t arg, bool exception = false) {
     std::string error;
-    PipelineRig* rig = pipeline_rig(topology, arg, &error);
+    PipelineRig* rig = pipeline_rig(topology, arg, &error, exception);
     if (rig == nullptr) {
         state.SkipWithError(error.c_str());
         return;
@@ -79,6 +81,9 @@ void BM_PipelineL2(benchmark::State& state) { run_pipeline(state, Topology::L2, 
 void BM_PipelineVxlanEncap(benchmark::State& state) { run_pipeline(state, Topology::VxlanEncap, arg0(state)); }
 void BM_PipelineVxlanDecap(benchmark::State& state) { run_pipeline(state, Topology::VxlanDecap, arg0(state)); }
 void BM_PipelineDnat(benchmark::State& state) { run_pipeline(state, Topology::Dnat, arg0(state)); }
+// The same two with the exception path on (issue 15: it must not cost the fast path).
+void BM_PipelineL2Exception(benchmark::State& state) { run_pipeline(state, Topology::L2, arg0(state), true); }
+void BM_PipelineDnatException(benchmark::State& state) { run_pipeline(state, Topology::Dnat, arg0(state), true); }
 
 // testpmd's io forward on the L2 rig: the cost of the wire alone.
 void BM_IoForward(benchmark::State& state) {
@@ -100,9 +105,11 @@ void BM_IoForward(benchmark::State& state) {
 
 BENCHMARK(BM_IoForward)->UseManualTime();
 BENCHMARK(BM_PipelineL2)->Arg(1)->Arg(1'000)->Arg(100'000)->UseManualTime();
+BENCHMARK(BM_PipelineL2Exception)->Arg(1)->Arg(1'000)->Arg(100'000)->UseManualTime();
 BENCHMARK(BM_PipelineVxlanEncap)->Arg(1)->Arg(100)->UseManualTime();
 BENCHMARK(BM_PipelineVxlanDecap)->Arg(0)->Arg(64)->UseManualTime();
 BENCHMARK(BM_PipelineDnat)->Arg(1)->Arg(10'000)->UseManualTime();
+BENCHMARK(BM_PipelineDnatException)->Arg(1)->Arg(10'000)->UseManualTime();
 
 }  // namespace
 }  // namespace dpdock::bench

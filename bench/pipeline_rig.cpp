@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include <rte_cycles.h>
@@ -10,6 +11,7 @@
 #include <rte_ethdev.h>
 
 #include "bench/bench_eal.hpp"
+#include "config/model.hpp"
 #include "dataplane/fastpath/worker.hpp"
 #include "dataplane/mempool.hpp"
 #include "dataplane/port.hpp"
@@ -44,8 +46,30 @@ std::string first_drop(const sync::WorkerCounters& c) {
     return "none dropped";
 }
 
-Status build(PipelineRig& rig, Topology topology, std::uint32_t arg) {
-    const std::string tag = std::to_string(static_cast<int>(topology)) + "_" + std::to_string(arg);
+// The exception path's part of the rig: dpdock0 as a ring port the worker
+// polls (nothing arrives on it) and the worker's punt ring, which it drains.
+Status add_exception_path(PipelineRig& rig, const std::string& tag, dataplane::ForwardingSnapshot& snap) {
+    rte_ring* host_rx = make_ring("pbhr" + tag);
+    rte_ring* host_tx = make_ring("pbht" + tag);
+    if (host_rx == nullptr || host_tx == nullptr) return Status::error("cannot create rings");
+    PortId host = kNoPort;
+    if (auto st = make_port("pbhost" + tag, host_rx, host_tx, rig.pool, &host); !st) return st;
+    auto rings = exception::PuntRings::create("pbpunt" + tag + "_", 1, static_cast<int>(rte_socket_id()));
+    if (!rings) return rings.status();
+    rig.punt_rings = std::move(*rings);
+    rig.ctx.punt = rig.punt_rings->of(0);
+    rig.ctx.punt_rings = &rig.punt_rings->all();
+    const config::ExceptionSpec defaults;
+    snap.ports[host] = {dataplane::PortRole::Host, kNoNetwork};
+    snap.host = dataplane::HostInfo{host, MacAddress::from_u64(0x02dd00000001ULL), 0, defaults.punt_rate,
+                                    defaults.punt_burst};
+    snap.rx_queues[0].push_back({host, 0});
+    return {};
+}
+
+Status build(PipelineRig& rig, Topology topology, std::uint32_t arg, bool exception) {
+    const std::string tag =
+        std::to_string(static_cast<int>(topology)) + "_" + std::to_string(arg) + (exception ? "x" : "");
     auto pool = dataplane::create_packet_pool("pb" + tag, kCirculating + 512, RTE_PKTMBUF_HEADROOM + 256,
                                               static_cast<int>(rte_socket_id()));
     if (!pool) return Status::error(pool.message());
@@ -72,6 +96,9 @@ Status build(PipelineRig& rig, Topology topology, std::uint32_t arg) {
     auto snap = std::make_unique<dataplane::ForwardingSnapshot>();
     if (auto st = setup_topology(rig, topology, arg, *snap); !st) return st;
     snap->rx_queues = {{{rig.in, 0}}};
+    if (exception) {
+        if (auto st = add_exception_path(rig, tag, *snap); !st) return st;
+    }
     rig.snapshot = std::make_unique<sync::Snapshot<dataplane::ForwardingSnapshot>>(*rig.rcu);
     rig.snapshot->publish(std::move(snap));
 
@@ -132,13 +159,13 @@ void PipelineRig::prepare_burst() {
     cursor = (cursor + kPipelineBurst) % order.size();
 }
 
-PipelineRig* pipeline_rig(Topology topology, std::uint32_t arg, std::string* error) {
-    static std::map<std::pair<Topology, std::uint32_t>, std::unique_ptr<PipelineRig>> rigs;  // kept for the run
-    const auto key = std::make_pair(topology, arg);
+PipelineRig* pipeline_rig(Topology topology, std::uint32_t arg, std::string* error, bool exception) {
+    static std::map<std::tuple<Topology, std::uint32_t, bool>, std::unique_ptr<PipelineRig>> rigs;  // kept for the run
+    const auto key = std::make_tuple(topology, arg, exception);
     if (auto it = rigs.find(key); it != rigs.end()) return it->second.get();
     ensure_bench_eal();
     auto rig = std::make_unique<PipelineRig>();
-    if (auto st = build(*rig, topology, arg); !st) {
+    if (auto st = build(*rig, topology, arg, exception); !st) {
         *error = st.message();
         return nullptr;
     }

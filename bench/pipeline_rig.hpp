@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include "bridge/mac_table.hpp"
+#include "exception/punt_rings.hpp"
 #include "dataplane/forwarding_snapshot.hpp"
 #include "dataplane/fastpath/worker_context.hpp"
 #include "base/sync/rcu.hpp"
@@ -58,6 +59,7 @@ struct PipelineRig {
     std::unique_ptr<nat::Conntrack> conntrack;
     std::unique_ptr<nat::RuleCounters> rule_counters;
     std::unique_ptr<sync::WorkerCounters> counters;
+    std::unique_ptr<exception::PuntRings> punt_rings;  // with the exception path on
     std::atomic<bool> stop{false};
     dataplane::WorkerContext ctx;
     Traffic traffic;
@@ -72,8 +74,10 @@ struct PipelineRig {
 
 // The rig of a topology and argument, built (tables filled, every flow seen
 // once, every packet checked to leave by `out`) on first use and kept for the
-// run; nullptr with `error` set when it cannot be built.
-PipelineRig* pipeline_rig(Topology topology, std::uint32_t arg, std::string* error);
+// run; nullptr with `error` set when it cannot be built. `exception`: the
+// exception path on, as dpdockd runs it with one worker: a third ring port as
+// dpdock0 (role Host) polled by the worker, which also drains the punt rings.
+PipelineRig* pipeline_rig(Topology topology, std::uint32_t arg, std::string* error, bool exception = false);
 
 // Topology-specific part of building a rig (pipeline_topologies.cpp): roles of
 // rig.in and rig.out, networks, uplink, static MACs, VTEPs, conntrack, the

@@ -176,7 +176,8 @@ Status dnat(PipelineRig& rig, std::uint32_t ports, dataplane::ForwardingSnapshot
     }
     snap.published = std::move(map);
     nat::ConntrackOptions ct;
-    ct.name = "pbct" + std::to_string(ports);
+    static unsigned tables = 0;  // a rig per (ports, exception path on/off)
+    ct.name = "pbct" + std::to_string(tables++);
     ct.capacity = std::bit_ceil(kDnatFlows);  // the daemon rounds up to a power of two too
     // Nothing expires a flow here; a long timeout keeps the warm-up's flows
     // the ones every later packet finds, however long the run.

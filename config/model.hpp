@@ -228,6 +228,10 @@ struct VxlanSpec {
 struct ExceptionSpec {
     bool enabled = false;
     std::string interface = "dpdock0";  // created with DPDK's net_tap (virtio_user once /dev/vhost-net exists)
+    // Packets a second each worker may hand to the kernel (0: no limit), and
+    // how many may come at once; beyond: dropped as punt_rate_limited.
+    std::uint32_t punt_rate = 100000;
+    std::uint32_t punt_burst = 1024;
     SourcePos pos;
     friend bool operator==(const ExceptionSpec&, const ExceptionSpec&) = default;
 };

@@ -67,6 +67,8 @@ std::optional<PortRange> first_free(const std::vector<bool>& taken, PortRange ra
 
 }  // namespace
 
+bool is_loopback(Ipv4Address a) { return (a.host() >> 24) == 127; }
+
 Ipv4Address binding_of(const PublishSpec& p, const NetworkSpec& network) {
     if (p.host_ip) return *p.host_ip;
     auto it = network.options.find(kOptHostBinding);
@@ -111,7 +113,19 @@ Status check_publications(const Deployment& d) {
                 return ConfigError::at(c.pos, pi < c.publish.size() ? at(path, pi) : path, message).status();
             };
             const Ipv4Address bind = binding_of(p, net->second);
-            if (bind != Ipv4Address() && bind != host) {
+            if (is_loopback(bind)) {
+                // Served by the host proxy alone (control/host_proxies): it reaches the container through dpdock0.
+                if (!d.exception.enabled) {
+                    return fail(who + ", " + to_string(p) + ": host address " + bind.to_string() +
+                                " is the host's loopback, reached only through dpdockd's host proxy, which needs the "
+                                "exception path: enable it (exception: {enabled: true}) or bind to 0.0.0.0 or " +
+                                host.to_string());
+                }
+                if (p.proto != PortProto::Tcp) {
+                    return fail(who + ", " + to_string(p) + ": the host proxy serves TCP only: a UDP port on the "
+                                "host's loopback is not supported (bind to 0.0.0.0 or " + host.to_string() + ")");
+                }
+            } else if (bind != Ipv4Address() && bind != host) {
                 return fail(who + ", " + to_string(p) + ": host address " + bind.to_string() +
                             " is not this host's: dpdock owns only the uplink address " + host.to_string() +
                             " (bind to 0.0.0.0 or " + host.to_string() + ")");

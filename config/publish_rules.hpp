@@ -8,7 +8,8 @@
 namespace dpdock::config {
 
 // Every publication has an uplink to arrive on, a non-internal first network
-// to go to, a binding address dpdock owns (0.0.0.0 or the uplink's), and no
+// to go to, a binding address dpdock owns (0.0.0.0 or the uplink's; 127.0.0.0/8,
+// TCP only, when the exception path is on: the host proxy serves it), and no
 // fixed host port that another publication (of any container) also takes.
 Status check_publications(const Deployment& d);
 
@@ -22,5 +23,7 @@ Status resolve_publications(Deployment& d);
 // The address a publication is bound to: its own, else its network's
 // host_binding_ipv4, else 0.0.0.0.
 Ipv4Address binding_of(const PublishSpec& p, const NetworkSpec& network);
+// 127.0.0.0/8: a binding only the host itself reaches (never the uplink's traffic).
+bool is_loopback(Ipv4Address a);
 
 }  // namespace dpdock::config

@@ -439,6 +439,9 @@ namespace {
 // character that would end its devargs), and the receive ring its TAP holds.
 Status check_exception(const Deployment& d) {
     const ExceptionSpec& e = d.exception;
+    if (e.punt_rate != 0 && e.punt_burst == 0) {
+        return fail(e.pos, "exception.punt-burst", "must be at least 1 while punt-rate limits (0 there: no limit)");
+    }
     if (!e.enabled) return Status();
     constexpr std::size_t kMaxIfname = 15;
     if (e.interface.size() > kMaxIfname || !is_valid_name(e.interface)) {

@@ -437,8 +437,9 @@ private:
         const std::string p = "exception";
         e.pos = pos(mark(f));
         Fields m;
-        return fields(f.value, mark(f), p, {"enabled", "interface"}, m) && optional(m, "enabled", p, e.enabled) &&
-               optional(m, "interface", p, e.interface);
+        return fields(f.value, mark(f), p, {"enabled", "interface", "punt-rate", "punt-burst"}, m) &&
+               optional(m, "enabled", p, e.enabled) && optional(m, "interface", p, e.interface) &&
+               optional(m, "punt-rate", p, e.punt_rate) && optional(m, "punt-burst", p, e.punt_burst);
     }
 
     bool read_dns(const Field& f, DnsSpec& d) {

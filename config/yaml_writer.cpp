@@ -106,6 +106,8 @@ void write_exception(YAML::Emitter& out, const ExceptionSpec& e) {
     out << YAML::Key << "exception" << YAML::Value << YAML::BeginMap;
     if (e.enabled != def.enabled) put(out, "enabled", e.enabled);
     if (e.interface != def.interface) put(out, "interface", e.interface);
+    if (e.punt_rate != def.punt_rate) put(out, "punt-rate", e.punt_rate);
+    if (e.punt_burst != def.punt_burst) put(out, "punt-burst", e.punt_burst);
     out << YAML::EndMap;
 }
 

@@ -42,6 +42,8 @@ void disable_ipv6(const std::string& ifname) {
 
 Status HostInterface::open(const config::ExceptionSpec& spec) {
     wanted_ = spec.enabled && open_ && open_->name == spec.interface;
+    punt_rate_ = spec.punt_rate;
+    punt_burst_ = spec.punt_burst;
     if (!spec.enabled || open_) return Status();
     // The TAP's receive ring holds one mbuf per descriptor for good (see
     // config's check_exception); the interface's MTU is the kernel's default.
@@ -65,7 +67,7 @@ Status HostInterface::open(const config::ExceptionSpec& spec) {
 void HostInterface::fill(dataplane::ForwardingSnapshot& snap) const {
     if (!open_ || !wanted_) return;
     snap.ports[open_->port] = {dataplane::PortRole::Host, kNoNetwork};
-    snap.host = dataplane::HostInfo{open_->port, open_->kernel_mac, 0};
+    snap.host = dataplane::HostInfo{open_->port, open_->kernel_mac, 0, punt_rate_, punt_burst_};
 }
 
 bool HostInterface::close_unwanted() {

@@ -48,6 +48,8 @@ private:
     dataplane::Dataplane& dp_;
     std::optional<Open> open_;
     bool wanted_ = false;  // open_ is what the deployment asks for
+    std::uint32_t punt_rate_ = 0;  // the deployment's exception.punt-rate / punt-burst
+    std::uint32_t punt_burst_ = 0;
 };
 
 }  // namespace dpdock::control

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "config/publish_rules.hpp"
+
 namespace dpdock::control {
 
 void NatRules::fill(dataplane::ForwardingSnapshot& snap, const std::vector<Endpoint>& endpoints,
@@ -23,9 +25,13 @@ void NatRules::fill(dataplane::ForwardingSnapshot& snap, const std::vector<Endpo
             return e.request.container == c.name && e.request.network == first;
         });
         auto id = ids.find(first);
-        if (ep == endpoints.end() || id == ids.end()) continue;  // not attached (yet)
+        auto net = std::find_if(networks.begin(), networks.end(),
+                                [&](const config::NetworkSpec& n) { return n.name == first; });
+        if (ep == endpoints.end() || id == ids.end() || net == networks.end()) continue;  // not attached (yet)
         for (const auto& p : c.publish) {
             if (!p.host) continue;  // resolve() fixed every host port
+            // A loopback binding is the host proxy's alone: uplink traffic must never match it.
+            if (config::is_loopback(config::binding_of(p, *net))) continue;
             nat::PublishedRule r;
             r.proto = config::ip_proto(p.proto);
             r.host_lo = p.host->lo;

@@ -138,6 +138,8 @@ Status State::converge(const config::Deployment& target) {
     publish();
     forget_removed_peers(networks_before);
     if (st) st = converge_host(target);
+    // After the host's addresses: a listener may bind the uplink address dpdock0 carries.
+    if (st) st = proxies_.converge(target, endpoints_, networks_);
     if (!st) return st;
     return sync_static_macs();
 }

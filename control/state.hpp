@@ -20,6 +20,7 @@
 #include "config/model.hpp"
 #include "control/endpoint.hpp"
 #include "control/host_interface.hpp"
+#include "control/host_proxies.hpp"
 #include "control/nat_rules.hpp"
 #include "dataplane/dataplane.hpp"
 #include "base/util/status.hpp"
@@ -76,6 +77,8 @@ public:
     std::optional<PortId> host_port() const { return host_.port(); }
     // Published ports and NAT rule counters as the workers see them.
     const NatRules& nat_rules() const { return nat_rules_; }
+    // The userland proxy of published ports for the host itself.
+    const host_proxy::TcpProxy& host_proxy() const { return proxies_.proxy(); }
 
 private:
     // Detaches the endpoints `gone` and drops them from the model.
@@ -123,6 +126,7 @@ private:
     std::set<std::string> resolv_confs_;  // namespaces whose /etc/netns/NAME/resolv.conf dpdock wrote
     NatRules nat_rules_;
     HostInterface host_;
+    HostProxies proxies_;
     config::VxlanSpec vxlan_;          // of the deployment being converged to
     cluster::Agent* cluster_ = nullptr;
     bool stopping_ = false;  // clear() has begun: Docker endpoints' veths stay

@@ -71,6 +71,7 @@ Status Dataplane::launch_workers() {
     auto punt = exception::PuntRings::create("dpdock_punt", static_cast<unsigned>(options_.worker_lcores.size()), socket);
     if (!punt) return Status::error(punt.message());
     punt_rings_ = std::move(*punt);
+    capture_ = std::make_unique<capture::CaptureService>(static_cast<unsigned>(options_.worker_lcores.size()), socket);
     for (unsigned i = 0; i < options_.worker_lcores.size(); ++i) {
         counters_.push_back(std::make_unique<sync::WorkerCounters>());
         rule_counters_.push_back(std::make_unique<nat::RuleCounters>());
@@ -95,6 +96,7 @@ Status Dataplane::launch_workers() {
         ctx->kernel = kernel_scratch_.back().get();
         ctx->punt = punt_rings_->of(i);
         ctx->punt_rings = &punt_rings_->all();
+        ctx->capture = &capture_->tap();
         ctx->dns = &dns_->rings();
         ctx->icmp.limit.configure(rte_get_tsc_hz(), options_.icmp_errors_per_s, options_.icmp_errors_burst);
         if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket,
@@ -134,6 +136,7 @@ Dataplane::~Dataplane() {
     }
     kernel_scratch_.clear();  // holds mbufs of the pool
     punt_rings_.reset();      // so do the punt rings
+    capture_.reset();         // and the capture's copies
     macs_.reset();
     neighbours_.reset();  // hashes attached to the RCU variable go before it
     vteps_.reset();

@@ -24,6 +24,7 @@
 #include "base/sync/rcu.hpp"
 #include "base/sync/snapshot.hpp"
 #include "base/util/status.hpp"
+#include "capture/capture_service.hpp"
 #include "exception/punt_rings.hpp"
 #include "dns/dns_service.hpp"
 #include "nat/conntrack.hpp"
@@ -99,6 +100,7 @@ public:
     const l3::NeighbourTable& neighbours() const { return *neighbours_; }
     vxlan::VtepTable& vteps() { return *vteps_; }
     dns::DnsService& dns() { return *dns_; }
+    capture::CaptureService& capture() { return *capture_; }
     unsigned worker_count() const { return static_cast<unsigned>(contexts_.size()); }
     std::vector<unsigned> worker_lcores() const { return options_.worker_lcores; }
     // Each worker's counters, read atomically field by field.
@@ -126,6 +128,7 @@ private:
     std::unique_ptr<l3::NeighbourTable> neighbours_;
     std::unique_ptr<nat::Conntrack> conntrack_;
     std::unique_ptr<vxlan::VtepTable> vteps_;
+    std::unique_ptr<capture::CaptureService> capture_;  // `dpdock capture` (its tap is in every worker's context)
     std::unique_ptr<dns::DnsService> dns_;  // the embedded DNS thread (started before the workers)
     std::vector<std::unique_ptr<sync::WorkerCounters>> counters_;
     std::vector<std::unique_ptr<nat::RuleCounters>> rule_counters_;

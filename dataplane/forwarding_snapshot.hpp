@@ -76,6 +76,8 @@ struct HostInfo {
     PortId port = kNoPort;
     MacAddress kernel_mac;  // the kernel interface's MAC: frames punted to it are addressed to it
     unsigned worker = 0;    // the worker polling `port`: it drains every worker's punt ring
+    std::uint32_t punt_rate = 0;   // packets a second each worker may punt (0: no limit)
+    std::uint32_t punt_burst = 0;
 };
 
 struct ForwardingSnapshot {

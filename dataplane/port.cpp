@@ -1,6 +1,8 @@
 // rte_devargs_reset() is still "experimental" in 22.11; without it a parsed
 // devargs leaks its copy of the string.
+#ifndef ALLOW_EXPERIMENTAL_API  // dpdock_capture sets it for the whole engine (librte_pcapng)
 #define ALLOW_EXPERIMENTAL_API
+#endif
 
 #include "dataplane/port.hpp"
 

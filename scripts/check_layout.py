@@ -4,7 +4,7 @@
 base/ is the ground and includes nothing of ours outside itself; each feature
 folder (bridge, l3, nat, vxlan, exception) stands on base/ only; the engine (dataplane/)
 stands on base/ and every feature; config/ on base/ and nat's timeouts;
-cluster/ on base/ and config/; control/ on everything; the runtime plugins (runtime/) on base/ and the
+cluster/ on base/ and config/; host_proxy/ on base/; control/ on everything; the runtime plugins (runtime/) on base/ and the
 control protocol's client only (control/cli/client.hpp). Worker code (any fastpath/ folder) never includes
 control/ or config/. Tests and benchmarks may include anything.
 Usage: scripts/check_layout.py [REPO_ROOT]; prints each offending line.
@@ -13,7 +13,7 @@ import pathlib
 import re
 import sys
 
-FEATURES = {"bridge", "l3", "nat", "vxlan", "exception", "dns"}
+FEATURES = {"bridge", "l3", "nat", "vxlan", "exception", "dns", "capture"}
 ALLOWED = {
     "base": {"base"},
     **{f: {"base", f} for f in FEATURES},
@@ -22,7 +22,9 @@ ALLOWED = {
     # The cluster store (etcd client, key layout, the agent's threads, what a
     # host derives) stands on the model; control/ drives State with it.
     "cluster": {"base", "config", "cluster"},
-    "control": {"base", "dataplane", "config", "cluster", "control"} | FEATURES,
+    # The userland proxy for published ports (no fast-path part) stands on base/ only.
+    "host_proxy": {"base", "host_proxy"},
+    "control": {"base", "dataplane", "config", "cluster", "control", "host_proxy"} | FEATURES,
     "runtime": {"base", "runtime", "control/cli/client.hpp"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')

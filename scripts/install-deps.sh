@@ -8,7 +8,7 @@ PACKAGES=(
   libdpdk-dev dpdk dpdk-dev
   libyaml-cpp-dev libboost-program-options-dev libboost-dev nlohmann-json3-dev libmnl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 iputils-ping ethtool socat iperf3 procps python3
+  iproute2 iputils-ping ethtool socat iperf3 procps python3 tcpdump  # tcpdump: reads `dpdock capture` files (capture_test)
   clang libclang-rt-14-dev
   podman busybox-static  # tests/system/podman_cni_test: Podman (CNI backend) on a dpdock network
   docker.io  # tests/system/docker_plugin_test: dockerd with dpdock-docker-plugin

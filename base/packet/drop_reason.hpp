@@ -48,6 +48,7 @@ enum class DropReason : std::uint8_t {
     KernelTxFull,       // a kernel port's socket refused the frame for want of buffer space
     KernelTxError,      // a kernel port's socket refused the frame (too many segments, or an error)
     PuntFull,           // for the host's kernel (exception path), but this worker's punt ring was full
+    PuntRateLimited,    // for the host's kernel, over this worker's exception.punt-rate (exception/fastpath/punt_limit.hpp)
     DnsRingFull,        // a DNS query to a gateway, but the DNS thread's ring is full (dns/fastpath/dns_punt.hpp)
     Count,
 };
@@ -62,7 +63,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "split_horizon", "source_mac_zero", "source_mac_gateway",
     "offload_failed", "fragment_unmatched",
     "kernel_rx_truncated", "kernel_rx_no_buffer", "kernel_tx_full", "kernel_tx_error",
-    "punt_full",
+    "punt_full", "punt_rate_limited",
     "dns_ring_full",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));

@@ -11,6 +11,9 @@ std::span<const Subcommand> subcommands() {
                    "[-p SPEC]... "
                    "[--expose PORT]... [-P]",
                    "Attach a container (network namespace) to a network", run_attach},
+        Subcommand{"capture", "[PORT] -w FILE [-c N] [--duration S]",
+                   "Write the packets received on a port (or all) to a pcapng file, until N packets or S seconds",
+                   run_capture},
         Subcommand{"cluster hosts", "", "List the hosts of the cluster store: name, VTEP, since, endpoints",
                    run_cluster_hosts},
         Subcommand{"cluster status", "", "Show this host's cluster membership: etcd, lease, revision, counters",

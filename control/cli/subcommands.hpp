@@ -17,6 +17,7 @@ std::span<const Subcommand> subcommands();
 int run_attach(Context& ctx, const std::vector<std::string>& args);  // container_command.cpp
 int run_detach(Context& ctx, const std::vector<std::string>& args);  // container_command.cpp
 int run_ps(Context& ctx, const std::vector<std::string>& args);      // container_command.cpp
+int run_capture(Context& ctx, const std::vector<std::string>& args);  // capture_command.cpp
 int run_cluster_hosts(Context& ctx, const std::vector<std::string>& args);   // cluster_command.cpp
 int run_cluster_status(Context& ctx, const std::vector<std::string>& args);  // cluster_command.cpp
 int run_config_save(Context& ctx, const std::vector<std::string>& args);    // config_command.cpp

@@ -51,12 +51,14 @@ void register_uplink_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_publish_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_overlay_commands(CommandRegistry& registry, CommandContext& ctx);
 void register_cluster_commands(CommandRegistry& registry, CommandContext& ctx);
+void register_capture_commands(CommandRegistry& registry, CommandContext& ctx);
 
 // All of the above.
 inline void register_all_commands(CommandRegistry& registry, CommandContext& ctx) {
     ctx.registry = &registry;
     register_stats_commands(registry, ctx);
     register_dns_commands(registry, ctx);
+    register_capture_commands(registry, ctx);
     register_network_commands(registry, ctx);
     register_container_commands(registry, ctx);
     register_table_commands(registry, ctx);

@@ -66,6 +66,7 @@ json stats_show(CommandContext& ctx) {
                          {"drops_by_reason", drops_by_reason(pc.drops)},
                          {"device", device_stats(port)}});
     }
+    const host_proxy::ProxyCounters& proxy = ctx.state.host_proxy().counters();
     json mac = {{"entries", ctx.dataplane.macs().size()},
                 {"capacity", ctx.dataplane.macs().capacity()},
                 {"learned", total.mac_learned},
@@ -87,7 +88,14 @@ json stats_show(CommandContext& ctx) {
              {{"gso_rx", total.kernel_gso_rx},
               {"gso_tx", total.kernel_gso_tx},
               {"partial_csum_rx", total.kernel_partial_csum_rx}}},
-            {"exception", {{"punted", total.punted}, {"from_host", total.from_host}}},
+            {"exception",
+             {{"punted", total.punted},
+              {"from_host", total.from_host},
+              {"proxy",
+               {{"accepted", proxy.accepted.load()},
+                {"connect_failed", proxy.connect_failed.load()},
+                {"over_limit", proxy.over_limit.load()},
+                {"active", proxy.active.load()}}}}},
             {"rx_packets", total.rx_packets},
             {"tx_packets", total.tx_packets},
             {"conntrack", {{"entries", ctx.dataplane.conntrack().entries()}, {"capacity", ctx.dataplane.conntrack().capacity()}}},

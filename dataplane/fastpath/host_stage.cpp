@@ -58,6 +58,10 @@ bool punt_to_host(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
     if (!snap.host || (packet_meta(m).flags & kFlagVlan) != 0) return false;
     const auto mac = snap.host->kernel_mac.bytes();
     std::memcpy(rte_pktmbuf_mtod(m, rte_ether_hdr*)->dst_addr.addr_bytes, mac.data(), mac.size());
+    if (!ctx.punt_limit.admit(rte_rdtsc(), snap.host->punt_rate, snap.host->punt_burst)) {
+        drop_packet(ctx, m, DropReason::PuntRateLimited);
+        return true;
+    }
     if (!ctx.punt.offer(m)) {
         drop_packet(ctx, m, DropReason::PuntFull);
         return true;

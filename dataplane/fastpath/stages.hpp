@@ -59,7 +59,8 @@ void host_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, r
                 std::uint64_t now);
 
 // A packet for the host's kernel: addressed to the kernel interface's MAC and
-// put on this worker's punt ring (a full ring drops it as punt_full). False,
+// put on this worker's punt ring (over exception.punt-rate it is dropped as
+// punt_rate_limited, a full ring drops it as punt_full). False,
 // the packet untouched, when there is no exception interface (or the frame
 // is VLAN-tagged): the caller drops it as before. The stages call it for
 // what the dataplane does not serve at the host's own addresses.

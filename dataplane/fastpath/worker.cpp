@@ -28,6 +28,7 @@ std::uint64_t worker_poll(WorkerContext& ctx) {
             std::uint64_t bytes = 0;
             for (std::uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
             sync::bump(pc.rx_bytes, bytes);
+            if (ctx.capture != nullptr) capture::capture_rx(*ctx.capture, ctx.index, port, rxq.queue, pkts, n);
             process_burst(ctx, *snap, pkts, n, start);
         }
     }

@@ -19,6 +19,8 @@
 #include "base/sync/counters.hpp"
 #include "base/sync/rcu.hpp"
 #include "base/sync/snapshot.hpp"
+#include "capture/fastpath/capture_tap.hpp"
+#include "exception/fastpath/punt_limit.hpp"
 #include "exception/fastpath/punt_ring.hpp"
 #include "nat/fastpath/fragments.hpp"
 
@@ -67,6 +69,8 @@ struct WorkerContext {
     std::uint64_t fragment_ticks = 0;   // how long a datagram's later fragments are recognised (1 s of TSC)
     KernelPortScratch* kernel = nullptr;  // buffers for the kernel ports' socket calls
     exception::PuntRing punt;             // this worker's packets for the host's kernel (producer side)
+    exception::PuntLimit punt_limit;      // and their rate
+    capture::CaptureTap* capture = nullptr;  // `dpdock capture`: copies of received packets while armed
     const std::vector<exception::PuntRing>* punt_rings = nullptr;  // every worker's, drained by the host port's worker
     const dns::DnsRings* dns = nullptr;   // queries to the DNS thread, its answers back (shared)
 };

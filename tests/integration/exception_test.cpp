@@ -3,7 +3,8 @@
 // there and never in the test's own netns. A TCP server of that namespace on
 // the gateway address and on the uplink address is reached from a container
 // and from outside (bytes echoed and compared), a closed port is refused at
-// once (RST from the kernel), and the host reaches the container by its IP.
+// once (RST from the kernel), and the host reaches the container by its IP
+// and its published ports (the host proxy, also on 127.0.0.1).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -55,6 +56,7 @@ struct Topology {
     Netns host = make_netns("exh");  // dpdockd's netns: the "host"
     Netns ext = make_netns("ext");   // the outside, behind the uplink
     Netns c1 = make_netns("c1");
+    Netns c2 = make_netns("c2");     // attached by a test at run time
     std::optional<VethPair> link;    // a: the uplink (in host), b: ext at kExtIp
 };
 
@@ -64,15 +66,37 @@ void make_topology(Topology& t) {
     ASSERT_TRUE(link.ok()) << link.message();
     ASSERT_TRUE(link->up_with_address(VethPair::Side::B, Ipv4Cidr(kExtIp, 24)).ok());
     ASSERT_EQ(t.ext.exec("ethtool -K " + link->b_name() + " tx off >/dev/null"), 0);
-    ASSERT_EQ(t.host.exec("ip link set " + link->a_name() + " up && ip link set lo up"), 0);
+    // The uplink is an af_packet port on a kernel veth: the host's own stack
+    // must not take its packets too (dpdock0 holds kHostIp in the same netns:
+    // a SYN to a published port would get the host proxy's SYN-ACK beside the
+    // container's). Strict reverse-path filtering drops them there, as if the
+    // NIC were bound to DPDK.
+    ASSERT_EQ(t.host.exec("ip link set " + link->a_name() + " up && ip link set lo up && sysctl -qw net.ipv4.conf." +
+                          link->a_name() + ".rp_filter=1"),
+              0);
     t.link.emplace(std::move(*link));
 }
 
-std::string yaml(const Topology& t, bool exception) {
+// c1_fields: more YAML of c1 ("    publish: [...]\n").
+std::string yaml(const Topology& t, bool exception, const std::string& c1_fields = "") {
     return "dataplane:\n  idle-sleep-us: 20\nuplink:\n  devargs: net_af_packet_" + t.link->a_name() +
            ",iface=" + t.link->a_name() + "\n  address: " + kHostIp.to_string() + "/24\n  gateway: " +
            kExtIp.to_string() + "\n" + (exception ? "exception:\n  enabled: true\n" : "") + "containers:\n" +
-           container_yaml("c1", t.c1.path(), "[bridge]");
+           container_yaml("c1", t.c1.path(), "[bridge]") + c1_fields;
+}
+
+// A TCP transfer from `client` to ip:port, served by c1 at its own address and `c1_port`.
+Status transfer_to_c1(const Topology& t, const Netns& client, Ipv4Address ip, std::uint16_t port,
+                      std::uint16_t c1_port) {
+    FlowSpec f = direct_flow(t.c1, kC1Ip, c1_port, client);
+    f.connect_ip = ip;
+    f.connect_port = port;
+    return tcp_transfer(f, 200000).status();
+}
+
+// Whether something listens on TCP `port` in `ns`.
+bool listening(const Netns& ns, std::uint16_t port) {
+    return !ns.exec_output("ss -Hltn 'sport = :" + std::to_string(port) + "'").empty();
 }
 
 TEST(ExceptionTest, HostServicesAreReachedFromContainersAndOutsideAndClosedPortsRefuse) {
@@ -158,7 +182,73 @@ TEST(ExceptionTest, GatewayAddressesFollowNetworks) {
     EXPECT_EQ(t.host.exec_output("ip -4 -o addr show dev dpdock0").find("10.77.0.1"), std::string::npos);
 }
 
-// Off (the default): nothing is created and the host's addresses serve only ARP and ping.
+// Published ports from the host itself, through the host proxy (docker-proxy's
+// job): a 127.0.0.1 binding is reached at localhost from the host netns and
+// refused from outside (the kernel's RST: the dataplane never matches it); a
+// 0.0.0.0 binding at localhost and the host address from the host, and from
+// outside through the dataplane's DNAT as before.
+TEST(ExceptionTest, PublishedPortsAreReachedFromTheHostThroughTheProxy) {
+    Topology t;
+    make_topology(t);
+    auto d = DpdockdInstance::start_in(t.host, yaml(t, true, "    publish: ['127.0.0.1:8080:80', '8081:81']\n"));
+    ASSERT_TRUE(d.ok()) << d.message();
+    const Ipv4Address localhost = *Ipv4Address::parse("127.0.0.1");
+    auto st = transfer_to_c1(t, t.host, localhost, 8080, 80);
+    EXPECT_TRUE(st.ok()) << st.message() << d->log();
+    st = transfer_to_c1(t, t.host, localhost, 8081, 81);
+    EXPECT_TRUE(st.ok()) << st.message() << d->log();
+    st = transfer_to_c1(t, t.host, kHostIp, 8081, 81);
+    EXPECT_TRUE(st.ok()) << st.message() << d->log();
+    st = transfer_to_c1(t, t.ext, kHostIp, 8081, 81);
+    EXPECT_TRUE(st.ok()) << st.message() << d->log();
+    const auto [error, took] = try_connect(t.ext, kHostIp, 8080);
+    EXPECT_EQ(error, ECONNREFUSED) << std::strerror(error);
+    EXPECT_LT(took, std::chrono::seconds(2));
+    auto stats = d->call("stats.show");
+    ASSERT_TRUE(stats.ok()) << stats.message();
+    EXPECT_GE((*stats)["exception"]["proxy"]["accepted"].get<std::uint64_t>(), 3u) << stats->dump();
+}
+
+// The proxy's listeners come and go with the container; a port another
+// program holds in the host netns refuses the publication with Docker's words
+// and changes nothing.
+TEST(ExceptionTest, HostProxyListenersFollowContainersAndRefuseTakenPorts) {
+    Topology t;
+    make_topology(t);
+    auto d = DpdockdInstance::start_in(t.host, yaml(t, true));
+    ASSERT_TRUE(d.ok()) << d.message();
+    const std::string attach = "attach --name c2 --netns " + t.c2.path() + " -p ";
+
+    d->cli_expect(attach + "127.0.0.1:8091:80");
+    EXPECT_TRUE(listening(t.host, 8091));
+    d->cli_expect("detach c2");
+    EXPECT_FALSE(listening(t.host, 8091));
+
+    int taken = -1;  // a program of the host on 127.0.0.1:8090
+    ASSERT_TRUE(run_in(t.host, [&] {
+                    taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                    sockaddr_in a{};
+                    a.sin_family = AF_INET;
+                    a.sin_port = htons(8090);
+                    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                    if (::bind(taken, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(taken, 1) != 0) {
+                        ::close(taken);
+                        taken = -1;
+                    }
+                }).ok());
+    ASSERT_GE(taken, 0);
+    auto before = d->observable_state();
+    ASSERT_TRUE(before.ok()) << before.message();
+    const std::string out = d->cli_expect(attach + "127.0.0.1:8090:80", 1);
+    EXPECT_NE(out.find("Bind for 127.0.0.1:8090 failed: port is already allocated"), std::string::npos) << out;
+    auto after = d->observable_state();
+    ASSERT_TRUE(after.ok()) << after.message();
+    EXPECT_EQ(*after, *before);
+    ::close(taken);
+}
+
+// Off (the default): nothing is created and the host's addresses serve only
+// ARP and ping; a loopback publication is refused at once, saying why.
 TEST(ExceptionTest, OffByDefault) {
     Topology t;
     make_topology(t);
@@ -168,6 +258,8 @@ TEST(ExceptionTest, OffByDefault) {
     const auto [error, took] = try_connect(t.c1, kGatewayIp, 18099, 1);
     EXPECT_NE(error, ECONNREFUSED);
     EXPECT_GT(d->drops("not_served"), 0u);
+    const std::string out = d->cli_expect("attach --name c2 --netns " + t.c2.path() + " -p 127.0.0.1:8080:80", 1);
+    EXPECT_NE(out.find("needs the exception path"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // kernel sends on dpdock0 reaches containers (its ARP relayed through the
 // gateway) or leaves through the uplink. Without an exception interface the
 // same packets were dropped as not_served (see gateway_test.cpp).
+#include <rte_cycles.h>
+
 #include <gtest/gtest.h>
 
 #include "exception/punt_rings.hpp"
@@ -78,6 +80,27 @@ TEST_F(ExceptionPathTest, AFullPuntRingIsCountedAndTheRestGoesOn) {
     EXPECT_EQ(h_.mbufs_in_use(), kRing);  // waiting in the ring, nothing else held
     EXPECT_EQ(drain(), kRing);
     EXPECT_EQ(h_.sent(host_).size(), kRing);
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
+// exception.punt-rate: a burst beyond the worker's tokens is dropped as
+// punt_rate_limited before it takes a ring slot; the tokens come back with time.
+TEST_F(ExceptionPathTest, PuntsBeyondTheRateAreDroppedAndNamed) {
+    h_.snapshot().host->punt_rate = 1000;  // a token a millisecond
+    h_.snapshot().host->punt_burst = 2;
+    h_.receive(t_.c1, {syn(kGatewayMac, kGateway, 40000), syn(kGatewayMac, kGateway, 40001),
+                       syn(kGatewayMac, kGateway, 40002)});
+    EXPECT_EQ(h_.counters().punted, 2u);
+    EXPECT_EQ(h_.drops(DropReason::PuntRateLimited), 1u);
+    EXPECT_EQ(h_.drops(DropReason::PuntFull), 0u);
+    EXPECT_EQ(drain(), 2u);
+    EXPECT_EQ(h_.sent(host_).size(), 2u);
+    rte_delay_ms(3);  // two tokens again
+    h_.receive(t_.c1, {syn(kGatewayMac, kGateway, 40003), syn(kGatewayMac, kGateway, 40004)});
+    EXPECT_EQ(h_.counters().punted, 4u);
+    EXPECT_EQ(h_.drops(DropReason::PuntRateLimited), 1u);
+    EXPECT_EQ(drain(), 2u);
+    EXPECT_EQ(h_.sent(host_).size(), 2u);
     EXPECT_EQ(h_.mbufs_in_use(), 0u);
 }
 
