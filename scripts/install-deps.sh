@@ -13,6 +13,8 @@ PACKAGES=(
   podman busybox-static  # tests/system/podman_cni_test: Podman (CNI backend) on a dpdock network
   libldns-dev bind9-dnsutils dnsmasq-base
   libcpp-httplib-dev etcd-server etcd-client curl
+  docker.io  # tests/system/docker_container_test: `dpdock attach --container` against a private dockerd
+  iptables   # bench/container_path.py: Docker's rules on the kernel bridge, the baseline
 )
 
 missing=()

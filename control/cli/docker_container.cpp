@@ -30,6 +30,9 @@ Result<std::unique_ptr<httplib::Client>> client_for(const std::string& docker_ho
     if (docker_host.starts_with(kUnixScheme) && docker_host.size() > kUnixScheme.size()) {
         client = std::make_unique<httplib::Client>(docker_host.substr(kUnixScheme.size()));
         client->set_address_family(AF_UNIX);
+        // httplib would send the socket's path as the Host, which dockerd (Go's
+        // server) refuses as malformed; the docker CLI sends a name too.
+        client->set_default_headers({{"Host", "docker"}});
     } else if (docker_host.starts_with(kTcpScheme) && docker_host.size() > kTcpScheme.size()) {
         client = std::make_unique<httplib::Client>("http://" + docker_host.substr(kTcpScheme.size()));
     } else {

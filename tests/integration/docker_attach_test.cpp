@@ -36,6 +36,13 @@ public:
         ::unlink(path_.c_str());
         server_.set_address_family(AF_UNIX);
         server_.Get(R"(/containers/([^/]+)/json)", [this](const httplib::Request& req, httplib::Response& res) {
+            // Go's HTTP server (dockerd's) refuses a Host that is not a host name,
+            // such as a socket's path.
+            if (req.get_header_value("Host").find('/') != std::string::npos) {
+                res.status = 400;
+                res.set_content("400 Bad Request: malformed Host header", "text/plain");
+                return;
+            }
             const std::string ref = req.matches[1].str();
             std::lock_guard lock(mutex_);
             for (const auto& [name, inspect] : containers_) {
