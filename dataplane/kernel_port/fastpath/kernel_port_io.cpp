@@ -10,7 +10,7 @@ namespace dpdock::dataplane {
 
 KernelPortScratch::~KernelPortScratch() {
     for (unsigned i = 0; i < kKernelBatch; ++i) {
-        if (held[i] != 0) rte_pktmbuf_free_bulk(bufs[i].data(), held[i]);
+        if (taken[i] < count[i]) rte_pktmbuf_free_bulk(bufs[i].data() + taken[i], count[i] - taken[i]);
     }
 }
 
@@ -18,23 +18,27 @@ namespace {
 
 std::uint32_t data_room(rte_mempool* pool) { return rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM; }
 
-// Fills receive slot i up to the mbufs it needs (all or nothing from the
-// pool) and rewrites its iovec when anything changed. False: the pool is short.
+// Puts fresh mbufs in the places of receive slot i that frames took (all or
+// nothing from the pool) and points their iovec entries at them; sets the
+// slot up on first use. False: the pool is short.
 bool refill_slot(KernelPortScratch& s, rte_mempool* pool, unsigned i, unsigned frame_segs) {
-    const bool scatter = i < kKernelScatterSlots;
-    const unsigned need = scatter ? frame_segs : 1;
-    if (s.held[i] == need) return true;
-    if (rte_pktmbuf_alloc_bulk(pool, s.bufs[i].data() + s.held[i], need - s.held[i]) != 0) return false;
-    s.held[i] = need;
     auto& iov = s.rx_iov[i];
-    iov[0] = {&s.rx_hdrs[i], sizeof(VnetHeader)};
-    for (unsigned k = 0; k < need; ++k) iov[1 + k] = {rte_pktmbuf_mtod(s.bufs[i][k], void*), data_room(pool)};
-    unsigned count = 1 + need;
-    if (!scatter) iov[count++] = {s.spill.get() + std::size_t{i - kKernelScatterSlots} * kKernelMaxFrame, kKernelMaxFrame};
-    msghdr& h = s.rx_msgs[i].msg_hdr;
-    h = msghdr{};
-    h.msg_iov = iov.data();
-    h.msg_iovlen = count;
+    if (s.count[i] == 0) {
+        const bool scatter = i < kKernelScatterSlots;
+        s.count[i] = scatter ? frame_segs : 1;
+        s.taken[i] = s.count[i];
+        iov[0] = {&s.rx_hdrs[i], sizeof(VnetHeader)};
+        if (!scatter) iov[2] = {s.spill.get() + std::size_t{i - kKernelScatterSlots} * kKernelMaxFrame, kKernelMaxFrame};
+        msghdr& h = s.rx_msgs[i].msg_hdr;
+        h = msghdr{};
+        h.msg_iov = iov.data();
+        h.msg_iovlen = scatter ? 1 + s.count[i] : 3;
+    }
+    const unsigned missing = s.taken[i];
+    if (missing == 0) return true;
+    if (rte_pktmbuf_alloc_bulk(pool, s.bufs[i].data(), missing) != 0) return false;
+    for (unsigned k = 0; k < missing; ++k) iov[1 + k] = {rte_pktmbuf_mtod(s.bufs[i][k], void*), data_room(pool)};
+    s.taken[i] = 0;
     return true;
 }
 
@@ -69,7 +73,7 @@ rte_mbuf* take_frame(WorkerContext& ctx, KernelPortScratch& s, unsigned i, std::
     m->pkt_len = len;
     m->data_len = static_cast<std::uint16_t>(len < room ? len : room);
     if (i >= kKernelScatterSlots) {
-        s.held[i] = 0;
+        s.taken[i] = 1;
         if (len > room && !append_spill(ctx.pool, m, s.spill.get() + std::size_t{i - kKernelScatterSlots} * kKernelMaxFrame,
                                         len - room)) {
             drop_packet(ctx, m, DropReason::KernelRxNoBuffer);
@@ -87,8 +91,7 @@ rte_mbuf* take_frame(WorkerContext& ctx, KernelPortScratch& s, unsigned i, std::
         tail = seg;
     }
     m->nb_segs = static_cast<std::uint16_t>(used);
-    s.held[i] -= used;
-    std::memmove(s.bufs[i].data(), s.bufs[i].data() + used, s.held[i] * sizeof(rte_mbuf*));
+    s.taken[i] = used;
     return m;
 }
 

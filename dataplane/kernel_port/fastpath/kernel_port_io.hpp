@@ -65,14 +65,17 @@ struct KernelPortScratch {
     std::array<VnetHeader, kKernelBatch> hdrs{};
     std::array<rte_mbuf*, kKernelBatch> pkts{};
 
-    // Receiving: slot i holds held[i] fresh mbufs, bufs[i][0, held[i]),
-    // which rx_iov[i] lists after the virtio-net header (and spill, beyond
-    // the scatter slots).
+    // Receiving: slot i, once set up, has count[i] places bufs[i][k] for
+    // fresh mbufs, each listed by rx_iov[i][1 + k] after the virtio-net header
+    // (and the spill area, beyond the scatter slots). A frame takes the first
+    // ones, [0, taken[i]); the refill puts new mbufs in those places and
+    // rewrites only their entries.
     std::array<mmsghdr, kKernelBatch> rx_msgs{};
     std::array<std::array<iovec, kKernelMaxTxSegs + 1>, kKernelBatch> rx_iov{};
     std::array<VnetHeader, kKernelBatch> rx_hdrs{};
     std::array<std::array<rte_mbuf*, kKernelMaxTxSegs>, kKernelBatch> bufs{};
-    std::array<unsigned, kKernelBatch> held{};
+    std::array<unsigned, kKernelBatch> count{};
+    std::array<unsigned, kKernelBatch> taken{};
     std::unique_ptr<std::uint8_t[]> spill;
 };
 
