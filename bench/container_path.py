@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
-"""Container-to-container throughput: iperf3 between two network namespaces,
-through the kernel's bridge (the baseline: what Docker's docker0 does) and
-through dpdockd (veth kernel ports), interleaved in one invocation (A B A B).
+"""The container path: two containers (network namespaces) on one host,
+through the kernel's bridge with Docker's iptables rules (the baseline: what
+docker0 does) and through dpdockd (veth kernel ports, one worker, its default
+idle setting), interleaved in one invocation (A B A B).
 
 Reports, per system, the median over the repetitions of: TCP with 1 and 4
-streams (Gbit/s received) and small UDP datagrams (packets per second
-received, iperf3 -u -b 0). Needs root, iperf3 and a Release build of dpdockd.
+streams (iperf3, Gbit/s received); 64-byte UDP packets per second (sendmmsg
+senders in the first container, counted where they arrive: the second
+container's eth0, dropped there by a raw-table rule, so no receiving socket
+limits it) with what the senders offered; TCP request/response latency p50/p99
+(64 bytes, back to back and paced 2 ms apart). The load average is printed
+with every repetition. Needs root, iperf3, iptables and a Release build of
+dpdockd. `--quick`: 2 repetitions of 2 s.
 
-    sudo python3 bench/container_path.py [--reps 3] [--duration 5] [--json out.json]
+    python3 bench/container_path.py [--quick] [--reps 3] [--duration 5] [--json out.json]
 """
 import argparse
 import json
@@ -50,13 +56,53 @@ def iperf3(server, client, extra, duration, port):
             srv.wait()
 
 
-def measure(c1, c2, duration, port):
+LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "container_load.py")
+SINK_PORT = 9
+PACED_GAP_US = 2000
+
+
+def in_ns(ns, *args, timeout=60):
+    return sh("ip", "netns", "exec", ns.name, *args, timeout=timeout)
+
+
+def eth0_rx_packets(ns):
+    return int(in_ns(ns, "cat", "/sys/class/net/eth0/statistics/rx_packets"))
+
+
+def udp_pps(c1, c2, duration, senders):
+    """64-byte datagrams from `senders` processes in c1, counted at c2's eth0."""
+    in_ns(c2, "iptables", "-t", "raw", "-A", "PREROUTING", "-p", "udp", "--dport", str(SINK_PORT), "-j", "DROP")
+    before = eth0_rx_packets(c2)
+    procs = [subprocess.Popen(["ip", "netns", "exec", c1.name, sys.executable, LOAD, "udp-send", C2, str(SINK_PORT),
+                               str(duration)], stdout=subprocess.PIPE, text=True) for _ in range(senders)]
+    sent = sum(int(p.communicate(timeout=duration + 30)[0]) for p in procs)
+    time.sleep(0.2)  # what is still queued in dpdock or the socket buffers arrives
+    received = eth0_rx_packets(c2) - before
+    in_ns(c2, "iptables", "-t", "raw", "-F", "PREROUTING")
+    return sent / duration, received / duration
+
+
+def request_response(c1, c2, duration, gap_us, port):
+    srv = subprocess.Popen(["ip", "netns", "exec", c2.name, sys.executable, LOAD, "rr-server", str(port)],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        srv.stdout.readline()  # "listening"
+        return json.loads(in_ns(c1, sys.executable, LOAD, "rr-client", C2, str(port), str(duration), str(gap_us),
+                                timeout=duration + 60))
+    finally:
+        srv.kill()
+        srv.wait()
+
+
+def measure(c1, c2, duration, port, senders):
     tcp1 = iperf3(c2, c1, [], duration, port)["end"]["sum_received"]["bits_per_second"] / 1e9
     tcp4 = iperf3(c2, c1, ["-P", "4"], duration, port + 1)["end"]["sum_received"]["bits_per_second"] / 1e9
-    udp = iperf3(c2, c1, ["-u", "-b", "0", "-l", "64"], duration, port + 2)["end"]["sum"]
-    seconds = udp["seconds"] or duration
-    pps = (udp["packets"] - udp["lost_packets"]) / seconds
-    return {"tcp1_gbps": tcp1, "tcp4_gbps": tcp4, "udp64_pps": pps}
+    offered, received = udp_pps(c1, c2, duration, senders)
+    rr = request_response(c1, c2, duration, 0, port + 2)
+    paced = request_response(c1, c2, min(duration, 2), PACED_GAP_US, port + 3)
+    return {"tcp1_gbps": tcp1, "tcp4_gbps": tcp4, "udp64_offered_pps": offered, "udp64_pps": received,
+            "rr_p50_us": rr["p50_us"], "rr_p99_us": rr["p99_us"], "paced_p50_us": paced["p50_us"],
+            "paced_p99_us": paced["p99_us"]}
 
 
 class KernelBridge:
@@ -86,6 +132,49 @@ class KernelBridge:
         for ns, _, _ in self.c:
             sh("ip", "-n", ns.name, "link", "del", "eth0", check=False)
         return self.host.__exit__(*exc)
+
+
+class DockerBridge(KernelBridge):
+    """The kernel bridge with the rules dockerd 20.10 installs for docker0
+    (iptables-save of a fresh dockerd): conntrack on every bridged packet
+    (br_netfilter's bridge-nf-call-iptables, on by default in a namespace),
+    MASQUERADE for what leaves, FORWARD through DOCKER-USER and the isolation
+    chains, forwarding on with policy DROP."""
+    name = "docker"
+    RULES = [
+        ("nat", "-N DOCKER"),
+        ("nat", "-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER"),
+        ("nat", "-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER"),
+        ("nat", "-A POSTROUTING -s 172.17.0.0/16 ! -o br0 -j MASQUERADE"),
+        ("nat", "-A DOCKER -i br0 -j RETURN"),
+        ("filter", "-P FORWARD DROP"),
+        ("filter", "-N DOCKER"),
+        ("filter", "-N DOCKER-ISOLATION-STAGE-1"),
+        ("filter", "-N DOCKER-ISOLATION-STAGE-2"),
+        ("filter", "-N DOCKER-USER"),
+        ("filter", "-A FORWARD -j DOCKER-USER"),
+        ("filter", "-A FORWARD -j DOCKER-ISOLATION-STAGE-1"),
+        ("filter", "-A FORWARD -o br0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"),
+        ("filter", "-A FORWARD -o br0 -j DOCKER"),
+        ("filter", "-A FORWARD -i br0 ! -o br0 -j ACCEPT"),
+        ("filter", "-A FORWARD -i br0 -o br0 -j ACCEPT"),
+        ("filter", "-A DOCKER-ISOLATION-STAGE-1 -i br0 ! -o br0 -j DOCKER-ISOLATION-STAGE-2"),
+        ("filter", "-A DOCKER-ISOLATION-STAGE-1 -j RETURN"),
+        ("filter", "-A DOCKER-ISOLATION-STAGE-2 -o br0 -j DROP"),
+        ("filter", "-A DOCKER-ISOLATION-STAGE-2 -j RETURN"),
+        ("filter", "-A DOCKER-USER -j RETURN"),
+    ]
+
+    def __enter__(self):
+        super().__enter__()
+        h = self.host.name
+        sh("ip", "netns", "exec", h, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+        for table, rule in self.RULES:
+            sh("ip", "netns", "exec", h, "iptables", "-t", table, *rule.split())
+        # Docker's rules see bridged packets only through br_netfilter.
+        if sh("ip", "netns", "exec", h, "cat", "/proc/sys/net/bridge/bridge-nf-call-iptables").strip() != "1":
+            raise ProcessError("br_netfilter is off: bridged packets would skip Docker's rules")
+        return self
 
 
 class Dpdock:
@@ -135,37 +224,64 @@ def default_dpdockd():
     return os.path.join(here, "build", "release", "control", "dpdockd")
 
 
+COLUMNS = [  # key, heading, format
+    ("tcp1_gbps", "TCP 1 (Gb/s)", "{:.2f}"), ("tcp4_gbps", "TCP 4 (Gb/s)", "{:.2f}"),
+    ("udp64_pps", "UDP 64 B pps", "{:,.0f}"), ("udp64_offered_pps", "offered pps", "{:,.0f}"),
+    ("rr_p50_us", "RR p50 us", "{:.0f}"), ("rr_p99_us", "RR p99 us", "{:.0f}"),
+    ("paced_p50_us", "2ms p50 us", "{:.0f}"), ("paced_p99_us", "2ms p99 us", "{:.0f}"),
+]
+
+
+def print_table(systems, runs, reps, duration):
+    print(f"\nmedians over {reps} repetitions of {duration} s (RR: request/response round trip; "
+          f"2ms: paced {PACED_GAP_US} us apart):")
+    print(f"{'system':14}" + "".join(f"{heading:>14}" for _, heading, _ in COLUMNS))
+    med = {s: {k: statistics.median(r[k] for r in runs[s]) for k, _, _ in COLUMNS} for s in systems}
+    for system in systems:
+        print(f"{system:14}" + "".join(f"{fmt.format(med[system][k]):>14}" for k, _, fmt in COLUMNS))
+    base = systems[0]
+    for system in systems[1:]:
+        print(f"{system + '/' + base:14}" + "".join(
+            f"{med[system][k] / med[base][k]:>13.2f}x" if med[base][k] else f"{'-':>14}" for k, _, _ in COLUMNS))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dpdockd", default=default_dpdockd())
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--duration", type=int, default=5, help="seconds per iperf3 run")
+    ap.add_argument("--duration", type=int, default=5, help="seconds per measurement")
+    ap.add_argument("--quick", action="store_true", help="2 repetitions of 2 s")
+    ap.add_argument("--senders", type=int, default=2, help="UDP sender processes (default 2)")
     ap.add_argument("--idle-sleep-us", type=int, default=None, help="dpdockd's idle sleep (default: its own)")
     ap.add_argument("--other-dpdockd", help="also measure this dpdockd (system 'dpdock-other'), e.g. an older build")
-    ap.add_argument("--systems", default="kernel-bridge,dpdock")
+    ap.add_argument("--systems", default="docker,dpdock", help="from docker, kernel-bridge (no rules), dpdock; "
+                    "the first is the ratios' base")
     ap.add_argument("--json", help="write every run here")
     args = ap.parse_args()
-    if os.geteuid() != 0 or shutil.which("iperf3") is None:
-        sys.exit("container_path.py needs root and iperf3")
+    if args.quick:
+        args.reps, args.duration = 2, 2
+    if os.geteuid() != 0 or not shutil.which("iperf3") or not shutil.which("iptables"):
+        sys.exit("container_path.py needs root, iperf3 and iptables")
     systems = args.systems.split(",") + (["dpdock-other"] if args.other_dpdockd else [])
     runs = {s: [] for s in systems}
     tag = f"{os.getpid() % 100000}"
     workdir = tempfile.mkdtemp(prefix="dpdock-cpath-")
+    print(f"{os.cpu_count()} CPUs; load average at start {os.getloadavg()[0]:.1f}", flush=True)
     for rep in range(args.reps):
         for system in systems:  # interleaved: A B A B
             with Namespace(f"cpa{tag}") as c1, Namespace(f"cpb{tag}") as c2:
                 binary = args.other_dpdockd if system == "dpdock-other" else args.dpdockd
-                env = (KernelBridge(tag, c1, c2) if system == "kernel-bridge" else
+                env = (DockerBridge(tag, c1, c2) if system == "docker" else
+                       KernelBridge(tag, c1, c2) if system == "kernel-bridge" else
                        Dpdock(binary, c1, c2, workdir, args.idle_sleep_us))
                 with env:
-                    result = measure(c1, c2, args.duration, 5201)
+                    result = measure(c1, c2, args.duration, 5201, args.senders)
+            result["load1"] = os.getloadavg()[0]
             runs[system].append(result)
             print(f"rep {rep} {system:14} " + "  ".join(f"{k} {v:,.2f}" for k, v in result.items()), flush=True)
-    print(f"\nmedians over {args.reps} repetitions of {args.duration} s:")
-    print(f"{'system':14} {'TCP 1 stream':>14} {'TCP 4 streams':>14} {'UDP 64 B pps':>14}")
-    for system in systems:
-        med = {k: statistics.median(r[k] for r in runs[system]) for k in runs[system][0]}
-        print(f"{system:14} {med['tcp1_gbps']:>9.2f} Gb/s {med['tcp4_gbps']:>9.2f} Gb/s {med['udp64_pps']:>14,.0f}")
+    print_table(systems, runs, args.reps, args.duration)
+    loads = [r["load1"] for s in systems for r in runs[s]]
+    print(f"load average (1 min) during the runs: {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} CPUs")
     if args.json:
         with open(args.json, "w") as out:
             json.dump(runs, out, indent=2)

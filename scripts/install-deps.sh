@@ -14,6 +14,8 @@ PACKAGES=(
   docker.io  # tests/system/docker_plugin_test: dockerd with dpdock-docker-plugin
   libldns-dev bind9-dnsutils dnsmasq-base
   libcpp-httplib-dev etcd-server etcd-client curl
+  docker.io  # tests/system/docker_container_test: `dpdock attach --container` against a private dockerd
+  iptables   # bench/container_path.py: Docker's rules on the kernel bridge, the baseline
 )
 
 missing=()

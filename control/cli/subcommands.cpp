@@ -7,7 +7,7 @@ namespace dpdock::cli {
 std::span<const Subcommand> subcommands() {
     static constexpr std::array kTable{
         Subcommand{"attach",
-                   "--name NAME --netns PATH [--network NET] [--ip IP] [--mac MAC] [--alias NAME]... [--method veth|tap] "
+                   "(--name NAME --netns PATH | --container NAME|ID [--docker-host URL] [--name NAME]) [--network NET] [--ip IP] [--mac MAC] [--alias NAME]... [--method veth|tap] "
                    "[-p SPEC]... "
                    "[--expose PORT]... [-P]",
                    "Attach a container (network namespace) to a network", run_attach},

@@ -9,14 +9,42 @@
 namespace dpdock::dataplane {
 
 KernelPortScratch::~KernelPortScratch() {
-    if (stashed != 0) rte_pktmbuf_free_bulk(stash.data(), stashed);
+    for (unsigned i = 0; i < kKernelBatch; ++i) {
+        if (taken[i] < count[i]) rte_pktmbuf_free_bulk(bufs[i].data() + taken[i], count[i] - taken[i]);
+    }
 }
 
 namespace {
 
+std::uint32_t data_room(rte_mempool* pool) { return rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM; }
+
+// Puts fresh mbufs in the places of receive slot i that frames took (all or
+// nothing from the pool) and points their iovec entries at them; sets the
+// slot up on first use. False: the pool is short.
+bool refill_slot(KernelPortScratch& s, rte_mempool* pool, unsigned i, unsigned frame_segs) {
+    auto& iov = s.rx_iov[i];
+    if (s.count[i] == 0) {
+        const bool scatter = i < kKernelScatterSlots;
+        s.count[i] = scatter ? frame_segs : 1;
+        s.taken[i] = s.count[i];
+        iov[0] = {&s.rx_hdrs[i], sizeof(VnetHeader)};
+        if (!scatter) iov[2] = {s.spill.get() + std::size_t{i - kKernelScatterSlots} * kKernelMaxFrame, kKernelMaxFrame};
+        msghdr& h = s.rx_msgs[i].msg_hdr;
+        h = msghdr{};
+        h.msg_iov = iov.data();
+        h.msg_iovlen = scatter ? 1 + s.count[i] : 3;
+    }
+    const unsigned missing = s.taken[i];
+    if (missing == 0) return true;
+    if (rte_pktmbuf_alloc_bulk(pool, s.bufs[i].data(), missing) != 0) return false;
+    for (unsigned k = 0; k < missing; ++k) iov[1 + k] = {rte_pktmbuf_mtod(s.bufs[i][k], void*), data_room(pool)};
+    s.taken[i] = 0;
+    return true;
+}
+
 // Copies the part of a frame beyond its first mbuf into new chained segments.
 bool append_spill(rte_mempool* pool, rte_mbuf* m, const std::uint8_t* src, std::uint32_t len) {
-    const std::uint32_t room = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
+    const std::uint32_t room = data_room(pool);
     const unsigned count = (len + room - 1) / room;
     rte_mbuf* segs[kKernelMaxTxSegs];
     if (count > kKernelMaxTxSegs || rte_pktmbuf_alloc_bulk(pool, segs, count) != 0) return false;
@@ -35,52 +63,67 @@ bool append_spill(rte_mempool* pool, rte_mbuf* m, const std::uint8_t* src, std::
     return true;
 }
 
+// Takes the mbufs a frame of `len` bytes filled out of slot i as one chain
+// (a scatter slot: as many as it spans; else the one mbuf, the spill copied
+// behind it). nullptr: no mbufs for the spill, the head already dropped.
+rte_mbuf* take_frame(WorkerContext& ctx, KernelPortScratch& s, unsigned i, std::uint32_t len, PortId port) {
+    const std::uint32_t room = data_room(ctx.pool);
+    rte_mbuf* m = s.bufs[i][0];
+    m->port = port;
+    m->pkt_len = len;
+    m->data_len = static_cast<std::uint16_t>(len < room ? len : room);
+    if (i >= kKernelScatterSlots) {
+        s.taken[i] = 1;
+        if (len > room && !append_spill(ctx.pool, m, s.spill.get() + std::size_t{i - kKernelScatterSlots} * kKernelMaxFrame,
+                                        len - room)) {
+            drop_packet(ctx, m, DropReason::KernelRxNoBuffer);
+            return nullptr;
+        }
+        return m;
+    }
+    const unsigned used = len <= room ? 1 : (len + room - 1) / room;
+    rte_mbuf* tail = m;
+    for (unsigned k = 1; k < used; ++k) {
+        rte_mbuf* seg = s.bufs[i][k];
+        const std::uint32_t left = len - k * room;
+        seg->data_len = static_cast<std::uint16_t>(left < room ? left : room);
+        tail->next = seg;
+        tail = seg;
+    }
+    m->nb_segs = static_cast<std::uint16_t>(used);
+    s.taken[i] = used;
+    return m;
+}
+
 }  // namespace
 
 void kernel_port_receive(WorkerContext& ctx, const KernelPortIo& io) {
     KernelPortScratch& s = *ctx.kernel;
     unsigned want = rte_ring_free_count(io.rx_ring);
     if (want > kKernelBatch) want = kKernelBatch;
-    if (s.stashed < want) {
-        // All or nothing from the pool; keep what is stashed when it is short.
-        if (rte_pktmbuf_alloc_bulk(ctx.pool, s.stash.data() + s.stashed, want - s.stashed) == 0) s.stashed = want;
-    }
-    if (want > s.stashed) want = s.stashed;
-    if (want == 0) return;
-
+    const std::uint32_t room = data_room(ctx.pool);
+    const unsigned frame_segs = (kKernelMaxFrame + room - 1) / room;
     for (unsigned i = 0; i < want; ++i) {
-        rte_mbuf* m = s.stash[i];
-        auto& iov = s.iov[i];
-        iov[0] = {&s.hdrs[i], sizeof(VnetHeader)};
-        iov[1] = {rte_pktmbuf_mtod(m, void*), rte_pktmbuf_tailroom(m)};
-        iov[2] = {s.spill.get() + std::size_t{i} * kKernelMaxFrame, kKernelMaxFrame};
-        msghdr& h = s.msgs[i].msg_hdr;
-        h = msghdr{};
-        h.msg_iov = iov.data();
-        h.msg_iovlen = 3;
+        if (!refill_slot(s, ctx.pool, i, frame_segs < kKernelMaxTxSegs ? frame_segs : kKernelMaxTxSegs)) {
+            want = i;  // a short pool ends the batch at the first slot it cannot fill
+            break;
+        }
     }
-    const int got = recvmmsg(io.fd, s.msgs.data(), want, MSG_DONTWAIT, nullptr);
+    if (want == 0) return;
+    const int got = recvmmsg(io.fd, s.rx_msgs.data(), want, MSG_DONTWAIT, nullptr);
     if (got <= 0) return;
 
     unsigned out = 0;
-    for (int i = 0; i < got; ++i) {
-        rte_mbuf* m = s.stash[i];
-        m->port = io.port;
-        const std::uint32_t total = s.msgs[i].msg_len;
-        if ((s.msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 || total < sizeof(VnetHeader)) {
+    for (unsigned i = 0; i < static_cast<unsigned>(got); ++i) {
+        const std::uint32_t total = s.rx_msgs[i].msg_len;
+        const bool truncated = (s.rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 || total < sizeof(VnetHeader);
+        rte_mbuf* m = take_frame(ctx, s, i, truncated ? 0 : total - sizeof(VnetHeader), io.port);
+        if (m == nullptr) continue;
+        if (truncated) {
             drop_packet(ctx, m, DropReason::KernelRxTruncated);
             continue;
         }
-        const std::uint32_t len = total - sizeof(VnetHeader);
-        const std::uint32_t first = len < s.iov[i][1].iov_len ? len : static_cast<std::uint32_t>(s.iov[i][1].iov_len);
-        m->data_len = static_cast<std::uint16_t>(first);
-        m->pkt_len = len;
-        if (len > first &&
-            !append_spill(ctx.pool, m, static_cast<const std::uint8_t*>(s.iov[i][2].iov_base), len - first)) {
-            drop_packet(ctx, m, DropReason::KernelRxNoBuffer);
-            continue;
-        }
-        const VnetHeader& vh = s.hdrs[i];
+        const VnetHeader& vh = s.rx_hdrs[i];
         if (!vnet_header_to_mbuf(vh, m)) {
             drop_packet(ctx, m, DropReason::BadHeader);
             continue;
@@ -89,9 +132,6 @@ void kernel_port_receive(WorkerContext& ctx, const KernelPortIo& io) {
         if (vh.gso_type != kVnetGsoNone) sync::bump(ctx.counters->kernel_gso_rx);
         s.pkts[out++] = m;
     }
-    // The stash is a stack of fresh mbufs: move the unused ones to its bottom.
-    s.stashed -= static_cast<unsigned>(got);
-    std::memmove(s.stash.data(), s.stash.data() + got, s.stashed * sizeof(rte_mbuf*));
     // The ring had room for `want`; this worker is its only producer.
     rte_ring_enqueue_bulk(io.rx_ring, reinterpret_cast<void* const*>(s.pkts.data()), out, nullptr);
 }
