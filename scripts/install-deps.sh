@@ -10,11 +10,12 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 iputils-ping ethtool socat iperf3 procps python3 tcpdump  # tcpdump: reads `dpdock capture` files (capture_test)
   clang libclang-rt-14-dev
-  podman busybox-static  # tests/system/podman_cni_test: Podman (CNI backend) on a dpdock network
-  docker.io  # tests/system/docker_plugin_test: dockerd with dpdock-docker-plugin
+  # tests/system/podman_cni_test: Podman (CNI backend) on a dpdock network; runc, because
+  # crun refuses hybrid cgroup hierarchies with a controller left in v2 (this machine kind's)
+  podman runc busybox-static
+  docker.io  # tests/system: docker_plugin_test (dpdock-docker-plugin), docker_container_test (attach --container)
   libldns-dev bind9-dnsutils dnsmasq-base
   libcpp-httplib-dev etcd-server etcd-client curl
-  docker.io  # tests/system/docker_container_test: `dpdock attach --container` against a private dockerd
   iptables   # bench/container_path.py: Docker's rules on the kernel bridge, the baseline
 )
 
