@@ -162,7 +162,10 @@ void Agent::resync_own(EtcdClient& client, std::int64_t lease) {
     for (const auto& kv : stored->kvs) {
         auto r = parse_endpoint(kv.value);
         if (!r || r->host != options_.host) continue;
-        if (std::find(own.begin(), own.end(), *r) != own.end() && kv.lease == lease) continue;
+        // Under this lease: committed, or claimed by the control thread and
+        // not committed yet; taking that away would let another host be
+        // given the same address. Only an earlier lease's leftovers go.
+        if (kv.lease == lease) continue;
         if (std::find(own.begin(), own.end(), *r) != own.end()) continue;  // re-put below
         counted(client.txn({value_is(kv.key, kv.value)},
                            {delete_op(kv.key)}));

@@ -18,9 +18,9 @@ namespace {
 using AgentTest = EtcdFixture;
 using namespace std::chrono_literals;
 
-std::unique_ptr<Agent> start_agent(const std::string& host, const char* vtep) {
+std::unique_ptr<Agent> start_agent(const std::string& host, const char* vtep, std::int64_t lease_ttl_s = 5) {
     auto agent = std::make_unique<Agent>(
-        AgentOptions{.etcd = {.endpoints = {EtcdFixture::kUrl}}, .host = host, .lease_ttl_s = 5}, [] {});
+        AgentOptions{.etcd = {.endpoints = {EtcdFixture::kUrl}}, .host = host, .lease_ttl_s = lease_ttl_s}, [] {});
     agent->start(*Ipv4Address::parse(vtep));
     return agent;
 }
@@ -127,6 +127,47 @@ TEST_F(AgentTest, ConcurrentClaimsFromThreeHostsNeverShareAnAddress) {
             endpoints += kv.key.starts_with(endpoints_prefix()) ? 1 : 0;
         }
         EXPECT_EQ(endpoints, 2u * kPerHost);
+    });
+}
+
+}  // namespace
+}  // namespace dpdock::cluster
+
+namespace dpdock::cluster {
+namespace {
+
+// A claim is in the store before the control thread commits it. If etcd
+// stalls meanwhile, the host re-synchronises its records when etcd is back:
+// that must not take the in-flight claim away (another host could then be
+// given the same address; seen as 299 distinct addresses out of 300 above).
+TEST_F(AgentTest, AClaimInFlightSurvivesEtcdComingBack) {
+    in_store_ns([&] {
+        // A lease that outlives the stall: only the host's re-synchronisation may remove the claim.
+        auto agent = start_agent("h1", "192.168.90.1", 12);
+        ASSERT_TRUE(test::wait_until([&] { return agent->connected(); }, 5s));
+        config::Deployment created = with_global_network();
+        ASSERT_TRUE(agent->prepare(created, config::Deployment{}).ok());
+        agent->committed(created);
+        config::Deployment target = created;
+        config::ContainerSpec c;
+        c.name = "c1";
+        c.networks.emplace_back().network = "prod";
+        target.containers.push_back(c);
+        ASSERT_TRUE(agent->prepare(target, created).ok());  // claimed, not committed yet
+        const std::string key = endpoint_key("prod", *target.containers[0].networks[0].ip);
+
+        // etcd stalls for longer than a keep-alive round, then comes back.
+        ASSERT_TRUE(etcd_->send_signal(SIGSTOP).ok());
+        ASSERT_TRUE(test::wait_until([&] { return !agent->connected(); }, 15s));
+        ASSERT_TRUE(etcd_->send_signal(SIGCONT).ok());
+        ASSERT_TRUE(test::wait_until([&] { return agent->connected(); }, 15s));
+        std::this_thread::sleep_for(500ms);  // the re-synchronisation after "etcd back"
+
+        EtcdClient client(EtcdOptions{.endpoints = {kUrl}});
+        auto stored = client.range(key, prefix_end(key));
+        ASSERT_TRUE(stored.ok());
+        EXPECT_EQ(stored->kvs.size(), 1u) << key << " was taken from the host that claimed it";
+        agent->committed(target);
     });
 }
 
