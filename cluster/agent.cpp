@@ -150,7 +150,7 @@ std::vector<EndpointRecord> Agent::own_endpoints(const config::Deployment& d) co
 }
 
 // After a (re)connection: every endpoint this host runs is in the store under
-// the current lease, and no other record names this host.
+// the current lease, and no record of an earlier lease names this host.
 void Agent::resync_own(EtcdClient& client, std::int64_t lease) {
     std::vector<EndpointRecord> own;
     {
