@@ -86,7 +86,14 @@ void TcpServer::accept_from(NetworkId network, const Listener& l) {
         const int fd = accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;
         const Ipv4Address asker(ntohl(peer.sin_addr.s_addr));
-        if (connections_.size() >= kMaxTcpConnections || !l.gateway.contains(asker)) {
+        std::size_t of_network = 0;
+        std::size_t of_asker = 0;
+        for (const auto& [id, c] : connections_) {
+            of_network += c.network == network ? 1 : 0;
+            of_asker += c.asker == asker ? 1 : 0;
+        }
+        if (connections_.size() >= kMaxTcpConnections || of_network >= kMaxTcpPerNetwork ||
+            of_asker >= kMaxTcpPerAsker || !l.gateway.contains(asker)) {
             bump(counters_.tcp_rejected);
             close(fd);
             continue;
@@ -106,7 +113,6 @@ bool TcpServer::read_from(std::uint64_t id, Connection& c, std::vector<TcpQuery>
         return false;
     }
     if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-    c.last = Clock::now();
     c.in.insert(c.in.end(), buf.begin(), buf.begin() + n);
     // Every complete message; a partial one waits (at most 2 + 65535 bytes).
     std::size_t at = 0;
@@ -118,6 +124,7 @@ bool TcpServer::read_from(std::uint64_t id, Connection& c, std::vector<TcpQuery>
         at += 2 + len;
     }
     c.in.erase(c.in.begin(), c.in.begin() + static_cast<std::ptrdiff_t>(at));
+    if (at != 0) c.last = Clock::now();  // only a complete query keeps the connection
     return true;
 }
 
@@ -126,7 +133,6 @@ bool TcpServer::flush(Connection& c) {
     const ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
     c.out.erase(c.out.begin(), c.out.begin() + n);
-    c.last = Clock::now();
     return true;
 }
 

@@ -7,7 +7,10 @@
 // asker must be inside that network's subnet (a container of another network,
 // routed to this gateway, is turned away: names stay isolated). Messages are
 // length-prefixed, several per connection, answered in any order. Bounded:
-// kMaxTcpConnections, kMaxTcpPending bytes of unread answers, kTcpIdle.
+// kMaxTcpConnections (at most kMaxTcpPerNetwork of one network and
+// kMaxTcpPerAsker of one address, so no container can take every slot from
+// the others), kMaxTcpPending bytes of unread answers, and kTcpIdle without a
+// complete query (a client trickling bytes does not keep its slot).
 // Threading: the DNS thread only; every socket is non-blocking, so a slow or
 // silent client never holds up the UDP path.
 #pragma once
@@ -28,6 +31,8 @@
 namespace dpdock::dns {
 
 inline constexpr std::size_t kMaxTcpConnections = 64;
+inline constexpr std::size_t kMaxTcpPerNetwork = kMaxTcpConnections / 4;
+inline constexpr std::size_t kMaxTcpPerAsker = 4;
 inline constexpr std::size_t kMaxTcpPending = 256 * 1024;  // answers a client has not read yet
 inline constexpr std::chrono::milliseconds kTcpIdle{10000};  // RFC 7766 suggests seconds, not minutes
 

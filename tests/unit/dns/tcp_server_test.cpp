@@ -14,6 +14,8 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "dns/tcp_server.hpp"
@@ -115,22 +117,58 @@ TEST_F(TcpServerTest, APeerOutsideTheNetworkIsTurnedAway) {
     close(c);
 }
 
+// Four networks, their gateways 127.0.0.1-4 on loopback; asker k of them is 127.0.1.k.
+std::map<NetworkId, Ipv4Cidr> four_networks() {
+    std::map<NetworkId, Ipv4Cidr> gateways;
+    for (NetworkId n = 0; n < 4; ++n) {
+        gateways[n] = Ipv4Cidr(Ipv4Address(0x7f000001u + n), 8);
+    }
+    return gateways;
+}
+std::string gateway_of(std::size_t network) { return "127.0.0." + std::to_string(1 + network); }
+std::string asker(std::size_t k) { return "127.0.1." + std::to_string(k); }
+
 TEST_F(TcpServerTest, ConnectionsAreBoundedAndListenersFollowTheNetworks) {
-    server_.listen_on({{7, loopback_}}, port_);
+    server_.listen_on(four_networks(), port_);
     std::vector<int> clients;
     std::vector<TcpQuery> got;
+    // Every network to its own bound, each asker to its own: the whole bound, then one more.
     for (std::size_t i = 0; i <= kMaxTcpConnections; ++i) {
-        clients.push_back(connect_from("127.0.0.9", "127.0.0.1", port_));
+        const std::size_t network = i % 4;
+        clients.push_back(connect_from(asker(i / kMaxTcpPerAsker).c_str(), gateway_of(network).c_str(), port_));
         ASSERT_GE(clients.back(), 0);
         pump(server_, got, [&] { return server_.connections() + counters_.tcp_rejected.load() > i; });
     }
     EXPECT_EQ(server_.connections(), kMaxTcpConnections);
     EXPECT_EQ(counters_.tcp_rejected.load(), 1u);
-    // The network goes: its listener and connections with it.
+    // The networks go: their listeners and connections with them.
     server_.listen_on({}, port_);
     EXPECT_EQ(server_.connections(), 0u);
     EXPECT_TRUE(closed_by_server(clients.front()));
-    EXPECT_LT(connect_from("127.0.0.9", "127.0.0.1", port_), 0);
+    EXPECT_LT(connect_from(asker(0).c_str(), gateway_of(0).c_str(), port_), 0);
+    for (int fd : clients) close(fd);
+}
+
+// One address, or one network, cannot take every slot: the others still get in.
+TEST_F(TcpServerTest, OneAskerAndOneNetworkHoldOnlyTheirShare) {
+    server_.listen_on(four_networks(), port_);
+    std::vector<int> clients;
+    std::vector<TcpQuery> got;
+    std::uint64_t expected_rejected = 0;
+    auto open_from = [&](const std::string& from, std::size_t network) {
+        clients.push_back(connect_from(from.c_str(), gateway_of(network).c_str(), port_));
+        const std::size_t before = server_.connections() + counters_.tcp_rejected.load();
+        pump(server_, got, [&] { return server_.connections() + counters_.tcp_rejected.load() > before; });
+    };
+    for (std::size_t i = 0; i <= kMaxTcpPerAsker; ++i) open_from(asker(0), 0);
+    EXPECT_EQ(server_.connections(), kMaxTcpPerAsker);
+    EXPECT_EQ(counters_.tcp_rejected.load(), ++expected_rejected) << "one address beyond its share";
+    for (std::size_t i = kMaxTcpPerAsker; i <= kMaxTcpPerNetwork; ++i) open_from(asker(1 + i / kMaxTcpPerAsker), 0);
+    EXPECT_EQ(server_.connections(), kMaxTcpPerNetwork);
+    EXPECT_EQ(counters_.tcp_rejected.load(), ++expected_rejected) << "one network beyond its share";
+    open_from(asker(20), 1);
+    EXPECT_EQ(server_.connections(), kMaxTcpPerNetwork + 1) << "another network still gets in";
+    EXPECT_EQ(counters_.tcp_rejected.load(), expected_rejected);
     for (int fd : clients) close(fd);
 }
 
@@ -148,6 +186,37 @@ TEST(TcpServerIdleTest, ASilentConnectionIsClosedAfterTheIdleTime) {
     EXPECT_EQ(server.connections(), 0u);
     EXPECT_EQ(counters.tcp_dropped.load(), 1u);
     EXPECT_TRUE(closed_by_server(c));
+    close(c);
+}
+
+// Bytes that never complete a query do not keep a connection: it is closed
+// after the idle time like a silent one.
+TEST(TcpServerIdleTest, AClientTricklingBytesIsClosedAfterTheIdleTime) {
+    DnsCounters counters;
+    TcpServer server(counters, std::chrono::milliseconds(300));
+    const std::uint16_t port = free_port();
+    server.listen_on({{7, *Ipv4Cidr::parse("127.0.0.1/8")}}, port);
+    const int c = connect_from("127.0.0.9", "127.0.0.1", port);
+    ASSERT_GE(c, 0);
+    std::vector<TcpQuery> got;
+    pump(server, got, [&] { return server.connections() == 1; });
+    ASSERT_EQ(server.connections(), 1u);
+    const std::uint8_t prefix[2] = {0xff, 0xff};  // a 65535-byte query, sent a byte at a time
+    ASSERT_EQ(send(c, prefix, 2, MSG_NOSIGNAL), 2);
+    // A byte every 100 ms for up to 2 s (the idle time is 300 ms).
+    for (int i = 0; i < 20 && server.connections() != 0; ++i) {
+        const std::uint8_t byte = 0;
+        send(c, &byte, 1, MSG_NOSIGNAL);
+        const auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+        while (std::chrono::steady_clock::now() < next) {
+            std::vector<pollfd> fds;
+            server.add_poll_fds(fds);
+            poll(fds.data(), fds.size(), 10);
+            server.serve(fds, got);
+        }
+    }
+    EXPECT_EQ(server.connections(), 0u);
+    EXPECT_EQ(counters.tcp_dropped.load(), 1u);
     close(c);
 }
 
