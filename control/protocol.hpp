@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/util/json_depth.hpp"
 #include "base/util/status.hpp"
 
 namespace dpdock::control {
@@ -27,37 +28,6 @@ Result<Request> parse_request(nlohmann::json request);
 
 nlohmann::json ok_response(nlohmann::json result);
 nlohmann::json error_response(std::string_view message);
-
-// The deepest nesting of arrays and objects a line may have. nlohmann parses
-// iteratively and destroys iteratively, but copying, comparing and printing a
-// value recurse: an untrusted tree must be shallow before anything touches it.
-inline constexpr std::size_t kMaxJsonDepth = 64;
-
-// True when `text` nests arrays/objects deeper than `limit`, counting brackets
-// outside strings. Exact for valid JSON; invalid JSON fails parsing anyway.
-inline bool nests_deeper_than(std::string_view text, std::size_t limit) {
-    std::size_t depth = 0;
-    bool in_string = false;
-    bool escaped = false;
-    for (const char c : text) {
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > limit) return true;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return false;
-}
 
 // Parses one line of JSON; errors read "malformed JSON at byte N: <reason>"
 // or "malformed JSON: <reason>". Never throws: any request line, however

@@ -10,6 +10,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include "base/util/json_depth.hpp"
+
 namespace dpdock::docker {
 namespace {
 
@@ -31,9 +33,14 @@ http::response<http::string_body> answer(const http::request<http::string_body>&
         res.result(http::status::method_not_allowed);
         out = json{{"Err", "plugin calls are POST requests"}};
     } else {
-        // Docker sends no body for Plugin.Activate and GetCapabilities.
-        const json body = req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
-        if (body.is_discarded()) {
+        // Docker sends no body for Plugin.Activate and GetCapabilities. A deep
+        // tree is refused before parsing: copying or printing it would recurse.
+        const bool too_deep = nests_deeper_than(req.body(), kMaxJsonDepth);
+        const json body = too_deep || req.body().empty() ? json::object() : json::parse(req.body(), nullptr, false);
+        if (too_deep) {
+            res.result(http::status::bad_request);
+            out = json{{"Err", "the request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels"}};
+        } else if (body.is_discarded()) {
             res.result(http::status::bad_request);
             out = json{{"Err", "the request body is not JSON"}};
         } else {

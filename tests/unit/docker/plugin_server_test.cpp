@@ -65,6 +65,16 @@ TEST_F(PluginServerTest, AnswersAndStatusCodes) {
     EXPECT_NE(headers.find("application/vnd.docker.plugins.v1.2+json"), std::string::npos) << headers;
 }
 
+// A body nested a few hundred thousand levels deep (Beast takes up to 1 MiB)
+// would overflow the stack when the handler copies or prints it: refused.
+TEST_F(PluginServerTest, ADeeplyNestedBodyIsRefusedAndTheServerLives) {
+    const std::string file = dir_ + "/deep.json";
+    std::ofstream(file) << "{\"a\":" << std::string(200000, '[') << std::string(200000, ']') << "}";
+    EXPECT_EQ(shell_output("curl -s -w ' %{http_code}' --unix-socket " + path_ + " -d @" + file + " http://plugin/Echo"),
+              R"({"Err":"the request body nests deeper than 64 levels"} 400)");
+    EXPECT_EQ(post("Echo", R"({"a":[[1]]})"), R"({"a":[[1]]} 200)");
+}
+
 TEST_F(PluginServerTest, KeepsTheConnectionForTheNextCall) {
     const std::string call = "--unix-socket " + path_ + " -d '{\"n\":";
     const std::string out = shell_output("curl -s -v " + call + "1}' http://plugin/Echo --next " + call +
