@@ -47,7 +47,9 @@ Status CaptureService::start(const CaptureRequest& request) {
     join();
     if (auto st = ensure_rings(); !st) return st;
     drain(0);  // copies a worker queued after the last capture was disarmed
-    const int fd = ::open(request.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // O_NOFOLLOW: root opens a path a --group member named (checked, but a
+    // symlink swapped in after the check would let it truncate any file).
+    const int fd = ::open(request.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return Status::error("capture: cannot write " + request.path + ": " + std::strerror(errno));
     rte_pcapng_t* pcapng = rte_pcapng_fdopen(fd, nullptr, nullptr, "dpdockd", nullptr);
     if (pcapng == nullptr) {

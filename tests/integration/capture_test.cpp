@@ -47,6 +47,11 @@ TEST(CaptureTest, APingIsCapturedToAPcapngThatTcpdumpReads) {
     EXPECT_GE((*status)["packets"].get<std::uint64_t>(), 3u);
 
     d->cli_expect("capture nosuchport -w " + file + " -c 1", 1);
+    // The file is opened by root: a symlink there is refused, its target untouched.
+    const std::string target = d->dir() + "/precious";
+    ASSERT_EQ(shell("echo keep > " + target + " && ln -s " + target + " " + d->dir() + "/link.pcapng"), 0);
+    d->cli_expect("capture c1/bridge -w " + d->dir() + "/link.pcapng -c 1", 1);
+    EXPECT_EQ(shell_output("cat " + target), "keep\n");
     d->cli_expect("capture -w " + file, 2);  // no end
 }
 
