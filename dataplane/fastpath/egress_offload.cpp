@@ -13,6 +13,8 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "dataplane/fastpath/segment_by_copy.hpp"
+
 namespace dpdock::dataplane {
 namespace {
 
@@ -32,11 +34,12 @@ std::optional<std::uint32_t> checksum_field(std::uint64_t flags) {
 // The headers the metadata describes must be in the first segment, and the
 // IP header what the flags say it is.
 bool headers_fit(const rte_mbuf* m, std::uint32_t l4_header) {
-    if (m->l2_len < sizeof(rte_ether_hdr) || m->l3_len < sizeof(rte_ipv4_hdr)) return false;
+    const bool ipv6 = (m->ol_flags & RTE_MBUF_F_TX_IPV6) != 0;
+    if (m->l2_len < sizeof(rte_ether_hdr) || m->l3_len < (ipv6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr))) return false;
     const std::uint32_t l4 = static_cast<std::uint32_t>(m->l2_len + m->l3_len);
     if (l4 + l4_header > rte_pktmbuf_data_len(m)) return false;
     const std::uint8_t version = *rte_pktmbuf_mtod_offset(m, const std::uint8_t*, m->l2_len) >> 4;
-    if ((m->ol_flags & RTE_MBUF_F_TX_IPV6) != 0) return version == 6;
+    if (ipv6) return version == 6;
     const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len);
     return version == 4 && rte_ipv4_hdr_len(ip) == m->l3_len;
 }
@@ -72,11 +75,28 @@ bool complete_checksum(rte_mbuf* m, std::uint32_t field) {
     return true;
 }
 
+// What rte_gso cannot cut (TCP over IPv6; UDP segmentation, which is IP
+// fragmentation to rte_gso, not Linux's datagrams) is cut by copy.
+unsigned segment_other(const OffloadPools& pools, sync::WorkerCounters& counters, rte_mbuf* m, rte_mbuf** out) {
+    const bool udp = (m->ol_flags & RTE_MBUF_F_TX_UDP_SEG) != 0;
+    if ((udp ? m->l4_len != sizeof(rte_udp_hdr) : m->l4_len < sizeof(rte_tcp_hdr)) || !headers_fit(m, m->l4_len) ||
+        pools.direct == nullptr) {
+        return 0;
+    }
+    const unsigned n = segment_by_copy(pools.direct, m, out, kMaxGsoSegments);
+    if (n == 0) return 0;
+    rte_pktmbuf_free(m);
+    sync::bump(counters.gso_frames);
+    sync::bump(counters.gso_segments, n);
+    return n;
+}
+
 unsigned segment(const OffloadPools& pools, sync::WorkerCounters& counters, rte_mbuf* m, rte_mbuf** out) {
-    // rte_gso cuts TCP over IPv4 only (UDP_SEG is fragmentation to it, not
-    // Linux's UDP segmentation), and needs the TCP header length and MSS.
-    if ((m->ol_flags & (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_SEG)) != RTE_MBUF_F_TX_IPV4 ||
-        m->l4_len < sizeof(rte_tcp_hdr) || m->tso_segsz == 0 || !headers_fit(m, m->l4_len) ||
+    if ((m->ol_flags & (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_SEG)) != RTE_MBUF_F_TX_IPV4) {
+        return segment_other(pools, counters, m, out);
+    }
+    // rte_gso needs the TCP header length and the MSS.
+    if (m->l4_len < sizeof(rte_tcp_hdr) || m->tso_segsz == 0 || !headers_fit(m, m->l4_len) ||
         pools.direct == nullptr || pools.indirect == nullptr) {
         return 0;
     }
@@ -124,7 +144,7 @@ unsigned segment(const OffloadPools& pools, sync::WorkerCounters& counters, rte_
 }  // namespace
 
 std::uint32_t egress_ipv4_length(const rte_mbuf* m, std::uint32_t total_length) {
-    if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) == 0 || m->tso_segsz == 0) return total_length;
+    if ((m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)) == 0 || m->tso_segsz == 0) return total_length;
     const std::uint32_t segment = static_cast<std::uint32_t>(m->l3_len + m->l4_len + m->tso_segsz);
     return segment < total_length ? segment : total_length;
 }

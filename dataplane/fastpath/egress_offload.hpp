@@ -5,7 +5,8 @@
 // holds only the pseudo-header sum, as Linux's CHECKSUM_PARTIAL leaves it).
 // A port that takes the offloads gets such packets as they are; before any
 // other port, and before VXLAN encapsulation, they are made whole here:
-// super-frames cut by rte_gso into segments of the sender's MSS, checksums
+// IPv4 TCP super-frames cut by rte_gso into segments of the sender's MSS,
+// IPv6 TCP and UDP (USO) super-frames by segment_by_copy, checksums
 // completed in software. Packets without these flags pay one flags test.
 // Worker-only code: mbufs come from the worker's pools, nothing else allocates.
 #pragma once
@@ -35,8 +36,8 @@ struct OffloadPools {
     rte_mempool* indirect = nullptr;
 };
 
-// The IPv4 length `m` will have on the wire: its segments' for a TCP
-// super-frame (headers + MSS), else the header's total length. MTU checks
+// The IPv4 length `m` will have on the wire: its segments' for a TCP or
+// UDP super-frame (headers + MSS), else the header's total length. MTU checks
 // look at this, as Linux's skb_gso_validate_network_len does.
 std::uint32_t egress_ipv4_length(const rte_mbuf* m, std::uint32_t total_length);
 

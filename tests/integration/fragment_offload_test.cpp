@@ -8,7 +8,8 @@
 // datagram is limited to about 1,950 bytes on its way in. The larger sizes
 // (3000, 8000) and an uplink neighbour with tx checksum offload on need
 // dpdock's own kernel port (virtio-net header, no DEFRAG) on the uplink too:
-// `devargs: kernel:IFNAME`.
+// `devargs: kernel:IFNAME`. A container's UDP super-frames (UDP_SEGMENT)
+// leave as whole datagrams.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -87,6 +88,20 @@ TEST_F(FragmentOffloadTest, LargeUdpCrossesMasqueradeBothWays) {
     for (std::size_t size : {1472u, 3000u, 8000u}) echo(size, port++);
     EXPECT_EQ(daemon_->drops("mtu_exceeded"), 0u);
     EXPECT_EQ(daemon_->drops("bad_header"), 0u);
+}
+
+// c1 sends with UDP_SEGMENT (as QUIC stacks do): its veth hands the kernel
+// port UDP super-frames (GSO_UDP_L4), which leave the uplink as whole
+// datagrams through MASQUERADE and come back. Before, every super-frame was
+// dropped as offload_failed (rte_gso cuts UDP into IP fragments, not datagrams).
+TEST_F(FragmentOffloadTest, SegmentedUdpFromAContainerCrossesMasquerade) {
+    start();
+    auto udp = udp_exchange(direct_flow(outside_->ns, outside_->ext_ip, 5700, *c1_), 16, 1200, UdpSend::Segmented);
+    ASSERT_TRUE(udp.ok()) << udp.message() << "\n" << daemon_->log();
+    EXPECT_EQ(udp->client_ip, outside_->host_ip);
+    EXPECT_GE(stat("kernel_ports", "gso_rx"), 1u) << "the datagrams left c1 as a super-frame";
+    EXPECT_GE(stat("offload", "gso_segments"), 16u);
+    EXPECT_EQ(daemon_->drops("offload_failed"), 0u);
 }
 
 // ext keeps the kernel's default tx checksum offload: its packets arrive with

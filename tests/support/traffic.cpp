@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -368,7 +369,55 @@ bool ping(const Netns& from, Ipv4Address to, int count, int timeout_s) {
     return entered && replies == count;
 }
 
-Result<FlowReport> udp_exchange(const FlowSpec& flow, int datagrams, std::size_t payload_bytes) {
+namespace {
+
+// UdpSend::Segmented's client: every datagram in one send() (UDP_SEGMENT),
+// then the echoes in any order; the whole batch again while some are missing.
+Status send_segmented(int fd, std::uint64_t seed, int datagrams, std::size_t payload_bytes) {
+    constexpr std::size_t kSeqBytes = 8;
+    const int segment = static_cast<int>(payload_bytes);
+    if (::setsockopt(fd, SOL_UDP, UDP_SEGMENT, &segment, sizeof segment) != 0) return sys_error("UDP_SEGMENT");
+    std::vector<std::uint8_t> out(payload_bytes * static_cast<std::size_t>(datagrams));
+    for (int i = 0; i < datagrams; ++i) {
+        const auto seq = static_cast<std::uint64_t>(i);
+        std::uint8_t* d = out.data() + seq * payload_bytes;
+        std::memcpy(d, &seq, kSeqBytes);
+        fill_pattern(seed, seq * payload_bytes + kSeqBytes, d + kSeqBytes, payload_bytes - kSeqBytes);
+    }
+    std::vector<bool> echoed(static_cast<std::size_t>(datagrams));
+    int missing = datagrams;
+    std::vector<std::uint8_t> in(payload_bytes + 1);
+    for (int attempt = 0; attempt < kUdpTries && missing > 0; ++attempt) {
+        if (::send(fd, out.data(), out.size(), 0) < 0) return sys_error("send with UDP_SEGMENT");
+        const std::atomic<bool> never{false};
+        while (missing > 0 && wait_readable(fd, kUdpReplyWait, never)) {
+            const ssize_t n = ::recv(fd, in.data(), in.size(), 0);
+            std::uint64_t seq = 0;
+            if (n < static_cast<ssize_t>(kSeqBytes)) continue;
+            std::memcpy(&seq, in.data(), kSeqBytes);
+            if (seq >= echoed.size() || echoed[seq]) continue;
+            if (static_cast<std::size_t>(n) != payload_bytes) {
+                return Status::error("datagram " + std::to_string(seq) + " came back with " + std::to_string(n) + " bytes");
+            }
+            if (std::string bad = check_pattern(seed, seq * payload_bytes + kSeqBytes, in.data() + kSeqBytes,
+                                                payload_bytes - kSeqBytes);
+                !bad.empty()) {
+                return Status::error("datagram " + std::to_string(seq) + ": payload " + bad);
+            }
+            echoed[seq] = true;
+            --missing;
+        }
+    }
+    if (missing > 0) {
+        return Status::error(std::to_string(missing) + " of " + std::to_string(datagrams) +
+                             " segmented datagrams not echoed after " + std::to_string(kUdpTries) + " tries");
+    }
+    return Status();
+}
+
+}  // namespace
+
+Result<FlowReport> udp_exchange(const FlowSpec& flow, int datagrams, std::size_t payload_bytes, UdpSend send) {
     constexpr std::size_t kSeqBytes = 8;
     if (payload_bytes < kSeqBytes) return Status::error("udp payload must be at least 8 bytes");
     std::atomic<bool> stop{false};
@@ -412,6 +461,10 @@ Result<FlowReport> udp_exchange(const FlowSpec& flow, int datagrams, std::size_t
             const sockaddr_in sa = to_sockaddr(flow.connect_ip, flow.connect_port);
             if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0) {
                 client_status = sys_error("client socket");
+                return;
+            }
+            if (send == UdpSend::Segmented) {
+                client_status = send_segmented(fd.get(), seed, datagrams, payload_bytes);
                 return;
             }
             std::vector<std::uint8_t> out(payload_bytes);

@@ -48,9 +48,17 @@ Result<FlowReport> tcp_transfer(const FlowSpec& flow, std::size_t bytes);
 Status tcp_transfer(const Netns& server_ns, Ipv4Address server_ip, std::uint16_t port, const Netns& client_ns,
                     std::size_t bytes);
 
+// How the client of udp_exchange sends.
+enum class UdpSend {
+    OneByOne,   // a datagram, then its echo, then the next
+    Segmented,  // all datagrams in one send() with UDP_SEGMENT: the kernel hands one
+                // UDP super-frame (GSO_UDP_L4) to the interface
+};
+
 // `datagrams` numbered datagrams, each echoed by a server in server_ns and
 // compared byte for byte; a lost datagram is resent a few times before failing.
-Result<FlowReport> udp_exchange(const FlowSpec& flow, int datagrams, std::size_t payload_bytes = 512);
+Result<FlowReport> udp_exchange(const FlowSpec& flow, int datagrams, std::size_t payload_bytes = 512,
+                                UdpSend send = UdpSend::OneByOne);
 Status udp_exchange(const Netns& server_ns, Ipv4Address server_ip, std::uint16_t port, const Netns& client_ns,
                     int datagrams, std::size_t payload_bytes = 512);
 

@@ -21,6 +21,11 @@ namespace {
 
 constexpr std::uint64_t kTso = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
 constexpr std::uint64_t kUdpPartial = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+constexpr std::uint64_t kTso6 = RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
+constexpr std::uint64_t kUso = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_UDP_SEG;
+constexpr std::uint64_t kUso6 = RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_UDP_SEG;
+constexpr Ipv6Bytes kC1v6 = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+constexpr Ipv6Bytes kC2v6 = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 constexpr std::uint8_t kAck = 0x10, kPshAck = 0x18;
 
 // A payload without a period that segment boundaries could hide.
@@ -52,7 +57,7 @@ rte_mbuf* offloaded(PipelineHarness& h, PortId port, const Frame& f, std::uint64
     m->port = port;
     m->ol_flags = flags;
     m->l2_len = 14;
-    m->l3_len = 20;
+    m->l3_len = (flags & RTE_MBUF_F_TX_IPV6) != 0 ? 40 : 20;
     m->l4_len = (flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM ? 20 : 8;
     m->tso_segsz = mss;
     return m;
@@ -196,6 +201,94 @@ TEST_F(EgressOffloadTest, BridgedSuperFrameIsSegmentedForAPortWithoutOffloads) {
                                .build();
         EXPECT_EQ(hex_diff(want, out[k]), "") << "segment " << k;
     }
+    expect_no_leak();
+}
+
+// Bridged to a port without offloads, an IPv6 TCP super-frame (which
+// rte_gso cannot cut) leaves as Linux's segments: sequence advanced by the
+// MSS, PSH only on the last, payload lengths and checksums complete. The
+// super-frame's checksum field is garbage: it is computed, not patched.
+TEST_F(EgressOffloadTest, BridgedIpv6TcpSuperFrameIsSegmented) {
+    h_.receive(c2_, {PacketBuilder().eth(kBroadcast, kC2Mac).arp_request(kC2Mac, kC2, kC1).build()});
+    h_.sent(c1_);
+    const auto data = pattern(5000);
+    constexpr std::uint16_t kMss = 1428;
+    Frame super =
+        PacketBuilder().eth(kC2Mac, kC1Mac).ipv6(kC1v6, kC2v6).tcp(40000, 80, kPshAck).payload(data).flip_l4_checksum().build();
+    h_.receive({offloaded(h_, c1_, super, kTso6, kMss, 1000)});
+    const auto out = h_.sent(c2_);
+    ASSERT_EQ(out.size(), 4u);
+    for (std::size_t k = 0; k < out.size(); ++k) {
+        const Frame want = PacketBuilder()
+                               .eth(kC2Mac, kC1Mac)
+                               .ipv6(kC1v6, kC2v6)
+                               .tcp(40000, 80, k + 1 == out.size() ? kPshAck : kAck)
+                               .tcp_seq(static_cast<std::uint32_t>(1000 + k * kMss))
+                               .payload(slice(data, k * kMss, kMss))
+                               .build();
+        EXPECT_EQ(hex_diff(want, out[k]), "") << "segment " << k;
+    }
+    EXPECT_EQ(h_.counters().gso_frames, 1u);
+    EXPECT_EQ(h_.counters().gso_segments, 4u);
+    EXPECT_EQ(h_.total_drops(), 0u);
+    expect_no_leak();
+}
+
+// A UDP super-frame (the sender's UDP_SEGMENT), masqueraded out of the
+// uplink: whole datagrams of the segment size, each with its own UDP header
+// and checksum and the next IPv4 id, as Linux's __udp_gso_segment sends them
+// (rte_gso would have sent IP fragments of one datagram).
+TEST_F(EgressOffloadTest, MasqueradedUdpSuperFrameLeavesAsDatagrams) {
+    const auto data = pattern(4500);
+    constexpr std::uint16_t kSegment = 1200;
+    Frame super = PacketBuilder()
+                      .eth(kGatewayMac, kC1Mac)
+                      .ipv4(kC1, kFar)
+                      .ipv4_id(40)
+                      .ipv4_dont_fragment()
+                      .udp(5001, 4433)
+                      .payload(data)
+                      .build();
+    make_partial(super);
+    h_.receive({offloaded(h_, c1_, super, kUso, kSegment)});
+    const auto out = h_.sent(up_);
+    ASSERT_EQ(out.size(), 4u);
+    for (std::size_t k = 0; k < out.size(); ++k) {
+        const Frame want = PacketBuilder()
+                               .eth(kRouterMac, kUplinkMac)
+                               .ipv4(kHostIp, kFar, 63)
+                               .ipv4_id(static_cast<std::uint16_t>(40 + k))
+                               .ipv4_dont_fragment()
+                               .udp(5001, 4433)
+                               .payload(slice(data, k * kSegment, kSegment))
+                               .build();
+        EXPECT_EQ(hex_diff(want, out[k]), "") << "datagram " << k;
+    }
+    EXPECT_EQ(h_.counters().gso_segments, 4u);
+    EXPECT_EQ(h_.total_drops(), 0u);
+    expect_no_leak();
+}
+
+// The same over IPv6, bridged.
+TEST_F(EgressOffloadTest, BridgedIpv6UdpSuperFrameLeavesAsDatagrams) {
+    h_.receive(c2_, {PacketBuilder().eth(kBroadcast, kC2Mac).arp_request(kC2Mac, kC2, kC1).build()});
+    h_.sent(c1_);
+    const auto data = pattern(3000);
+    constexpr std::uint16_t kSegment = 1000;
+    Frame super = PacketBuilder().eth(kC2Mac, kC1Mac).ipv6(kC1v6, kC2v6).udp(6000, 443).payload(data).flip_l4_checksum().build();
+    h_.receive({offloaded(h_, c1_, super, kUso6, kSegment)});
+    const auto out = h_.sent(c2_);
+    ASSERT_EQ(out.size(), 3u);
+    for (std::size_t k = 0; k < out.size(); ++k) {
+        const Frame want = PacketBuilder()
+                               .eth(kC2Mac, kC1Mac)
+                               .ipv6(kC1v6, kC2v6)
+                               .udp(6000, 443)
+                               .payload(slice(data, k * kSegment, kSegment))
+                               .build();
+        EXPECT_EQ(hex_diff(want, out[k]), "") << "datagram " << k;
+    }
+    EXPECT_EQ(h_.total_drops(), 0u);
     expect_no_leak();
 }
 
