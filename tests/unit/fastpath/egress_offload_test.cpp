@@ -13,6 +13,7 @@
 
 #include <rte_ip.h>
 
+#include "nat/published_ports.hpp"
 #include "tests/unit/fastpath/pipeline_harness.hpp"
 #include "vxlan/fastpath/vxlan_header.hpp"
 
@@ -177,6 +178,38 @@ TEST_F(EgressOffloadTest, PortThatTakesOffloadsGetsTheSuperFrameWholeWithItsPseu
     EXPECT_EQ(out[0]->tso_segsz, 1460u);
     EXPECT_EQ(h_.counters().gso_frames, 0u);
     EXPECT_EQ(h_.counters().checksum_completed, 0u);
+}
+
+// Hairpin (c2 -> host:8080 published by c1) to a port that takes the
+// offloads: both rewrites (MASQUERADE to the gateway, DNAT to c1) patch the
+// partial checksum as a pseudo-header sum, so the kernel completes it right.
+TEST_F(EgressOffloadTest, HairpinKeepsAPartialChecksumAPseudoHeaderSum) {
+    h_.snapshot().offload_ports |= std::uint64_t{1} << c1_;
+    auto map = std::make_shared<nat::PortMap>();
+    nat::PublishedRule r;
+    r.proto = IPPROTO_TCP;
+    r.host_lo = r.host_hi = 8080;
+    r.container_lo = 80;
+    r.container_ip = kC1;
+    r.container_mac = kC1Mac;
+    r.network = net_;
+    r.gateway = kGateway;
+    r.container = "c1";
+    ASSERT_TRUE(map->add(r));
+    h_.snapshot().published = map;
+    ASSERT_TRUE(h_.context().macs->add_static(net_, kC1Mac, c1_).ok());
+    ASSERT_TRUE(h_.context().macs->add_static(net_, kC2Mac, c2_).ok());
+
+    Frame request = PacketBuilder().eth(kGatewayMac, kC2Mac).ipv4(kC2, kHostIp).tcp(33000, 8080, kAck).payload(900).build();
+    make_partial(request);
+    h_.receive({offloaded(h_, c2_, request, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM)});
+    Frame want = PacketBuilder().eth(kC1Mac, kGatewayMac).ipv4(kGateway, kC1, 63).tcp(33000, 80, kAck).payload(900).build();
+    make_partial(want);
+    std::vector<MbufPtr> out;
+    for (auto* m : h_.sent_mbufs(c1_)) out.emplace_back(m);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(hex_diff(want, from_mbuf(out[0].get())), "");
+    EXPECT_EQ(out[0]->ol_flags & RTE_MBUF_F_TX_L4_MASK, RTE_MBUF_F_TX_TCP_CKSUM);
 }
 
 // Bridged between two containers, the super-frame is segmented only for the
