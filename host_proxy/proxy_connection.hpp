@@ -37,6 +37,14 @@ struct Connection {
     bool connecting = true;  // the connect() to the container is in progress
     Pipe up;                 // client -> container
     Pipe down;               // container -> client
+    // A socket that reported EPOLLHUP (both its directions shut) and has
+    // nothing to wait for leaves the epoll set: epoll reports HUP whatever
+    // the mask, so it would wake the thread in a loop until the other side
+    // takes the bytes still in the pipe.
+    bool client_hup = false;
+    bool server_hup = false;
+    bool client_watched = true;
+    bool server_watched = true;
 
     bool done() const { return up.shut && down.shut; }
     // What each socket waits for: to read when its buffer is empty, to write while it holds bytes.

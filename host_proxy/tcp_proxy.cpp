@@ -1,6 +1,7 @@
 #include "host_proxy/tcp_proxy.hpp"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -68,6 +69,7 @@ Status TcpProxy::start_thread() {
     }
     try {
         thread_ = std::thread([this] { run(); });
+        pthread_setname_np(thread_.native_handle(), "dpdock-proxy");  // for top -H and the tests
     } catch (const std::system_error& e) {
         return Status::error(std::string("host proxy: cannot start its thread: ") + e.what());
     }
@@ -207,6 +209,7 @@ void TcpProxy::service(std::uint64_t conn_id, Connection& c, std::uint32_t event
         close_connection(conn_id, true);
         return;
     }
+    if ((events & EPOLLHUP) != 0) (server_side ? c.server_hup : c.client_hup) = true;
     if (!transfer(c.client, c.server, c.up) || !transfer(c.server, c.client, c.down)) {
         close_connection(conn_id, true);
         return;
@@ -218,13 +221,21 @@ void TcpProxy::service(std::uint64_t conn_id, Connection& c, std::uint32_t event
     rearm(conn_id, c);
 }
 
-void TcpProxy::rearm(std::uint64_t conn_id, const Connection& c) {
-    epoll_event ev{c.client_events(), {}};
-    ev.data.u64 = key(conn_id, kClientTag);
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.client, &ev);
-    ev.events = c.server_events();
-    ev.data.u64 = key(conn_id, kServerTag);
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.server, &ev);
+void TcpProxy::rearm(std::uint64_t conn_id, Connection& c) {
+    watch(c.client, c.client_watched, c.client_hup, c.client_events(), key(conn_id, kClientTag));
+    watch(c.server, c.server_watched, c.server_hup, c.server_events(), key(conn_id, kServerTag));
+}
+
+void TcpProxy::watch(int fd, bool& watched, bool hup, std::uint32_t events, std::uint64_t data) {
+    if (events == 0 && hup) {
+        if (watched) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+        watched = false;
+        return;
+    }
+    epoll_event ev{events, {}};
+    ev.data.u64 = data;
+    ::epoll_ctl(epoll_fd_, watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+    watched = true;
 }
 
 void TcpProxy::close_connection(std::uint64_t conn_id, bool reset) {

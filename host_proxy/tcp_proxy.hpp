@@ -76,7 +76,9 @@ private:
     void accept_all(std::uint64_t listener_id, const Listener& l);
     // Moves bytes, then closes the pair when it is done or failed, else re-arms its two fds.
     void service(std::uint64_t conn_id, Connection& c, std::uint32_t events, bool server_side);
-    void rearm(std::uint64_t conn_id, const Connection& c);
+    void rearm(std::uint64_t conn_id, Connection& c);
+    // Sets what `fd` waits for: modified, added back, or removed while it is hung up with nothing to wait for.
+    void watch(int fd, bool& watched, bool hup, std::uint32_t events, std::uint64_t data);
     void close_connection(std::uint64_t conn_id, bool reset);
 
     mutable std::mutex mutex_;

@@ -11,8 +11,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -207,6 +212,108 @@ TEST(ExceptionTest, PublishedPortsAreReachedFromTheHostThroughTheProxy) {
     auto stats = d->call("stats.show");
     ASSERT_TRUE(stats.ok()) << stats.message();
     EXPECT_GE((*stats)["exception"]["proxy"]["accepted"].get<std::uint64_t>(), 3u) << stats->dump();
+}
+
+// CPU seconds the host proxy thread ("dpdock-proxy") of dpdockd `pid` has used so far.
+double proxy_cpu_seconds(pid_t pid) {
+    const std::string tasks = "/proc/" + std::to_string(pid) + "/task/";
+    for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+        std::ifstream comm(task.path() / "comm");
+        std::string name;
+        std::getline(comm, name);
+        if (name != "dpdock-proxy") continue;
+        std::ifstream stat(task.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        std::istringstream fields(line.substr(line.rfind(')') + 2));  // after "pid (comm) "
+        std::string field;
+        unsigned long long utime = 0, stime = 0;
+        for (int i = 3; i <= 15 && fields >> field; ++i) {
+            if (i == 14) utime = std::stoull(field);
+            if (i == 15) stime = std::stoull(field);
+        }
+        return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    }
+    ADD_FAILURE() << "no dpdock-proxy thread in " << tasks;
+    return 0;
+}
+
+// A client that half-closes and then reads slowly, from a container that
+// answers and closes: the proxy's container socket is hung up (both
+// directions shut) while its bytes wait for the client. That wait costs no
+// CPU (before, epoll reported the hang-up again and again and the proxy
+// thread spun at 100% until the client read), and every byte arrives.
+TEST(ExceptionTest, AHungUpContainerWaitingForASlowClientCostsTheProxyNothing) {
+    Topology t;
+    make_topology(t);
+    auto d = DpdockdInstance::start_in(t.host, yaml(t, true, "    publish: ['127.0.0.1:8080:80']\n"));
+    ASSERT_TRUE(d.ok()) << d.message();
+    constexpr std::size_t kAnswer = 4 * 1024 * 1024;  // more than the socket buffers towards the client and the pipe hold
+    std::thread container([&] {
+        EXPECT_TRUE(run_in(t.c1, [&] {
+                        const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                        const int on = 1;
+                        ::setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+                        sockaddr_in a{};
+                        a.sin_family = AF_INET;
+                        a.sin_port = htons(80);
+                        a.sin_addr.s_addr = kC1Ip.be().raw();
+                        timeval tv{10, 0};
+                        ::setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+                        if (::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(l, 1) != 0) {
+                            ADD_FAILURE() << "container listen: " << std::strerror(errno);
+                            ::close(l);
+                            return;
+                        }
+                        const int c = ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
+                        ::close(l);
+                        if (c < 0) return;
+                        ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+                        ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+                        char request[64];
+                        while (::recv(c, request, sizeof request, 0) > 0) {
+                        }
+                        std::string answer(kAnswer, '\0');
+                        for (std::size_t i = 0; i < kAnswer; ++i) answer[i] = static_cast<char>(i * 7 + i / 256);
+                        ::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+                        ::close(c);
+                    }).ok());
+    });
+    std::string received;
+    double spent = 0;
+    const Status client = run_in(t.host, [&] {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int small = 4096;
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        timeval tv{10, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(8080);
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+            ADD_FAILURE() << "connect: " << std::strerror(errno);
+            ::close(fd);
+            return;
+        }
+        ::send(fd, "GET", 3, MSG_NOSIGNAL);
+        ::shutdown(fd, SHUT_WR);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the container answers and closes
+        const double before = proxy_cpu_seconds(d->process().pid());
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the client does not read
+        spent = proxy_cpu_seconds(d->process().pid()) - before;
+        char buffer[8192];
+        ssize_t n;
+        while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) received.append(buffer, static_cast<std::size_t>(n));
+        ::close(fd);
+    });
+    container.join();
+    ASSERT_TRUE(client.ok()) << client.message();
+    EXPECT_LT(spent, 0.2) << "CPU seconds of the proxy thread while the client did not read";
+    ASSERT_EQ(received.size(), kAnswer) << d->log();
+    for (std::size_t i = 0; i < kAnswer; ++i) {
+        ASSERT_EQ(received[i], static_cast<char>(i * 7 + i / 256)) << "byte " << i;
+    }
 }
 
 // The proxy's listeners come and go with the container; a port another
