@@ -24,20 +24,24 @@ std::vector<SavedEndpoint> split_global(config::Deployment& d) {
     return out;
 }
 
-bool add_saved(config::Deployment& target, const SavedEndpoint& saved) {
+SavedOutcome add_saved(config::Deployment& target, const SavedEndpoint& saved) {
     const bool in_store = std::any_of(target.networks.begin(), target.networks.end(), [&](const auto& n) {
         return n.global && n.name == saved.endpoint.network;
     });
-    if (!in_store) return false;
+    if (!in_store) return SavedOutcome::NotInStore;
     auto c = std::find_if(target.containers.begin(), target.containers.end(),
                           [&](const config::ContainerSpec& x) { return x.name == saved.container.name; });
     if (c == target.containers.end()) {
         config::ContainerSpec fresh = saved.container;
         fresh.networks = {saved.endpoint};
         target.containers.push_back(std::move(fresh));
-        return true;
+        return SavedOutcome::Added;
     }
-    if (c->netns != saved.container.netns) return false;
+    if (c->netns != saved.container.netns) return SavedOutcome::OtherNamespace;
+    if (std::any_of(c->networks.begin(), c->networks.end(),
+                    [&](const config::EndpointSpec& e) { return e.network == saved.endpoint.network; })) {
+        return SavedOutcome::AlreadyAttached;
+    }
     // The saved order (the first network gives the default route), with what runs now.
     std::vector<config::EndpointSpec> ordered;
     for (const auto& e : saved.container.networks) {
@@ -55,7 +59,7 @@ bool add_saved(config::Deployment& target, const SavedEndpoint& saved) {
         }
     }
     c->networks = std::move(ordered);
-    return true;
+    return SavedOutcome::Added;
 }
 
 }  // namespace dpdock::cluster

@@ -24,10 +24,16 @@ struct SavedEndpoint {
 // left with no network goes too) and returns those endpoints.
 std::vector<SavedEndpoint> split_global(config::Deployment& d);
 
+enum class SavedOutcome {
+    Added,            // `target` holds the endpoint again
+    NotInStore,       // no global network of that name in `target` (not in the store yet): try again later
+    OtherNamespace,   // a container of that name runs with another namespace: a different container now
+    AlreadyAttached,  // the container is on that network already (attached again since): what runs is kept
+};
+
 // `target` with the saved endpoint added back: to its container (made again
-// when absent), at its saved place among the container's networks. false:
-// target has no global network of that name (not in the store yet), or the
-// container runs with another namespace.
-bool add_saved(config::Deployment& target, const SavedEndpoint& saved);
+// when absent), at its saved place among the container's networks. Only
+// Added changes `target`.
+SavedOutcome add_saved(config::Deployment& target, const SavedEndpoint& saved);
 
 }  // namespace dpdock::cluster

@@ -29,13 +29,19 @@ void ClusterSync::restore_saved() {
     if (saved_.empty() || !agent_.own_synced()) return;
     for (auto it = saved_.begin(); it != saved_.end();) {
         config::Deployment target = state_.deployment();
-        if (!cluster::add_saved(target, *it)) {
-            ++it;  // the network is not in the store (yet)
+        const cluster::SavedOutcome outcome = cluster::add_saved(target, *it);
+        if (outcome == cluster::SavedOutcome::NotInStore) {
+            ++it;  // tried again at the next change of the store
             continue;
         }
         const std::string what = "container " + it->container.name + " on " + it->endpoint.network + " (" +
                                  (it->endpoint.ip ? it->endpoint.ip->to_string() : std::string("no address")) + ")";
-        if (auto st = state_.apply(std::move(target)); st) {
+        if (outcome != cluster::SavedOutcome::Added) {
+            std::fprintf(stderr, "dpdockd: cluster: not restored: %s: %s\n", what.c_str(),
+                         outcome == cluster::SavedOutcome::OtherNamespace
+                             ? "a container of that name runs in another network namespace now"
+                             : "the container is attached to that network already; that endpoint is kept");
+        } else if (auto st = state_.apply(std::move(target)); st) {
             std::fprintf(stderr, "dpdockd: cluster: restored %s\n", what.c_str());
         } else if (!agent_.connected()) {
             return;  // etcd went away meanwhile: tried again when it is back

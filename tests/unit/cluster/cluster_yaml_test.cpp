@@ -104,15 +104,35 @@ TEST(ClusterYamlTest, SavedEndpointsGoBackInTheirPlace) {
     const std::vector<SavedEndpoint> saved = split_global(started);
     ASSERT_EQ(saved.size(), 2u);
     config::Deployment target = started;
-    EXPECT_FALSE(add_saved(target, saved[0])) << "the store has no prod yet";
+    EXPECT_EQ(add_saved(target, saved[0]), SavedOutcome::NotInStore);
+    EXPECT_EQ(target, started);
     target.networks.push_back(running.networks[0]);
-    ASSERT_TRUE(add_saved(target, saved[0]));
-    ASSERT_TRUE(add_saved(target, saved[1]));
+    ASSERT_EQ(add_saved(target, saved[0]), SavedOutcome::Added);
+    ASSERT_EQ(add_saved(target, saved[1]), SavedOutcome::Added);
     EXPECT_EQ(target.containers, running.containers);
     config::Deployment moved = started;
     moved.networks.push_back(running.networks[0]);
     moved.containers[0].netns = "/run/netns/other";
-    EXPECT_FALSE(add_saved(moved, saved[0])) << "another container by that name now";
+    const config::Deployment before_moved = moved;
+    EXPECT_EQ(add_saved(moved, saved[0]), SavedOutcome::OtherNamespace) << "another container by that name now";
+    EXPECT_EQ(moved, before_moved);
+}
+
+// A container attached to the network again before the store came back keeps
+// the endpoint it has now; the saved one (another address) does not replace it.
+TEST(ClusterYamlTest, ASavedEndpointNeverReplacesARunningOne) {
+    const config::Deployment running = running_with_global();
+    config::Deployment started = running;
+    const std::vector<SavedEndpoint> saved = split_global(started);
+    config::Deployment target = started;
+    target.networks.push_back(running.networks[0]);
+    config::EndpointSpec now = saved[0].endpoint;
+    now.ip = Ipv4Address::parse("10.40.0.77");
+    now.mac.reset();
+    target.containers[0].networks.push_back(now);
+    const config::Deployment before = target;
+    EXPECT_EQ(add_saved(target, saved[0]), SavedOutcome::AlreadyAttached);
+    EXPECT_EQ(target, before);
 }
 
 // config reload: the file's global networks are dropped, the running ones
