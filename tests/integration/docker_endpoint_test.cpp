@@ -9,6 +9,7 @@
 #include <chrono>
 #include <thread>
 
+#include "runtime/docker/driver.hpp"
 #include "tests/integration/dpdockd_instance.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/process.hpp"
@@ -51,6 +52,37 @@ protected:
     std::optional<DpdockdInstance> d;
     json d1;  // d1's endpoint as container.attach answered
 };
+
+// The plugin with --save against a dpdockd that cannot save (its --config
+// path became a directory): every change is still answered done, since it was made;
+// an error would have Docker forget a network and endpoint dpdockd keeps
+// (before, both answers were errors and both stayed in dpdockd for good).
+TEST_F(DockerEndpoint, AChangeDpdockdCannotSaveIsStillDone) {
+    ASSERT_EQ(shell("rm -f " + d->config_path() + " && mkdir " + d->config_path()), 0);
+    ASSERT_FALSE(d->call("config.save").ok()) << "the save this test is about must fail";
+    docker::Driver driver(d->socket_path(), plugin_ns.path(), true);
+    const std::string network = "5a0e0000000000000000000000000000000000000000000000000000000000aa";
+    const std::string endpoint = "e1d00000000000000000000000000000000000000000000000000000000000bb";
+    auto created = driver.handle("NetworkDriver.CreateNetwork",
+                                 {{"NetworkID", network}, {"IPv4Data", json::array({{{"Pool", "10.57.0.0/24"}}})}});
+    ASSERT_TRUE(created.has_value());
+    EXPECT_FALSE(created->contains("Err")) << created->dump();
+    auto attached = driver.handle("NetworkDriver.CreateEndpoint",
+                                  {{"NetworkID", network}, {"EndpointID", endpoint}, {"Interface", json::object()}});
+    ASSERT_TRUE(attached.has_value());
+    EXPECT_FALSE(attached->contains("Err")) << attached->dump();
+    EXPECT_TRUE(d->port_stats("docker-e1d000000000/docker-5a0e00000000").has_value()) << d->log();
+
+    auto detached = driver.handle("NetworkDriver.DeleteEndpoint", {{"NetworkID", network}, {"EndpointID", endpoint}});
+    ASSERT_TRUE(detached.has_value());
+    EXPECT_FALSE(detached->contains("Err")) << detached->dump();
+    auto deleted = driver.handle("NetworkDriver.DeleteNetwork", {{"NetworkID", network}});
+    ASSERT_TRUE(deleted.has_value());
+    EXPECT_FALSE(deleted->contains("Err")) << deleted->dump();
+    auto networks = d->call("network.ls");
+    ASSERT_TRUE(networks.ok()) << networks.message();
+    EXPECT_EQ(networks->dump().find("docker-5a0e"), std::string::npos) << networks->dump();
+}
 
 TEST_F(DockerEndpoint, HandedOverUnconfiguredAndKeptAfterTheMove) {
     auto ps = d->call("container.ps");
