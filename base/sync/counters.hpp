@@ -81,6 +81,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     // kernel (its punt ring), and packets the kernel sent into the dataplane.
     std::uint64_t punted = 0;
     std::uint64_t from_host = 0;
+    // Flow spreading (dataplane/fastpath/spread.hpp): packets this worker
+    // received and handed to the worker owning their flow, and packets it
+    // took from other workers and forwarded.
+    std::uint64_t spread_out = 0;
+    std::uint64_t spread_in = 0;
     std::array<std::uint64_t, kDropReasonCount> drops{};
     std::array<PortCounters, kMaxPorts> ports{};
 };
