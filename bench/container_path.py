@@ -11,9 +11,13 @@ container's eth0, dropped there by a raw-table rule, so no receiving socket
 limits it) with what the senders offered; TCP request/response latency p50/p99
 (64 bytes, back to back and paced 2 ms apart). The load average is printed
 with every repetition. Needs root, iperf3, iptables and a Release build of
-dpdockd. `--quick`: 2 repetitions of 2 s.
+dpdockd. `--quick`: 2 repetitions of 2 s. A dpdock system may name its
+workers and flow spreading: `dpdock-w2` runs 2 workers, `dpdock-w2-nospread`
+2 workers with `spread-flows: false` (each port on one worker); `dpdock` is
+one worker.
 
     python3 bench/container_path.py [--quick] [--reps 3] [--duration 5] [--json out.json]
+    python3 bench/container_path.py --quick --systems dpdock,dpdock-w2,dpdock-w2-nospread
 """
 import argparse
 import json
@@ -180,16 +184,19 @@ class DockerBridge(KernelBridge):
 class Dpdock:
     name = "dpdock"
 
-    def __init__(self, binary, c1, c2, workdir, idle_sleep_us):
+    def __init__(self, binary, c1, c2, workdir, idle_sleep_us, workers=1, spread=True):
         self.binary, self.c1, self.c2, self.workdir = binary, c1, c2, workdir
         self.idle = idle_sleep_us
+        self.workers, self.spread = workers, spread
         self.proc = None
 
     def __enter__(self):
         sock = os.path.join(self.workdir, "dpdock.sock")
         config = os.path.join(self.workdir, "dpdock.yaml")
         with open(config, "w") as out:
-            out.write("dataplane:\n  workers: 1\n")
+            out.write(f"dataplane:\n  workers: {self.workers}\n")
+            if not self.spread:
+                out.write("  spread-flows: false\n")
             if self.idle is not None:
                 out.write(f"  idle-sleep-us: {self.idle}\n")
             out.write("containers:\n")
@@ -217,6 +224,17 @@ class Dpdock:
                 self.proc.wait()
             self.log.close()
         return False
+
+
+def dpdock_variant(system):
+    """'dpdock-w2-nospread' -> (2, False); 'dpdock' and 'dpdock-other' -> (1, True)."""
+    workers, spread = 1, True
+    for part in system.split("-")[1:]:
+        if part.startswith("w") and part[1:].isdigit():
+            workers = int(part[1:])
+        elif part == "nospread":
+            spread = False
+    return workers, spread
 
 
 def default_dpdockd():
@@ -254,7 +272,8 @@ def main():
     ap.add_argument("--senders", type=int, default=2, help="UDP sender processes (default 2)")
     ap.add_argument("--idle-sleep-us", type=int, default=None, help="dpdockd's idle sleep (default: its own)")
     ap.add_argument("--other-dpdockd", help="also measure this dpdockd (system 'dpdock-other'), e.g. an older build")
-    ap.add_argument("--systems", default="docker,dpdock", help="from docker, kernel-bridge (no rules), dpdock; "
+    ap.add_argument("--systems", default="docker,dpdock", help="from docker, kernel-bridge (no rules), dpdock "
+                    "(dpdock-wN: N workers; -nospread: spread-flows off); "
                     "the first is the ratios' base")
     ap.add_argument("--json", help="write every run here")
     args = ap.parse_args()
@@ -273,7 +292,7 @@ def main():
                 binary = args.other_dpdockd if system == "dpdock-other" else args.dpdockd
                 env = (DockerBridge(tag, c1, c2) if system == "docker" else
                        KernelBridge(tag, c1, c2) if system == "kernel-bridge" else
-                       Dpdock(binary, c1, c2, workdir, args.idle_sleep_us))
+                       Dpdock(binary, c1, c2, workdir, args.idle_sleep_us, *dpdock_variant(system)))
                 with env:
                     result = measure(c1, c2, args.duration, 5201, args.senders)
             result["load1"] = os.getloadavg()[0]

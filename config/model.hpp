@@ -37,6 +37,9 @@ struct DataplaneSpec {
     // to idle_sleep_max_us while nothing arrives. idle_sleep_us 0: pure polling.
     std::uint32_t idle_sleep_us = 10;
     std::uint32_t idle_sleep_max_us = 1000;
+    // With several workers, each port's flows are shared among them
+    // (dataplane/fastpath/spread.hpp); false: a port's worker forwards all of it.
+    bool spread_flows = true;
     std::uint32_t memory_mb = 512;        // EAL memory when no hugepages are mounted (--no-huge -m)
     std::string socket_path = "/run/dpdock/dpdock.sock";
     std::vector<std::string> eal_args;    // extra EAL arguments, appended verbatim

@@ -72,6 +72,11 @@ Status Dataplane::launch_workers() {
     if (!punt) return Status::error(punt.message());
     punt_rings_ = std::move(*punt);
     capture_ = std::make_unique<capture::CaptureService>(static_cast<unsigned>(options_.worker_lcores.size()), socket);
+    if (options_.spread_flows && options_.worker_lcores.size() > 1) {
+        auto spread = SpreadRings::create("dpdock_spread", static_cast<unsigned>(options_.worker_lcores.size()), socket);
+        if (!spread) return Status::error(spread.message());
+        spread_rings_ = std::move(*spread);
+    }
     for (unsigned i = 0; i < options_.worker_lcores.size(); ++i) {
         counters_.push_back(std::make_unique<sync::WorkerCounters>());
         rule_counters_.push_back(std::make_unique<nat::RuleCounters>());
@@ -98,6 +103,7 @@ Status Dataplane::launch_workers() {
         ctx->punt_rings = &punt_rings_->all();
         ctx->capture = &capture_->tap();
         ctx->dns = &dns_->rings();
+        ctx->spread = spread_rings_.get();
         ctx->icmp.limit.configure(rte_get_tsc_hz(), options_.icmp_errors_per_s, options_.icmp_errors_burst);
         if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket,
                                     {pool_, indirect_pool_});
@@ -136,6 +142,7 @@ Dataplane::~Dataplane() {
     }
     kernel_scratch_.clear();  // holds mbufs of the pool
     punt_rings_.reset();      // so do the punt rings
+    spread_rings_.reset();    // and the rings between workers
     capture_.reset();         // and the capture's copies
     macs_.reset();
     neighbours_.reset();  // hashes attached to the RCU variable go before it
@@ -248,11 +255,21 @@ Status Dataplane::remove_port(PortId port) {
 void Dataplane::publish(std::unique_ptr<dataplane::ForwardingSnapshot> snap) {
     snap->rx_queues.assign(contexts_.size(), {});
     snap->kernel_ports.clear();
+    snap->spread = {};
     for (const auto& [port, record] : ports_) {
         if (snap->ports[port].role == dataplane::PortRole::Unused) continue;
         const KernelPortIo* kernel = record.kernel ? &record.kernel->io() : nullptr;
+        // Spreading: a port with several rx queues has them polled by
+        // different workers, starting at its home; one with a single queue has
+        // its flows handed out by the home worker (fastpath/spread.hpp).
+        const auto workers = static_cast<unsigned>(contexts_.size());
+        if (spread_rings_) {
+            snap->spread[port] = {record.rx_queues > 1 ? SpreadMode::Queues : SpreadMode::Flows,
+                                  static_cast<std::uint8_t>(record.worker)};
+        }
         for (std::uint16_t q = 0; q < record.rx_queues; ++q) {
-            snap->rx_queues[record.worker].push_back({port, q, kernel});
+            const unsigned worker = spread_rings_ ? (record.worker + q) % workers : record.worker;
+            snap->rx_queues[worker].push_back({port, q, kernel});
         }
         if (kernel != nullptr) snap->kernel_ports.push_back(kernel);
         // A kernel port hands super-frames and partial checksums to the kernel as they are.

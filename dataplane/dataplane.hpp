@@ -18,6 +18,7 @@
 #include "dataplane/forwarding_snapshot.hpp"
 #include "l3/neighbour_table.hpp"
 #include "dataplane/port.hpp"
+#include "dataplane/spread_rings.hpp"
 #include "dataplane/fastpath/worker_context.hpp"
 #include "dataplane/kernel_port/kernel_port.hpp"
 #include "base/sync/counters.hpp"
@@ -49,6 +50,9 @@ struct DataplaneOptions {
     std::uint32_t mac_table_size = 65536;
     std::uint32_t idle_sleep_us = 0;      // first idle sleep; 0: pure polling
     std::uint32_t idle_sleep_max_us = 0;  // idle sleeps double up to this
+    // Several workers share each port's packets (dataplane/fastpath/spread.hpp);
+    // false: every packet of a port is forwarded by the worker that polls it.
+    bool spread_flows = true;
     // MASQUERADE's table; name, hz, socket and qsbr are filled in by start().
     nat::ConntrackOptions conntrack;
     // Each worker's budget of ICMP errors (time exceeded, ...): per second (0: no limit) and burst.
@@ -58,7 +62,9 @@ struct DataplaneOptions {
 
 struct PortRecord {
     std::string devargs;
-    unsigned worker = 0;  // the one worker that polls its rx queues, fixed for the port's life
+    // The port's home worker, fixed for its life: it polls rx queue 0 (with
+    // spreading off, every rx queue) and handles what is not IP (spread.hpp).
+    unsigned worker = 0;
     std::uint16_t rx_queues = 1;
     // Port ids are reused at once after removal: the counters of the id's
     // previous owner, summed over workers when this port was added.
@@ -90,8 +96,8 @@ public:
     // A port's MAC: a kernel port's is its interface's (its net_ring ethdev has none).
     MacAddress port_mac(PortId port) const;
 
-    // Fills the per-worker rx assignment of `snap` from the port records and
-    // publishes it; returns after the previous snapshot is unreachable.
+    // Fills the per-worker rx assignment (and each port's spreading) of `snap`
+    // from the port records and publishes it; returns after the previous snapshot is unreachable.
     void publish(std::unique_ptr<dataplane::ForwardingSnapshot> snap);
     const dataplane::ForwardingSnapshot& current() const { return *snapshot_->read(); }
 
@@ -135,6 +141,7 @@ private:
     std::vector<std::unique_ptr<WorkerContext>> contexts_;
     std::vector<std::unique_ptr<KernelPortScratch>> kernel_scratch_;  // one per worker
     std::unique_ptr<exception::PuntRings> punt_rings_;  // one per worker, for the host's kernel
+    std::unique_ptr<SpreadRings> spread_rings_;  // between every two workers; null: spreading off
     std::atomic<bool> stop_{false};
     bool workers_running_ = false;
     std::map<PortId, PortRecord> ports_;

@@ -58,6 +58,19 @@ struct RxQueue {
     const dataplane::KernelPortIo* kernel = nullptr;  // its socket is read into the queue before each poll
 };
 
+// How the packets a port receives are shared among workers (Dataplane::publish,
+// dataplane/fastpath/spread.hpp). Flows: one rx queue, polled by `home`, which
+// hands each IP flow to the worker its flow hash names. Queues: several rx
+// queues, polled by different workers (the device spreads flows over them).
+// In both, frames that are not IP (ARP) are handled by `home`, so the uplink's
+// neighbour table keeps its one writer.
+enum class SpreadMode : std::uint8_t { Off, Flows, Queues };
+
+struct PortSpread {
+    SpreadMode mode = SpreadMode::Off;
+    std::uint8_t home = 0;  // the worker that polls rx queue 0
+};
+
 struct UplinkInfo {
     PortId port = kNoPort;
     MacAddress mac;                  // the port's own MAC
@@ -86,6 +99,7 @@ struct ForwardingSnapshot {
     std::optional<UplinkInfo> uplink;
     std::optional<HostInfo> host;                 // exception path on: the kernel interface
     std::vector<std::vector<RxQueue>> rx_queues;  // per worker: the rx queues it polls
+    std::array<PortSpread, sync::kMaxPorts> spread{};  // per port, filled with rx_queues
     std::vector<const dataplane::KernelPortIo*> kernel_ports;  // every worker sends its tx ring of each
     std::shared_ptr<const nat::PortMap> published;  // published ports; shared by snapshots while unchanged
     vxlan::Settings vxlan;     // the host's VTEP

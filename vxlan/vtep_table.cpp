@@ -92,7 +92,8 @@ PortId VtepTable::learn(Ipv4Address ip, std::uint64_t now) {
         return port;
     }
     Slot& slot = slots_[port - kVtepPortBase];
-    // Refreshed at most once per tick value; only the uplink worker writes it.
+    // Refreshed at most once per tick value, by whichever worker forwards the
+    // uplink's VXLAN (flows spread over workers): a relaxed store, last one wins.
     if (slot.seen.load(std::memory_order_relaxed) != now) slot.seen.store(now, std::memory_order_relaxed);
     return port;
 }

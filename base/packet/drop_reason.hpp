@@ -50,6 +50,7 @@ enum class DropReason : std::uint8_t {
     PuntFull,           // for the host's kernel (exception path), but this worker's punt ring was full
     PuntRateLimited,    // for the host's kernel, over this worker's exception.punt-rate (exception/fastpath/punt_limit.hpp)
     DnsRingFull,        // a DNS query to a gateway, but the DNS thread's ring is full (dns/fastpath/dns_punt.hpp)
+    SpreadFull,         // its flow belongs to another worker, whose ring from this worker was full (dataplane/fastpath/spread.hpp)
     Count,
 };
 
@@ -65,6 +66,7 @@ inline constexpr std::array<std::string_view, static_cast<std::size_t>(DropReaso
     "kernel_rx_truncated", "kernel_rx_no_buffer", "kernel_tx_full", "kernel_tx_error",
     "punt_full", "punt_rate_limited",
     "dns_ring_full",
+    "spread_full",
 };
 static_assert(kDropReasonNames.size() == static_cast<std::size_t>(DropReason::Count));
 static_assert(kDropReasonNames.back() != std::string_view{}, "every DropReason needs a name");

@@ -1,6 +1,8 @@
 // PacketMeta: what parse_burst() learned about a packet, stored in the mbuf
 // private area so later stages never re-parse. Written by the worker that
-// received the mbuf, read only by that worker.
+// received the mbuf, read only by the worker that forwards it: the same one,
+// or the one it handed the packet to (dataplane/fastpath/spread.hpp: the
+// ring's release/acquire hands the metadata over with the mbuf).
 #pragma once
 
 #include <cstdint>

@@ -59,7 +59,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     std::uint64_t mac_table_full = 0;    // a new MAC could not be learned (capacity)
     std::uint64_t mac_static_conflict = 0;  // a static MAC seen on another port
     std::uint64_t busy_cycles = 0;       // TSC spent in iterations that had packets
-    std::uint64_t busy_packets = 0;      // packets received in those iterations
+    std::uint64_t busy_packets = 0;      // packets received or taken from other workers (spread_in) in those iterations
     std::uint64_t icmp_errors_sent = 0;        // ICMP errors the dataplane originated (time exceeded, frag needed)
     std::uint64_t icmp_errors_suppressed = 0;  // errors not sent: over the rate limit, or no mbuf
     // Egress fix-ups (egress_offload.hpp): packets whose partial L4 checksum was
@@ -81,6 +81,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     // kernel (its punt ring), and packets the kernel sent into the dataplane.
     std::uint64_t punted = 0;
     std::uint64_t from_host = 0;
+    // Flow spreading (dataplane/fastpath/spread.hpp): packets this worker
+    // received and handed to the worker owning their flow, and packets it
+    // took from other workers and forwarded.
+    std::uint64_t spread_out = 0;
+    std::uint64_t spread_in = 0;
     std::array<std::uint64_t, kDropReasonCount> drops{};
     std::array<PortCounters, kMaxPorts> ports{};
 };

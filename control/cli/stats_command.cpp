@@ -22,7 +22,8 @@ constexpr Column kPortColumns[] = {{"port", "port_id"},       {"name", "name"}, 
                                    {"rx bytes", "rx_bytes"},   {"tx packets", "tx_packets"}, {"tx bytes", "tx_bytes"},
                                    {"drops", "drops"}};
 constexpr Column kWorkerColumns[] = {{"worker", "worker"},         {"lcore", "lcore"}, {"rx packets", "rx_packets"},
-                                     {"tx packets", "tx_packets"}, {"loops", "loops"},
+                                     {"tx packets", "tx_packets"}, {"handed out", "spread_out"},
+                                     {"taken in", "spread_in"},    {"loops", "loops"},
                                      {"cycles/pkt", "cycles_per_packet"}};
 
 nlohmann::json field(const nlohmann::json& object, const char* key) {

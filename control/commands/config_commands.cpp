@@ -43,6 +43,7 @@ Status check_dataplane_unchanged(const config::DataplaneSpec& a, const config::D
     if (a.mac_table_size != b.mac_table_size) return differs("mac-table-size");
     if (a.mac_ageing_s != b.mac_ageing_s) return differs("mac-ageing");
     if (a.idle_sleep_us != b.idle_sleep_us) return differs("idle-sleep-us");
+    if (a.spread_flows != b.spread_flows) return differs("spread-flows");
     if (a.idle_sleep_max_us != b.idle_sleep_max_us) return differs("idle-sleep-max-us");
     if (a.memory_mb != b.memory_mb) return differs("memory-mb");
     if (a.socket_path != b.socket_path) return differs("socket");

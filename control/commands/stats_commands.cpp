@@ -45,6 +45,8 @@ json stats_show(CommandContext& ctx) {
                            {"loops", c.loops},
                            {"rx_packets", c.rx_packets},
                            {"tx_packets", c.tx_packets},
+                           {"spread_out", c.spread_out},
+                           {"spread_in", c.spread_in},
                            {"busy_cycles", c.busy_cycles},
                            {"cycles_per_packet", c.busy_packets == 0 ? 0.0
                                                  : static_cast<double>(c.busy_cycles) / c.busy_packets}});

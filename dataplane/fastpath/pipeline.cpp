@@ -1,6 +1,7 @@
 #include "dataplane/fastpath/pipeline.hpp"
 
 #include "dataplane/fastpath/overlay.hpp"
+#include "dataplane/fastpath/spread.hpp"
 #include "dataplane/fastpath/stages.hpp"
 
 namespace dpdock::dataplane {
@@ -9,6 +10,13 @@ void process_burst(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap
                    std::uint64_t now) {
     // 1. Parse once; malformed frames and frames from ports outside any network stop here.
     n = classify_stage(ctx, snap, pkts, n);
+    // Flows another worker owns go to it (several workers share one port); it runs the rest on them.
+    n = spread_stage(ctx, snap, pkts, n);
+    process_classified(ctx, snap, pkts, n, now);
+}
+
+void process_classified(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
+                        std::uint16_t n, std::uint64_t now) {
     // A burst comes from one rx queue of one port. From the uplink: the outside world.
     if (n != 0 && snap.ports[pkts[0]->port].role == dataplane::PortRole::Uplink) {
         // VXLAN for this host leaves the burst decapsulated; the rest is the uplink's.

@@ -5,6 +5,7 @@
 
 #include "dataplane/fastpath/idle_backoff.hpp"
 #include "dataplane/fastpath/pipeline.hpp"
+#include "dataplane/fastpath/spread.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "dataplane/kernel_port/fastpath/kernel_port_io.hpp"
 
@@ -32,6 +33,8 @@ std::uint64_t worker_poll(WorkerContext& ctx) {
             process_burst(ctx, *snap, pkts, n, start);
         }
     }
+    // Packets of flows this worker owns, received by the workers that poll their ports.
+    const unsigned handed_in = snap != nullptr ? take_spread(ctx, *snap, start) : 0;
     if (snap != nullptr && ctx.pending.count != 0) service_pending(ctx, *snap, start);
     // Packets for the host's kernel are work too: the worker of dpdock0 stays awake for them.
     const unsigned punted = snap != nullptr && snap->host ? drain_punts(ctx, *snap) : 0;
@@ -42,12 +45,12 @@ std::uint64_t worker_poll(WorkerContext& ctx) {
     }
     sync::bump(ctx.counters->loops);
     ctx.rcu->quiescent(ctx.index);
-    if (received != 0) {
-        sync::bump(ctx.counters->rx_packets, received);
-        sync::bump(ctx.counters->busy_packets, received);
+    if (received != 0) sync::bump(ctx.counters->rx_packets, received);
+    if (received + handed_in != 0) {
+        sync::bump(ctx.counters->busy_packets, received + handed_in);
         sync::bump(ctx.counters->busy_cycles, rte_rdtsc() - start);
     }
-    return received + punted;
+    return received + handed_in + punted;
 }
 
 int worker_main(void* arg) {

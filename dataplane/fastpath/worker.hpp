@@ -1,4 +1,5 @@
 // The worker lcore loop: rx burst from each assigned port, the pipeline,
+// the packets other workers handed over (spread.hpp) through the pipeline,
 // flush tx buffers, report a quiescent state (the only place that does), and
 // when idle sleep with exponential backoff (idle_backoff.hpp; offline for RCU
 // while asleep). No locks, allocation or syscalls while packets flow; the

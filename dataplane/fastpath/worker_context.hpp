@@ -44,6 +44,7 @@ class VtepTable;
 namespace dpdock::dataplane {
 
 struct KernelPortScratch;
+class SpreadRings;
 
 struct WorkerContext {
     unsigned index = 0;  // worker number: RCU reader id and tx queue id on every port
@@ -73,6 +74,7 @@ struct WorkerContext {
     capture::CaptureTap* capture = nullptr;  // `dpdock capture`: copies of received packets while armed
     const std::vector<exception::PuntRing>* punt_rings = nullptr;  // every worker's, drained by the host port's worker
     const dns::DnsRings* dns = nullptr;   // queries to the DNS thread, its answers back (shared)
+    const SpreadRings* spread = nullptr;  // packets of flows other workers own, both ways (spread.hpp); null: 1 worker
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.

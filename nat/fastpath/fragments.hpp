@@ -7,7 +7,8 @@
 // pass one by one. A later fragment that arrives before its first (rare on
 // one link) finds no key and is dropped (fragment_unmatched), as are those
 // of a datagram older than kLifetime or pushed out by a colliding one.
-// Per worker: fragments of one datagram arrive on one port, so on one worker.
+// Per worker: fragments of one datagram arrive on one port, and flow
+// spreading hands them all to one worker (dataplane/fastpath/spread.hpp).
 // Fixed size, no allocation; worker-only.
 #pragma once
 

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "config/loader.hpp"
@@ -549,13 +550,18 @@ TEST_F(ControlConfigTest, ReloadRefusesBrokenFilesAndAppliesOnlyTheDifference) {
     EXPECT_EQ(*d_->observable_state(), *before);
 
     // Settings the workers were started with cannot change at run time: refused by name.
-    for (auto change : {+[](config::DataplaneSpec& dp) { dp.icmp_errors_per_s += 1; },
-                        +[](config::DataplaneSpec& dp) { dp.icmp_errors_burst += 1; }}) {
+    using Change = void (*)(config::DataplaneSpec&);
+    for (auto [change, key] : {std::pair<Change, const char*>{[](auto& dp) { dp.icmp_errors_per_s += 1; },
+                                                              "dataplane.icmp-errors-per-second"},
+                               std::pair<Change, const char*>{[](auto& dp) { dp.icmp_errors_burst += 1; },
+                                                              "dataplane.icmp-errors-burst"},
+                               std::pair<Change, const char*>{[](auto& dp) { dp.spread_flows = !dp.spread_flows; },
+                                                              "dataplane.spread-flows"}}) {
         config::Deployment restarting = *model;
         change(restarting.dataplane);
         ASSERT_TRUE(config::save_atomically(restarting, broken).ok());
         const std::string error = refusal(d_->request("config.reload", {{"path", broken}}));
-        EXPECT_TRUE(contains(error, "dataplane.icmp-errors-") && contains(error, "cannot change")) << error;
+        EXPECT_TRUE(contains(error, key) && contains(error, "cannot change")) << error;
         EXPECT_EQ(*d_->observable_state(), *before);
     }
 

@@ -100,6 +100,8 @@ TEST(YamlReader, CidrAddressMacBoolAndMethodTypes) {
                  "test.yaml:4:14: ", "networks[0].gateway", "expected an IPv4 address like 10.0.0.2, got '10.1.0.300'");
     expect_error("networks:\n  - name: a\n    subnet: 10.1.0.0/24\n    internal: maybe\n",
                  "test.yaml:4:15: ", "networks[0].internal", "expected true or false, got 'maybe'");
+    expect_error("dataplane:\n  workers: 2\n  spread-flows: 2\n", "test.yaml:3:17: ", "dataplane.spread-flows",
+                 "expected true or false, got '2'");
     expect_error(R"(networks:
   - name: a
     subnet: 10.1.0.0/24
@@ -226,6 +228,7 @@ TEST(YamlReader, ReadsEveryField) {
   mac-ageing: 60
   idle-sleep-us: 10
   idle-sleep-max-us: 500
+  spread-flows: false
   memory-mb: 256
   socket: /tmp/x.sock
   eal-args: [--log-level=8, -a, "0000:00:01.0"]
@@ -260,6 +263,7 @@ containers:
     EXPECT_EQ(dp.mac_ageing_s, 60u);
     EXPECT_EQ(dp.idle_sleep_us, 10u);
     EXPECT_EQ(dp.idle_sleep_max_us, 500u);
+    EXPECT_FALSE(dp.spread_flows);
     EXPECT_EQ(dp.memory_mb, 256u);
     EXPECT_EQ(dp.socket_path, "/tmp/x.sock");
     EXPECT_EQ(dp.eal_args, (std::vector<std::string>{"--log-level=8", "-a", "0000:00:01.0"}));

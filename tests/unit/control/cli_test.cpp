@@ -102,8 +102,8 @@ protected:
                 {"port_id": 12, "name": "c1", "rx_packets": 123456, "rx_bytes": 7, "tx_packets": 0,
                  "tx_bytes": 0, "drops": 0}],
               "drops": {"bad_header": 1, "no_route": 0},
-              "workers": [{"worker": 0, "lcore": 1, "rx_packets": 10, "tx_packets": 7, "loops": 99,
-                           "cycles_per_packet": 80.5}]})");
+              "workers": [{"worker": 0, "lcore": 1, "rx_packets": 10, "tx_packets": 7, "spread_out": 3,
+                           "spread_in": 2, "loops": 99, "cycles_per_packet": 80.5}]})");
         });
         server_.registry().add("stats.clear", "clear", [this](const json& args) -> Result<json> {
             if (auto st = reject_unknown_keys(args, {}); !st) return st;
@@ -192,8 +192,8 @@ TEST_F(CliTest, StatsTable) {
               "bad_header   1\n"
               "(1 more at zero; --all shows them)\n"
               "\n"
-              "WORKER  LCORE  RX PACKETS  TX PACKETS  LOOPS  CYCLES/PKT\n"
-              "0       1      10          7           99     80.5\n");
+              "WORKER  LCORE  RX PACKETS  TX PACKETS  HANDED OUT  TAKEN IN  LOOPS  CYCLES/PKT\n"
+              "0       1      10          7           3           2         99     80.5\n");
 }
 
 TEST_F(CliTest, StatsAllShowsTheDropReasonsAtZero) {
