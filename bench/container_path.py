@@ -195,8 +195,8 @@ class Dpdock:
         config = os.path.join(self.workdir, "dpdock.yaml")
         with open(config, "w") as out:
             out.write(f"dataplane:\n  workers: {self.workers}\n")
-            if not self.spread:
-                out.write("  spread-flows: false\n")
+            if self.workers > 1:  # (an --other-dpdockd from before spreading knows no such key)
+                out.write(f"  spread-flows: {'true' if self.spread else 'false'}\n")
             if self.idle is not None:
                 out.write(f"  idle-sleep-us: {self.idle}\n")
             out.write("containers:\n")

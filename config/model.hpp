@@ -39,7 +39,7 @@ struct DataplaneSpec {
     std::uint32_t idle_sleep_max_us = 1000;
     // With several workers, each port's flows are shared among them
     // (dataplane/fastpath/spread.hpp); false: a port's worker forwards all of it.
-    bool spread_flows = true;
+    bool spread_flows = false;
     std::uint32_t memory_mb = 512;        // EAL memory when no hugepages are mounted (--no-huge -m)
     std::string socket_path = "/run/dpdock/dpdock.sock";
     std::vector<std::string> eal_args;    // extra EAL arguments, appended verbatim

@@ -52,7 +52,7 @@ struct DataplaneOptions {
     std::uint32_t idle_sleep_max_us = 0;  // idle sleeps double up to this
     // Several workers share each port's packets (dataplane/fastpath/spread.hpp);
     // false: every packet of a port is forwarded by the worker that polls it.
-    bool spread_flows = true;
+    bool spread_flows = false;
     // MASQUERADE's table; name, hz, socket and qsbr are filled in by start().
     nat::ConntrackOptions conntrack;
     // Each worker's budget of ICMP errors (time exceeded, ...): per second (0: no limit) and burst.

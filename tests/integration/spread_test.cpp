@@ -172,7 +172,8 @@ protected:
 TEST_F(SpreadTest, TwoWorkersShareOnePortsFlowsInOrder) {
     auto outside = make_outside("192.168.83", "sp");
     ASSERT_TRUE(outside.ok()) << outside.message();
-    auto d = DpdockdInstance::start("dataplane:\n  workers: 2\n  idle-sleep-us: 20\n" + outside->uplink_yaml(2) +
+    auto d = DpdockdInstance::start("dataplane:\n  workers: 2\n  idle-sleep-us: 20\n  spread-flows: true\n" +
+                                    outside->uplink_yaml(2) +
                                     "containers:\n" + container_yaml("c1", c1_->path(), "[bridge]") +
                                     container_yaml("c2", c2_->path(), "[bridge]"));
     ASSERT_TRUE(d.ok()) << d.message();

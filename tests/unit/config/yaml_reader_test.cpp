@@ -228,7 +228,7 @@ TEST(YamlReader, ReadsEveryField) {
   mac-ageing: 60
   idle-sleep-us: 10
   idle-sleep-max-us: 500
-  spread-flows: false
+  spread-flows: true
   memory-mb: 256
   socket: /tmp/x.sock
   eal-args: [--log-level=8, -a, "0000:00:01.0"]
@@ -263,7 +263,7 @@ containers:
     EXPECT_EQ(dp.mac_ageing_s, 60u);
     EXPECT_EQ(dp.idle_sleep_us, 10u);
     EXPECT_EQ(dp.idle_sleep_max_us, 500u);
-    EXPECT_FALSE(dp.spread_flows);
+    EXPECT_TRUE(dp.spread_flows);
     EXPECT_EQ(dp.memory_mb, 256u);
     EXPECT_EQ(dp.socket_path, "/tmp/x.sock");
     EXPECT_EQ(dp.eal_args, (std::vector<std::string>{"--log-level=8", "-a", "0000:00:01.0"}));

@@ -40,7 +40,7 @@ dataplane:
   mac-table-size: 1024
   mac-ageing: 30
   idle-sleep-us: 100
-  spread-flows: false
+  spread-flows: true
   memory-mb: 1024
   socket: /tmp/dpdock-test.sock
   icmp-errors-per-second: 0
