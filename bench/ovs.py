@@ -138,7 +138,7 @@ class OvsForwarder:
         for cmd in ip_cmds:
             self._run(["ip", "-n", self.netns, *cmd])
         for cmd in appctl_cmds:
-            self.appctl(*cmd)
+            self._appctl_retrying(cmd)
         for bridge, lines in ovs_config.flows(self.scenario).items():
             # add-flows from a file: 10,000 DNAT rules in one OpenFlow bundle of messages.
             with tempfile.NamedTemporaryFile("w", dir=self.dir, suffix=".flows", delete=False) as f:
@@ -147,6 +147,18 @@ class OvsForwarder:
             self.ofctl("add-flows", self.mgmt(bridge), f.name)
         for bridge, port, mac in ovs_config.fdb_entries(self.scenario):
             self.appctl("fdb/add", bridge, port, "0", mac)
+
+    def _appctl_retrying(self, cmd, timeout=LINK_TIMEOUT_S):
+        # ovs/route/add is refused until ovs-vswitchd has seen br-phy's new
+        # address (netlink, asynchronous): try again for a while.
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.appctl(*cmd)
+            except ProcessError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def versions(self):
         return {"ovs-vswitchd": self._run([DPDK_VSWITCHD, "--version"]).splitlines()[0],
