@@ -167,15 +167,18 @@ class Bench:
         return row
 
     def run_scenario(self, scenario):
-        pcap_path = os.path.join(self.workdir, f"{scenario['name']}.pcap")
-        pcap_frames, longest = traffic.write_pcap(pcap_path, traffic.scenario_frames(scenario))
-        pcap = (pcap_path, pcap_frames, longest)
         runs = []
         skipped = {}
         if "ovs" in self.args.systems and (reason := ovs_config.unsupported(scenario)):
             skipped["ovs"] = reason
             print(f"  ovs skipped: {reason}", flush=True)
         systems = [s for s in self.args.systems if s not in skipped]
+        if not systems:
+            return {"scenario": scenario, "pcap_frames": 0, "runs": runs, "skipped": skipped,
+                    "summary": report.summarize(scenario, runs, self.tsc_hz)}
+        pcap_path = os.path.join(self.workdir, f"{scenario['name']}.pcap")
+        pcap_frames, longest = traffic.write_pcap(pcap_path, traffic.scenario_frames(scenario))
+        pcap = (pcap_path, pcap_frames, longest)
         namespace = Namespace(f"dpdock-bench-{os.getpid()}") if topology.needs_namespace(scenario) else None
         with namespace or contextlib.nullcontext():
             netns = namespace.path if namespace else None
