@@ -169,7 +169,10 @@ class BaselineForwarder:
     def versions(self):
         return {}
 
-    def measure(self, warmup, duration):
+    def pids(self):
+        return [self.testpmd.proc.pid]
+
+    def measure(self, warmup, duration, meter=None):
         # The memif link comes up a moment after the generator connects, and
         # the generator may trickle for a while: first wait until packets flow,
         # then warm up. testpmd restarts its stats and cycles with each `start`.
@@ -189,7 +192,7 @@ class BaselineForwarder:
             self.testpmd.stop()
         self.testpmd.start()
         t0 = time.monotonic()
-        time.sleep(duration)
+        other_cpus = metered_sleep(duration, meter)
         t1 = time.monotonic()
         ports, cycles = self.testpmd.stop()
         # memif's server-side rx statistics are unreliable in DPDK 22.11 (0 when
@@ -200,7 +203,8 @@ class BaselineForwarder:
         seconds = t1 - t0
         return Sample(pps=forwarded / seconds, cycles_per_packet=(cycles or 0) / forwarded if forwarded else 0.0,
                       forwarded=forwarded, received=received, seconds=seconds,
-                      extra={"tx_dropped": sum(p.get("tx_dropped", 0) for p in ports.values())})
+                      extra={"tx_dropped": sum(p.get("tx_dropped", 0) for p in ports.values()),
+                             **with_other_cpus(other_cpus)})
 
 
 class Control:
@@ -265,6 +269,9 @@ class DpdockdForwarder:
     def versions(self):
         return self.control.call("version")
 
+    def pids(self):
+        return [self.proc.pid]
+
     def stats(self):
         return self.control.call("stats.show")
 
@@ -275,7 +282,7 @@ class DpdockdForwarder:
                 raise ProcessError(f"dpdockd: {what} within {timeout} s; see {self.proc.log_path}")
             time.sleep(0.1)
 
-    def measure(self, warmup, duration):
+    def measure(self, warmup, duration, meter=None):
         if self.scenario.get("measure") == "setup":
             return self.measure_setup()
         self.wait_until(f"received nothing on port {self.source}",
@@ -293,7 +300,7 @@ class DpdockdForwarder:
         before = time.monotonic()
         self.control.call("stats.clear")
         t0 = (before + time.monotonic()) / 2
-        time.sleep(duration)
+        other_cpus = metered_sleep(duration, meter)
         before = time.monotonic()
         stats = self.stats()
         t1 = (before + time.monotonic()) / 2
@@ -302,7 +309,7 @@ class DpdockdForwarder:
         worker = stats["workers"][0] if stats.get("workers") else {}
         return Sample(pps=forwarded / seconds, cycles_per_packet=float(worker.get("cycles_per_packet", 0.0)),
                       forwarded=forwarded, received=port_counter(stats, self.source, "rx_packets"),
-                      seconds=seconds, extra=self.extra(stats))
+                      seconds=seconds, extra={**self.extra(stats), **with_other_cpus(other_cpus)})
 
     def extra(self, stats):
         extra = {"ingress_tx_packets": port_counter(stats, self.source, "tx_packets"),
@@ -345,6 +352,22 @@ class DpdockdForwarder:
         return Sample(pps=created / seconds, cycles_per_packet=cycles / received if received else 0.0,
                       forwarded=forwarded, received=received, seconds=seconds,
                       extra={**self.extra(stats), "flows_created": created, "samples": len(samples)})
+
+
+def metered_sleep(duration, meter):
+    """The measured window: `duration` seconds, with the CpuMeter (cpu_meter.py)
+    around it if given; returns its reading (other processes' CPUs) or None."""
+    if meter is None:
+        time.sleep(duration)
+        return None
+    meter.start()
+    time.sleep(duration)
+    return meter.stop()
+
+
+def with_other_cpus(other_cpus):
+    """The CpuMeter's reading for a Sample's extra (nothing when not metered)."""
+    return {} if other_cpus is None else {"other_cpus": other_cpus}
 
 
 def conntrack_entries(stats):

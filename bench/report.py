@@ -1,11 +1,12 @@
 # Results of a benchmark invocation: per-scenario summaries (min/median/max
-# over repetitions), ratios to the baseline paired by repetition (run i of
-# dpdock against run i of the baseline, which ran right after it under the
-# same cache placement), the verdict against the scenario's targets, the
-# terminal table and the JSON document. Pure functions of the collected data.
+# over repetitions), ratios to the baseline and to OVS paired by repetition
+# (run i of dpdock against run i of the other system, which ran right beside
+# it under the same cache placement), the verdict against the scenario's
+# targets, the terminal table and the JSON document. Pure functions of the
+# collected data.
 import statistics
 
-SYSTEMS = ("dpdock", "baseline")
+SYSTEMS = ("dpdock", "ovs", "baseline")
 
 
 def spread(values):
@@ -31,13 +32,26 @@ def summarize(scenario, runs, tsc_hz=None):
                                "gbps": spread([r["pps"] * scenario["mean-frame-bytes"] * 8 / 1e9 for r in rows]),
                                "busy": spread([r["pps"] * r["cycles_per_packet"] / tsc_hz for r in rows])
                                if tsc_hz else None}
-    pairs = [(a, b) for a in by_system["dpdock"] for b in by_system["baseline"] if a["rep"] == b["rep"]]
-    if pairs:
-        summary["ratio_pps"] = spread([a["pps"] / b["pps"] for a, b in pairs if b["pps"] > 0])
-        summary["ratio_cycles"] = spread([b["cycles_per_packet"] / a["cycles_per_packet"]
-                                          for a, b in pairs if a["cycles_per_packet"] > 0])
+    for other, suffix in (("baseline", ""), ("ovs", "_vs_ovs")):
+        pairs = [(a, b) for a in by_system["dpdock"] for b in by_system[other] if a["rep"] == b["rep"]]
+        if pairs:
+            # pps: dpdock / other (> 1: dpdock faster); cycles: other / dpdock (> 1: dpdock cheaper).
+            summary["ratio_pps" + suffix] = spread([a["pps"] / b["pps"] for a, b in pairs if b["pps"] > 0])
+            summary["ratio_cycles" + suffix] = spread([b["cycles_per_packet"] / a["cycles_per_packet"]
+                                                       for a, b in pairs if a["cycles_per_packet"] > 0])
     summary["verdict"] = verdict(scenario.get("targets", {}), summary)
     return summary
+
+
+def versus_ovs(summary):
+    """The per-scenario figures the JSON carries beside the summary: dpdock / OVS
+    packets/s (`ratio_vs_ovs`, min/median/max over paired reps) and both
+    systems' cycles per packet (medians); empty without both systems."""
+    if "ratio_pps_vs_ovs" not in summary:
+        return {}
+    return {"ratio_vs_ovs": summary["ratio_pps_vs_ovs"],
+            "cycles_per_packet": {s: summary[s]["cycles_per_packet"]["median"] for s in ("dpdock", "ovs")},
+            "cycle_ratio_ovs_vs_dpdock": summary.get("ratio_cycles_vs_ovs")}
 
 
 def verdict(targets, summary):
@@ -85,26 +99,45 @@ def _triple(s, scale=1.0, digits=1):
     return "/".join(f"{s[k] / scale:.{digits}f}" for k in ("min", "median", "max"))
 
 
+def _median(s, key):
+    return f"{s[key]['median']:.2f}" if s.get(key) else ""
+
+
 def table(results):
-    """The terminal table: one row per scenario and system, ratios on the dpdock row."""
+    """The terminal table: one row per scenario and system, ratios on the dpdock
+    row (to the baseline, then to OVS), a skipped system's reason on its row."""
     header = ["scenario", "system", "Mpps min/med/max", "cycles/pkt min/med/max", "busy med", "Gbit/s med",
-              "pps ratio min/med/max", "cycle ratio med", "target"]
+              "other CPU max", "pps ratio min/med/max", "cycle ratio med", "dpdock/OVS pps min/med/max",
+              "OVS/dpdock cycles med", "target"]
     rows = []
+    notes = []
     for entry in results:
         summary = entry["summary"]
         for system in SYSTEMS:
+            if reason := entry.get("skipped", {}).get(system):
+                rows.append([entry["scenario"]["name"], system, "skipped (below)"] + [""] * (len(header) - 3))
+                notes.append(f"{entry['scenario']['name']}: {system} skipped: {reason}")
             if system not in summary:
                 continue
             s = summary[system]
             is_dut = system == "dpdock"
+            other = [r["other_cpus"] for r in entry["runs"] if r["system"] == system and "other_cpus" in r]
             rows.append([entry["scenario"]["name"], system, _triple(s["pps"], 1e6, 2),
                          _triple(s["cycles_per_packet"], 1.0, 1),
                          f"{s['busy']['median']:.0%}" if s.get("busy") else "-", f"{s['gbps']['median']:.2f}",
+                         f"{max(other):.2f}" if other else "-",
                          _triple(summary.get("ratio_pps"), 1.0, 2) if is_dut else "",
-                         f"{summary['ratio_cycles']['median']:.2f}" if is_dut and summary.get("ratio_cycles") else "",
+                         _median(summary, "ratio_cycles") if is_dut else "",
+                         _triple(summary.get("ratio_pps_vs_ovs"), 1.0, 2) if is_dut else "",
+                         _median(summary, "ratio_cycles_vs_ovs") if is_dut else "",
                          summary["verdict"] if is_dut else ""])
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(lines)
+    interfered = sum(1 for entry in results for r in entry["runs"] if r.get("interfered"))
+    discarded = sum(r.get("discarded", 0) for entry in results for r in entry["runs"])
+    if discarded or interfered:
+        notes.append(f"{discarded} run(s) discarded for interference and repeated; "
+                     f"{interfered} kept with interference after the last repeat")
+    return "\n".join(lines + notes)

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # dpdock throughput harness: runs one or all scenarios of bench/scenarios/ with
-# dpdockd and with the baseline (dpdk-testpmd io-forward) between the same
-# generator -> net_memif -> device -> net_null, interleaved A B A B, and prints
-# packets/s, worker cycles per packet and the ratio to the baseline.
+# dpdockd, Open vSwitch's DPDK datapath (ovs.py) and the baseline (dpdk-testpmd
+# io-forward) between the same generator -> net_memif -> device -> net_null,
+# interleaved (A B C A B C), and prints packets/s, worker cycles per packet and
+# the ratios to the baseline and to OVS. A run during which other processes
+# used the CPUs (cpu_meter.py) is discarded and repeated, a bounded number of times.
 # --smoke runs every scenario once, briefly, dpdockd only, and fails unless
 # dpdockd took the scenario's path (smoke.py; ctest bench_smoke).
 # Everything it starts is ended by PID and its temp dir removed, also on error,
@@ -26,6 +28,9 @@ import report  # noqa: E402
 import smoke  # noqa: E402
 import topology  # noqa: E402
 import traffic  # noqa: E402
+import ovs  # noqa: E402
+import ovs_config  # noqa: E402
+from cpu_meter import CpuMeter  # noqa: E402
 from dut import BURST, MBUFS, BaselineForwarder, Cpus, DpdockdForwarder, Generator, remove_runtime_dirs  # noqa: E402
 from netns import Namespace  # noqa: E402
 from procs import ProcessError, Supervisor  # noqa: E402
@@ -95,17 +100,25 @@ class Bench:
         memif_sock = os.path.join(rundir, "memif.sock")
         prefixes = []
         try:
-            with Supervisor(rundir) as sup:
+            with contextlib.ExitStack() as stack:
+                if system == "ovs":  # entered first, left last: after every process is gone
+                    ovs_ns = stack.enter_context(Namespace(f"dpdock-bench-ovs-{os.getpid()}"))
+                sup = stack.enter_context(Supervisor(rundir))
                 prefixes.append(self.prefix("gen"))
                 if system == "dpdock":
                     dut = DpdockdForwarder(sup, self.args.dpdockd, self.args.cli, self.cpus, rundir, memif_sock,
                                            scenario, prefixes, netns)
+                elif system == "ovs":
+                    prefixes.append(self.prefix("ovs"))
+                    dut = ovs.OvsForwarder(sup, self.cpus, rundir, memif_sock, scenario, self.prefix("ovs"),
+                                           ovs_ns.name)
                 else:
                     prefixes.append(self.prefix("iofwd"))
                     dut = BaselineForwarder(sup, self.args.testpmd, self.cpus, self.prefix("iofwd"), memif_sock)
                 gen = Generator(sup, self.args.testpmd, self.cpus, self.prefix("gen"), *pcap, memif_sock)
                 gen.start()
-                sample = dut.measure(self.args.warmup, self.args.duration)
+                meter = CpuMeter(vars(self.cpus).values(), [gen.testpmd.proc.pid, *dut.pids()])
+                sample = dut.measure(self.args.warmup, self.args.duration, meter)
                 if system not in self.versions:
                     self.versions[system] = dut.versions()
                 self.eal_args.setdefault(system, dut.eal_args)
@@ -123,28 +136,57 @@ class Bench:
                   f"{sample.cycles_per_packet:.1f} cycles/pkt, {json.dumps(sample.extra)}", flush=True)
         return row
 
+    def run_restarting(self, scenario, system, rep, pcap, netns):
+        try:
+            return self.run_one(scenario, system, rep, pcap, netns)
+        except ProcessError as e:
+            # A memif link now and then never comes up; one fresh start is
+            # allowed, a second failure ends the invocation.
+            print(f"run.py: {scenario['name']} {system} #{rep} failed ({e}); retrying once",
+                  file=sys.stderr, flush=True)
+            row = self.run_one(scenario, system, rep, pcap, netns)
+            row["retried"] = True
+            return row
+
+    def run_quiet(self, scenario, system, rep, pcap, netns):
+        """One run whose window other processes left alone: a run during which
+        they used more than --max-interference CPUs is discarded and repeated,
+        up to --interference-retries times; the last one is kept, marked."""
+        limit, retries = self.args.max_interference, self.args.interference_retries
+        for attempt in range(retries + 1):
+            row = self.run_restarting(scenario, system, rep, pcap, netns)
+            other = row.get("other_cpus")
+            row["discarded"] = attempt
+            if other is None or other <= limit:
+                return row
+            what = f"{scenario['name']} {system} #{rep}: other processes used {other:.2f} CPUs (> {limit:g})"
+            if attempt < retries:
+                print(f"  {what}; run discarded, repeating ({attempt + 1}/{retries})", flush=True)
+        print(f"  {what}; kept after {retries} repeat(s), marked as interfered", flush=True)
+        row["interfered"] = True
+        return row
+
     def run_scenario(self, scenario):
+        runs = []
+        skipped = {}
+        if "ovs" in self.args.systems and (reason := ovs_config.unsupported(scenario)):
+            skipped["ovs"] = reason
+            print(f"  ovs skipped: {reason}", flush=True)
+        systems = [s for s in self.args.systems if s not in skipped]
+        if not systems:
+            return {"scenario": scenario, "pcap_frames": 0, "runs": runs, "skipped": skipped,
+                    "summary": report.summarize(scenario, runs, self.tsc_hz)}
         pcap_path = os.path.join(self.workdir, f"{scenario['name']}.pcap")
         pcap_frames, longest = traffic.write_pcap(pcap_path, traffic.scenario_frames(scenario))
         pcap = (pcap_path, pcap_frames, longest)
-        runs = []
         namespace = Namespace(f"dpdock-bench-{os.getpid()}") if topology.needs_namespace(scenario) else None
         with namespace or contextlib.nullcontext():
             netns = namespace.path if namespace else None
             for rep in range(self.args.reps):
-                for system in self.args.systems:  # A B A B: both see the same cache placement in turn
-                    try:
-                        runs.append(self.run_one(scenario, system, rep, pcap, netns))
-                    except ProcessError as e:
-                        # A memif link now and then never comes up; one fresh start is
-                        # allowed, a second failure ends the invocation.
-                        print(f"run.py: {scenario['name']} {system} #{rep} failed ({e}); retrying once",
-                              file=sys.stderr, flush=True)
-                        row = self.run_one(scenario, system, rep, pcap, netns)
-                        row["retried"] = True
-                        runs.append(row)
+                for system in systems:  # A B C A B C: all see the same cache placement in turn
+                    runs.append(self.run_quiet(scenario, system, rep, pcap, netns))
         os.unlink(pcap_path)
-        return {"scenario": scenario, "pcap_frames": pcap_frames, "runs": runs,
+        return {"scenario": scenario, "pcap_frames": pcap_frames, "runs": runs, "skipped": skipped,
                 "summary": report.summarize(scenario, runs, self.tsc_hz)}
 
 
@@ -166,7 +208,13 @@ def parse_args(argv):
     parser.add_argument("--smoke", action="store_true",
                         help="CI check: every scenario once for ~2 s, dpdockd only, fail unless it forwarded")
     parser.add_argument("--systems", default="dpdock,baseline",
-                        help="comma-separated devices to run, in this order per rep (default dpdock,baseline)")
+                        help="comma-separated devices to run, in this order per rep: dpdock, ovs (Open vSwitch "
+                             "DPDK), baseline (default dpdock,baseline)")
+    parser.add_argument("--max-interference", type=float, default=0.05, metavar="CPUS",
+                        help="discard a run during which other processes used more than this many CPUs "
+                             "(default 0.05: 5%% of one CPU)")
+    parser.add_argument("--interference-retries", type=int, default=2, metavar="N",
+                        help="repeat a discarded run at most N times, then keep it marked (default 2)")
     parser.add_argument("--dpdockd", help="dpdockd binary (default: build/release/control/dpdockd, else build*/control/dpdockd)")
     parser.add_argument("--cli", help="dpdock CLI binary for the counters (default: speak the socket directly)")
     parser.add_argument("--testpmd", help="dpdk-testpmd binary (default: from PATH)")
@@ -177,11 +225,14 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.smoke:
         args.reps, args.duration, args.warmup, args.systems = 1, 2.0, 0.5, "dpdock"
+        args.max_interference = float("inf")  # CI's machine is busy; the smoke run asserts no speed
     args.systems = [s for s in args.systems.split(",") if s]
     if not args.systems or any(s not in report.SYSTEMS for s in args.systems):
         parser.error(f"--systems takes a comma-separated subset of {','.join(report.SYSTEMS)}")
     if args.reps < 1 or args.duration <= 0 or args.warmup < 0:
         parser.error("--reps must be >= 1, --duration > 0, --warmup >= 0")
+    if args.max_interference < 0 or args.interference_retries < 0:
+        parser.error("--max-interference and --interference-retries must be >= 0")
     return args
 
 
@@ -212,6 +263,9 @@ def main(argv):
         candidates += sorted(glob.glob(os.path.join(root, "build*", "control", "dpdockd")))
         args.dpdockd = find_binary(args.dpdockd, candidates, "dpdockd")
     args.cli = find_binary(args.cli, [], "dpdock CLI") if args.cli else None
+    if "ovs" in args.systems and (reason := ovs.available()):
+        print(f"run.py: Open vSwitch DPDK cannot run: {reason}", file=sys.stderr)
+        return 2
     # Without testpmd there is no generator: a CI machine without DPDK's tools skips the smoke run.
     args.testpmd = find_binary(args.testpmd, ["dpdk-testpmd"], "dpdk-testpmd", EXIT_SKIP if args.smoke else 2)
     signal.signal(signal.SIGTERM, on_sigterm)
@@ -253,15 +307,18 @@ def main(argv):
             "started": started,
             "host": {"kernel": platform.release(), "machine": platform.machine(), "cpu": cpu_model(),
                      "cpus": sorted(os.sched_getaffinity(0))},
-            "versions": {"dpdockd": bench.versions.get("dpdock", {}), "testpmd": package_version(args.testpmd),
-                         "python": platform.python_version()},
+            "versions": {"dpdockd": bench.versions.get("dpdock", {}), "ovs": bench.versions.get("ovs", {}),
+                         "testpmd": package_version(args.testpmd), "python": platform.python_version()},
             "binaries": {"dpdockd": args.dpdockd, "cli": args.cli, "testpmd": args.testpmd},
             "settings": {"tsc_hz": bench.tsc_hz, "reps": args.reps, "duration_s": args.duration, "warmup_s": args.warmup, "burst": BURST,
-                         "mbufs": MBUFS, "cpus": vars(bench.cpus), "order": "dpdock, baseline per rep (A B A B)"},
+                         "mbufs": MBUFS, "cpus": vars(bench.cpus),
+                         "order": ", ".join(args.systems) + " per rep", "max_interference_cpus": args.max_interference,
+                         "interference_retries": args.interference_retries},
             "eal_args": bench.eal_args,
             "scenarios": [{"name": r["scenario"]["name"], "description": r["scenario"]["description"],
                            "definition": r["scenario"], "pcap_frames": r["pcap_frames"], "runs": r["runs"],
-                           "summary": r["summary"]} for r in results],
+                           "skipped": r["skipped"], **report.versus_ovs(r["summary"]), "summary": r["summary"]}
+                          for r in results],
         }
         with open(args.json, "w") as out:
             json.dump(document, out, indent=2)

@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
 # Installs everything dpdock needs on Debian 12 (build, tests, demo, benchmarks).
 # Idempotent: asks apt only for what is missing.
+# --bench also installs Open vSwitch's DPDK datapath (openvswitch-switch-dpdk),
+# which `bench/run.py --systems dpdock,ovs,baseline` runs beside dpdockd. The
+# harness starts its own ovsdb-server and ovs-vswitchd-dpdk; if the package's
+# postinst started the system's Open vSwitch service, it is stopped again.
 set -euo pipefail
+
+BENCH=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) BENCH=1 ;;
+    *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+  esac
+done
 
 PACKAGES=(
   build-essential cmake pkg-config
@@ -19,6 +31,12 @@ PACKAGES=(
   iptables   # bench/container_path.py: Docker's rules on the kernel bridge, the baseline
 )
 
+((BENCH)) && PACKAGES+=(openvswitch-switch-dpdk)
+
+ovs_running() { pgrep -x ovs-vswitchd >/dev/null || pgrep -x ovsdb-server >/dev/null; }
+ovs_was_running=0
+ovs_running && ovs_was_running=1
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,4 +46,15 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The bench runs its own Open vSwitch: a system service the install just
+# started (systemd, or the init script where there is none) is stopped again.
+if ((BENCH)) && ((!ovs_was_running)) && ovs_running; then
+  echo "install-deps: stopping the openvswitch-switch service the package started"
+  if [[ -d /run/systemd/system ]]; then
+    systemctl stop openvswitch-switch
+  else
+    /usr/share/openvswitch/scripts/ovs-ctl stop
+  fi
 fi
