@@ -81,6 +81,16 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     // kernel (its punt ring), and packets the kernel sent into the dataplane.
     std::uint64_t punted = 0;
     std::uint64_t from_host = 0;
+    // Idle waits (dataplane/fastpath/idle_wait.hpp): waits, those a readable
+    // descriptor ended (the rest timed out), TSC spent waiting; wakes whose
+    // next poll received packets, by descriptor and by timeout (those packets
+    // waited for the timer), and the TSC from such a wake to the first packet.
+    std::uint64_t idle_waits = 0;
+    std::uint64_t idle_fd_wakes = 0;
+    std::uint64_t idle_cycles = 0;
+    std::uint64_t idle_rx_fd_wakes = 0;
+    std::uint64_t idle_rx_timeouts = 0;
+    std::uint64_t idle_wake_to_rx_cycles = 0;
     std::array<std::uint64_t, kDropReasonCount> drops{};
     std::array<PortCounters, kMaxPorts> ports{};
 };
