@@ -77,6 +77,13 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     std::uint64_t kernel_gso_rx = 0;
     std::uint64_t kernel_gso_tx = 0;
     std::uint64_t kernel_partial_csum_rx = 0;
+    // Their system calls: recvmmsg calls, those that returned nothing, and
+    // frames received; sendmmsg calls and frames sent (the cost per packet).
+    std::uint64_t kernel_rx_calls = 0;
+    std::uint64_t kernel_rx_empty_calls = 0;
+    std::uint64_t kernel_rx_frames = 0;
+    std::uint64_t kernel_tx_calls = 0;
+    std::uint64_t kernel_tx_frames = 0;
     // Exception path (exception/): packets this worker handed to the host's
     // kernel (its punt ring), and packets the kernel sent into the dataplane.
     std::uint64_t punted = 0;

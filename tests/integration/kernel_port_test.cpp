@@ -81,6 +81,15 @@ TEST_F(KernelPortTest, TcpWithDefaultOffloadsCrossesAsWholeSuperFrames) {
     EXPECT_GT(stat(p1, "rx_bytes"), 32u << 20);
     EXPECT_GT(stat(p1, "rx_bytes") / std::max<std::uint64_t>(stat(p1, "rx_packets"), 1), 3000u) << p1->dump();
     EXPECT_EQ(stat(p1, "drops"), 0u) << p1->dump();
+    // The system calls: every frame of both ports came through recvmmsg and
+    // left through sendmmsg, in batches.
+    const auto p2 = d->port_stats("c2/bridge");
+    ASSERT_TRUE(p2);
+    EXPECT_EQ(kernel["rx_frames"].get<std::uint64_t>(), stat(p1, "rx_packets") + stat(p2, "rx_packets"));
+    EXPECT_EQ(kernel["tx_frames"].get<std::uint64_t>(), stat(p1, "tx_packets") + stat(p2, "tx_packets"));
+    EXPECT_GT(kernel["rx_calls"].get<std::uint64_t>(), kernel["rx_empty_calls"].get<std::uint64_t>()) << kernel.dump();
+    EXPECT_GT(kernel["tx_calls"].get<std::uint64_t>(), 0u) << kernel.dump();
+    EXPECT_LE(kernel["tx_calls"].get<std::uint64_t>(), kernel["tx_frames"].get<std::uint64_t>()) << kernel.dump();
 }
 
 TEST_F(KernelPortTest, UdpDatagramsPassFragmentedAndWhole) {
