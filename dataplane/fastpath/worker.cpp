@@ -1,5 +1,6 @@
 #include "dataplane/fastpath/worker.hpp"
 
+#include <sched.h>
 #include <sys/prctl.h>
 
 #include <rte_cycles.h>
@@ -97,6 +98,11 @@ int worker_main(void* arg) {
             wait_cycles = ctx.woke_at - start;
             waited = true;
             ctx.rcu->online(ctx.index);
+        } else if (received == 0 && ctx.idle_sleep_us != 0) {
+            // An empty poll before the wait: a process woken on this CPU
+            // (a container's, whose packet the worker just delivered) runs
+            // now instead of after the worker's time slice.
+            sched_yield();
         }
     }
     // Packets still waiting for ARP go back to the pool before the ports close.
