@@ -11,12 +11,13 @@ container's eth0, dropped there by a raw-table rule, so no receiving socket
 limits it) with what the senders offered; TCP request/response latency p50/p99
 (64 bytes, back to back and paced 2 ms apart). The load average is printed
 with every repetition. Needs root, iperf3, iptables and a Release build of
-dpdockd. `--quick`: 2 repetitions of 2 s. A dpdock system may name its
-workers and flow spreading: `dpdock-w2` runs 2 workers, `dpdock-w2-nospread`
+dpdockd. `--quick`: 2 repetitions of 2 s; `--measure paced,udp`: only those.
+A dpdock system may name its workers and flow spreading: `dpdock-w2` runs 2
+workers sharing each port's flows (`spread-flows: true`), `dpdock-w2-nospread`
 2 workers with `spread-flows: false` (each port on one worker); `dpdock` is
 one worker.
 
-    python3 bench/container_path.py [--quick] [--reps 3] [--duration 5] [--json out.json]
+    python3 bench/container_path.py [--quick] [--reps 3] [--duration 5] [--measure LIST] [--json out.json]
     python3 bench/container_path.py --quick --systems dpdock,dpdock-w2,dpdock-w2-nospread
 """
 import argparse
@@ -98,15 +99,24 @@ def request_response(c1, c2, duration, gap_us, port):
         srv.wait()
 
 
-def measure(c1, c2, duration, port, senders):
-    tcp1 = iperf3(c2, c1, [], duration, port)["end"]["sum_received"]["bits_per_second"] / 1e9
-    tcp4 = iperf3(c2, c1, ["-P", "4"], duration, port + 1)["end"]["sum_received"]["bits_per_second"] / 1e9
-    offered, received = udp_pps(c1, c2, duration, senders)
-    rr = request_response(c1, c2, duration, 0, port + 2)
-    paced = request_response(c1, c2, min(duration, 2), PACED_GAP_US, port + 3)
-    return {"tcp1_gbps": tcp1, "tcp4_gbps": tcp4, "udp64_offered_pps": offered, "udp64_pps": received,
-            "rr_p50_us": rr["p50_us"], "rr_p99_us": rr["p99_us"], "paced_p50_us": paced["p50_us"],
-            "paced_p99_us": paced["p99_us"]}
+MEASURES = ("tcp1", "tcp4", "udp", "rr", "paced")
+
+
+def measure(c1, c2, duration, port, senders, which, paced_seconds):
+    out = {}
+    if "tcp1" in which:
+        out["tcp1_gbps"] = iperf3(c2, c1, [], duration, port)["end"]["sum_received"]["bits_per_second"] / 1e9
+    if "tcp4" in which:
+        out["tcp4_gbps"] = iperf3(c2, c1, ["-P", "4"], duration, port + 1)["end"]["sum_received"]["bits_per_second"] / 1e9
+    if "udp" in which:
+        out["udp64_offered_pps"], out["udp64_pps"] = udp_pps(c1, c2, duration, senders)
+    if "rr" in which:
+        rr = request_response(c1, c2, duration, 0, port + 2)
+        out["rr_p50_us"], out["rr_p99_us"] = rr["p50_us"], rr["p99_us"]
+    if "paced" in which:
+        paced = request_response(c1, c2, paced_seconds, PACED_GAP_US, port + 3)
+        out["paced_p50_us"], out["paced_p99_us"] = paced["p50_us"], paced["p99_us"]
+    return out
 
 
 class KernelBridge:
@@ -253,14 +263,15 @@ COLUMNS = [  # key, heading, format
 def print_table(systems, runs, reps, duration):
     print(f"\nmedians over {reps} repetitions of {duration} s (RR: request/response round trip; "
           f"2ms: paced {PACED_GAP_US} us apart):")
-    print(f"{'system':14}" + "".join(f"{heading:>14}" for _, heading, _ in COLUMNS))
-    med = {s: {k: statistics.median(r[k] for r in runs[s]) for k, _, _ in COLUMNS} for s in systems}
+    columns = [c for c in COLUMNS if c[0] in runs[systems[0]][0]]
+    print(f"{'system':14}" + "".join(f"{heading:>14}" for _, heading, _ in columns))
+    med = {s: {k: statistics.median(r[k] for r in runs[s]) for k, _, _ in columns} for s in systems}
     for system in systems:
-        print(f"{system:14}" + "".join(f"{fmt.format(med[system][k]):>14}" for k, _, fmt in COLUMNS))
+        print(f"{system:14}" + "".join(f"{fmt.format(med[system][k]):>14}" for k, _, fmt in columns))
     base = systems[0]
     for system in systems[1:]:
         print(f"{system + '/' + base:14}" + "".join(
-            f"{med[system][k] / med[base][k]:>13.2f}x" if med[base][k] else f"{'-':>14}" for k, _, _ in COLUMNS))
+            f"{med[system][k] / med[base][k]:>13.2f}x" if med[base][k] else f"{'-':>14}" for k, _, _ in columns))
 
 
 def main():
@@ -275,12 +286,18 @@ def main():
     ap.add_argument("--systems", default="docker,dpdock", help="from docker, kernel-bridge (no rules), dpdock "
                     "(dpdock-wN: N workers; -nospread: spread-flows off); "
                     "the first is the ratios' base")
+    ap.add_argument("--measure", default=",".join(MEASURES),
+                    help="which measurements, from " + ",".join(MEASURES) + " (default: all)")
+    ap.add_argument("--paced-seconds", type=int, help="length of the paced run (default: --duration, at most 2)")
     ap.add_argument("--json", help="write every run here")
     args = ap.parse_args()
     if args.quick:
         args.reps, args.duration = 2, 2
     if os.geteuid() != 0 or not shutil.which("iperf3") or not shutil.which("iptables"):
         sys.exit("container_path.py needs root, iperf3 and iptables")
+    which = args.measure.split(",")
+    if not which or any(m not in MEASURES for m in which):
+        sys.exit(f"--measure takes a comma-separated list from {','.join(MEASURES)}")
     systems = args.systems.split(",") + (["dpdock-other"] if args.other_dpdockd else [])
     runs = {s: [] for s in systems}
     tag = f"{os.getpid() % 100000}"
@@ -294,7 +311,8 @@ def main():
                        KernelBridge(tag, c1, c2) if system == "kernel-bridge" else
                        Dpdock(binary, c1, c2, workdir, args.idle_sleep_us, *dpdock_variant(system)))
                 with env:
-                    result = measure(c1, c2, args.duration, 5201, args.senders)
+                    result = measure(c1, c2, args.duration, 5201, args.senders, which,
+                                     args.paced_seconds or min(args.duration, 2))
             result["load1"] = os.getloadavg()[0]
             runs[system].append(result)
             print(f"rep {rep} {system:14} " + "  ".join(f"{k} {v:,.2f}" for k, v in result.items()), flush=True)

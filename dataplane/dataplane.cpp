@@ -199,7 +199,8 @@ Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu
         return Result<PortId>::error(st.message());
     }
     drain_rx(*port, options.rx_queues, options.rx_ring);
-    return register_port(*port, PortRecord{devargs, 0, options.rx_queues, {}, 0, nullptr});
+    return register_port(*port, PortRecord{devargs, 0, options.rx_queues, {}, 0, nullptr,
+                                           rx_wake_fds(*port, options.rx_queues)});
 }
 
 MacAddress Dataplane::port_mac(PortId port) const {
@@ -217,7 +218,9 @@ Result<PortId> Dataplane::add_kernel_port(const std::string& ifname, std::uint32
         dataplane::remove_port(port);
         return Result<PortId>::error(st.message());
     }
-    return register_port(port, PortRecord{std::string(kKernelPortDevargs) + ifname, 0, 1, {}, 0, std::move(*kernel)});
+    const int fd = (*kernel)->io().fd;
+    return register_port(port,
+                         PortRecord{std::string(kKernelPortDevargs) + ifname, 0, 1, {}, 0, std::move(*kernel), {fd}});
 }
 
 PortId Dataplane::register_port(PortId port, PortRecord record) {
@@ -269,7 +272,8 @@ void Dataplane::publish(std::unique_ptr<dataplane::ForwardingSnapshot> snap) {
         }
         for (std::uint16_t q = 0; q < record.rx_queues; ++q) {
             const unsigned worker = spread_rings_ ? (record.worker + q) % workers : record.worker;
-            snap->rx_queues[worker].push_back({port, q, kernel});
+            const int wake_fd = q < record.wake_fds.size() ? record.wake_fds[q] : -1;
+            snap->rx_queues[worker].push_back({port, q, kernel, wake_fd});
         }
         if (kernel != nullptr) snap->kernel_ports.push_back(kernel);
         // A kernel port hands super-frames and partial checksums to the kernel as they are.

@@ -71,6 +71,7 @@ struct PortRecord {
     sync::PortCounters baseline;
     std::uint64_t serial = 0;  // unique per add_port() in this process, unlike the port id
     std::unique_ptr<KernelPort> kernel;  // set for a kernel port (add_kernel_port)
+    std::vector<int> wake_fds;           // per rx queue, what an idle worker waits on (-1: nothing)
 };
 
 class Dataplane {

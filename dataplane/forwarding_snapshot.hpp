@@ -56,6 +56,9 @@ struct RxQueue {
     PortId port = kNoPort;
     std::uint16_t queue = 0;
     const dataplane::KernelPortIo* kernel = nullptr;  // its socket is read into the queue before each poll
+    // Readable while packets wait for the queue (a kernel port's socket, a
+    // TAP's queue): the idle worker wakes on it (fastpath/idle_wait.hpp). -1: none.
+    int wake_fd = -1;
 };
 
 // How the packets a port receives are shared among workers (Dataplane::publish,

@@ -89,12 +89,29 @@ bool spreads_rx_over_all_queues(const rte_eth_dev_info& info) {
     return std::strcmp(info.driver_name, "net_af_packet") == 0;
 }
 
+// net_tap's rx "interrupt" is its queue's own file descriptor (the TAP's):
+// asking for rx interrupts only makes the driver list it, for an idle worker
+// to wait on (rx_wake_fds). Other drivers' interrupts would need arming.
+bool rx_queue_is_fd(const rte_eth_dev_info& info) { return std::strcmp(info.driver_name, "net_tap") == 0; }
+
 }  // namespace
 
 std::uint16_t rx_queues_needed(PortId port) {
     rte_eth_dev_info info;
     if (rte_eth_dev_info_get(port, &info) != 0 || !spreads_rx_over_all_queues(info)) return 1;
     return info.max_rx_queues;
+}
+
+std::vector<int> rx_wake_fds(PortId port, std::uint16_t rx_queues) {
+    std::vector<int> fds(rx_queues, -1);
+    rte_eth_dev_info info;
+    rte_eth_conf conf;
+    if (rte_eth_dev_info_get(port, &info) != 0 || !rx_queue_is_fd(info) || rte_eth_dev_conf_get(port, &conf) != 0 ||
+        conf.intr_conf.rxq == 0) {
+        return fds;
+    }
+    for (std::uint16_t q = 0; q < rx_queues; ++q) fds[q] = rte_eth_dev_rx_intr_ctl_q_get_fd(port, q);
+    return fds;
 }
 
 bool takes_tx_offloads(PortId port) {
@@ -143,6 +160,7 @@ Status configure_and_start_port(PortId port, const PortOptions& options) {
     if ((info.tx_offload_capa & kPassedOffloads) == kPassedOffloads && std::strcmp(info.driver_name, "net_tap") != 0) {
         conf.txmode.offloads |= kPassedOffloads;
     }
+    if (rx_queue_is_fd(info)) conf.intr_conf.rxq = 1;
     if (const int ret = rte_eth_dev_configure(port, options.rx_queues, options.tx_queues, &conf); ret != 0) {
         return dpdk_error(port, "cannot configure", ret);
     }

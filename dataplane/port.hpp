@@ -60,5 +60,8 @@ bool link_up(PortId port);
 // Whether the port was configured to take TCP segmentation and L4 checksum
 // offload metadata (its device offers them, and chained mbufs).
 bool takes_tx_offloads(PortId port);
+// Per rx queue of a started port, a descriptor that is readable while the
+// queue has packets (net_tap's queues), else -1: what an idle worker waits on.
+std::vector<int> rx_wake_fds(PortId port, std::uint16_t rx_queues);
 
 }  // namespace dpdock::dataplane

@@ -77,6 +77,13 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     std::uint64_t kernel_gso_rx = 0;
     std::uint64_t kernel_gso_tx = 0;
     std::uint64_t kernel_partial_csum_rx = 0;
+    // Their system calls: recvmmsg calls, those that returned nothing, and
+    // frames received; sendmmsg calls and frames sent (the cost per packet).
+    std::uint64_t kernel_rx_calls = 0;
+    std::uint64_t kernel_rx_empty_calls = 0;
+    std::uint64_t kernel_rx_frames = 0;
+    std::uint64_t kernel_tx_calls = 0;
+    std::uint64_t kernel_tx_frames = 0;
     // Exception path (exception/): packets this worker handed to the host's
     // kernel (its punt ring), and packets the kernel sent into the dataplane.
     std::uint64_t punted = 0;
@@ -86,6 +93,16 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
     // took from other workers and forwarded.
     std::uint64_t spread_out = 0;
     std::uint64_t spread_in = 0;
+    // Idle waits (dataplane/fastpath/idle_wait.hpp): waits, those a readable
+    // descriptor ended (the rest timed out), TSC spent waiting; wakes whose
+    // next poll received packets, by descriptor and by timeout (those packets
+    // waited for the timer), and the TSC from such a wake to the first packet.
+    std::uint64_t idle_waits = 0;
+    std::uint64_t idle_fd_wakes = 0;
+    std::uint64_t idle_cycles = 0;
+    std::uint64_t idle_rx_fd_wakes = 0;
+    std::uint64_t idle_rx_timeouts = 0;
+    std::uint64_t idle_wake_to_rx_cycles = 0;
     std::array<std::uint64_t, kDropReasonCount> drops{};
     std::array<PortCounters, kMaxPorts> ports{};
 };

@@ -64,6 +64,22 @@ void print_drops(std::ostream& out, const nlohmann::json& reasons, bool all) {
     if (zero > 0) out << "(" << zero << " more at zero; --all shows them)\n";
 }
 
+// Each worker's idle waits: what woke it and how long a packet found it asleep.
+void print_idle(std::ostream& out, const nlohmann::json& workers) {
+    TablePrinter table({"worker", "idle waits", "fd wakes", "timeouts", "rx after fd", "rx after timeout",
+                        "wait us avg", "wake->rx us avg"});
+    if (!workers.is_array() || workers.empty() || !field(workers[0], "idle").is_object()) return;  // an older daemon
+    for (const auto& w : workers) {
+        const auto idle = field(w, "idle");
+        table.add_row({cell(field(w, "worker")), cell(field(idle, "waits")), cell(field(idle, "fd_wakes")),
+                       cell(field(idle, "timeouts")), cell(field(idle, "rx_after_fd_wake")),
+                       cell(field(idle, "rx_after_timeout")), cell(field(idle, "wait_us_avg")),
+                       cell(field(idle, "wake_to_rx_us_avg"))});
+    }
+    out << "\n";
+    table.print(out);
+}
+
 void print_stats(std::ostream& out, const nlohmann::json& stats, bool all) {
     print_objects(out, field(stats, "ports"), kPortColumns);
     out << "\n";
@@ -88,7 +104,9 @@ void print_stats(std::ostream& out, const nlohmann::json& stats, bool all) {
             << "\n";
     }
     out << "\n";
-    print_objects(out, field(stats, "workers"), kWorkerColumns);
+    const auto workers = field(stats, "workers");
+    print_objects(out, workers, kWorkerColumns);
+    print_idle(out, workers);
 }
 
 }  // namespace

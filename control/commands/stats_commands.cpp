@@ -32,6 +32,20 @@ json device_stats(PortId port) {
             {"tx_queue_packets", s->tx_queue_packets}};
 }
 
+// The worker's idle waits (dataplane/fastpath/idle_wait.hpp), times in us.
+json idle_stats(const sync::WorkerCounters& c) {
+    const double us_per_cycle = 1e6 / static_cast<double>(rte_get_tsc_hz());
+    const std::uint64_t rx_wakes = c.idle_rx_fd_wakes + c.idle_rx_timeouts;
+    return {{"waits", c.idle_waits},
+            {"fd_wakes", c.idle_fd_wakes},
+            {"timeouts", c.idle_waits - c.idle_fd_wakes},
+            {"rx_after_fd_wake", c.idle_rx_fd_wakes},
+            {"rx_after_timeout", c.idle_rx_timeouts},
+            {"wait_us_avg", c.idle_waits == 0 ? 0.0 : static_cast<double>(c.idle_cycles) * us_per_cycle / c.idle_waits},
+            {"wake_to_rx_us_avg",
+             rx_wakes == 0 ? 0.0 : static_cast<double>(c.idle_wake_to_rx_cycles) * us_per_cycle / rx_wakes}};
+}
+
 json stats_show(CommandContext& ctx) {
     const auto live = ctx.dataplane.read_counters();
     const auto lcores = ctx.dataplane.worker_lcores();
@@ -49,7 +63,8 @@ json stats_show(CommandContext& ctx) {
                            {"spread_in", c.spread_in},
                            {"busy_cycles", c.busy_cycles},
                            {"cycles_per_packet", c.busy_packets == 0 ? 0.0
-                                                 : static_cast<double>(c.busy_cycles) / c.busy_packets}});
+                                                 : static_cast<double>(c.busy_cycles) / c.busy_packets},
+                           {"idle", idle_stats(c)}});
     }
     json ports = json::array();
     for (const auto& [port, record] : ctx.dataplane.ports()) {
@@ -89,7 +104,12 @@ json stats_show(CommandContext& ctx) {
             {"kernel_ports",
              {{"gso_rx", total.kernel_gso_rx},
               {"gso_tx", total.kernel_gso_tx},
-              {"partial_csum_rx", total.kernel_partial_csum_rx}}},
+              {"partial_csum_rx", total.kernel_partial_csum_rx},
+              {"rx_calls", total.kernel_rx_calls},
+              {"rx_empty_calls", total.kernel_rx_empty_calls},
+              {"rx_frames", total.kernel_rx_frames},
+              {"tx_calls", total.kernel_tx_calls},
+              {"tx_frames", total.kernel_tx_frames}}},
             {"exception",
              {{"punted", total.punted},
               {"from_host", total.from_host},

@@ -3,7 +3,8 @@
 // kSleepsPerStep sleeps up to `max_us`; the first packet resets it. Busy
 // workers poll, idle ones cost one wake-up per `max_us` (dataplane
 // idle-sleep-us / idle-sleep-max-us), and a packet arriving after a long
-// idle time waits at most `max_us` plus the kernel's timer slack. The slow
+// idle time waits at most `max_us` (a packet on a queue with a wake
+// descriptor wakes the worker at once: idle_wait.hpp). The slow
 // ramp (the cap is reached after roughly 100-200 ms without a packet, about
 // TCP's minimum RTO, after which Linux senders restart from a small window)
 // keeps the long sleeps away from the pauses inside a flow: a sender's

@@ -1,9 +1,13 @@
 #include "dataplane/fastpath/worker.hpp"
 
+#include <sched.h>
+#include <sys/prctl.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
 #include "dataplane/fastpath/idle_backoff.hpp"
+#include "dataplane/fastpath/idle_wait.hpp"
 #include "dataplane/fastpath/pipeline.hpp"
 #include "dataplane/fastpath/spread.hpp"
 #include "dataplane/fastpath/stages.hpp"
@@ -23,6 +27,10 @@ std::uint64_t worker_poll(WorkerContext& ctx) {
             if (rxq.kernel != nullptr) kernel_port_receive(ctx, *rxq.kernel);
             const std::uint16_t n = rte_eth_rx_burst(port, rxq.queue, pkts, ctx.burst);
             if (n == 0) continue;
+            if (ctx.woke_at != 0) {
+                sync::bump(ctx.counters->idle_wake_to_rx_cycles, rte_rdtsc() - ctx.woke_at);
+                ctx.woke_at = 0;
+            }
             received += n;
             sync::PortCounters& pc = ctx.counters->ports[port];
             sync::bump(pc.rx_packets, n);
@@ -53,16 +61,51 @@ std::uint64_t worker_poll(WorkerContext& ctx) {
     return received + handed_in + punted;
 }
 
+namespace {
+
+// After an idle wait: what ended it, and whether the poll after it found packets.
+void count_wake(WorkerContext& ctx, bool by_fd, bool received, std::uint64_t waited) {
+    sync::WorkerCounters& c = *ctx.counters;
+    sync::bump(c.idle_waits);
+    sync::bump(c.idle_cycles, waited);
+    if (by_fd) sync::bump(c.idle_fd_wakes);
+    if (received) sync::bump(by_fd ? c.idle_rx_fd_wakes : c.idle_rx_timeouts);
+}
+
+// The timer slack of a timed wait: the kernel's default (50 us) would add
+// up to 50 us to every wait that ends by its timeout.
+constexpr unsigned long kTimerSlackNs = 1000;
+
+}  // namespace
+
 int worker_main(void* arg) {
     auto& ctx = *static_cast<WorkerContext*>(arg);
+    prctl(PR_SET_TIMERSLACK, kTimerSlackNs);
     ctx.rcu->register_reader(ctx.index);
     ctx.rcu->online(ctx.index);
     IdleBackoff idle(ctx.idle_sleep_us, ctx.idle_sleep_max_us);
+    IdleWaitList waits;
+    bool waited = false, by_fd = false;
+    std::uint64_t wait_cycles = 0;
     while (!ctx.stop->load(std::memory_order_relaxed)) {
-        if (const std::uint32_t sleep_us = idle.after_poll(worker_poll(ctx)); sleep_us != 0) {
+        const std::uint64_t received = worker_poll(ctx);
+        if (waited) count_wake(ctx, by_fd, received != 0, wait_cycles);
+        waited = false;
+        ctx.woke_at = 0;
+        if (const std::uint32_t sleep_us = idle.after_poll(received); sleep_us != 0) {
+            collect_wake_fds(ctx.snapshot->read(), ctx.index, waits);
             ctx.rcu->offline(ctx.index);
-            rte_delay_us_sleep(sleep_us);
+            const std::uint64_t start = rte_rdtsc();
+            by_fd = idle_wait(waits, sleep_us);
+            ctx.woke_at = rte_rdtsc();
+            wait_cycles = ctx.woke_at - start;
+            waited = true;
             ctx.rcu->online(ctx.index);
+        } else if (received == 0 && ctx.idle_sleep_us != 0) {
+            // An empty poll before the wait: a process woken on this CPU
+            // (a container's, whose packet the worker just delivered) runs
+            // now instead of after the worker's time slice.
+            sched_yield();
         }
     }
     // Packets still waiting for ARP go back to the pool before the ports close.

@@ -1,9 +1,10 @@
 // The worker lcore loop: rx burst from each assigned port, the pipeline,
 // the packets other workers handed over (spread.hpp) through the pipeline,
 // flush tx buffers, report a quiescent state (the only place that does), and
-// when idle sleep with exponential backoff (idle_backoff.hpp; offline for RCU
-// while asleep). No locks, allocation or syscalls while packets flow; the
-// idle sleep happens only after a run of empty polls.
+// when idle wait with exponential backoff (idle_backoff.hpp), woken early by
+// a packet on a port with a descriptor (idle_wait.hpp; offline for RCU while
+// waiting). No locks, allocation or syscalls while packets flow; the idle
+// wait happens only after a run of empty polls.
 #pragma once
 
 #include <cstdint>

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -80,6 +81,15 @@ TEST_F(KernelPortTest, TcpWithDefaultOffloadsCrossesAsWholeSuperFrames) {
     EXPECT_GT(stat(p1, "rx_bytes"), 32u << 20);
     EXPECT_GT(stat(p1, "rx_bytes") / std::max<std::uint64_t>(stat(p1, "rx_packets"), 1), 3000u) << p1->dump();
     EXPECT_EQ(stat(p1, "drops"), 0u) << p1->dump();
+    // The system calls: every frame of both ports came through recvmmsg and
+    // left through sendmmsg, in batches.
+    const auto p2 = d->port_stats("c2/bridge");
+    ASSERT_TRUE(p2);
+    EXPECT_EQ(kernel["rx_frames"].get<std::uint64_t>(), stat(p1, "rx_packets") + stat(p2, "rx_packets"));
+    EXPECT_EQ(kernel["tx_frames"].get<std::uint64_t>(), stat(p1, "tx_packets") + stat(p2, "tx_packets"));
+    EXPECT_GT(kernel["rx_calls"].get<std::uint64_t>(), kernel["rx_empty_calls"].get<std::uint64_t>()) << kernel.dump();
+    EXPECT_GT(kernel["tx_calls"].get<std::uint64_t>(), 0u) << kernel.dump();
+    EXPECT_LE(kernel["tx_calls"].get<std::uint64_t>(), kernel["tx_frames"].get<std::uint64_t>()) << kernel.dump();
 }
 
 TEST_F(KernelPortTest, UdpDatagramsPassFragmentedAndWhole) {
@@ -231,6 +241,46 @@ TEST_F(KernelPortTest, FramesOfOtherInterfacesNeverLeakThroughAHotPluggedDpdkPor
     const std::uint64_t leaked = capture.stop();
     EXPECT_GT(sent, 100u);  // the noise flowed during the attaches
     EXPECT_EQ(leaked, 0u) << "frames of " << noise->a_name() << " reached the network";
+}
+
+// A worker that sleeps long when idle still forwards a container's packet at
+// once: the packet on its port's socket (or TAP) wakes it (fastpath/idle_wait.hpp).
+// With a fixed 300 ms sleep, the old timed sleep made each ping wait for the
+// sleep's end (0-300 ms, uniformly); eight of them all under 100 ms would be
+// chance (1 in 6,561). The replies come back while the worker still polls.
+Result<DpdockdInstance> start_sleepy(const Netns& c1, const Netns& c2, const std::string& c2_method) {
+    return DpdockdInstance::start("dataplane:\n  workers: 1\n  idle-sleep-us: 300000\n  idle-sleep-max-us: 300000\n"
+                                  "containers:\n" + container_yaml("c1", c1.path(), "[bridge]") +
+                                  container_yaml("c2", c2.path(), "[bridge]", c2_method));
+}
+
+void expect_prompt_pings(DpdockdInstance& d, const Netns& from, const std::string& to) {
+    ASSERT_TRUE(ping(from, *Ipv4Address::parse(to), 2)) << d.log();
+    const std::string out = from.exec_output("ping -n -c 8 -i 0.35 -W 2 " + to);
+    const auto at = out.find("rtt min/avg/max/mdev = ");
+    ASSERT_NE(at, std::string::npos) << out;
+    double rtt_min = 0, rtt_avg = 0, rtt_max = 0;
+    ASSERT_EQ(std::sscanf(out.c_str() + at, "rtt min/avg/max/mdev = %lf/%lf/%lf", &rtt_min, &rtt_avg, &rtt_max), 3)
+        << out;
+    EXPECT_LT(rtt_max, 100.0) << out;
+    auto stats = d.call("stats.show");
+    ASSERT_TRUE(stats.ok()) << stats.message();
+    const auto& idle = (*stats)["workers"][0]["idle"];
+    // Each ping's request woke the worker through the sender's port.
+    EXPECT_GE(idle["rx_after_fd_wake"].get<std::uint64_t>(), 8u) << idle.dump();
+    EXPECT_GT(idle["waits"].get<std::uint64_t>(), idle["fd_wakes"].get<std::uint64_t>()) << idle.dump();
+}
+
+TEST_F(KernelPortTest, AnIdleWorkerWakesWhenAPacketArrivesOnItsPorts) {
+    auto d = start_sleepy(*c1_, *c2_, "veth");
+    ASSERT_TRUE(d.ok()) << d.message();
+    expect_prompt_pings(*d, *c1_, "172.17.0.3");
+}
+
+TEST_F(KernelPortTest, AnIdleWorkerWakesWhenAPacketArrivesOnATap) {
+    auto d = start_sleepy(*c1_, *c2_, "tap");
+    ASSERT_TRUE(d.ok()) << d.message();
+    expect_prompt_pings(*d, *c2_, "172.17.0.2");  // requests come in on c2's TAP
 }
 
 }  // namespace

@@ -111,7 +111,12 @@ void kernel_port_receive(WorkerContext& ctx, const KernelPortIo& io) {
     }
     if (want == 0) return;
     const int got = recvmmsg(io.fd, s.rx_msgs.data(), want, MSG_DONTWAIT, nullptr);
-    if (got <= 0) return;
+    sync::bump(ctx.counters->kernel_rx_calls);
+    if (got <= 0) {
+        sync::bump(ctx.counters->kernel_rx_empty_calls);
+        return;
+    }
+    sync::bump(ctx.counters->kernel_rx_frames, static_cast<unsigned>(got));
 
     unsigned out = 0;
     for (unsigned i = 0; i < static_cast<unsigned>(got); ++i) {
@@ -176,7 +181,9 @@ void kernel_port_transmit(WorkerContext& ctx, const KernelPortIo& io) {
     unsigned done = 0;
     while (done < count) {
         const int sent = sendmmsg(io.fd, s.msgs.data() + done, count - done, MSG_DONTWAIT);
+        sync::bump(ctx.counters->kernel_tx_calls);
         if (sent > 0) {
+            sync::bump(ctx.counters->kernel_tx_frames, static_cast<unsigned>(sent));
             for (unsigned i = done; i < done + static_cast<unsigned>(sent); ++i) {
                 if (s.hdrs[i].gso_type != kVnetGsoNone) sync::bump(ctx.counters->kernel_gso_tx);
             }

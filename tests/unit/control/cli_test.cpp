@@ -103,7 +103,9 @@ protected:
                  "tx_bytes": 0, "drops": 0}],
               "drops": {"bad_header": 1, "no_route": 0},
               "workers": [{"worker": 0, "lcore": 1, "rx_packets": 10, "tx_packets": 7, "spread_out": 3,
-                           "spread_in": 2, "loops": 99, "cycles_per_packet": 80.5}]})");
+                           "spread_in": 2, "loops": 99, "cycles_per_packet": 80.5,
+                           "idle": {"waits": 40, "fd_wakes": 30, "timeouts": 10, "rx_after_fd_wake": 29,
+                                    "rx_after_timeout": 1, "wait_us_avg": 12.25, "wake_to_rx_us_avg": 3.5}}]})");
         });
         server_.registry().add("stats.clear", "clear", [this](const json& args) -> Result<json> {
             if (auto st = reject_unknown_keys(args, {}); !st) return st;
@@ -193,7 +195,10 @@ TEST_F(CliTest, StatsTable) {
               "(1 more at zero; --all shows them)\n"
               "\n"
               "WORKER  LCORE  RX PACKETS  TX PACKETS  HANDED OUT  TAKEN IN  LOOPS  CYCLES/PKT\n"
-              "0       1      10          7           3           2         99     80.5\n");
+              "0       1      10          7           3           2         99     80.5\n"
+              "\n"
+              "WORKER  IDLE WAITS  FD WAKES  TIMEOUTS  RX AFTER FD  RX AFTER TIMEOUT  WAIT US AVG  WAKE->RX US AVG\n"
+              "0       40          30        10        29           1                 12.2         3.5\n");
 }
 
 TEST_F(CliTest, StatsAllShowsTheDropReasonsAtZero) {
