@@ -10,6 +10,7 @@
 #include <rte_gso.h>
 #include <rte_mbuf.h>
 
+#include "bridge/fastpath/mac_cache.hpp"
 #include "dataplane/forwarding_snapshot.hpp"
 #include "dataplane/fastpath/icmp_rate_limit.hpp"
 #include "dataplane/fastpath/pending.hpp"
@@ -52,6 +53,7 @@ struct WorkerContext {
     std::uint32_t idle_sleep_max_us = 0;  // the longest idle sleep
     const sync::Snapshot<dataplane::ForwardingSnapshot>* snapshot = nullptr;
     bridge::MacTable* macs = nullptr;
+    bridge::MacCache mac_cache;  // this worker's recent answers of `macs`
     l3::NeighbourTable* neighbours = nullptr;
     nat::Conntrack* conntrack = nullptr;  // shared by all workers (MASQUERADE)
     rte_mempool* pool = nullptr;  // for the packets this worker originates (ARP requests)
