@@ -147,12 +147,25 @@ LearnResult MacTable::learn(NetworkId network, MacAddress mac, PortId port, std:
 
 // Rewrite last_seen at most once per refresh interval, so a busy MAC does not
 // dirty a shared cache line with every frame.
-LearnResult MacTable::refresh(Slot& slot, std::uint64_t now) const {
+// *due: until when the key needs no refresh (MacCache keeps it).
+LearnResult MacTable::refresh(Slot& slot, std::uint64_t now, std::uint64_t* due) const {
     Atomic64 seen(slot.last_seen);
     const std::uint64_t last = seen.load(std::memory_order_relaxed);
-    if (now <= last || now - last < refresh_ticks_) return LearnResult::Unchanged;
+    if (now <= last || now - last < refresh_ticks_) {
+        if (due != nullptr) *due = last + refresh_ticks_;
+        return LearnResult::Unchanged;
+    }
     seen.store(now, std::memory_order_relaxed);
+    if (due != nullptr) *due = now + refresh_ticks_;
     return LearnResult::Refreshed;
+}
+
+// Every change of a key's presence or data goes through here or remove_at(),
+// which bump the generation after the hash published it (MacCache).
+int MacTable::write(std::uint64_t key, void* data) {
+    const int rc = rte_hash_add_key_data(hash_, &key, data);
+    generation_.fetch_add(1, std::memory_order_release);
+    return rc;
 }
 
 LearnResult MacTable::learn_key(std::uint64_t key, PortId port, std::uint64_t now) {
@@ -166,7 +179,7 @@ LearnResult MacTable::learn_key(std::uint64_t key, PortId port, std::uint64_t no
             // here so learn_bulk() can refresh without this lookup.
             if (current.position != static_cast<std::uint32_t>(position)) {
                 RTE_VERIFY(on_lcore());
-                rte_hash_add_key_data(hash_, &key, encode(port, false, static_cast<std::uint32_t>(position)));
+                write(key, encode(port, false, static_cast<std::uint32_t>(position)));
             }
             return refresh(slots_[position], now);
         }
@@ -180,11 +193,11 @@ LearnResult MacTable::learn_key(std::uint64_t key, PortId port, std::uint64_t no
     // known only after the insert, hence the second write.
     RTE_VERIFY(on_lcore());
     const std::uint32_t written = position >= 0 ? static_cast<std::uint32_t>(position) : kNoPosition;
-    if (rte_hash_add_key_data(hash_, &key, encode(port, false, written)) != 0) return LearnResult::Full;
+    if (write(key, encode(port, false, written)) != 0) return LearnResult::Full;
     bool recorded_now = false;
     const std::int32_t recorded_at = record(key, now, &recorded_now);
     if (recorded_at >= 0 && static_cast<std::uint32_t>(recorded_at) != written) {
-        rte_hash_add_key_data(hash_, &key, encode(port, false, static_cast<std::uint32_t>(recorded_at)));
+        write(key, encode(port, false, static_cast<std::uint32_t>(recorded_at)));
     }
     if (position >= 0) return LearnResult::Moved;
     // Another worker inserting the same MAC at the same moment recorded it first.
@@ -192,7 +205,7 @@ LearnResult MacTable::learn_key(std::uint64_t key, PortId port, std::uint64_t no
 }
 
 void MacTable::learn_bulk(const std::uint64_t* keys, const PortId* ports, unsigned n, std::uint64_t now,
-                          LearnTally& tally) {
+                          LearnTally& tally, std::uint64_t* due) {
     const void* key_ptrs[kMaxBulk];
     void* data[kMaxBulk];
     std::uint8_t lookup_of[kMaxBulk];  // which lookup answers source i
@@ -209,6 +222,7 @@ void MacTable::learn_bulk(const std::uint64_t* keys, const PortId* ports, unsign
             if ((hits >> j & 1) != 0 && (bits & kPositionFlag) != 0) rte_prefetch0(&slots_[bits >> 32]);
         }
         LearnResult result = LearnResult::Unchanged;
+        std::uint64_t run_due = 0;
         // Once this chunk inserted or moved a source, later answers of the
         // bulk lookup may be stale (the same MAC back on another port): the
         // rest of the chunk looks up afresh. Rare outside learning bursts.
@@ -219,10 +233,17 @@ void MacTable::learn_bulk(const std::uint64_t* keys, const PortId* ports, unsign
                 // A repeat: learned, moved or refreshed by the first of its run.
                 const bool still = result == LearnResult::Full || result == LearnResult::StaticConflict;
                 tally.add(still ? result : LearnResult::Unchanged);
+                if (due != nullptr) due[done + i] = run_due;
                 continue;
             }
-            result = wrote ? learn_key(keys[done + i], ports[done + i], now)
-                           : learn_looked_up(keys[done + i], ports[done + i], now, (hits >> j & 1) != 0, data[j]);
+            run_due = 0;
+            if (wrote) {
+                result = learn_key(keys[done + i], ports[done + i], now);
+                if (result == LearnResult::Learned || result == LearnResult::Moved) run_due = now + refresh_ticks_;
+            } else {
+                result = learn_looked_up(keys[done + i], ports[done + i], now, (hits >> j & 1) != 0, data[j], run_due);
+            }
+            if (due != nullptr) due[done + i] = run_due;
             wrote = wrote || result == LearnResult::Learned || result == LearnResult::Moved;
             tally.add(result);
         }
@@ -230,18 +251,25 @@ void MacTable::learn_bulk(const std::uint64_t* keys, const PortId* ports, unsign
 }
 
 // learn_key() after a lookup already done: known sources on their own port
-// (the common case) are refreshed here, the rest take learn_key().
-LearnResult MacTable::learn_looked_up(std::uint64_t key, PortId port, std::uint64_t now, bool hit, const void* data) {
-    if (!hit) return learn_key(key, port, now);
-    const Value v = decode(data);
-    if (v.is_static) return v.port == port ? LearnResult::Unchanged : LearnResult::StaticConflict;
-    if (v.port == port && v.position != kNoPosition) [[likely]] {
+// (the common case) are refreshed here, the rest take learn_key(). `due` as
+// in learn_bulk().
+LearnResult MacTable::learn_looked_up(std::uint64_t key, PortId port, std::uint64_t now, bool hit, const void* data,
+                                      std::uint64_t& due) {
+    const Value v = hit ? decode(data) : Value{};
+    if (hit && v.is_static) {
+        if (v.port != port) return LearnResult::StaticConflict;
+        due = kStaticSeen;  // a static entry on its own port never needs a refresh
+        return LearnResult::Unchanged;
+    }
+    if (hit && v.port == port && v.position != kNoPosition) [[likely]] {
         // The record confirms the position still holds this key; if a sweep
         // is deleting it right now, the refresh is lost with it (benign).
         Slot& slot = slots_[v.position];
-        if (Atomic64(slot.key).load(std::memory_order_relaxed) == key) return refresh(slot, now);
+        if (Atomic64(slot.key).load(std::memory_order_relaxed) == key) return refresh(slot, now, &due);
     }
-    return learn_key(key, port, now);
+    const LearnResult result = learn_key(key, port, now);
+    if (result == LearnResult::Learned || result == LearnResult::Moved) due = now + refresh_ticks_;
+    return result;
 }
 
 void MacTable::lookup_bulk(const std::uint64_t* keys, unsigned n, PortId* ports_out) const {
@@ -294,6 +322,7 @@ void MacTable::remove_at(std::uint32_t position, std::uint64_t key) {
         recorded_.fetch_sub(1, std::memory_order_relaxed);
     }
     rte_hash_del_key(hash_, &key);
+    generation_.fetch_add(1, std::memory_order_release);
 }
 
 // The record at `position` names a key the hash no longer keeps there: a
@@ -335,7 +364,7 @@ std::size_t MacTable::sweep(Candidate&& is_candidate, Remove&& should_remove) {
 }
 
 Status MacTable::write_static(std::uint64_t key, PortId port) {
-    if (rte_hash_add_key_data(hash_, &key, encode(port, true)) != 0) {
+    if (write(key, encode(port, true)) != 0) {
         return Status::error("MAC table is full (" + std::to_string(capacity_) + " entries)");
     }
     record(key, kStaticSeen);

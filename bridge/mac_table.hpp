@@ -11,6 +11,8 @@
 //   bulk learn of a known source (the common case) refreshes last-seen without
 //   a second lookup; a position that does not match (a race with a delete and
 //   re-insert) only sends that source down the single-key path, which repairs it.
+// Generation: bumped by every write (insert, move, delete), so workers can
+//   cache answers (bridge/fastpath/mac_cache.hpp) and see any change.
 // Reclaim: a deleted key slot goes to rte_hash's QSBR defer queue and is reused
 //   only after every reader registered in the qsbr passed a quiescent state.
 #pragma once
@@ -120,12 +122,20 @@ public:
     // learn() for n sources at once: keys[i] (make_key) seen on ports[i]. One
     // rte_hash_lookup_bulk_data per kMaxBulk keys (one per run of equal
     // sources); sources that are new, moved or mid-update take learn()'s path.
-    // Same rules and counts as n learn() calls.
+    // Same rules and counts as n learn() calls. With `due`, due[i] says until
+    // when source i on ports[i] needs no learn() (last-seen fresh, or static on
+    // its own port: ~0), or 0 when it must keep going through the table.
     void learn_bulk(const std::uint64_t* keys, const PortId* ports, unsigned n, std::uint64_t now,
-                    LearnTally& tally);
+                    LearnTally& tally, std::uint64_t* due = nullptr);
     // One rte_hash_lookup_bulk_data per kMaxBulk keys (one lookup per run of
     // equal keys). A miss yields kNoPort.
     void lookup_bulk(const std::uint64_t* keys, unsigned n, PortId* ports_out) const;
+
+    // Changes with every insert, move and delete of a key (workers' learning
+    // and the control thread's writes alike), after the hash shows the change:
+    // an answer read after seeing generation G stays true while the
+    // generation is G (bridge/fastpath/mac_cache.hpp). Starts at 1.
+    std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
     // --- control thread ---
     // Adds or converts to static (a learned entry of the same MAC becomes static).
@@ -175,8 +185,10 @@ private:
     MacTable(rte_hash* hash, Slot* slots, std::uint32_t n_slots, const MacTableOptions& options);
 
     LearnResult learn_key(std::uint64_t key, PortId port, std::uint64_t now);
-    LearnResult learn_looked_up(std::uint64_t key, PortId port, std::uint64_t now, bool hit, const void* data);
-    LearnResult refresh(Slot& slot, std::uint64_t now) const;
+    LearnResult learn_looked_up(std::uint64_t key, PortId port, std::uint64_t now, bool hit, const void* data,
+                                std::uint64_t& due);
+    LearnResult refresh(Slot& slot, std::uint64_t now, std::uint64_t* due = nullptr) const;
+    int write(std::uint64_t key, void* data);
     std::int32_t record(std::uint64_t key, std::uint64_t seen, bool* recorded_now = nullptr);
     std::int32_t find(std::uint64_t key, Value* value) const;
     void remove_at(std::uint32_t position, std::uint64_t key);
@@ -195,6 +207,7 @@ private:
     // Number of recorded slots; written by workers only when they insert, so it
     // gets its own cache line instead of dirtying the one above.
     alignas(RTE_CACHE_LINE_SIZE) std::atomic<std::int64_t> recorded_{0};
+    std::atomic<std::uint64_t> generation_{1};  // written with recorded_'s changes, read once per burst
 };
 
 }  // namespace dpdock::bridge

@@ -20,6 +20,7 @@
 #include "base/packet/drop_reason.hpp"
 #include "base/packet/packet_meta.hpp"
 #include "bridge/domain.hpp"
+#include "bridge/fastpath/mac_cache.hpp"
 #include "bridge/mac_table.hpp"
 
 namespace dpdock::bridge {
@@ -65,14 +66,17 @@ inline constexpr std::uint64_t kGroupBit = std::uint64_t{1} << 40;  // I/G bit o
 // did. Three phases, as a burst should be: gather the keys (frames refused
 // here are decided at once), learn and look up in bulk, decide the rest.
 // `act` may store a frame back into pkts[] at an index it has passed (the
-// engine compacts the gateway's frames to the front).
+// engine compacts the gateway's frames to the front). `cache` is the
+// worker's own: sources it knows fresh on their port skip learning, and
+// destinations it knows skip the table.
 template <BridgeTables Tables, class Act>
     requires std::invocable<Act&, rte_mbuf*, const L2Verdict&>
-void decide_burst(MacTable& macs, const Tables& tables, rte_mbuf** pkts, std::uint16_t n, std::uint64_t now,
-                  LearnTally& tally, Act&& act) {
+void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf** pkts, std::uint16_t n,
+                  std::uint64_t now, LearnTally& tally, Act&& act) {
     std::uint64_t src_keys[kMaxBurst];
     PortId src_ports[kMaxBurst];
     std::uint64_t dst_keys[kMaxBurst];
+    const std::uint64_t generation = macs.generation();
     unsigned n_src = 0;
     unsigned n_unicast = 0;
     NetworkId learn_network = kNoNetwork;
@@ -100,8 +104,12 @@ void decide_burst(MacTable& macs, const Tables& tables, rte_mbuf** pkts, std::ui
             act(m, L2Verdict{L2Verdict::Kind::Drop, kNoPort, refused});
             continue;
         }
-        src_keys[n_src] = MacKey::pack(meta.network, src);
-        src_ports[n_src++] = meta.ingress_port;
+        const std::uint64_t src_key = MacKey::pack(meta.network, src);
+        const MacCache::Entry* known = cache.find(src_key, generation);
+        if (known == nullptr || known->port() != meta.ingress_port || now >= known->due) {
+            src_keys[n_src] = src_key;
+            src_ports[n_src++] = meta.ingress_port;
+        }
         const std::uint64_t dst = detail::mac_bits(eth->dst_addr);
         if (domain->icc_blocks(meta, dst)) {  // its source is still learned
             pkts[i] = nullptr;
@@ -110,9 +118,36 @@ void decide_burst(MacTable& macs, const Tables& tables, rte_mbuf** pkts, std::ui
         }
         if ((meta.flags & kFlagMulticast) == 0) dst_keys[n_unicast++] = MacKey::pack(meta.network, dst);
     }
-    if (n_src != 0) macs.learn_bulk(src_keys, src_ports, n_src, now, tally);
+    if (n_src != 0) {
+        std::uint64_t due[kMaxBurst];
+        macs.learn_bulk(src_keys, src_ports, n_src, now, tally, due);
+        for (unsigned i = 0; i < n_src; ++i) cache.put_source(src_keys[i], src_ports[i], due[i], generation);
+    }
+    // Destinations after learning, in the generation it left: a source this
+    // burst moved is found where it moved to, as the table says.
     PortId found[kMaxBurst];
-    if (n_unicast != 0) macs.lookup_bulk(dst_keys, n_unicast, found);
+    if (n_unicast != 0) {
+        const std::uint64_t current = macs.generation();
+        std::uint64_t miss_keys[kMaxBurst];
+        std::uint16_t miss_at[kMaxBurst];
+        unsigned n_miss = 0;
+        for (unsigned u = 0; u < n_unicast; ++u) {
+            if (const MacCache::Entry* known = cache.find(dst_keys[u], current)) {
+                found[u] = known->port();
+            } else {
+                miss_keys[n_miss] = dst_keys[u];
+                miss_at[n_miss++] = static_cast<std::uint16_t>(u);
+            }
+        }
+        if (n_miss != 0) {
+            PortId miss_found[kMaxBurst];
+            macs.lookup_bulk(miss_keys, n_miss, miss_found);
+            for (unsigned j = 0; j < n_miss; ++j) {
+                found[miss_at[j]] = miss_found[j];
+                cache.put_destination(miss_keys[j], miss_found[j], current);
+            }
+        }
+    }
     unsigned u = 0;
     NetworkId gateway_network = kNoNetwork;
     std::uint64_t gateway_key = 0;

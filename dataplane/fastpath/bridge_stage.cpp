@@ -22,7 +22,7 @@ std::uint16_t bridge_stage(WorkerContext& ctx, const dataplane::ForwardingSnapsh
                            std::uint16_t n, std::uint64_t now) {
     bridge::LearnTally tally;
     std::uint16_t to_gateway = 0;
-    bridge::decide_burst(*ctx.macs, snap, pkts, n, now, tally, [&](rte_mbuf* m, const bridge::L2Verdict& v) {
+    bridge::decide_burst(*ctx.macs, ctx.mac_cache, snap, pkts, n, now, tally, [&](rte_mbuf* m, const bridge::L2Verdict& v) {
         switch (v.kind) {
         case bridge::L2Verdict::Kind::Port: ctx.tx.send(v.port, m); break;
         case bridge::L2Verdict::Kind::Remote: send_to_vtep(ctx, snap, m, v.port, now); break;

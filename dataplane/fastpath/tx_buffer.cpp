@@ -32,6 +32,12 @@ void TxBuffers::flush_all() {
         const auto port = static_cast<std::uint16_t>(__builtin_ctzll(pending_));
         pending_ &= pending_ - 1;
         rte_eth_tx_buffer_flush(port, queue_, buffers_[port]);
+        Unpublished& u = unpublished_[port];
+        sync::PortCounters& pc = counters_->ports[port];
+        sync::bump(pc.tx_packets, u.packets);
+        sync::bump(pc.tx_bytes, u.bytes);
+        sync::bump(counters_->tx_packets, u.packets);
+        u = {};
     }
 }
 
@@ -64,7 +70,6 @@ void TxBuffers::drop_unsendable(rte_mbuf* m) {
 void TxBuffers::on_unsent(rte_mbuf** pkts, std::uint16_t count, void* userdata) {
     auto* ctx = static_cast<ErrorContext*>(userdata);
     sync::WorkerCounters& c = *ctx->self->counters_;
-    sync::PortCounters& pc = c.ports[ctx->port];
     constexpr auto kTxFull = static_cast<std::size_t>(DropReason::TxFull);
     std::uint64_t bytes = 0;
     for (std::uint16_t i = 0; i < count; ++i) {
@@ -72,10 +77,10 @@ void TxBuffers::on_unsent(rte_mbuf** pkts, std::uint16_t count, void* userdata) 
         if (pkts[i]->port < sync::kMaxPorts) sync::bump(c.ports[pkts[i]->port].drops[kTxFull]);
         rte_pktmbuf_free(pkts[i]);
     }
-    // Take them back out of the tx counters: they were counted when queued.
-    sync::bump(pc.tx_packets, -std::uint64_t{count});
-    sync::bump(pc.tx_bytes, -bytes);
-    sync::bump(c.tx_packets, -std::uint64_t{count});
+    // Queued since the last flush_all, so not yet in the tx counters: they never will be.
+    Unpublished& u = ctx->self->unpublished_[ctx->port];
+    u.packets -= count;
+    u.bytes -= bytes;
     sync::bump(c.drops[kTxFull], count);
 }
 

@@ -2,8 +2,9 @@
 // queue up per egress port and leave in bursts when a buffer fills or when the
 // worker flushes at the end of each loop iteration. Owned by one worker, which
 // is the only user of its tx queue on every port (queue id = worker index), so
-// no locks. Packets the tx ring refuses are dropped as tx_full and taken back
-// out of the tx counters. A packet with transmit offload metadata goes as it
+// no locks. Packets are counted per port in the buffers themselves and added
+// to the worker's tx counters once per flush (not per packet); packets the tx
+// ring refuses are dropped as tx_full and never counted as sent. A packet with transmit offload metadata goes as it
 // is only to a port that takes the offloads; for any other port it is made
 // whole first (egress_offload.hpp).
 #pragma once
@@ -63,10 +64,9 @@ private:
 
     void queue(std::uint16_t port, rte_mbuf* m) {
         DPDOCK_DCHECK(owns(port));
-        sync::PortCounters& pc = counters_->ports[port];
-        sync::bump(pc.tx_packets);
-        sync::bump(pc.tx_bytes, rte_pktmbuf_pkt_len(m));
-        sync::bump(counters_->tx_packets);
+        Unpublished& u = unpublished_[port];
+        ++u.packets;
+        u.bytes += rte_pktmbuf_pkt_len(m);
         pending_ |= std::uint64_t{1} << port;
         rte_eth_tx_buffer(port, queue_, buffers_[port], m);
     }
@@ -79,6 +79,13 @@ private:
     std::uint64_t offload_ports_ = 0;
     OffloadPools pools_;
     std::uint64_t pending_ = 0;  // bit per port with queued packets
+    // Queued since the last flush_all, less what the tx ring refused: added
+    // to the worker's counters by flush_all.
+    struct Unpublished {
+        std::uint64_t packets = 0;
+        std::uint64_t bytes = 0;
+    };
+    Unpublished unpublished_[sync::kMaxPorts] = {};
     sync::WorkerCounters* counters_ = nullptr;
     rte_eth_dev_tx_buffer* buffers_[sync::kMaxPorts] = {};
     ErrorContext error_contexts_[sync::kMaxPorts] = {};

@@ -10,6 +10,7 @@
 #include <rte_gso.h>
 #include <rte_mbuf.h>
 
+#include "bridge/fastpath/mac_cache.hpp"
 #include "dataplane/forwarding_snapshot.hpp"
 #include "dataplane/fastpath/icmp_rate_limit.hpp"
 #include "dataplane/fastpath/pending.hpp"
@@ -54,6 +55,7 @@ struct WorkerContext {
     std::uint64_t woke_at = 0;  // TSC at the end of the last idle wait, until a packet arrives (0: none)
     const sync::Snapshot<dataplane::ForwardingSnapshot>* snapshot = nullptr;
     bridge::MacTable* macs = nullptr;
+    bridge::MacCache mac_cache;  // this worker's recent answers of `macs`
     l3::NeighbourTable* neighbours = nullptr;
     nat::Conntrack* conntrack = nullptr;  // shared by all workers (MASQUERADE)
     rte_mempool* pool = nullptr;  // for the packets this worker originates (ARP requests)

@@ -1,7 +1,10 @@
 // TxBuffers accepts only the ethdev port ids it has buffers for: a VTEP pseudo
 // port or kNoPort is a bug upstream, caught by a check in debug builds (the
 // ASan configuration) before it indexes counters or buffers out of bounds.
+// Packets the tx ring refuses are tx_full drops, never counted as sent.
 #include <gtest/gtest.h>
+
+#include "tests/support/ring_ports.hpp"
 
 #include "tests/unit/fastpath/pipeline_harness.hpp"
 
@@ -28,6 +31,30 @@ TEST(TxBuffersDeathTest, SendToAPortItDoesNotOwnIsCaught) {
     EXPECT_DEATH(h.context().tx.send(vxlan::kVtepPortBase, m), "check failed: owns\\(port\\)");
     rte_pktmbuf_free(m);
 #endif
+}
+
+// The tx ring holds 16: of 40 packets, the buffer's own flush at 32 sends 16
+// and 16 are refused, flush_all finds the ring full and 8 more are refused:
+// 24 tx_full, none of them counted as sent.
+TEST(TxBuffersTest, RefusedPacketsAreCountedAsTxFullNotAsSent) {
+    PipelineHarness h;
+    auto ring = RingPort::create("txfull" + std::to_string(getpid()), {.ring_size = 16, .pool = h.pool()});
+    ASSERT_TRUE(ring.ok()) << ring.message();
+    const PortId port = (*ring)->port();
+    for (int i = 0; i < 40; ++i) {
+        rte_mbuf* m = rte_pktmbuf_alloc(h.pool());
+        ASSERT_NE(m, nullptr);
+        ASSERT_NE(rte_pktmbuf_append(m, 60), nullptr);
+        h.context().tx.send(port, m);
+    }
+    h.context().tx.flush_all();
+    const sync::WorkerCounters& c = h.counters();
+    EXPECT_EQ(c.ports[port].tx_packets, 16u);
+    EXPECT_EQ(c.ports[port].tx_bytes, 16u * 60);
+    EXPECT_EQ(c.tx_packets, 16u);
+    EXPECT_EQ(c.drops[static_cast<std::size_t>(DropReason::TxFull)], 24u);
+    for (rte_mbuf* m : (*ring)->drain_tx()) rte_pktmbuf_free(m);
+    EXPECT_EQ(h.mbufs_in_use(), 0u);
 }
 
 }  // namespace
