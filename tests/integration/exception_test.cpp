@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -249,8 +250,11 @@ TEST(ExceptionTest, AHungUpContainerWaitingForASlowClientCostsTheProxyNothing) {
     auto d = DpdockdInstance::start_in(t.host, yaml(t, true, "    publish: ['127.0.0.1:8080:80']\n"));
     ASSERT_TRUE(d.ok()) << d.message();
     constexpr std::size_t kAnswer = 4 * 1024 * 1024;  // more than the socket buffers towards the client and the pipe hold
+    std::promise<bool> listening_promise;  // the client connects only once the container listens
+    std::future<bool> container_listens = listening_promise.get_future();
     std::thread container([&] {
-        EXPECT_TRUE(run_in(t.c1, [&] {
+        bool told = false;  // whether listening_promise has its value
+        const Status entered = run_in(t.c1, [&] {
                         const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                         const int on = 1;
                         ::setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
@@ -263,8 +267,12 @@ TEST(ExceptionTest, AHungUpContainerWaitingForASlowClientCostsTheProxyNothing) {
                         if (::bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(l, 1) != 0) {
                             ADD_FAILURE() << "container listen: " << std::strerror(errno);
                             ::close(l);
+                            told = true;
+                            listening_promise.set_value(false);
                             return;
                         }
+                        told = true;
+                        listening_promise.set_value(true);
                         const int c = ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
                         ::close(l);
                         if (c < 0) return;
@@ -277,8 +285,14 @@ TEST(ExceptionTest, AHungUpContainerWaitingForASlowClientCostsTheProxyNothing) {
                         for (std::size_t i = 0; i < kAnswer; ++i) answer[i] = static_cast<char>(i * 7 + i / 256);
                         ::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
                         ::close(c);
-                    }).ok());
+                    });
+        EXPECT_TRUE(entered.ok()) << entered.message();
+        if (!told) listening_promise.set_value(false);
     });
+    if (!container_listens.get()) {
+        container.join();
+        return;
+    }
     std::string received;
     double spent = 0;
     const Status client = run_in(t.host, [&] {
