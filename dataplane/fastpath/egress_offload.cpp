@@ -75,6 +75,32 @@ bool complete_checksum(rte_mbuf* m, std::uint32_t field) {
     return true;
 }
 
+// The segments of `m` (whichever segmenter cut them, lengths written):
+// IPv4 header and L4 checksums computed, offload flags cleared; then `m`
+// goes (the segments hold or copied its payload). false: the segments are
+// freed, `m` is kept.
+bool finish_segments(sync::WorkerCounters& counters, rte_mbuf* m, rte_mbuf** out, unsigned n) {
+    const std::uint32_t field = (m->ol_flags & RTE_MBUF_F_TX_UDP_SEG) != 0 ? offsetof(rte_udp_hdr, dgram_cksum)
+                                                                           : offsetof(rte_tcp_hdr, cksum);
+    for (unsigned i = 0; i < n; ++i) {
+        rte_mbuf* s = out[i];
+        if ((s->ol_flags & RTE_MBUF_F_TX_IPV4) != 0) {
+            auto* ip = rte_pktmbuf_mtod_offset(s, rte_ipv4_hdr*, s->l2_len);
+            ip->hdr_checksum = 0;
+            ip->hdr_checksum = rte_ipv4_cksum(ip);
+        }
+        if (!complete_checksum(s, field)) {  // cannot happen: the segmenter wrote the lengths
+            rte_pktmbuf_free_bulk(out, n);
+            return false;
+        }
+        s->ol_flags &= ~kClearedFlags;
+    }
+    rte_pktmbuf_free(m);
+    sync::bump(counters.gso_frames);
+    sync::bump(counters.gso_segments, n);
+    return true;
+}
+
 // What rte_gso cannot cut (TCP over IPv6; UDP segmentation, which is IP
 // fragmentation to rte_gso, not Linux's datagrams) is cut by copy.
 unsigned segment_other(const OffloadPools& pools, sync::WorkerCounters& counters, rte_mbuf* m, rte_mbuf** out) {
@@ -84,11 +110,7 @@ unsigned segment_other(const OffloadPools& pools, sync::WorkerCounters& counters
         return 0;
     }
     const unsigned n = segment_by_copy(pools.direct, m, out, kMaxGsoSegments);
-    if (n == 0) return 0;
-    rte_pktmbuf_free(m);
-    sync::bump(counters.gso_frames);
-    sync::bump(counters.gso_segments, n);
-    return n;
+    return n != 0 && finish_segments(counters, m, out, n) ? n : 0;
 }
 
 unsigned segment(const OffloadPools& pools, sync::WorkerCounters& counters, rte_mbuf* m, rte_mbuf** out) {
@@ -124,21 +146,7 @@ unsigned segment(const OffloadPools& pools, sync::WorkerCounters& counters, rte_
         out[0] = m;
         return 1;
     }
-    for (int i = 0; i < n; ++i) {
-        rte_mbuf* s = out[i];
-        auto* ip = rte_pktmbuf_mtod_offset(s, rte_ipv4_hdr*, s->l2_len);
-        ip->hdr_checksum = 0;
-        ip->hdr_checksum = rte_ipv4_cksum(ip);
-        if (!complete_checksum(s, offsetof(rte_tcp_hdr, cksum))) {  // cannot happen: rte_gso wrote the lengths
-            rte_pktmbuf_free_bulk(out, static_cast<unsigned>(n));
-            return 0;
-        }
-        s->ol_flags &= ~kClearedFlags;
-    }
-    rte_pktmbuf_free(m);  // the segments hold references to its payload
-    sync::bump(counters.gso_frames);
-    sync::bump(counters.gso_segments, static_cast<std::uint64_t>(n));
-    return static_cast<unsigned>(n);
+    return finish_segments(counters, m, out, static_cast<unsigned>(n)) ? static_cast<unsigned>(n) : 0;
 }
 
 }  // namespace

@@ -12,44 +12,29 @@ namespace dpdock::dataplane {
 namespace {
 
 constexpr std::uint8_t kTcpFin = 0x01, kTcpPsh = 0x08, kTcpCwr = 0x80;
-constexpr std::uint64_t kOffloadFlags = RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG |
-                                        RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_IP_CKSUM;
 
-// Segment `index` of `count` (its payload `payload` bytes) gets the super-frame's
-// headers adjusted: lengths, IPv4 id and checksum, TCP sequence and flags, L4 checksum.
+// Segment `index` of `count` (its payload `payload` bytes) gets the
+// super-frame's headers adjusted: lengths, IPv4 id, TCP sequence and flags.
 void write_headers(rte_mbuf* s, unsigned index, unsigned count, std::uint32_t payload, std::uint32_t mss) {
     const std::uint32_t l4 = s->l2_len + s->l3_len;
-    const bool tcp = (s->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0;
-    const bool ipv6 = (s->ol_flags & RTE_MBUF_F_TX_IPV6) != 0;
-    if (tcp) {
+    if ((s->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0) {
         auto* th = rte_pktmbuf_mtod_offset(s, rte_tcp_hdr*, l4);
         th->sent_seq = rte_cpu_to_be_32(rte_be_to_cpu_32(th->sent_seq) + index * mss);
         if (index != 0) th->tcp_flags &= static_cast<std::uint8_t>(~kTcpCwr);
         if (index + 1 != count) th->tcp_flags &= static_cast<std::uint8_t>(~(kTcpFin | kTcpPsh));
-        th->cksum = 0;
     } else {
         auto* uh = rte_pktmbuf_mtod_offset(s, rte_udp_hdr*, l4);
         uh->dgram_len = rte_cpu_to_be_16(static_cast<std::uint16_t>(sizeof(rte_udp_hdr) + payload));
-        uh->dgram_cksum = 0;
     }
     const std::uint32_t l3_payload = s->l4_len + payload;
-    std::uint16_t sum;
-    if (ipv6) {
+    if ((s->ol_flags & RTE_MBUF_F_TX_IPV6) != 0) {
         auto* ip = rte_pktmbuf_mtod_offset(s, rte_ipv6_hdr*, s->l2_len);
         ip->payload_len = rte_cpu_to_be_16(static_cast<std::uint16_t>(s->l3_len - sizeof(rte_ipv6_hdr) + l3_payload));
-        sum = rte_ipv6_udptcp_cksum_mbuf(s, ip, static_cast<std::uint16_t>(l4));
     } else {
         auto* ip = rte_pktmbuf_mtod_offset(s, rte_ipv4_hdr*, s->l2_len);
         ip->total_length = rte_cpu_to_be_16(static_cast<std::uint16_t>(s->l3_len + l3_payload));
         ip->packet_id = rte_cpu_to_be_16(static_cast<std::uint16_t>(rte_be_to_cpu_16(ip->packet_id) + index));
-        ip->hdr_checksum = 0;
-        ip->hdr_checksum = rte_ipv4_cksum(ip);
-        sum = rte_ipv4_udptcp_cksum_mbuf(s, ip, static_cast<std::uint16_t>(l4));
     }
-    // Both helpers send a computed 0 as 0xffff, as UDP requires (RFC 768).
-    auto* field = rte_pktmbuf_mtod_offset(s, std::uint8_t*, l4 + (tcp ? offsetof(rte_tcp_hdr, cksum)
-                                                                       : offsetof(rte_udp_hdr, dgram_cksum)));
-    std::memcpy(field, &sum, sizeof sum);
 }
 
 }  // namespace
@@ -77,7 +62,6 @@ unsigned segment_by_copy(rte_mempool* pool, const rte_mbuf* m, rte_mbuf** out, u
         s->ol_flags = m->ol_flags;
         s->tx_offload = m->tx_offload;
         write_headers(s, k, count, len, mss);
-        s->ol_flags &= ~kOffloadFlags;
         out[k] = s;
     }
     return count;

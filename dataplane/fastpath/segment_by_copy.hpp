@@ -8,7 +8,8 @@
 // mbufs and no per-protocol layout of rte_gso. The result matches Linux's
 // own segmentation (tcp_gso_segment, __udp_gso_segment): sequence numbers
 // advanced by the MSS, CWR only on the first segment, FIN/PSH only on the
-// last, IPv4 ids incrementing, lengths and checksums complete.
+// last, IPv4 ids incrementing, lengths written. Checksums and offload flags
+// are the caller's, as for rte_gso's segments (egress_offload.cpp).
 // Worker-only code: mbufs come from the worker's pool.
 #pragma once
 
@@ -20,7 +21,7 @@ namespace dpdock::dataplane {
 // Cuts super-frame `m` (RTE_MBUF_F_TX_TCP_SEG over IPv6, or
 // RTE_MBUF_F_TX_UDP_SEG; l2/l3/l4_len and tso_segsz set, headers checked by
 // the caller to lie in the first segment) into at most `max_out` packets
-// in `out`, their offload flags cleared and checksums complete. `m` is left
+// in `out`, with `m`'s offload metadata and stale checksums. `m` is left
 // untouched (the caller frees it). 0: the lengths do not allow it (more
 // segments than `max_out`, headers larger than the headroom) or the pool
 // ran dry; nothing is allocated then.

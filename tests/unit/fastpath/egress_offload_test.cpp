@@ -36,6 +36,12 @@ std::vector<std::uint8_t> pattern(std::size_t n) {
     return p;
 }
 
+// Every frame of `out` against want(k), byte for byte.
+template <class Want>
+void expect_each(const std::vector<Frame>& out, Want&& want) {
+    for (std::size_t k = 0; k < out.size(); ++k) EXPECT_EQ(hex_diff(want(k), out[k]), "") << "frame " << k;
+}
+
 std::span<const std::uint8_t> slice(const std::vector<std::uint8_t>& p, std::size_t at, std::size_t len) {
     return std::span<const std::uint8_t>(p).subspan(at, std::min(len, p.size() - at));
 }
@@ -103,18 +109,17 @@ TEST_F(EgressOffloadTest, MasqueradedSuperFrameLeavesTheUplinkAsSegments) {
 
     const auto out = h_.sent(up_);
     ASSERT_EQ(out.size(), 14u);
-    for (std::size_t k = 0; k < out.size(); ++k) {
-        const Frame want = PacketBuilder()
-                               .eth(kRouterMac, kUplinkMac)
-                               .ipv4(kHostIp, kFar, 63)
-                               .ipv4_id(static_cast<std::uint16_t>(7 + k))
-                               .ipv4_dont_fragment()
-                               .tcp(40000, 80, k + 1 == out.size() ? kPshAck : kAck)
-                               .tcp_seq(static_cast<std::uint32_t>(5000 + k * kMss))
-                               .payload(slice(data, k * kMss, kMss))
-                               .build();
-        EXPECT_EQ(hex_diff(want, out[k]), "") << "segment " << k;
-    }
+    expect_each(out, [&](std::size_t k) {
+        return PacketBuilder()
+                   .eth(kRouterMac, kUplinkMac)
+                   .ipv4(kHostIp, kFar, 63)
+                   .ipv4_id(static_cast<std::uint16_t>(7 + k))
+                   .ipv4_dont_fragment()
+                   .tcp(40000, 80, k + 1 == out.size() ? kPshAck : kAck)
+                   .tcp_seq(static_cast<std::uint32_t>(5000 + k * kMss))
+                   .payload(slice(data, k * kMss, kMss))
+                   .build();
+    });
     EXPECT_EQ(h_.counters().gso_frames, 1u);
     EXPECT_EQ(h_.counters().gso_segments, 14u);
     EXPECT_EQ(h_.counters().ports[up_].tx_packets, 14u);
@@ -223,17 +228,16 @@ TEST_F(EgressOffloadTest, BridgedSuperFrameIsSegmentedForAPortWithoutOffloads) {
     h_.receive({offloaded(h_, c1_, super, kTso, 1448)});
     const auto out = h_.sent(c2_);
     ASSERT_EQ(out.size(), 3u);
-    for (std::size_t k = 0; k < out.size(); ++k) {
-        const Frame want = PacketBuilder()
-                               .eth(kC2Mac, kC1Mac)
-                               .ipv4(kC1, kC2)
-                               .ipv4_id(static_cast<std::uint16_t>(1 + k))
-                               .tcp(40000, 80, kAck)
-                               .tcp_seq(static_cast<std::uint32_t>(1000 + k * 1448))
-                               .payload(slice(data, k * 1448, 1448))
-                               .build();
-        EXPECT_EQ(hex_diff(want, out[k]), "") << "segment " << k;
-    }
+    expect_each(out, [&](std::size_t k) {
+        return PacketBuilder()
+                   .eth(kC2Mac, kC1Mac)
+                   .ipv4(kC1, kC2)
+                   .ipv4_id(static_cast<std::uint16_t>(1 + k))
+                   .tcp(40000, 80, kAck)
+                   .tcp_seq(static_cast<std::uint32_t>(1000 + k * 1448))
+                   .payload(slice(data, k * 1448, 1448))
+                   .build();
+    });
     expect_no_leak();
 }
 
@@ -251,16 +255,15 @@ TEST_F(EgressOffloadTest, BridgedIpv6TcpSuperFrameIsSegmented) {
     h_.receive({offloaded(h_, c1_, super, kTso6, kMss, 1000)});
     const auto out = h_.sent(c2_);
     ASSERT_EQ(out.size(), 4u);
-    for (std::size_t k = 0; k < out.size(); ++k) {
-        const Frame want = PacketBuilder()
-                               .eth(kC2Mac, kC1Mac)
-                               .ipv6(kC1v6, kC2v6)
-                               .tcp(40000, 80, k + 1 == out.size() ? kPshAck : kAck)
-                               .tcp_seq(static_cast<std::uint32_t>(1000 + k * kMss))
-                               .payload(slice(data, k * kMss, kMss))
-                               .build();
-        EXPECT_EQ(hex_diff(want, out[k]), "") << "segment " << k;
-    }
+    expect_each(out, [&](std::size_t k) {
+        return PacketBuilder()
+                   .eth(kC2Mac, kC1Mac)
+                   .ipv6(kC1v6, kC2v6)
+                   .tcp(40000, 80, k + 1 == out.size() ? kPshAck : kAck)
+                   .tcp_seq(static_cast<std::uint32_t>(1000 + k * kMss))
+                   .payload(slice(data, k * kMss, kMss))
+                   .build();
+    });
     EXPECT_EQ(h_.counters().gso_frames, 1u);
     EXPECT_EQ(h_.counters().gso_segments, 4u);
     EXPECT_EQ(h_.total_drops(), 0u);
@@ -286,17 +289,16 @@ TEST_F(EgressOffloadTest, MasqueradedUdpSuperFrameLeavesAsDatagrams) {
     h_.receive({offloaded(h_, c1_, super, kUso, kSegment)});
     const auto out = h_.sent(up_);
     ASSERT_EQ(out.size(), 4u);
-    for (std::size_t k = 0; k < out.size(); ++k) {
-        const Frame want = PacketBuilder()
-                               .eth(kRouterMac, kUplinkMac)
-                               .ipv4(kHostIp, kFar, 63)
-                               .ipv4_id(static_cast<std::uint16_t>(40 + k))
-                               .ipv4_dont_fragment()
-                               .udp(5001, 4433)
-                               .payload(slice(data, k * kSegment, kSegment))
-                               .build();
-        EXPECT_EQ(hex_diff(want, out[k]), "") << "datagram " << k;
-    }
+    expect_each(out, [&](std::size_t k) {
+        return PacketBuilder()
+                   .eth(kRouterMac, kUplinkMac)
+                   .ipv4(kHostIp, kFar, 63)
+                   .ipv4_id(static_cast<std::uint16_t>(40 + k))
+                   .ipv4_dont_fragment()
+                   .udp(5001, 4433)
+                   .payload(slice(data, k * kSegment, kSegment))
+                   .build();
+    });
     EXPECT_EQ(h_.counters().gso_segments, 4u);
     EXPECT_EQ(h_.total_drops(), 0u);
     expect_no_leak();
@@ -312,15 +314,14 @@ TEST_F(EgressOffloadTest, BridgedIpv6UdpSuperFrameLeavesAsDatagrams) {
     h_.receive({offloaded(h_, c1_, super, kUso6, kSegment)});
     const auto out = h_.sent(c2_);
     ASSERT_EQ(out.size(), 3u);
-    for (std::size_t k = 0; k < out.size(); ++k) {
-        const Frame want = PacketBuilder()
-                               .eth(kC2Mac, kC1Mac)
-                               .ipv6(kC1v6, kC2v6)
-                               .udp(6000, 443)
-                               .payload(slice(data, k * kSegment, kSegment))
-                               .build();
-        EXPECT_EQ(hex_diff(want, out[k]), "") << "datagram " << k;
-    }
+    expect_each(out, [&](std::size_t k) {
+        return PacketBuilder()
+                   .eth(kC2Mac, kC1Mac)
+                   .ipv6(kC1v6, kC2v6)
+                   .udp(6000, 443)
+                   .payload(slice(data, k * kSegment, kSegment))
+                   .build();
+    });
     EXPECT_EQ(h_.total_drops(), 0u);
     expect_no_leak();
 }
