@@ -72,6 +72,9 @@ Status Dataplane::launch_workers() {
     if (!punt) return Status::error(punt.message());
     punt_rings_ = std::move(*punt);
     capture_ = std::make_unique<capture::CaptureService>(static_cast<unsigned>(options_.worker_lcores.size()), socket);
+    auto doorbells = Doorbells::create(static_cast<unsigned>(options_.worker_lcores.size()));
+    if (!doorbells) return Status::error(doorbells.message());
+    doorbells_ = std::move(*doorbells);
     if (options_.spread_flows && options_.worker_lcores.size() > 1) {
         auto spread = SpreadRings::create("dpdock_spread", static_cast<unsigned>(options_.worker_lcores.size()), socket);
         if (!spread) return Status::error(spread.message());
@@ -104,6 +107,7 @@ Status Dataplane::launch_workers() {
         ctx->capture = &capture_->tap();
         ctx->dns = &dns_->rings();
         ctx->spread = spread_rings_.get();
+        ctx->doorbells = doorbells_.get();
         ctx->icmp.limit.configure(rte_get_tsc_hz(), options_.icmp_errors_per_s, options_.icmp_errors_burst);
         if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket,
                                     {pool_, indirect_pool_});
@@ -193,7 +197,7 @@ Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu
     }
     auto port = probe_port(devargs);
     if (!port) return port;
-    const PortOptions options = port_options(rx_queues_needed(*port), mtu);
+    const PortOptions options = port_options(rx_queues_needed(*port, static_cast<std::uint16_t>(contexts_.size())), mtu);
     if (auto st = configure_and_start_port(*port, options); !st) {
         dataplane::remove_port(*port);
         return Result<PortId>::error(st.message());

@@ -17,6 +17,7 @@
 #include "bridge/mac_table.hpp"
 #include "dataplane/forwarding_snapshot.hpp"
 #include "l3/neighbour_table.hpp"
+#include "dataplane/doorbells.hpp"
 #include "dataplane/port.hpp"
 #include "dataplane/spread_rings.hpp"
 #include "dataplane/fastpath/worker_context.hpp"
@@ -143,6 +144,7 @@ private:
     std::vector<std::unique_ptr<KernelPortScratch>> kernel_scratch_;  // one per worker
     std::unique_ptr<exception::PuntRings> punt_rings_;  // one per worker, for the host's kernel
     std::unique_ptr<SpreadRings> spread_rings_;  // between every two workers; null: spreading off
+    std::unique_ptr<Doorbells> doorbells_;       // one per worker, rung by those who hand it packets
     std::atomic<bool> stop_{false};
     bool workers_running_ = false;
     std::map<PortId, PortRecord> ports_;

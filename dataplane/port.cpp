@@ -96,10 +96,15 @@ bool rx_queue_is_fd(const rte_eth_dev_info& info) { return std::strcmp(info.driv
 
 }  // namespace
 
-std::uint16_t rx_queues_needed(PortId port) {
+std::uint16_t rx_queues_needed(PortId port, std::uint16_t tx_queues) {
     rte_eth_dev_info info;
-    if (rte_eth_dev_info_get(port, &info) != 0 || !spreads_rx_over_all_queues(info)) return 1;
-    return info.max_rx_queues;
+    if (rte_eth_dev_info_get(port, &info) != 0) return 1;
+    if (spreads_rx_over_all_queues(info)) return info.max_rx_queues;
+    // 22.11's tap_dev_configure fails (-1, "Operation not permitted") unless
+    // the counts are equal. The kernel then spreads what it sends into the
+    // TAP over the queues by flow hash, so every one is polled.
+    if (rx_queue_is_fd(info)) return tx_queues;
+    return 1;
 }
 
 std::vector<int> rx_wake_fds(PortId port, std::uint16_t rx_queues) {

@@ -44,9 +44,11 @@ struct PortStats {
 // refused (DPDK would report success without probing anything).
 Result<PortId> probe_port(const std::string& devargs);
 
-// How many rx queues the port must have configured and polled: 1, except for
-// drivers that spread received packets over every queue they were probed with.
-std::uint16_t rx_queues_needed(PortId port);
+// How many rx queues the port must have configured and polled, given the
+// `tx_queues` it gets (one per worker): 1, except for drivers that spread
+// received packets over every queue they were probed with (af_packet), and
+// net_tap, which refuses fewer rx queues than tx queues.
+std::uint16_t rx_queues_needed(PortId port, std::uint16_t tx_queues);
 
 Status configure_and_start_port(PortId port, const PortOptions& options);
 

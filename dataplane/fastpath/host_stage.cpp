@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "l3/fastpath/local_reply.hpp"
+#include "dataplane/doorbells.hpp"
 #include "dataplane/fastpath/stages.hpp"
 #include "base/packet/headers.hpp"
 #include "exception/fastpath/kernel_arp.hpp"
@@ -67,7 +68,16 @@ bool punt_to_host(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
         return true;
     }
     sync::bump(ctx.counters->punted);
+    if (snap.host->worker != ctx.index && ctx.doorbells != nullptr) ctx.doorbells->ring(snap.host->worker);
     return true;
+}
+
+bool punts_waiting(const WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap) {
+    if (!snap.host || snap.host->worker != ctx.index || ctx.punt_rings == nullptr) return false;
+    for (const exception::PuntRing& ring : *ctx.punt_rings) {
+        if (!ring.empty()) return true;
+    }
+    return false;
 }
 
 unsigned drain_punts(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap) {

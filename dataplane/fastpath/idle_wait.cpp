@@ -4,8 +4,9 @@
 
 namespace dpdock::dataplane {
 
-void collect_wake_fds(const ForwardingSnapshot* snap, unsigned worker, IdleWaitList& out) {
+void collect_wake_fds(const ForwardingSnapshot* snap, unsigned worker, int doorbell_fd, IdleWaitList& out) {
     out.count = 0;
+    if (doorbell_fd >= 0) out.fds[out.count++] = pollfd{doorbell_fd, POLLIN, 0};
     if (snap == nullptr || worker >= snap->rx_queues.size()) return;
     for (const RxQueue& rxq : snap->rx_queues[worker]) {
         if (rxq.wake_fd < 0 || out.count == out.fds.size()) continue;

@@ -1,5 +1,6 @@
 #include "dataplane/fastpath/spread.hpp"
 
+#include "dataplane/doorbells.hpp"
 #include "dataplane/fastpath/pipeline.hpp"
 #include "dataplane/spread_rings.hpp"
 
@@ -40,12 +41,21 @@ std::uint16_t spread_stage(WorkerContext& ctx, const ForwardingSnapshot& snap, r
         const unsigned sent = rte_ring_sp_enqueue_burst(ctx.spread->ring(ctx.index, w),
                                                         reinterpret_cast<void* const*>(out), count, nullptr);
         sync::bump(ctx.counters->spread_out, sent);
+        if (sent != 0 && ctx.doorbells != nullptr) ctx.doorbells->ring(w);
         for (unsigned i = sent; i < count; ++i) drop_packet(ctx, out[i], DropReason::SpreadFull);
     }
     for (std::uint16_t i = 0; i < n; ++i) {
         if (owner[i] == ctx.index) pkts[kept++] = pkts[i];
     }
     return kept;
+}
+
+bool spread_waiting(const WorkerContext& ctx) {
+    if (ctx.spread == nullptr) return false;
+    for (unsigned from = 0; from < ctx.spread->workers(); ++from) {
+        if (from != ctx.index && rte_ring_empty(ctx.spread->ring(from, ctx.index)) == 0) return true;
+    }
+    return false;
 }
 
 unsigned take_spread(WorkerContext& ctx, const ForwardingSnapshot& snap, std::uint64_t now) {

@@ -30,4 +30,8 @@ std::uint16_t spread_stage(WorkerContext& ctx, const ForwardingSnapshot& snap, r
 // them; returns how many were taken.
 unsigned take_spread(WorkerContext& ctx, const ForwardingSnapshot& snap, std::uint64_t now);
 
+// True when another worker has handed this one packets not taken yet (its
+// last look before an idle wait, doorbells.hpp).
+bool spread_waiting(const WorkerContext& ctx);
+
 }  // namespace dpdock::dataplane

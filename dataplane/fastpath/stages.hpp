@@ -71,6 +71,10 @@ bool punt_to_host(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
 // Returns how many packets it took.
 unsigned drain_punts(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap);
 
+// True when this worker drains the punt rings and one holds packets (its last
+// look before an idle wait, doorbells.hpp).
+bool punts_waiting(const WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap);
+
 // The uplink's ARP timing as the neighbour table takes it.
 inline l3::NeighbourTiming arp_timing(const dataplane::UplinkInfo& uplink) {
     return {uplink.arp_timeout_ticks, uplink.arp_retry_ticks};

@@ -6,6 +6,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include "dataplane/doorbells.hpp"
 #include "dataplane/fastpath/idle_backoff.hpp"
 #include "dataplane/fastpath/idle_wait.hpp"
 #include "dataplane/fastpath/pipeline.hpp"
@@ -72,6 +73,13 @@ void count_wake(WorkerContext& ctx, bool by_fd, bool received, std::uint64_t wai
     if (received) sync::bump(by_fd ? c.idle_rx_fd_wakes : c.idle_rx_timeouts);
 }
 
+// The last look before an idle wait, after the doorbell is armed: packets
+// another worker handed over before it saw the doorbell armed.
+bool handoffs_waiting(const WorkerContext& ctx) {
+    const ForwardingSnapshot* snap = ctx.snapshot->read();
+    return spread_waiting(ctx) || (snap != nullptr && punts_waiting(ctx, *snap));
+}
+
 // The timer slack of a timed wait: the kernel's default (50 us) would add
 // up to 50 us to every wait that ends by its timeout.
 constexpr unsigned long kTimerSlackNs = 1000;
@@ -93,13 +101,22 @@ int worker_main(void* arg) {
         waited = false;
         ctx.woke_at = 0;
         if (const std::uint32_t sleep_us = idle.after_poll(received); sleep_us != 0) {
-            collect_wake_fds(ctx.snapshot->read(), ctx.index, waits);
+            const int doorbell = ctx.doorbells != nullptr ? ctx.doorbells->fd(ctx.index) : -1;
+            if (doorbell >= 0) {
+                ctx.doorbells->arm(ctx.index);
+                if (handoffs_waiting(ctx)) {
+                    ctx.doorbells->disarm(ctx.index, false);
+                    continue;
+                }
+            }
+            collect_wake_fds(ctx.snapshot->read(), ctx.index, doorbell, waits);
             ctx.rcu->offline(ctx.index);
             const std::uint64_t start = rte_rdtsc();
             by_fd = idle_wait(waits, sleep_us);
             ctx.woke_at = rte_rdtsc();
             wait_cycles = ctx.woke_at - start;
             waited = true;
+            if (doorbell >= 0) ctx.doorbells->disarm(ctx.index, doorbell_rung(waits, doorbell));
             ctx.rcu->online(ctx.index);
         } else if (received == 0 && ctx.idle_sleep_us != 0) {
             // An empty poll before the wait: a process woken on this CPU

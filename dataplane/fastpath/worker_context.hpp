@@ -45,6 +45,7 @@ class VtepTable;
 namespace dpdock::dataplane {
 
 struct KernelPortScratch;
+class Doorbells;
 class SpreadRings;
 
 struct WorkerContext {
@@ -78,6 +79,7 @@ struct WorkerContext {
     const std::vector<exception::PuntRing>* punt_rings = nullptr;  // every worker's, drained by the host port's worker
     const dns::DnsRings* dns = nullptr;   // queries to the DNS thread, its answers back (shared)
     const SpreadRings* spread = nullptr;  // packets of flows other workers own, both ways (spread.hpp); null: 1 worker
+    Doorbells* doorbells = nullptr;       // every worker's: wake the one a ring hands packets to (doorbells.hpp)
 };
 
 // The only way the fast path frees a packet: counted by reason and by ingress port.

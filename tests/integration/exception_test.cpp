@@ -143,6 +143,37 @@ TEST(ExceptionTest, HostServicesAreReachedFromContainersAndOutsideAndClosedPorts
     EXPECT_EQ(d->drops("not_served"), 0u);
 }
 
+// With two workers, the packets a worker punts for the kernel wait on its punt
+// ring for the worker that polls dpdock0; asleep in a long idle wait, that
+// one is woken by the punt (dataplane/doorbells.hpp), not by the end of its
+// sleep (here a fixed 300 ms). c1 and c2 are polled by different workers, so
+// one of them punts across. A closed port's RST is the kernel's answer to a
+// punted SYN: every connect is refused well under the sleep.
+TEST(ExceptionTest, APuntWakesTheSleepingWorkerOfTheHostPort) {
+    Topology t;
+    make_topology(t);
+    std::string config = yaml(t, true) + container_yaml("c2", t.c2.path(), "[bridge]");
+    const std::string idle = "  idle-sleep-us: 20\n";
+    config.replace(config.find(idle), idle.size(),
+                   "  workers: 2\n  idle-sleep-us: 300000\n  idle-sleep-max-us: 300000\n");
+    const std::string iface = "iface=" + t.link->a_name();
+    config.insert(config.find(iface) + iface.size(), ",qpairs=2");  // a tx queue per worker
+    auto d = DpdockdInstance::start_in(t.host, config);
+    ASSERT_TRUE(d.ok()) << d.message();
+    for (const Netns* c : {&t.c1, &t.c2}) {
+        try_connect(*c, kGatewayIp, 18099);  // ARP and the neighbour entries settle first
+        for (int i = 0; i < 4; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(350));  // both workers fall asleep
+            const auto [error, took] = try_connect(*c, kGatewayIp, 18099);
+            EXPECT_EQ(error, ECONNREFUSED) << std::strerror(error);
+            EXPECT_LT(took, std::chrono::milliseconds(100)) << c->name() << " #" << i;
+        }
+    }
+    auto stats = d->call("stats.show");
+    ASSERT_TRUE(stats.ok()) << stats.message();
+    EXPECT_GE((*stats)["exception"]["punted"].get<std::uint64_t>(), 8u) << stats->dump();
+}
+
 // The host connects to an on-link address nobody answers ARP for: the
 // dataplane gives up after its retries and tells the kernel (ICMP host
 // unreachable), so connect() fails with EHOSTUNREACH within 4 s, as it would

@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -220,6 +221,38 @@ TEST_F(SpreadTest, SpreadingOffKeepsAPortOnItsWorker) {
     auto stats = d->call("stats.show");
     ASSERT_TRUE(stats.ok()) << stats.message();
     for (const auto& w : (*stats)["workers"]) EXPECT_EQ(w["spread_in"], 0u) << stats->dump();
+}
+
+// A worker asleep in a long idle wait takes the packets another worker hands
+// it at once: the hand-over rings its doorbell (dataplane/doorbells.hpp).
+// Before, they waited for the end of its sleep (here a fixed 300 ms), and so
+// did each ping whose request or reply crossed between the workers.
+TEST_F(SpreadTest, AHandedOverPacketWakesItsSleepingOwner) {
+    auto d = DpdockdInstance::start("dataplane:\n  workers: 2\n  spread-flows: true\n"
+                                    "  idle-sleep-us: 300000\n  idle-sleep-max-us: 300000\n"
+                                    "containers:\n" +
+                                    container_yaml("c1", c1_->path(), "[bridge]") +
+                                    container_yaml("c2", c2_->path(), "[bridge]"));
+    ASSERT_TRUE(d.ok()) << d.message();
+    ASSERT_TRUE(ping(*c1_, kC2, 2)) << d->log();
+    const auto handed = [&] {
+        auto stats = d->call("stats.show");
+        std::uint64_t in = 0;
+        if (stats.ok()) {
+            for (const auto& w : (*stats)["workers"]) in += w["spread_in"].get<std::uint64_t>();
+        }
+        return in;
+    };
+    const std::uint64_t before = handed();
+    const std::string out = c1_->exec_output("ping -n -c 8 -i 0.35 -W 2 172.17.0.3");
+    const auto at = out.find("rtt min/avg/max/mdev = ");
+    ASSERT_NE(at, std::string::npos) << out;
+    double rtt_min = 0, rtt_avg = 0, rtt_max = 0;
+    ASSERT_EQ(std::sscanf(out.c_str() + at, "rtt min/avg/max/mdev = %lf/%lf/%lf", &rtt_min, &rtt_avg, &rtt_max), 3)
+        << out;
+    // Every ping crossed between the workers at least one way, or this test shows nothing.
+    ASSERT_GE(handed() - before, 8u) << d->cli_expect("stats");
+    EXPECT_LT(rtt_max, 100.0) << out;
 }
 
 }  // namespace

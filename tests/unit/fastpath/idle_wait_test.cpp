@@ -1,12 +1,14 @@
-// The idle worker's wait: it takes the wake descriptors of its own rx queues
-// only, ends at once when one is readable (a real pipe here), and otherwise
-// times out.
+// The idle worker's wait: it takes its doorbell and the wake descriptors of
+// its own rx queues only, ends at once when one is readable (a real pipe or
+// eventfd here), and otherwise times out. A doorbell rings only an armed
+// (waiting) worker.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include <chrono>
 
+#include "dataplane/doorbells.hpp"
 #include "dataplane/fastpath/idle_wait.hpp"
 
 namespace dpdock::test {
@@ -33,16 +35,16 @@ TEST(IdleWaitTest, CollectsTheDescriptorsOfItsOwnQueues) {
     dataplane::ForwardingSnapshot snap;
     snap.rx_queues = {{{0, 0, nullptr, 7}, {1, 0, nullptr, -1}, {2, 0, nullptr, 9}}, {{3, 0, nullptr, 11}}};
     IdleWaitList list;
-    dataplane::collect_wake_fds(&snap, 0, list);
+    dataplane::collect_wake_fds(&snap, 0, -1, list);
     ASSERT_EQ(list.count, 2u);
     EXPECT_EQ(list.fds[0].fd, 7);
     EXPECT_EQ(list.fds[1].fd, 9);
-    dataplane::collect_wake_fds(&snap, 1, list);
+    dataplane::collect_wake_fds(&snap, 1, -1, list);
     ASSERT_EQ(list.count, 1u);
     EXPECT_EQ(list.fds[0].fd, 11);
-    dataplane::collect_wake_fds(&snap, 2, list);  // a worker with no queues
+    dataplane::collect_wake_fds(&snap, 2, -1, list);  // a worker with no queues
     EXPECT_EQ(list.count, 0u);
-    dataplane::collect_wake_fds(nullptr, 0, list);
+    dataplane::collect_wake_fds(nullptr, 0, -1, list);
     EXPECT_EQ(list.count, 0u);
 }
 
@@ -51,7 +53,7 @@ TEST(IdleWaitTest, AReadableDescriptorEndsTheWaitAndNoneTimesOut) {
     dataplane::ForwardingSnapshot snap;
     snap.rx_queues = {{{0, 0, nullptr, p.fds[0]}}};
     IdleWaitList list;
-    dataplane::collect_wake_fds(&snap, 0, list);
+    dataplane::collect_wake_fds(&snap, 0, -1, list);
     bool by_fd = true;
     EXPECT_GE(waited_ms(list, 20000, by_fd), 15.0);  // nothing to read: the whole 20 ms
     EXPECT_FALSE(by_fd);
@@ -61,6 +63,48 @@ TEST(IdleWaitTest, AReadableDescriptorEndsTheWaitAndNoneTimesOut) {
     IdleWaitList none;  // no descriptors: a plain timed sleep
     EXPECT_GE(waited_ms(none, 5000, by_fd), 4.0);
     EXPECT_FALSE(by_fd);
+}
+
+TEST(IdleWaitTest, TheDoorbellComesFirstEvenWithoutQueues) {
+    dataplane::ForwardingSnapshot snap;
+    snap.rx_queues = {{{0, 0, nullptr, 7}}};
+    IdleWaitList list;
+    dataplane::collect_wake_fds(&snap, 0, 5, list);
+    ASSERT_EQ(list.count, 2u);
+    EXPECT_EQ(list.fds[0].fd, 5);
+    EXPECT_EQ(list.fds[1].fd, 7);
+    dataplane::collect_wake_fds(nullptr, 0, 5, list);
+    ASSERT_EQ(list.count, 1u);
+    EXPECT_EQ(list.fds[0].fd, 5);
+}
+
+TEST(IdleWaitTest, ADoorbellWakesItsArmedWorkerOnly) {
+    auto bells = dataplane::Doorbells::create(2);
+    ASSERT_TRUE(bells.ok()) << bells.message();
+    dataplane::Doorbells& d = **bells;
+    IdleWaitList list;
+    bool by_fd = true;
+    // Worker 0 polls (not armed): a producer's ring writes nothing, so the
+    // wait that follows sleeps its whole timeout.
+    d.ring(0);
+    dataplane::collect_wake_fds(nullptr, 0, d.fd(0), list);
+    EXPECT_GE(waited_ms(list, 20000, by_fd), 15.0);
+    EXPECT_FALSE(by_fd);
+    // Armed: the ring ends the wait at once, and only worker 0's.
+    d.arm(0);
+    d.ring(0);
+    EXPECT_LT(waited_ms(list, 2000000, by_fd), 1000.0);
+    EXPECT_TRUE(by_fd);
+    EXPECT_TRUE(dataplane::doorbell_rung(list, d.fd(0)));
+    IdleWaitList other;
+    dataplane::collect_wake_fds(nullptr, 1, d.fd(1), other);
+    EXPECT_GE(waited_ms(other, 20000, by_fd), 15.0);
+    EXPECT_FALSE(by_fd);
+    // Disarming reads the doorbell empty: the next wait sleeps again.
+    d.disarm(0, true);
+    EXPECT_GE(waited_ms(list, 20000, by_fd), 15.0);
+    EXPECT_FALSE(by_fd);
+    EXPECT_FALSE(dataplane::doorbell_rung(list, d.fd(0)));
 }
 
 }  // namespace
