@@ -10,7 +10,7 @@
 # A run during which other processes used the CPUs (cpu_meter.py) is
 # discarded and repeated, a bounded number of times.
 # --smoke runs every scenario once, briefly, dpdockd only, and fails unless
-# dpdockd took the scenario's path (smoke.py; ctest bench_smoke).
+# dpdockd took the scenario's path (smoke.py, container_runs.py; ctest bench_smoke).
 # Everything it starts is ended by PID and its temp dir removed, also on error,
 # Ctrl-C or SIGTERM. Python 3 standard library only.
 import argparse
