@@ -98,4 +98,8 @@ def table(results):
     lines = ["container path: dpdock against the kernel (Linux bridge with Docker's iptables rules)",
              "  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
-    return "\n".join(lines + ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows])
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    loads = [r["load1"] for entry in results for r in entry["runs"] if "load1" in r]
+    if loads:
+        lines.append(f"load average (1 min) after each run: {min(loads):.1f}-{max(loads):.1f}")
+    return "\n".join(lines)

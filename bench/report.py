@@ -132,7 +132,8 @@ def table(results):
                          _median(summary, "ratio_cycles_vs_ovs") if is_dut else "",
                          summary["verdict"] if is_dut else ""])
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip(),
+    lines = ["memif: dpdock against the testpmd io-forward baseline and OVS-DPDK",
+             "  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     return "\n".join(lines + notes)

@@ -331,6 +331,7 @@ def main(argv):
     signal.signal(signal.SIGHUP, on_sigterm)
 
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    load_at_start = os.getloadavg()[0]
     workdir = tempfile.mkdtemp(prefix="dpdock-bench-")
     results = []
     failed = []
@@ -358,6 +359,7 @@ def main(argv):
             shutil.rmtree(workdir, ignore_errors=True)
 
     report.compare_scenarios(results)
+    load_at_end = os.getloadavg()[0]
     memif = [r for r in results if not is_container_path(r["scenario"])]
     container = [r for r in results if is_container_path(r["scenario"])]
     for part in ((report.table(memif) if memif else ""), (container_report.table(container) if container else ""),
@@ -365,12 +367,15 @@ def main(argv):
         if part:
             print()
             print(part)
+    print(f"load average (1 min): {load_at_start:.1f} at the start, {load_at_end:.1f} at the end, "
+          f"{os.cpu_count()} CPUs")
     if args.json:
         document = {
             "tool": "dpdock bench/run.py",
             "started": started,
             "host": {"kernel": platform.release(), "machine": platform.machine(), "cpu": cpu_model(),
-                     "cpus": sorted(os.sched_getaffinity(0))},
+                     "cpus": sorted(os.sched_getaffinity(0)),
+                     "load_average": {"start": load_at_start, "end": load_at_end}},
             "versions": {"dpdockd": bench.versions.get("dpdock", {}), "ovs": bench.versions.get("ovs", {}),
                          "testpmd": package_version(args.testpmd) if args.testpmd else None, "python": platform.python_version(),
                          **({"iperf3": package_version(shutil.which("iperf3"))}
