@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from container_envs import C2, in_ns, sh
+from container_envs import C2, in_ns
 from procs import ProcessError
 
 LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "container_load.py")

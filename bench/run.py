@@ -22,7 +22,6 @@ import os
 import platform
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 
@@ -38,6 +37,7 @@ import ovs  # noqa: E402
 import ovs_config  # noqa: E402
 from cpu_meter import CpuMeter  # noqa: E402
 from dut import BURST, MBUFS, BaselineForwarder, Cpus, DpdockdForwarder, Generator, remove_runtime_dirs  # noqa: E402
+from host_info import cpu_model, package_version, tsc_hz  # noqa: E402
 from netns import Namespace  # noqa: E402
 from procs import ProcessError, Supervisor  # noqa: E402
 
@@ -56,10 +56,10 @@ def systems_for(scenario, systems):
     return [s for s in systems if s in own]
 
 
-def summarize(scenario, runs, tsc_hz):
+def summarize(scenario, runs, hz):
     if is_container_path(scenario):
         return container_report.summarize(scenario, runs)
-    return report.summarize(scenario, runs, tsc_hz)
+    return report.summarize(scenario, runs, hz)
 
 
 def load_scenarios(names):
@@ -92,18 +92,6 @@ def find_binary(given, candidates, what, missing_code=2):
     tried = ", ".join(c for c in ([given] if given else candidates) if c) or "nothing"
     print(f"run.py: {what} not found (tried {tried})", file=sys.stderr)
     sys.exit(missing_code)
-
-
-def package_version(binary):
-    """Debian package version of the package owning `binary`, or "unknown"."""
-    try:
-        owner = subprocess.run(["dpkg", "-S", os.path.realpath(binary)], capture_output=True, text=True, timeout=10)
-        package = owner.stdout.split(":")[0].strip()
-        version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package], capture_output=True,
-                                 text=True, timeout=10)
-        return f"{package} {version.stdout.strip()}" if owner.returncode == 0 and version.returncode == 0 else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 class Bench:
@@ -414,34 +402,6 @@ def versus_peer(result):
     if is_container_path(result["scenario"]):
         return container_report.versus_kernel(result["summary"])
     return report.versus_ovs(result["summary"])
-
-
-def tsc_hz():
-    """The TSC rate, which both devices count cycles in. Linux's "cpu MHz" is it
-    on machines with a constant, known-frequency TSC (as here); else None."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            text = f.read()
-    except OSError:
-        return None
-    flags = next((line for line in text.splitlines() if line.startswith("flags")), "").split()
-    if "constant_tsc" not in flags or "nonstop_tsc" not in flags:
-        return None
-    for line in text.splitlines():
-        if line.startswith("cpu MHz"):
-            return float(line.split(":", 1)[1]) * 1e6
-    return None
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 if __name__ == "__main__":
