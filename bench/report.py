@@ -132,12 +132,19 @@ def table(results):
                          _median(summary, "ratio_cycles_vs_ovs") if is_dut else "",
                          summary["verdict"] if is_dut else ""])
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip(),
+    lines = ["memif: dpdock against the testpmd io-forward baseline and OVS-DPDK",
+             "  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines + notes)
+
+
+def interference_note(results):
+    """How many runs of `results` (any kind) were discarded for interference
+    and how many were kept with it; empty when none."""
     interfered = sum(1 for entry in results for r in entry["runs"] if r.get("interfered"))
     discarded = sum(r.get("discarded", 0) for entry in results for r in entry["runs"])
-    if discarded or interfered:
-        notes.append(f"{discarded} run(s) discarded for interference and repeated; "
-                     f"{interfered} kept with interference after the last repeat")
-    return "\n".join(lines + notes)
+    if not discarded and not interfered:
+        return ""
+    return (f"{discarded} run(s) discarded for interference and repeated; "
+            f"{interfered} kept with interference after the last repeat")

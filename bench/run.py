@@ -3,10 +3,14 @@
 # dpdockd, Open vSwitch's DPDK datapath (ovs.py) and the baseline (dpdk-testpmd
 # io-forward) between the same generator -> net_memif -> device -> net_null,
 # interleaved (A B C A B C), and prints packets/s, worker cycles per packet and
-# the ratios to the baseline and to OVS. A run during which other processes
-# used the CPUs (cpu_meter.py) is discarded and repeated, a bounded number of times.
+# the ratios to the baseline and to OVS. The container-path scenarios
+# (container_runs.py: TCP, UDP and request/response between two network
+# namespaces) run dpdockd beside the kernel's bridge with Docker's rules
+# (system "kernel") in the same invocation and report dpdock / kernel.
+# A run during which other processes used the CPUs (cpu_meter.py) is
+# discarded and repeated, a bounded number of times.
 # --smoke runs every scenario once, briefly, dpdockd only, and fails unless
-# dpdockd took the scenario's path (smoke.py; ctest bench_smoke).
+# dpdockd took the scenario's path (smoke.py, container_runs.py; ctest bench_smoke).
 # Everything it starts is ended by PID and its temp dir removed, also on error,
 # Ctrl-C or SIGTERM. Python 3 standard library only.
 import argparse
@@ -18,12 +22,13 @@ import os
 import platform
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import container_report  # noqa: E402
+import container_runs  # noqa: E402
 import report  # noqa: E402
 import smoke  # noqa: E402
 import topology  # noqa: E402
@@ -32,10 +37,29 @@ import ovs  # noqa: E402
 import ovs_config  # noqa: E402
 from cpu_meter import CpuMeter  # noqa: E402
 from dut import BURST, MBUFS, BaselineForwarder, Cpus, DpdockdForwarder, Generator, remove_runtime_dirs  # noqa: E402
+from host_info import cpu_model, package_version, tsc_hz  # noqa: E402
 from netns import Namespace  # noqa: E402
 from procs import ProcessError, Supervisor  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ALL_SYSTEMS = report.SYSTEMS + ("kernel",)
+
+
+def is_container_path(scenario):
+    return scenario["kind"] == container_runs.KIND
+
+
+def systems_for(scenario, systems):
+    """The systems of `systems` (in their order) that apply to the scenario:
+    dpdock and the kernel for the container path, the memif devices else."""
+    own = container_runs.SYSTEMS if is_container_path(scenario) else report.SYSTEMS
+    return [s for s in systems if s in own]
+
+
+def summarize(scenario, runs, hz):
+    if is_container_path(scenario):
+        return container_report.summarize(scenario, runs)
+    return report.summarize(scenario, runs, hz)
 
 
 def load_scenarios(names):
@@ -43,8 +67,9 @@ def load_scenarios(names):
     for path in sorted(glob.glob(os.path.join(HERE, "scenarios", "*.json"))):
         with open(path) as f:
             scenario = json.load(f)
-        sizes = traffic.size_pattern(scenario["frame-sizes"])
-        scenario["mean-frame-bytes"] = sum(sizes) / len(sizes)
+        if "frame-sizes" in scenario:
+            sizes = traffic.size_pattern(scenario["frame-sizes"])
+            scenario["mean-frame-bytes"] = sum(sizes) / len(sizes)
         scenarios.append(scenario)
     if names:
         known = {s["name"] for s in scenarios}
@@ -56,6 +81,7 @@ def load_scenarios(names):
 
 
 EXIT_SKIP = 77  # ctest's SKIP_RETURN_CODE for bench_smoke
+SMOKE_CONTAINER_SECONDS = 1.0
 
 
 def find_binary(given, candidates, what, missing_code=2):
@@ -66,18 +92,6 @@ def find_binary(given, candidates, what, missing_code=2):
     tried = ", ".join(c for c in ([given] if given else candidates) if c) or "nothing"
     print(f"run.py: {what} not found (tried {tried})", file=sys.stderr)
     sys.exit(missing_code)
-
-
-def package_version(binary):
-    """Debian package version of the package owning `binary`, or "unknown"."""
-    try:
-        owner = subprocess.run(["dpkg", "-S", os.path.realpath(binary)], capture_output=True, text=True, timeout=10)
-        package = owner.stdout.split(":")[0].strip()
-        version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package], capture_output=True,
-                                 text=True, timeout=10)
-        return f"{package} {version.stdout.strip()}" if owner.returncode == 0 and version.returncode == 0 else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 class Bench:
@@ -97,6 +111,8 @@ class Bench:
         self.run_index += 1
         rundir = os.path.join(self.workdir, f"run{self.run_index:03d}")
         os.mkdir(rundir)
+        if is_container_path(scenario):
+            return self.run_container(scenario, system, rep, rundir)
         memif_sock = os.path.join(rundir, "memif.sock")
         prefixes = []
         try:
@@ -136,6 +152,20 @@ class Bench:
                   f"{sample.cycles_per_packet:.1f} cycles/pkt, {json.dumps(sample.extra)}", flush=True)
         return row
 
+    def run_container(self, scenario, system, rep, rundir):
+        # Smoke: a second shows the path works; the setup costs more than that.
+        duration = min(self.args.duration, SMOKE_CONTAINER_SECONDS) if self.args.smoke else self.args.duration
+        try:
+            row = container_runs.run_one(scenario, system, rep, rundir, self.args.dpdockd, duration,
+                                         self.args.warmup)
+        except ProcessError:
+            dump_logs(rundir)
+            raise
+        if self.args.verbose:
+            print(f"  {scenario['name']} {system} #{rep}: {json.dumps(row['figures'])}, "
+                  f"other CPUs {row['other_cpus']:.2f}, load {row['load1']:.1f}", flush=True)
+        return row
+
     def run_restarting(self, scenario, system, rep, pcap, netns):
         try:
             return self.run_one(scenario, system, rep, pcap, netns)
@@ -169,13 +199,21 @@ class Bench:
     def run_scenario(self, scenario):
         runs = []
         skipped = {}
-        if "ovs" in self.args.systems and (reason := ovs_config.unsupported(scenario)):
+        systems = systems_for(scenario, self.args.systems)
+        if is_container_path(scenario):
+            if reason := container_runs.unavailable():
+                skipped = {s: reason for s in systems}
+        elif "ovs" in systems and (reason := ovs_config.unsupported(scenario)):
             skipped["ovs"] = reason
-            print(f"  ovs skipped: {reason}", flush=True)
-        systems = [s for s in self.args.systems if s not in skipped]
-        if not systems:
+        for system, reason in skipped.items():
+            print(f"  {system} skipped: {reason}", flush=True)
+        systems = [s for s in systems if s not in skipped]
+        if is_container_path(scenario) or not systems:
+            for rep in range(self.args.reps):
+                for system in systems:  # A B A B
+                    runs.append(self.run_quiet(scenario, system, rep, None, None))
             return {"scenario": scenario, "pcap_frames": 0, "runs": runs, "skipped": skipped,
-                    "summary": report.summarize(scenario, runs, self.tsc_hz)}
+                    "summary": summarize(scenario, runs, self.tsc_hz)}
         pcap_path = os.path.join(self.workdir, f"{scenario['name']}.pcap")
         pcap_frames, longest = traffic.write_pcap(pcap_path, traffic.scenario_frames(scenario))
         pcap = (pcap_path, pcap_frames, longest)
@@ -207,12 +245,15 @@ def parse_args(argv):
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--smoke", action="store_true",
                         help="CI check: every scenario once for ~2 s, dpdockd only, fail unless it forwarded")
-    parser.add_argument("--systems", default="dpdock,baseline",
+    parser.add_argument("--systems", default="dpdock,baseline,kernel",
                         help="comma-separated devices to run, in this order per rep: dpdock, ovs (Open vSwitch "
-                             "DPDK), baseline (default dpdock,baseline)")
+                             "DPDK), baseline (testpmd io-forward), kernel (the container-path scenarios' peer: "
+                             "Linux bridge with Docker's rules); each scenario runs those of them that apply "
+                             "to it (default dpdock,baseline,kernel)")
     parser.add_argument("--max-interference", type=float, default=0.05, metavar="CPUS",
                         help="discard a run during which other processes used more than this many CPUs "
-                             "(default 0.05: 5%% of one CPU)")
+                             "(default 0.05: 5%% of one CPU; container path: user-space processes outside "
+                             "the harness's process tree)")
     parser.add_argument("--interference-retries", type=int, default=2, metavar="N",
                         help="repeat a discarded run at most N times, then keep it marked (default 2)")
     parser.add_argument("--dpdockd", help="dpdockd binary (default: build/release/control/dpdockd, else build*/control/dpdockd)")
@@ -227,8 +268,8 @@ def parse_args(argv):
         args.reps, args.duration, args.warmup, args.systems = 1, 2.0, 0.5, "dpdock"
         args.max_interference = float("inf")  # CI's machine is busy; the smoke run asserts no speed
     args.systems = [s for s in args.systems.split(",") if s]
-    if not args.systems or any(s not in report.SYSTEMS for s in args.systems):
-        parser.error(f"--systems takes a comma-separated subset of {','.join(report.SYSTEMS)}")
+    if not args.systems or any(s not in ALL_SYSTEMS for s in args.systems):
+        parser.error(f"--systems takes a comma-separated subset of {','.join(ALL_SYSTEMS)}")
     if args.reps < 1 or args.duration <= 0 or args.warmup < 0:
         parser.error("--reps must be >= 1, --duration > 0, --warmup >= 0")
     if args.max_interference < 0 or args.interference_retries < 0:
@@ -252,10 +293,15 @@ def main(argv):
     if args.write_pcaps:
         os.makedirs(args.write_pcaps, exist_ok=True)
         for s in scenarios:
+            if is_container_path(s):
+                continue
             path = os.path.join(args.write_pcaps, f"{s['name']}.pcap")
             count, _ = traffic.write_pcap(path, traffic.scenario_frames(s))
             print(f"{path}: {count} frames")
         return 0
+    if left_out := [s["name"] for s in scenarios if not systems_for(s, args.systems)]:
+        print(f"run.py: left out, no system of --systems applies: {', '.join(left_out)}", file=sys.stderr)
+        scenarios = [s for s in scenarios if systems_for(s, args.systems)]
     root = os.path.dirname(HERE)
     if "dpdock" in args.systems:
         # scripts/build.sh's Release build first: Debug figures mean nothing.
@@ -267,11 +313,13 @@ def main(argv):
         print(f"run.py: Open vSwitch DPDK cannot run: {reason}", file=sys.stderr)
         return 2
     # Without testpmd there is no generator: a CI machine without DPDK's tools skips the smoke run.
-    args.testpmd = find_binary(args.testpmd, ["dpdk-testpmd"], "dpdk-testpmd", EXIT_SKIP if args.smoke else 2)
+    if any(not is_container_path(s) for s in scenarios):
+        args.testpmd = find_binary(args.testpmd, ["dpdk-testpmd"], "dpdk-testpmd", EXIT_SKIP if args.smoke else 2)
     signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGHUP, on_sigterm)
 
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    load_at_start = os.getloadavg()[0]
     workdir = tempfile.mkdtemp(prefix="dpdock-bench-")
     results = []
     failed = []
@@ -299,16 +347,27 @@ def main(argv):
             shutil.rmtree(workdir, ignore_errors=True)
 
     report.compare_scenarios(results)
-    print()
-    print(report.table(results))
+    load_at_end = os.getloadavg()[0]
+    memif = [r for r in results if not is_container_path(r["scenario"])]
+    container = [r for r in results if is_container_path(r["scenario"])]
+    for part in ((report.table(memif) if memif else ""), (container_report.table(container) if container else ""),
+                 report.interference_note(results)):
+        if part:
+            print()
+            print(part)
+    print(f"load average (1 min): {load_at_start:.1f} at the start, {load_at_end:.1f} at the end, "
+          f"{os.cpu_count()} CPUs")
     if args.json:
         document = {
             "tool": "dpdock bench/run.py",
             "started": started,
             "host": {"kernel": platform.release(), "machine": platform.machine(), "cpu": cpu_model(),
-                     "cpus": sorted(os.sched_getaffinity(0))},
+                     "cpus": sorted(os.sched_getaffinity(0)),
+                     "load_average": {"start": load_at_start, "end": load_at_end}},
             "versions": {"dpdockd": bench.versions.get("dpdock", {}), "ovs": bench.versions.get("ovs", {}),
-                         "testpmd": package_version(args.testpmd), "python": platform.python_version()},
+                         "testpmd": package_version(args.testpmd) if args.testpmd else None, "python": platform.python_version(),
+                         **({"iperf3": package_version(shutil.which("iperf3"))}
+                            if any(is_container_path(r["scenario"]) for r in results) else {})},
             "binaries": {"dpdockd": args.dpdockd, "cli": args.cli, "testpmd": args.testpmd},
             "settings": {"tsc_hz": bench.tsc_hz, "reps": args.reps, "duration_s": args.duration, "warmup_s": args.warmup, "burst": BURST,
                          "mbufs": MBUFS, "cpus": vars(bench.cpus),
@@ -317,7 +376,7 @@ def main(argv):
             "eal_args": bench.eal_args,
             "scenarios": [{"name": r["scenario"]["name"], "description": r["scenario"]["description"],
                            "definition": r["scenario"], "pcap_frames": r["pcap_frames"], "runs": r["runs"],
-                           "skipped": r["skipped"], **report.versus_ovs(r["summary"]), "summary": r["summary"]}
+                           "skipped": r["skipped"], **versus_peer(r), "summary": r["summary"]}
                           for r in results],
         }
         with open(args.json, "w") as out:
@@ -327,7 +386,8 @@ def main(argv):
         print(f"run.py: failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     if args.smoke:
-        failures = [f for r in results for f in smoke.failures(r)]
+        failures = [f for r in results
+                    for f in (container_runs.smoke_failures(r) if is_container_path(r["scenario"]) else smoke.failures(r))]
         for failure in failures:
             print(f"FAIL {failure}", file=sys.stderr)
         if failures:
@@ -336,32 +396,12 @@ def main(argv):
     return 0
 
 
-def tsc_hz():
-    """The TSC rate, which both devices count cycles in. Linux's "cpu MHz" is it
-    on machines with a constant, known-frequency TSC (as here); else None."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            text = f.read()
-    except OSError:
-        return None
-    flags = next((line for line in text.splitlines() if line.startswith("flags")), "").split()
-    if "constant_tsc" not in flags or "nonstop_tsc" not in flags:
-        return None
-    for line in text.splitlines():
-        if line.startswith("cpu MHz"):
-            return float(line.split(":", 1)[1]) * 1e6
-    return None
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
+def versus_peer(result):
+    """The JSON's per-scenario comparison: dpdock / OVS for the memif
+    scenarios, dpdock / kernel (and the targets) for the container path."""
+    if is_container_path(result["scenario"]):
+        return container_report.versus_kernel(result["summary"])
+    return report.versus_ovs(result["summary"])
 
 
 if __name__ == "__main__":
