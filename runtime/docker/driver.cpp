@@ -57,11 +57,13 @@ public:
         if (!mac.empty()) args["mac"] = mac;
         auto attached = change("container.attach", args);
         if (!attached) return attached;
-        const json& ep = (*attached)["networks"][0];
+        // dpdockd's answers are read with at(): a field it did not send is
+        // an error answer (caught in handle()), never a read past a map.
+        const json& ep = attached->at("networks").at(0);
         // Docker refuses an answer that repeats what it gave: only the rest.
         json chosen = json::object();
-        if (address.empty()) chosen["Address"] = ep["ip"];
-        if (mac.empty()) chosen["MacAddress"] = ep["mac"];
+        if (address.empty()) chosen["Address"] = ep.at("ip");
+        if (mac.empty()) chosen["MacAddress"] = ep.at("mac");
         if (chosen.empty()) return json::object();
         return json{{"Interface", chosen}};
     }
@@ -83,13 +85,13 @@ public:
         auto container = find_container(*name);
         if (!container) return container.status();
         if (container->is_null()) return Answer::error("endpoint " + body["EndpointID"].get<std::string>() + " not found");
-        const json& ep = (*container)["networks"][0];
-        json out = {{"InterfaceName", {{"SrcName", ep["interface"]}, {"DstPrefix", "eth"}}},
+        const json& ep = container->at("networks").at(0);
+        json out = {{"InterfaceName", {{"SrcName", ep.at("interface")}, {"DstPrefix", "eth"}}},
                     {"StaticRoutes", json::array()}};
         // An internal network has no way out: no default route, as Docker's bridge.
         auto internal = network_internal(ep.value("network", ""));
         if (!internal) return internal.status();
-        if (!*internal) out["Gateway"] = ep["gateway"];
+        if (!*internal) out["Gateway"] = ep.at("gateway");
         return out;
     }
 
@@ -103,7 +105,7 @@ public:
             auto ports = request("container.port", {{"name", *name}});
             if (!ports) return ports;
             value["com.docker.network.portmap"] = port_bindings(*ports);
-            value["com.docker.network.endpoint.macaddress"] = (*container)["networks"][0]["mac"];
+            value["com.docker.network.endpoint.macaddress"] = container->at("networks").at(0).at("mac");
         }
         return json{{"Value", value}};
     }
@@ -162,7 +164,8 @@ private:
         auto ps = request("container.ps");
         if (!ps) return ps;
         for (const auto& c : *ps) {
-            if (c.value("name", "") == name && !c["networks"].empty()) return c;
+            if (!c.is_object() || c.value("name", "") != name) continue;
+            if (const auto networks = c.find("networks"); networks != c.end() && !networks->empty()) return c;
         }
         return json();
     }
