@@ -30,6 +30,8 @@ using Clock = std::chrono::steady_clock;
 constexpr unsigned kBatch = 32;
 constexpr std::uint8_t kRcodeServfail = 2;
 constexpr std::uint8_t kRcodeRefused = 5;
+// How often a TCP listener whose bind failed is tried again.
+constexpr auto kBindRetry = std::chrono::seconds(1);
 
 // The DNS message inside a query mbuf (single segment only: queries are small).
 std::span<std::uint8_t> payload(rte_mbuf* m) {
@@ -324,6 +326,7 @@ void DnsService::expire_forwards(const DnsOptions& options) {
 void DnsService::run() {
     std::shared_ptr<const NameTable> listening_for;
     bool tcp = false;
+    Clock::time_point bind_tried;
     while (!stop_.load(std::memory_order_relaxed)) {
         rte_mbuf* batch[kBatch];
         const unsigned n = rte_ring_sc_dequeue_burst(rings_.queries, reinterpret_cast<void**>(batch), kBatch, nullptr);
@@ -334,10 +337,14 @@ void DnsService::run() {
             names = names_;
             options = options_;
         }
-        if (names != listening_for || options.tcp != tcp) {
+        // A bind that failed (the port held by another socket) is tried again
+        // every kBindRetry, not only when the names change.
+        const bool retry = state_->tcp.bind_pending() && Clock::now() - bind_tried >= kBindRetry;
+        if (names != listening_for || options.tcp != tcp || retry) {
             state_->tcp.listen_on(options.tcp ? names->gateways() : std::map<NetworkId, Ipv4Cidr>{}, kDnsPort);
             listening_for = names;
             tcp = options.tcp;
+            bind_tried = Clock::now();
         }
         for (unsigned i = 0; i < n; ++i) handle(batch[i], *names, options);
         receive_upstream(options);

@@ -55,6 +55,9 @@ public:
     // its listener and connections. A failed bind is logged once and tried
     // again at the next call.
     void listen_on(const std::map<NetworkId, Ipv4Cidr>& gateways, std::uint16_t port);
+    // A gateway's bind failed (another socket holds the address and port):
+    // the caller calls listen_on again now and then until it succeeds.
+    bool bind_pending() const { return !bind_failed_.empty(); }
     // Appends what to poll: every listener and connection.
     void add_poll_fds(std::vector<pollfd>& fds) const;
     // After poll() on those fds: accepts, reads, writes what is queued,

@@ -8,6 +8,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
+
 
 #include "tests/integration/dpdockd_instance.hpp"
 #include "tests/support/dig.hpp"
@@ -121,6 +124,36 @@ TEST_F(DnsTcpTest, WithoutTheExceptionPathTcpQueriesGoUnanswered) {
     ASSERT_TRUE(shown.ok()) << shown.message();
     EXPECT_EQ((*shown)["tcp"], false);
     EXPECT_EQ(dns_counter("tcp_queries"), 0u);
+}
+
+// A gateway's TCP port held by another socket when dpdockd starts: the DNS
+// thread logs it and binds once the port is free, within seconds (before, only
+// at the next change of the name table, so TCP queries went unanswered).
+TEST_F(DnsTcpTest, AListenerWhosePortWasTakenBindsWhenItIsFreed) {
+    auto blocker = ChildProcess::spawn(
+        {"ip", "netns", "exec", host_.name(), "python3", "-c",
+         "import socket, time\n"
+         "s = socket.socket()\n"
+         "s.setsockopt(socket.SOL_IP, 15, 1)  # IP_FREEBIND: the address is not there yet\n"
+         "s.bind(('10.64.0.1', 53)); s.listen(); print('held', flush=True); time.sleep(60)\n"},
+        "/tmp/dnstcp-blocker-" + std::to_string(getpid()) + ".log");
+    ASSERT_TRUE(blocker.ok()) << blocker.message();
+    const auto held = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (host_.exec("ss -Hltn 'sport = :53' | grep -q 10.64.0.1") != 0 && std::chrono::steady_clock::now() < held) {
+        usleep(50000);
+    }
+    start(true);
+    start_upstream();
+    const auto logged = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (d_->log().find("cannot listen on tcp 10.64.0.1:53") == std::string::npos &&
+           std::chrono::steady_clock::now() < logged) {
+        usleep(50000);
+    }
+    ASSERT_NE(d_->log().find("cannot listen on tcp 10.64.0.1:53"), std::string::npos) << d_->log();
+    ASSERT_TRUE(blocker->send_signal(SIGKILL).ok());
+    ASSERT_TRUE(blocker->wait_for_exit(std::chrono::seconds(5)).ok());
+    usleep(2500000);  // two retry periods
+    EXPECT_EQ(short_answer(web_, "10.64.0.1", "+tcp db"), std::multiset<std::string>{"10.64.0.10"}) << d_->log();
 }
 
 }  // namespace
