@@ -107,7 +107,7 @@ Status Dataplane::launch_workers() {
         ctx->capture = &capture_->tap();
         ctx->dns = &dns_->rings();
         ctx->spread = spread_rings_.get();
-        ctx->doorbells = doorbells_.get();
+        ctx->doorbells = options_.idle_sleep_us != 0 ? doorbells_.get() : nullptr;  // pure polling: nobody sleeps
         ctx->icmp.limit.configure(rte_get_tsc_hz(), options_.icmp_errors_per_s, options_.icmp_errors_burst);
         if (auto st = ctx->tx.init(static_cast<std::uint16_t>(i), options_.burst, ctx->counters, socket,
                                     {pool_, indirect_pool_});
@@ -204,7 +204,7 @@ Result<PortId> Dataplane::add_port(const std::string& devargs, std::uint32_t mtu
     }
     drain_rx(*port, options.rx_queues, options.rx_ring);
     return register_port(*port, PortRecord{devargs, 0, options.rx_queues, {}, 0, nullptr,
-                                           rx_wake_fds(*port, options.rx_queues)});
+                                           rx_wake_fds(*port, options.rx_queues), rx_queue_follows_tx(*port)});
 }
 
 MacAddress Dataplane::port_mac(PortId port) const {
@@ -275,7 +275,9 @@ void Dataplane::publish(std::unique_ptr<dataplane::ForwardingSnapshot> snap) {
                                   static_cast<std::uint8_t>(record.worker)};
         }
         for (std::uint16_t q = 0; q < record.rx_queues; ++q) {
-            const unsigned worker = spread_rings_ ? (record.worker + q) % workers : record.worker;
+            const unsigned worker = !spread_rings_              ? record.worker
+                                    : record.rx_queue_per_worker ? q % workers
+                                                                 : (record.worker + q) % workers;
             const int wake_fd = q < record.wake_fds.size() ? record.wake_fds[q] : -1;
             snap->rx_queues[worker].push_back({port, q, kernel, wake_fd});
         }

@@ -73,6 +73,7 @@ struct PortRecord {
     std::uint64_t serial = 0;  // unique per add_port() in this process, unlike the port id
     std::unique_ptr<KernelPort> kernel;  // set for a kernel port (add_kernel_port)
     std::vector<int> wake_fds;           // per rx queue, what an idle worker waits on (-1: nothing)
+    bool rx_queue_per_worker = false;    // rx queue q is worker q's (port.hpp, rx_queue_follows_tx)
 };
 
 class Dataplane {

@@ -6,11 +6,15 @@
 // Each is an eventfd in the worker's ppoll set and an "asleep" flag:
 //   owner:    arm() (asleep, full fence); look at its rings once more; wait;
 //             disarm() after the wait.
-//   producer: enqueue; ring() (full fence; write the eventfd only if asleep).
-// Either the owner's last look sees the packets or the producer sees the flag,
-// so no wake is lost; a busy worker's doorbell is never written (no system
-// call on the fast path while the owner polls). Created by the control thread
-// before the workers start, closed after they stopped.
+//   producer: enqueue; ring() (full fence; if asleep, take the flag and write
+//             the eventfd: of a burst of punts only the first writes).
+// Either the owner's last look sees the packets or a producer sees the flag,
+// so no wake is lost (a producer that finds the flag taken by another knows
+// the owner is being woken, and the owner looks at every ring again before
+// its next wait); a busy worker's doorbell is never written (no system call
+// on the fast path while the owner polls). Created by the control thread
+// before the workers start, closed after they stopped. Not used with pure
+// polling (idle-sleep-us 0), where nobody sleeps.
 #pragma once
 
 #include <atomic>
@@ -43,7 +47,8 @@ public:
     // Producer, after its enqueue onto a ring `worker` consumes.
     void ring(unsigned worker) {
         std::atomic_thread_fence(std::memory_order_seq_cst);
-        if (bells_[worker].asleep.load(std::memory_order_relaxed)) wake(worker);
+        std::atomic<bool>& asleep = bells_[worker].asleep;
+        if (asleep.load(std::memory_order_relaxed) && asleep.exchange(false, std::memory_order_relaxed)) wake(worker);
     }
 
 private:

@@ -94,6 +94,9 @@ bool spreads_rx_over_all_queues(const rte_eth_dev_info& info) {
 // to wait on (rx_wake_fds). Other drivers' interrupts would need arming.
 bool rx_queue_is_fd(const rte_eth_dev_info& info) { return std::strcmp(info.driver_name, "net_tap") == 0; }
 
+// What a net_tap rx queue needs: frames arrive whole in the first mbuf.
+constexpr std::uint16_t kTapRxDescriptors = 64;
+
 }  // namespace
 
 std::uint16_t rx_queues_needed(PortId port, std::uint16_t tx_queues) {
@@ -123,6 +126,11 @@ bool takes_tx_offloads(PortId port) {
     rte_eth_conf conf;
     if (rte_eth_dev_conf_get(port, &conf) != 0) return false;
     return (conf.txmode.offloads & kPassedOffloads) == kPassedOffloads;
+}
+
+bool rx_queue_follows_tx(PortId port) {
+    rte_eth_dev_info info;
+    return rte_eth_dev_info_get(port, &info) == 0 && rx_queue_is_fd(info);
 }
 
 Status configure_and_start_port(PortId port, const PortOptions& options) {
@@ -171,6 +179,10 @@ Status configure_and_start_port(PortId port, const PortOptions& options) {
     }
 
     std::uint16_t rx_ring = options.rx_ring;
+    // net_tap pins an rx queue's descriptors as mbufs for one scattered read
+    // (readv) and, without the scatter offload, fills only the first: a
+    // TAP with one queue per worker would pin workers x 1023 of the pool.
+    if (rx_queue_is_fd(info)) rx_ring = std::min(rx_ring, kTapRxDescriptors);
     std::uint16_t tx_ring = options.tx_ring;
     if (const int ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_ring, &tx_ring); ret != 0) {
         return dpdk_error(port, "cannot size the rx/tx rings", ret);

@@ -50,6 +50,14 @@ Result<PortId> probe_port(const std::string& devargs);
 // net_tap, which refuses fewer rx queues than tx queues.
 std::uint16_t rx_queues_needed(PortId port, std::uint16_t tx_queues);
 
+// Whether the device answers a flow on the rx queue that shares a descriptor
+// with the tx queue the flow was last sent on (net_tap: tx and rx queue q are
+// one file of the TAP, and the kernel's automatic queue selection sends a
+// flow's packets to the queue its other direction was written on). Such a
+// port's rx queue q belongs to worker q, who sends on tx queue q, or a flow
+// would move between workers at every round trip and be reordered.
+bool rx_queue_follows_tx(PortId port);
+
 Status configure_and_start_port(PortId port, const PortOptions& options);
 
 // Stops, closes and removes the device, also when it was never started.

@@ -210,6 +210,27 @@ TEST_F(SpreadTest, TwoWorkersShareOnePortsFlowsInOrder) {
     EXPECT_EQ(d->drops("spread_full"), 0u);
 }
 
+// TAP containers with two workers: each TAP has a queue per worker (net_tap
+// wants as many rx as tx queues), the kernel spreads the container's flows
+// over them and worker q polls queue q; every flow still arrives whole and in
+// order, and both workers carry a share.
+TEST_F(SpreadTest, TapContainersShareTheirFlowsInOrder) {
+    auto d = DpdockdInstance::start("dataplane:\n  workers: 2\n  idle-sleep-us: 20\n  spread-flows: true\n"
+                                    "containers:\n" +
+                                    container_yaml("c1", c1_->path(), "[bridge]", "tap") +
+                                    container_yaml("c2", c2_->path(), "[bridge]", "tap"));
+    ASSERT_TRUE(d.ok()) << d.message();
+    ASSERT_TRUE(ping(*c1_, kC2, 1)) << d->log();
+    const auto before = worker_tx(*d);
+    expect_spread_and_ordered(*d, *c1_, *c2_, kC2);
+    const auto after = worker_tx(*d);
+    ASSERT_EQ(before.size(), 2u);
+    ASSERT_EQ(after.size(), 2u);
+    for (std::size_t w = 0; w < 2; ++w) {
+        EXPECT_GE(after[w] - before[w], kFlows * kRounds / 10) << "worker " << w << "\n" << d->cli_expect("stats");
+    }
+}
+
 TEST_F(SpreadTest, SpreadingOffKeepsAPortOnItsWorker) {
     auto d = DpdockdInstance::start("dataplane:\n  workers: 2\n  idle-sleep-us: 20\n  spread-flows: false\n"
                                     "containers:\n" +

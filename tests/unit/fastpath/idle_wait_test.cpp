@@ -100,7 +100,15 @@ TEST(IdleWaitTest, ADoorbellWakesItsArmedWorkerOnly) {
     dataplane::collect_wake_fds(nullptr, 1, d.fd(1), other);
     EXPECT_GE(waited_ms(other, 20000, by_fd), 15.0);
     EXPECT_FALSE(by_fd);
-    // Disarming reads the doorbell empty: the next wait sleeps again.
+    // A second producer finds the flag taken: no second write (the owner is
+    // already being woken); the eventfd counts one.
+    d.ring(0);
+    std::uint64_t count = 0;
+    ASSERT_EQ(read(d.fd(0), &count, sizeof count), static_cast<ssize_t>(sizeof count));
+    EXPECT_EQ(count, 1u);
+    // Disarming leaves the doorbell empty: the next wait sleeps again.
+    d.arm(0);
+    d.ring(0);
     d.disarm(0, true);
     EXPECT_GE(waited_ms(list, 20000, by_fd), 15.0);
     EXPECT_FALSE(by_fd);
