@@ -43,6 +43,13 @@ TcpServer::~TcpServer() {
 }
 
 void TcpServer::listen_on(const std::map<NetworkId, Ipv4Cidr>& gateways, std::uint16_t port) {
+    // A failed bind is remembered only while its gateway is wanted: one of a
+    // network since removed is neither retried nor kept from being logged again.
+    std::set<std::string> wanted;
+    for (const auto& [network, gateway] : gateways) {
+        wanted.insert(gateway.address().to_string() + ":" + std::to_string(port));
+    }
+    std::erase_if(bind_failed_, [&](const std::string& at) { return !wanted.contains(at); });
     for (auto it = listeners_.begin(); it != listeners_.end();) {
         auto want = gateways.find(it->first);
         if (want != gateways.end() && want->second == it->second.gateway) {

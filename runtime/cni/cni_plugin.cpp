@@ -16,14 +16,16 @@ std::variant<std::optional<json>, CniError> find_container(cli::Client& client, 
     auto ps = client.request("container.ps");
     if (!ps) return refused(ps.message());
     for (const auto& c : *ps) {
-        if (c.value("name", "") == name) return std::optional<json>(c);
+        if (c.is_object() && c.value("name", "") == name) return std::optional<json>(c);
     }
     return std::optional<json>();
 }
 
 // The container's endpoint on `network`, or nullptr.
 const json* endpoint_on(const json& container, const std::string& network) {
-    for (const auto& ep : container["networks"]) {
+    // dpdockd's answers are read with at(): a field it did not send throws
+    // (run_cni answers it as an error), never a read past the JSON.
+    for (const auto& ep : container.at("networks")) {
         if (ep.value("network", "") == network) return &ep;
     }
     return nullptr;
@@ -34,7 +36,7 @@ std::string next_interface(const std::optional<json>& container) {
     for (int i = 0;; ++i) {
         const std::string name = "eth" + std::to_string(i);
         if (!container) return name;
-        const auto& eps = (*container)["networks"];
+        const auto& eps = container->at("networks");
         if (std::none_of(eps.begin(), eps.end(), [&](const json& ep) { return ep.value("interface", "") == name; })) {
             return name;
         }
@@ -50,7 +52,7 @@ json dns_json(const CniRequest& r, cli::Client& client, const json* ep) {
     if (ep == nullptr) return dns;
     auto shown = client.request("dns.show", {{"network", r.network}});
     if (!shown || !shown->value("served", false)) return dns;
-    dns["nameservers"] = json::array({(*ep)["gateway"]});
+    dns["nameservers"] = json::array({ep->at("gateway")});
     json options = dns.contains("options") && dns["options"].is_array() ? dns["options"] : json::array();
     const bool has_ndots = std::any_of(options.begin(), options.end(), [](const json& o) {
         return o.is_string() && o.get<std::string>().starts_with("ndots:");
@@ -65,15 +67,15 @@ json result_json(const CniRequest& r, const json& container, cli::Client& client
     const json* ep = endpoint_on(container, r.network);
     json routes = json::array();
     // Only the first network carries the default route (dpdockd installs it on eth0 only).
-    if (ep && (*ep)["interface"] == "eth0") routes.push_back({{"dst", "0.0.0.0/0"}, {"gw", (*ep)["gateway"]}});
+    if (ep && ep->at("interface") == "eth0") routes.push_back({{"dst", "0.0.0.0/0"}, {"gw", ep->at("gateway")}});
     json out = {{"cniVersion", kCniVersion},
                 {"interfaces", json::array({{{"name", r.ifname}, {"sandbox", r.netns}}})},
                 {"ips", json::array()},
                 {"routes", routes},
                 {"dns", dns_json(r, client, ep)}};
     if (ep) {
-        out["interfaces"][0]["mac"] = (*ep)["mac"];
-        out["ips"].push_back({{"address", (*ep)["ip"]}, {"gateway", (*ep)["gateway"]}, {"interface", 0}});
+        out["interfaces"][0]["mac"] = ep->at("mac");
+        out["ips"].push_back({{"address", ep->at("ip")}, {"gateway", ep->at("gateway")}, {"interface", 0}});
     }
     return out;
 }
@@ -114,7 +116,7 @@ Outcome del(const CniRequest& r, cli::Client& client) {
     if (auto* e = std::get_if<CniError>(&found)) return *e;
     const auto& container = std::get<std::optional<json>>(found);
     if (!container || !endpoint_on(*container, r.network)) return json();  // already gone: DEL is idempotent
-    Result<json> done = (*container)["networks"].size() == 1
+    Result<json> done = container->at("networks").size() == 1
                             ? client.request("container.detach", {{"name", r.container}})
                             : client.request("network.disconnect", {{"network", r.network}, {"container", r.container}});
     if (!done) return refused(done.message());
@@ -143,11 +145,17 @@ Outcome check(const CniRequest& r, cli::Client& client) {
 json version_json() { return {{"cniVersion", kCniVersion}, {"supportedVersions", json::array({kCniVersion})}}; }
 
 Outcome run_cni(const CniRequest& request, cli::Client& client) {
-    switch (request.command) {
-        case CniCommand::kAdd: return add(request, client);
-        case CniCommand::kDel: return del(request, client);
-        case CniCommand::kCheck: return check(request, client);
-        case CniCommand::kVersion: break;
+    try {
+        switch (request.command) {
+            case CniCommand::kAdd: return add(request, client);
+            case CniCommand::kDel: return del(request, client);
+            case CniCommand::kCheck: return check(request, client);
+            case CniCommand::kVersion: break;
+        }
+    } catch (const std::exception& e) {
+        // A field missing from dpdockd's answer, or of another type: the
+        // runtime gets a CNI error, not a plugin killed by std::terminate.
+        return refused(std::string("malformed answer from dpdockd: ") + e.what());
     }
     return version_json();
 }

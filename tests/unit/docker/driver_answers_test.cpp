@@ -1,82 +1,24 @@
 // Driver against a dpdockd whose answers lack fields or have the wrong shape
-// (a fake daemon on a Unix socket, one canned answer per command): every
+// (tests/support/fake_daemon.hpp: one canned answer per command): every
 // call gets an {"Err": ...} answer, never a read past the JSON (before, the
 // const operator[] of a missing key read through std::map's end).
 #include <gtest/gtest.h>
 
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <cstring>
-#include <filesystem>
 #include <map>
 #include <string>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "runtime/docker/driver.hpp"
+#include "tests/support/fake_daemon.hpp"
 
 namespace dpdock::docker {
 namespace {
 
 using nlohmann::json;
-
-// Answers each request line with {"ok":true,"result":answers[cmd]}
-// ({"ok":true,"result":{}} for a command it was not given), one connection
-// at a time, until destroyed.
-class FakeDaemon {
-public:
-    FakeDaemon(std::string path, std::map<std::string, json> answers)
-        : path_(std::move(path)), answers_(std::move(answers)) {
-        fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_un sa{};
-        sa.sun_family = AF_UNIX;
-        std::strncpy(sa.sun_path, path_.c_str(), sizeof sa.sun_path - 1);
-        ::unlink(path_.c_str());
-        listening_ = fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 && ::listen(fd_, 4) == 0;
-        if (listening_) thread_ = std::thread([this] { serve(); });
-    }
-    ~FakeDaemon() {
-        stop_ = true;
-        ::shutdown(fd_, SHUT_RDWR);
-        if (thread_.joinable()) thread_.join();
-        ::close(fd_);
-        ::unlink(path_.c_str());
-    }
-    bool listening() const { return listening_; }
-
-private:
-    void serve() {
-        while (!stop_) {
-            const int conn = ::accept(fd_, nullptr, nullptr);
-            if (conn < 0) return;
-            std::string buffer;
-            char chunk[4096];
-            for (ssize_t n; (n = ::read(conn, chunk, sizeof chunk)) > 0;) {
-                buffer.append(chunk, static_cast<std::size_t>(n));
-                for (std::size_t end; (end = buffer.find('\n')) != std::string::npos;) {
-                    const json request = json::parse(buffer.substr(0, end), nullptr, false);
-                    buffer.erase(0, end + 1);
-                    const std::string cmd = request.is_object() ? request.value("cmd", "") : "";
-                    const auto it = answers_.find(cmd);
-                    const std::string line =
-                        json{{"ok", true}, {"result", it != answers_.end() ? it->second : json::object()}}.dump() + "\n";
-                    if (::write(conn, line.data(), line.size()) != static_cast<ssize_t>(line.size())) break;
-                }
-            }
-            ::close(conn);
-        }
-    }
-    std::string path_;
-    std::map<std::string, json> answers_;
-    int fd_ = -1;
-    bool listening_ = false;
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
-};
+using test::FakeDaemon;
 
 const std::string kEndpoint = "0123456789abcdef";
 const std::string kName = "docker-" + kEndpoint.substr(0, 12);
