@@ -22,6 +22,7 @@ import os
 import platform
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 
@@ -161,6 +162,11 @@ class Bench:
         except ProcessError:
             dump_logs(rundir)
             raise
+        except (subprocess.SubprocessError, ValueError, KeyError) as e:
+            # A tool that timed out or printed something unexpected ends this
+            # scenario like a process that failed, not the whole invocation.
+            dump_logs(rundir)
+            raise ProcessError(f"{type(e).__name__}: {e}") from e
         if self.args.verbose:
             print(f"  {scenario['name']} {system} #{rep}: {json.dumps(row['figures'])}, "
                   f"other CPUs {row['other_cpus']:.2f}, load {row['load1']:.1f}", flush=True)
@@ -366,7 +372,7 @@ def main(argv):
                      "load_average": {"start": load_at_start, "end": load_at_end}},
             "versions": {"dpdockd": bench.versions.get("dpdock", {}), "ovs": bench.versions.get("ovs", {}),
                          "testpmd": package_version(args.testpmd) if args.testpmd else None, "python": platform.python_version(),
-                         **({"iperf3": package_version(shutil.which("iperf3"))}
+                         **({"iperf3": package_version(p) if (p := shutil.which("iperf3")) else None}
                             if any(is_container_path(r["scenario"]) for r in results) else {})},
             "binaries": {"dpdockd": args.dpdockd, "cli": args.cli, "testpmd": args.testpmd},
             "settings": {"tsc_hz": bench.tsc_hz, "reps": args.reps, "duration_s": args.duration, "warmup_s": args.warmup, "burst": BURST,
