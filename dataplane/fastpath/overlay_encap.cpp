@@ -18,14 +18,13 @@ namespace {
 // when this worker has none from this snapshot. The outer frame goes to the
 // VTEP when it is on the uplink's subnet, else to the gateway; a configured
 // gateway MAC is a permanent neighbour and goes into the template.
-[[gnu::cold, gnu::noinline]] const vxlan::OuterTemplate& build_template(vxlan::OuterTemplate& t,
-                                                             const dataplane::ForwardingSnapshot& snap,
-                                                             std::uint32_t vni, Ipv4Address vtep) {
+[[gnu::cold, gnu::noinline]] const vxlan::OuterTemplate& build_template(
+    vxlan::OuterTemplate& t, const dataplane::ForwardingSnapshot& snap, std::uint32_t vni, Ipv4Address vtep) {
     const dataplane::UplinkInfo& uplink = *snap.uplink;
     const bool via_gateway = !uplink.address.contains(vtep);
     const MacAddress* next_hop_mac = via_gateway && uplink.gateway_mac ? &*uplink.gateway_mac : nullptr;
-    vxlan::OuterTemplates::build(t, snap.serial.value(), vxlan::outer_header(snap.vxlan, uplink.address.address(), vtep, vni),
-                                 uplink.mac, next_hop_mac);
+    const vxlan::OuterHeader h = vxlan::outer_header(snap.vxlan, uplink.address.address(), vtep, vni);
+    vxlan::OuterTemplates::build(t, snap.serial.value(), h, uplink.mac, next_hop_mac);
     return t;
 }
 

@@ -75,7 +75,9 @@ static_assert(sizeof(rte_ether_hdr) == kOuterEthLen && sizeof(rte_ipv4_hdr) == k
 inline void build_template(OuterTemplate& t, const OuterHeader& h, MacAddress src_mac, const MacAddress* next_hop_mac) {
     t.bytes.fill(0);
     auto* eth = reinterpret_cast<rte_ether_hdr*>(t.bytes.data());
-    if (next_hop_mac != nullptr) std::memcpy(eth->dst_addr.addr_bytes, next_hop_mac->bytes().data(), RTE_ETHER_ADDR_LEN);
+    if (next_hop_mac != nullptr) {
+        std::memcpy(eth->dst_addr.addr_bytes, next_hop_mac->bytes().data(), RTE_ETHER_ADDR_LEN);
+    }
     std::memcpy(eth->src_addr.addr_bytes, src_mac.bytes().data(), RTE_ETHER_ADDR_LEN);
     eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 
@@ -115,7 +117,8 @@ inline void stamp(std::uint8_t* out, const OuterTemplate& t, std::uint16_t inner
     auto* ip = reinterpret_cast<rte_ipv4_hdr*>(out + kOuterEthLen);
     ip->total_length = rte_cpu_to_be_16(ip_len);
     ip->packet_id = rte_cpu_to_be_16(ip_id);
-    ip->hdr_checksum = rte_cpu_to_be_16(static_cast<std::uint16_t>(~csum_fold(std::uint32_t{t.partial_sum} + ip_len + ip_id)));
+    const std::uint16_t sum = csum_fold(std::uint32_t{t.partial_sum} + ip_len + ip_id);
+    ip->hdr_checksum = rte_cpu_to_be_16(static_cast<std::uint16_t>(~sum));
     auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
     udp->src_port = rte_cpu_to_be_16(src_port);
     udp->dgram_len = rte_cpu_to_be_16(static_cast<std::uint16_t>(kUdpLen + kVxlanLen + inner_len));

@@ -220,8 +220,8 @@ TEST_F(VxlanTest, NetworksSharingAPeerKeepTheirOwnVni) {
     ASSERT_EQ(out.size(), 4u);
     for (std::size_t i = 0; i < out.size(); ++i) {
         const std::uint32_t want = i == 1 || i == 2 ? kOtherVni : kVni;
-        EXPECT_EQ(static_cast<std::uint32_t>(out[i][kUdpAt + 12] << 16 | out[i][kUdpAt + 13] << 8 | out[i][kUdpAt + 14]),
-                  want)
+        const Frame& f = out[i];
+        EXPECT_EQ(static_cast<std::uint32_t>(f[kUdpAt + 12] << 16 | f[kUdpAt + 13] << 8 | f[kUdpAt + 14]), want)
             << "frame " << i;
         EXPECT_EQ(rte_ipv4_cksum(reinterpret_cast<const rte_ipv4_hdr*>(out[i].data() + 14)), 0) << "frame " << i;
     }
