@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -96,7 +97,32 @@ struct HostInfo {
     std::uint32_t punt_burst = 0;
 };
 
+// A number no other ForwardingSnapshot of the process has had, copies
+// included: a worker's caches of values derived from a snapshot (the VXLAN
+// outer header templates) tell by it that theirs was replaced. Never 0.
+class SnapshotSerial {
+public:
+    SnapshotSerial() : value_(next()) {}
+    SnapshotSerial(const SnapshotSerial&) : value_(next()) {}
+    SnapshotSerial& operator=(const SnapshotSerial&) {
+        value_ = next();
+        return *this;
+    }
+    std::uint64_t value() const { return value_; }
+    // A snapshot changed in place (test harnesses own theirs; a published one
+    // never changes): what was derived from it is stale.
+    void renew() { value_ = next(); }
+
+private:
+    static std::uint64_t next() {
+        static std::atomic<std::uint64_t> last{0};
+        return last.fetch_add(1, std::memory_order_relaxed) + 1;
+    }
+    std::uint64_t value_;
+};
+
 struct ForwardingSnapshot {
+    SnapshotSerial serial;
     std::array<PortInfo, sync::kMaxPorts> ports{};
     std::vector<NetworkInfo> networks;            // indexed by NetworkId
     std::optional<UplinkInfo> uplink;

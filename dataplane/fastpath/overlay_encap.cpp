@@ -1,6 +1,7 @@
 // send_to_vtep / replicate_to_peers: VXLAN encapsulation driven by the worker:
-// ICMP errors, fitting to the inner MTU and sending via the uplink. See
-// overlay.hpp; the encapsulation itself is vxlan/fastpath/encap.hpp.
+// ICMP errors, fitting to the inner MTU, the outer header from the worker's
+// template for the VTEP, and sending via the uplink. See overlay.hpp; the
+// encapsulation itself is vxlan/fastpath/encap.hpp.
 #include <rte_mbuf.h>
 
 #include "dataplane/fastpath/fragment.hpp"
@@ -13,18 +14,44 @@
 namespace dpdock::dataplane {
 namespace {
 
-// Encapsulates `m` (its own mbuf: not shared) towards `vtep` and sends it
-// through the uplink's next hop.
-void encapsulate_one(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
-                     Ipv4Address vtep, std::uint32_t flow_hash, std::uint64_t now) {
+// The outer headers towards `vtep` (pseudo port `port`) for `vni`, built
+// when this worker has none from this snapshot. The outer frame goes to the
+// VTEP when it is on the uplink's subnet, else to the gateway; a configured
+// gateway MAC is a permanent neighbour and goes into the template.
+[[gnu::cold, gnu::noinline]] const vxlan::OuterTemplate& build_template(
+    vxlan::OuterTemplate& t, const dataplane::ForwardingSnapshot& snap, std::uint32_t vni, Ipv4Address vtep) {
     const dataplane::UplinkInfo& uplink = *snap.uplink;
-    if (!vxlan::encapsulate(m, vxlan::outer_header(snap.vxlan, uplink.address.address(), vtep, vni, ctx.vxlan_ip_id++),
-                            flow_hash)) {
+    const bool via_gateway = !uplink.address.contains(vtep);
+    const MacAddress* next_hop_mac = via_gateway && uplink.gateway_mac ? &*uplink.gateway_mac : nullptr;
+    const vxlan::OuterHeader h = vxlan::outer_header(snap.vxlan, uplink.address.address(), vtep, vni);
+    vxlan::OuterTemplates::build(t, snap.serial.value(), h, uplink.mac, next_hop_mac);
+    return t;
+}
+
+const vxlan::OuterTemplate& outer_template(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
+                                           std::uint32_t vni, Ipv4Address vtep, PortId port) {
+    vxlan::OuterTemplate& t = ctx.vxlan_templates.slot(port);
+    if (vxlan::OuterTemplates::holds(t, snap.serial.value(), vtep, vni)) [[likely]] return t;
+    return build_template(t, snap, vni, vtep);
+}
+
+// Encapsulates `m` (its own mbuf: not shared) towards `vtep` (pseudo port
+// `port`) and sends it through the uplink's next hop.
+void encapsulate_one(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
+                     Ipv4Address vtep, PortId port, std::uint32_t flow_hash, std::uint64_t now) {
+    const dataplane::UplinkInfo& uplink = *snap.uplink;
+    const vxlan::OuterTemplate& t = outer_template(ctx, snap, vni, vtep, port);
+    if (!vxlan::encapsulate(m, t, ctx.vxlan_ip_id++, flow_hash)) {
         drop_packet(ctx, m, DropReason::VxlanNoBuffer);
         return;
     }
-    const Ipv4Address next_hop = uplink.address.contains(vtep) ? vtep : uplink.gateway;
-    send_via_uplink(ctx, uplink, m, next_hop, now);
+    // A permanent next hop is already addressed: what send_via_uplink would
+    // do for it, without its resolution and MAC writes.
+    if (t.has_next_hop_mac && !needs_fitting(m, vxlan::kOuterEthLen, uplink.mtu)) [[likely]] {
+        ctx.tx.send(uplink.port, m);
+        return;
+    }
+    send_via_uplink(ctx, uplink, m, uplink.address.contains(vtep) ? vtep : uplink.gateway, now);
 }
 
 // A tunnel takes no offload metadata and no inner packet above the inner
@@ -32,21 +59,21 @@ void encapsulate_one(WorkerContext& ctx, const dataplane::ForwardingSnapshot& sn
 // datagrams without DF fragmented before encapsulation (`l3_offset`: the
 // inner IPv4 header's), each piece encapsulated on its own.
 [[gnu::cold, gnu::noinline]] void encapsulate_pieces(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
-                                                     rte_mbuf* m, std::uint32_t vni, Ipv4Address vtep,
+                                                     rte_mbuf* m, std::uint32_t vni, Ipv4Address vtep, PortId port,
                                                      std::uint32_t flow_hash, std::uint32_t l3_offset,
                                                      std::uint64_t now) {
     rte_mbuf* pieces[kMaxEgressPieces];
     const unsigned n = fit_to_mtu(ctx, m, l3_offset, vxlan::inner_mtu(snap.uplink->mtu), false, pieces);
-    for (unsigned i = 0; i < n; ++i) encapsulate_one(ctx, snap, pieces[i], vni, vtep, flow_hash, now);
+    for (unsigned i = 0; i < n; ++i) encapsulate_one(ctx, snap, pieces[i], vni, vtep, port, flow_hash, now);
 }
 
 void encapsulate(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, std::uint32_t vni,
-                 Ipv4Address vtep, std::uint32_t flow_hash, std::uint32_t l3_offset, std::uint64_t now) {
+                 Ipv4Address vtep, PortId port, std::uint32_t flow_hash, std::uint32_t l3_offset, std::uint64_t now) {
     if (needs_fitting(m, l3_offset, vxlan::inner_mtu(snap.uplink->mtu))) [[unlikely]] {
-        encapsulate_pieces(ctx, snap, m, vni, vtep, flow_hash, l3_offset, now);
+        encapsulate_pieces(ctx, snap, m, vni, vtep, port, flow_hash, l3_offset, now);
         return;
     }
-    encapsulate_one(ctx, snap, m, vni, vtep, flow_hash, now);
+    encapsulate_one(ctx, snap, m, vni, vtep, port, flow_hash, now);
 }
 
 // An inner IPv4 packet with DF that would make the outer one larger than the
@@ -81,8 +108,15 @@ void send_to_vtep(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
         drop_packet(ctx, m, DropReason::NoRoute);
         return;
     }
-    if (too_big_for_the_underlay(ctx, snap, m, now)) return;
-    encapsulate(ctx, snap, m, vni, ip, meta.flow_hash, meta.l3_offset, now);
+    // A frame within the inner MTU without offload metadata needs neither an
+    // ICMP error nor fitting (parsing made sure an IPv4 header's length is
+    // within the frame): the common case skips reading the inner header.
+    if (needs_fitting(m, meta.l3_offset, vxlan::inner_mtu(snap.uplink->mtu))) [[unlikely]] {
+        if (too_big_for_the_underlay(ctx, snap, m, now)) return;
+        encapsulate_pieces(ctx, snap, m, vni, ip, vtep, meta.flow_hash, meta.l3_offset, now);
+        return;
+    }
+    encapsulate_one(ctx, snap, m, vni, ip, vtep, meta.flow_hash, now);
 }
 
 unsigned replicate_to_peers(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m,
@@ -102,7 +136,7 @@ unsigned replicate_to_peers(WorkerContext& ctx, const dataplane::ForwardingSnaps
             sync::bump(ctx.counters->drops[static_cast<std::size_t>(DropReason::VxlanNoBuffer)]);
             continue;
         }
-        encapsulate(ctx, snap, copy, segment.vni, peer.ip, meta.flow_hash, meta.l3_offset, now);
+        encapsulate(ctx, snap, copy, segment.vni, peer.ip, peer.port, meta.flow_hash, meta.l3_offset, now);
         ++sent;
     }
     return sent;

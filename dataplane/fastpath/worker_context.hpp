@@ -24,6 +24,7 @@
 #include "exception/fastpath/punt_limit.hpp"
 #include "exception/fastpath/punt_ring.hpp"
 #include "nat/fastpath/fragments.hpp"
+#include "vxlan/fastpath/outer_templates.hpp"
 
 namespace dpdock::bridge {
 class MacTable;
@@ -37,9 +38,6 @@ class NeighbourTable;
 namespace dpdock::nat {
 class Conntrack;
 struct FlowKey;
-}
-namespace dpdock::vxlan {
-class VtepTable;
 }
 
 namespace dpdock::dataplane {
@@ -70,6 +68,7 @@ struct WorkerContext {
     IcmpErrorState icmp;     // rate limit of the ICMP errors this worker originates
     vxlan::VtepTable* vteps = nullptr;  // remote VTEPs as pseudo ports (shared)
     std::uint16_t vxlan_ip_id = 0;      // outer IPv4 identification of this worker's next VXLAN packet
+    vxlan::OuterTemplates vxlan_templates;  // outer headers per remote VTEP, prebuilt
     nat::FragmentTable fragments;       // first fragments' ports, for NAT of the later ones
     std::uint64_t fragment_ticks = 0;   // how long a datagram's later fragments are recognised (1 s of TSC)
     KernelPortScratch* kernel = nullptr;  // buffers for the kernel ports' socket calls

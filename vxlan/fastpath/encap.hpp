@@ -1,6 +1,7 @@
 // VXLAN encapsulation of one frame on the worker: the outer header a frame of
-// an overlay network gets towards a peer VTEP, the inner MTU that leaves the
-// underlay, and the prepend itself. Header-only so the encap path inlines it
+// an overlay network gets towards a peer VTEP (built into a template once per
+// VTEP: outer_templates.hpp), the inner MTU that leaves the underlay, and the
+// prepend itself. Header-only so the encap path inlines it
 // (vxlan_header.hpp says why). The engine (dataplane/fastpath/overlay_encap.cpp)
 // fits packets to the inner MTU first and sends the result via the uplink.
 #pragma once
@@ -15,8 +16,7 @@
 
 namespace dpdock::vxlan {
 
-inline OuterHeader outer_header(const Settings& settings, Ipv4Address host, Ipv4Address vtep, std::uint32_t vni,
-                                std::uint16_t ip_id) {
+inline OuterHeader outer_header(const Settings& settings, Ipv4Address host, Ipv4Address vtep, std::uint32_t vni) {
     OuterHeader h;
     h.src = host;
     h.dst = vtep;
@@ -24,7 +24,6 @@ inline OuterHeader outer_header(const Settings& settings, Ipv4Address host, Ipv4
     h.vni = vni;
     h.ttl = settings.ttl;
     h.df = settings.df;
-    h.ip_id = ip_id;
     return h;
 }
 
@@ -33,14 +32,15 @@ constexpr std::uint32_t inner_mtu(std::uint32_t uplink_mtu) {
     return uplink_mtu > kEncapLen ? uplink_mtu - kEncapLen : 0;
 }
 
-// Prepends the outer headers to `m` (its own mbuf: not shared). The flow hash
-// is passed in because a copy's private area (PacketMeta) is not copied with
-// it. False when `m` has no headroom left: the caller drops it (vxlan_no_buffer).
-inline bool encapsulate(rte_mbuf* m, const OuterHeader& h, std::uint32_t flow_hash) {
+// Prepends the outer headers of `t` to `m` (its own mbuf: not shared). The
+// flow hash is passed in because a copy's private area (PacketMeta) is not
+// copied with it. False when `m` has no headroom left: the caller drops it
+// (vxlan_no_buffer).
+inline bool encapsulate(rte_mbuf* m, const OuterTemplate& t, std::uint16_t ip_id, std::uint32_t flow_hash) {
     const auto inner_len = static_cast<std::uint16_t>(rte_pktmbuf_pkt_len(m));
     auto* out = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, kEncapLen));
     if (out == nullptr) return false;
-    write_outer(out, h, inner_len, source_port(flow_hash));
+    stamp(out, t, inner_len, ip_id, source_port(flow_hash));
     return true;
 }
 

@@ -175,6 +175,7 @@ public:
 
     // One worker loop iteration without traffic: waiting packets are looked at.
     void idle(std::uint64_t now) {
+        snap_.serial.renew();  // tests change snap_ in place between bursts
         ctx_->tx.set_offload_ports(snap_.offload_ports);
         if (ctx_->pending.count != 0) dataplane::service_pending(*ctx_, snap_, now);
         ctx_->tx.flush_all();
@@ -195,6 +196,7 @@ public:
     // Runs mbufs the test prepared (chained, offload metadata set: their
     // `port` says where they arrived) through the pipeline as one burst.
     void receive(std::vector<rte_mbuf*> burst, std::uint64_t now = 1) {
+        snap_.serial.renew();  // tests change snap_ in place between bursts
         ctx_->tx.set_offload_ports(snap_.offload_ports);
         dataplane::process_burst(*ctx_, snap_, burst.data(), static_cast<std::uint16_t>(burst.size()), now);
         ctx_->tx.flush_all();

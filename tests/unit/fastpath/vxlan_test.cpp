@@ -177,6 +177,57 @@ TEST_F(VxlanTest, OffLinkPeerIsReachedThroughTheUplinkGateway) {
     EXPECT_EQ(hex_diff(encapsulated(kRouterMac, kPeerB, frame, be16_at(out[0], kUdpAt), 0), out[0]), "");
 }
 
+// A configured gateway MAC is a permanent neighbour: the worker's outer
+// header template for an off-link peer carries it, and frames after the
+// first (the template's) leave with it too, without ARP.
+TEST_F(VxlanTest, ConfiguredGatewayMacAddressesOffLinkPeersWithoutArp) {
+    const MacAddress gateway_mac = MacAddress::from_u64(0x02cc00000001ULL);
+    h_.set_uplink(up_, kHost, kRouter, kUplinkMac, 1000, 100, gateway_mac);
+    const PortId vtep_b = h_.vteps().port_of(kPeerB);
+    add_peer(kPeerB, vtep_b);
+    ASSERT_TRUE(h_.macs().add_static(net_, kRemoteMac, vtep_b).ok());
+    const Frame first = inner_udp(kRemoteMac, kLocalMac, kLocal, kRemote, 2000);
+    const Frame second = inner_udp(kRemoteMac, kLocalMac, kLocal, kRemote, 2001);
+    h_.receive(c1_, {first, second, first});
+    auto out = h_.sent(up_);
+    ASSERT_EQ(out.size(), 3u);  // and no ARP request
+    EXPECT_EQ(hex_diff(encapsulated(gateway_mac, kPeerB, first, be16_at(out[0], kUdpAt), 0), out[0]), "");
+    EXPECT_EQ(hex_diff(encapsulated(gateway_mac, kPeerB, second, be16_at(out[1], kUdpAt), 1), out[1]), "");
+    EXPECT_EQ(hex_diff(encapsulated(gateway_mac, kPeerB, first, be16_at(out[0], kUdpAt), 2), out[2]), "");
+    EXPECT_EQ(h_.total_drops(), 0u);
+}
+
+// Two overlay networks with their own VNIs share a peer VTEP: frames of both,
+// interleaved in one burst, each leave with their network's VNI (the
+// worker's template for the VTEP is rebuilt, never reused for the other VNI).
+TEST_F(VxlanTest, NetworksSharingAPeerKeepTheirOwnVni) {
+    constexpr std::uint32_t kOtherVni = 301;
+    const NetworkId net2 = h_.add_network(*Ipv4Address::parse("10.20.0.1"), 24);
+    const PortId c2 = h_.add_port(net2);
+    h_.snapshot().segments.add(net2, {.vni = kOtherVni, .peers = {{kPeerA, vtep_a_}}});
+    ASSERT_TRUE(h_.macs().add_static(net_, kRemoteMac, vtep_a_).ok());
+    ASSERT_TRUE(h_.macs().add_static(net2, kRemoteMac, vtep_a_).ok());
+    const Frame frame = inner_udp(kRemoteMac, kLocalMac, kLocal, kRemote, 2000);
+    std::vector<rte_mbuf*> burst;
+    for (PortId port : {c1_, c2, c2, c1_}) {
+        rte_mbuf* m = to_mbuf(h_.pool(), frame);
+        ASSERT_NE(m, nullptr);
+        m->port = port;
+        burst.push_back(m);
+    }
+    h_.receive(burst);
+    auto out = h_.sent(up_);
+    ASSERT_EQ(out.size(), 4u);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const std::uint32_t want = i == 1 || i == 2 ? kOtherVni : kVni;
+        const Frame& f = out[i];
+        EXPECT_EQ(static_cast<std::uint32_t>(f[kUdpAt + 12] << 16 | f[kUdpAt + 13] << 8 | f[kUdpAt + 14]), want)
+            << "frame " << i;
+        EXPECT_EQ(rte_ipv4_cksum(reinterpret_cast<const rte_ipv4_hdr*>(out[i].data() + 14)), 0) << "frame " << i;
+    }
+    EXPECT_EQ(h_.total_drops(), 0u);
+}
+
 TEST_F(VxlanTest, BroadcastIsFloodedLocallyAndReplicatedToEveryPeer) {
     const PortId c2 = h_.add_port(net_);
     const PortId vtep_b = h_.vteps().port_of(kPeerB);
