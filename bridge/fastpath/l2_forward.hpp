@@ -59,6 +59,28 @@ inline std::uint64_t mac_bits(const rte_ether_addr& a) {
 
 inline constexpr std::uint64_t kGroupBit = std::uint64_t{1} << 40;  // I/G bit of the first octet
 
+// What the bridge's verdict on a unicast frame depends on besides its
+// addresses: network, ingress port and L3 type (ICC blocks IPv4 only), as
+// one word. kNoRun matches no frame.
+inline std::uint64_t run_key(const PacketMeta& meta) {
+    return std::uint64_t{static_cast<std::uint8_t>(meta.l3_type)} << 32 | std::uint32_t{meta.network} << 16 |
+           meta.ingress_port;
+}
+inline constexpr std::uint64_t kNoRun = ~std::uint64_t{0};
+
+// Both addresses of an Ethernet header (its first 12 bytes) as two words.
+struct Addresses {
+    std::uint64_t head = 0;  // bytes 0..7
+    std::uint32_t tail = 0;  // bytes 8..11
+    explicit Addresses(const rte_ether_hdr& eth) {
+        std::memcpy(&head, &eth, sizeof head);
+        std::memcpy(&tail, reinterpret_cast<const std::uint8_t*>(&eth) + sizeof head, sizeof tail);
+    }
+    Addresses() = default;
+    // The tail first: it is the end of the source, where frames differ most.
+    bool operator==(const Addresses& o) const { return tail == o.tail && head == o.head; }
+};
+
 }  // namespace detail
 
 // Decides for pkts[0..n) (parsed, each with its network): act(m, verdict)
@@ -68,7 +90,10 @@ inline constexpr std::uint64_t kGroupBit = std::uint64_t{1} << 40;  // I/G bit o
 // `act` may store a frame back into pkts[] at an index it has passed (the
 // engine compacts the gateway's frames to the front). `cache` is the
 // worker's own: sources it knows fresh on their port skip learning, and
-// destinations it knows skip the table.
+// destinations it knows skip the table. A unicast frame with the same
+// addresses, network, ingress port and L3 type as the frame decided before it
+// (a flow's frames come in runs) takes that frame's verdict without a second
+// look: every input of the verdict is the same.
 template <BridgeTables Tables, class Act>
     requires std::invocable<Act&, rte_mbuf*, const L2Verdict&>
 void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf** pkts, std::uint16_t n,
@@ -76,16 +101,35 @@ void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbu
     std::uint64_t src_keys[kMaxBurst];
     PortId src_ports[kMaxBurst];
     std::uint64_t dst_keys[kMaxBurst];
+    bool repeat[kMaxBurst];  // frame i takes the verdict of the frame kept before it
     const std::uint64_t generation = macs.generation();
     unsigned n_src = 0;
     unsigned n_unicast = 0;
     NetworkId learn_network = kNoNetwork;
     const Domain* domain = nullptr;  // learn_network's
     std::uint64_t own_gateway = 0;
+    // The run: the last frame kept as unicast, which the next frame may repeat.
+    detail::Addresses run_addresses;
+    std::uint64_t run_key = detail::kNoRun;
+    bool run_learns = false;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
         const PacketMeta& meta = packet_meta(m);
+        const detail::Addresses addresses(*eth);
+        // Addresses first: they differ when frames of several flows interleave.
+        repeat[i] = addresses == run_addresses && detail::run_key(meta) == run_key;
+        if (repeat[i]) {
+            // Learning counts every frame (a refused move counts each time), so a
+            // source that needs the table goes there once per frame, as before.
+            if (run_learns) {
+                src_keys[n_src] = src_keys[n_src - 1];
+                src_ports[n_src] = src_ports[n_src - 1];
+                ++n_src;
+            }
+            continue;
+        }
+        run_key = detail::kNoRun;
         const std::uint64_t src = detail::mac_bits(eth->src_addr);
         if (meta.network != learn_network) {  // a burst comes from one port, so usually one network
             learn_network = meta.network;
@@ -106,7 +150,8 @@ void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbu
         }
         const std::uint64_t src_key = MacKey::pack(meta.network, src);
         const MacCache::Entry* known = cache.find(src_key, generation);
-        if (known == nullptr || known->port() != meta.ingress_port || now >= known->due) {
+        const bool learns = known == nullptr || known->port() != meta.ingress_port || now >= known->due;
+        if (learns) {
             src_keys[n_src] = src_key;
             src_ports[n_src++] = meta.ingress_port;
         }
@@ -116,7 +161,12 @@ void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbu
             act(m, L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::IccBlocked});
             continue;
         }
-        if ((meta.flags & kFlagMulticast) == 0) dst_keys[n_unicast++] = MacKey::pack(meta.network, dst);
+        if ((meta.flags & kFlagMulticast) == 0) {
+            dst_keys[n_unicast++] = MacKey::pack(meta.network, dst);
+            run_addresses = addresses;
+            run_key = detail::run_key(meta);
+            run_learns = learns;
+        }
     }
     if (n_src != 0) {
         std::uint64_t due[kMaxBurst];
@@ -151,9 +201,14 @@ void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbu
     unsigned u = 0;
     NetworkId gateway_network = kNoNetwork;
     std::uint64_t gateway_key = 0;
+    L2Verdict last{L2Verdict::Kind::Drop, kNoPort, DropReason::Count};  // of the frame decided before
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         if (m == nullptr) continue;
+        if (repeat[i]) {
+            act(m, last);
+            continue;
+        }
         const PacketMeta& meta = packet_meta(m);
         if ((meta.flags & kFlagMulticast) != 0) {
             // Nobody else on the network owns the gateway address: its ARP is not flooded.
@@ -167,24 +222,25 @@ void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbu
         }
         const PortId dst_port = found[u];
         if (dst_keys[u++] == gateway_key) {
-            act(m, L2Verdict{L2Verdict::Kind::Gateway, kNoPort, DropReason::Count});
+            last = L2Verdict{L2Verdict::Kind::Gateway, kNoPort, DropReason::Count};
         } else if (is_remote_port(dst_port)) {
             // Behind a remote VTEP (overlay networks only). The overlay is one
             // split-horizon group, as the VTEPs of a full mesh are: what came
             // from it never goes back into it (the sender reaches every peer
             // itself), so no duplicates, no loops, and nothing is ever sent
             // back towards a VTEP pseudo port as if it were an ethdev port.
-            act(m, is_remote_port(meta.ingress_port) ? L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SplitHorizon}
-                                                     : L2Verdict{L2Verdict::Kind::Remote, dst_port, DropReason::Count});
+            last = is_remote_port(meta.ingress_port) ? L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SplitHorizon}
+                                                     : L2Verdict{L2Verdict::Kind::Remote, dst_port, DropReason::Count};
         } else if (dst_port == meta.ingress_port) {
-            act(m, L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SamePort});
+            last = L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SamePort};
         } else if (dst_port == kNoPort || !tables.port_in_network(dst_port, meta.network)) {
             // Unknown, or learned on a port that has since left the network
             // (its entries are flushed by the control thread shortly after).
-            act(m, L2Verdict{L2Verdict::Kind::Flood, kNoPort, DropReason::Count});
+            last = L2Verdict{L2Verdict::Kind::Flood, kNoPort, DropReason::Count};
         } else {
-            act(m, L2Verdict{L2Verdict::Kind::Port, dst_port, DropReason::Count});
+            last = L2Verdict{L2Verdict::Kind::Port, dst_port, DropReason::Count};
         }
+        act(m, last);
     }
 }
 
