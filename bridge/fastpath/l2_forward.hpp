@@ -59,27 +59,31 @@ inline std::uint64_t mac_bits(const rte_ether_addr& a) {
 
 inline constexpr std::uint64_t kGroupBit = std::uint64_t{1} << 40;  // I/G bit of the first octet
 
-// What the bridge's verdict on a unicast frame depends on besides its
-// addresses: network, ingress port and L3 type (ICC blocks IPv4 only), as
-// one word. kNoRun matches no frame.
-inline std::uint64_t run_key(const PacketMeta& meta) {
-    return std::uint64_t{static_cast<std::uint8_t>(meta.l3_type)} << 32 | std::uint32_t{meta.network} << 16 |
-           meta.ingress_port;
-}
-inline constexpr std::uint64_t kNoRun = ~std::uint64_t{0};
-
-// Both addresses of an Ethernet header (its first 12 bytes) as two words.
-struct Addresses {
-    std::uint64_t head = 0;  // bytes 0..7
-    std::uint32_t tail = 0;  // bytes 8..11
-    explicit Addresses(const rte_ether_hdr& eth) {
-        std::memcpy(&head, &eth, sizeof head);
-        std::memcpy(&tail, reinterpret_cast<const std::uint8_t*>(&eth) + sizeof head, sizeof tail);
+// True when every frame of pkts[0..n) has the first frame's addresses (the
+// first 12 bytes), network, ingress port and L3 type: what the bridge's
+// verdict on a frame depends on (ICC blocks IPv4 only). Stops at the first
+// difference, so a burst of several flows costs a frame or two.
+inline bool one_flow(rte_mbuf* const* pkts, std::uint16_t n) {
+    const auto* first = rte_pktmbuf_mtod(pkts[0], const std::uint8_t*);
+    const PacketMeta& meta = packet_meta(pkts[0]);
+    std::uint64_t head;
+    std::uint32_t tail;
+    std::memcpy(&head, first, sizeof head);
+    std::memcpy(&tail, first + sizeof head, sizeof tail);
+    for (std::uint16_t i = 1; i < n; ++i) {
+        const auto* frame = rte_pktmbuf_mtod(pkts[i], const std::uint8_t*);
+        const PacketMeta& other = packet_meta(pkts[i]);
+        std::uint64_t h;
+        std::uint32_t t;
+        std::memcpy(&h, frame, sizeof h);
+        std::memcpy(&t, frame + sizeof h, sizeof t);
+        if (t != tail || h != head || other.network != meta.network || other.ingress_port != meta.ingress_port ||
+            other.l3_type != meta.l3_type) {
+            return false;
+        }
     }
-    Addresses() = default;
-    // The tail first: it is the end of the source, where frames differ most.
-    bool operator==(const Addresses& o) const { return tail == o.tail && head == o.head; }
-};
+    return true;
+}
 
 }  // namespace detail
 
@@ -90,46 +94,27 @@ struct Addresses {
 // `act` may store a frame back into pkts[] at an index it has passed (the
 // engine compacts the gateway's frames to the front). `cache` is the
 // worker's own: sources it knows fresh on their port skip learning, and
-// destinations it knows skip the table. A unicast frame with the same
-// addresses, network, ingress port and L3 type as the frame decided before it
-// (a flow's frames come in runs) takes that frame's verdict without a second
-// look: every input of the verdict is the same.
+// destinations it knows skip the table. A burst of one flow (every frame
+// with the first one's addresses, network, ingress port and L3 type, as a
+// container's port often brings) is decided once, when the first frame is
+// unicast and its source fresh: every input of the verdict is the same.
 template <BridgeTables Tables, class Act>
     requires std::invocable<Act&, rte_mbuf*, const L2Verdict&>
-void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf** pkts, std::uint16_t n,
-                  std::uint64_t now, LearnTally& tally, Act&& act) {
+void decide_each(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf** pkts, std::uint16_t n,
+                 std::uint64_t now, LearnTally& tally, Act&& act) {
     std::uint64_t src_keys[kMaxBurst];
     PortId src_ports[kMaxBurst];
     std::uint64_t dst_keys[kMaxBurst];
-    bool repeat[kMaxBurst];  // frame i takes the verdict of the frame kept before it
     const std::uint64_t generation = macs.generation();
     unsigned n_src = 0;
     unsigned n_unicast = 0;
     NetworkId learn_network = kNoNetwork;
     const Domain* domain = nullptr;  // learn_network's
     std::uint64_t own_gateway = 0;
-    // The run: the last frame kept as unicast, which the next frame may repeat.
-    detail::Addresses run_addresses;
-    std::uint64_t run_key = detail::kNoRun;
-    bool run_learns = false;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
         const PacketMeta& meta = packet_meta(m);
-        const detail::Addresses addresses(*eth);
-        // Addresses first: they differ when frames of several flows interleave.
-        repeat[i] = addresses == run_addresses && detail::run_key(meta) == run_key;
-        if (repeat[i]) {
-            // Learning counts every frame (a refused move counts each time), so a
-            // source that needs the table goes there once per frame, as before.
-            if (run_learns) {
-                src_keys[n_src] = src_keys[n_src - 1];
-                src_ports[n_src] = src_ports[n_src - 1];
-                ++n_src;
-            }
-            continue;
-        }
-        run_key = detail::kNoRun;
         const std::uint64_t src = detail::mac_bits(eth->src_addr);
         if (meta.network != learn_network) {  // a burst comes from one port, so usually one network
             learn_network = meta.network;
@@ -150,8 +135,7 @@ void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbu
         }
         const std::uint64_t src_key = MacKey::pack(meta.network, src);
         const MacCache::Entry* known = cache.find(src_key, generation);
-        const bool learns = known == nullptr || known->port() != meta.ingress_port || now >= known->due;
-        if (learns) {
+        if (known == nullptr || known->port() != meta.ingress_port || now >= known->due) {
             src_keys[n_src] = src_key;
             src_ports[n_src++] = meta.ingress_port;
         }
@@ -161,12 +145,7 @@ void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbu
             act(m, L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::IccBlocked});
             continue;
         }
-        if ((meta.flags & kFlagMulticast) == 0) {
-            dst_keys[n_unicast++] = MacKey::pack(meta.network, dst);
-            run_addresses = addresses;
-            run_key = detail::run_key(meta);
-            run_learns = learns;
-        }
+        if ((meta.flags & kFlagMulticast) == 0) dst_keys[n_unicast++] = MacKey::pack(meta.network, dst);
     }
     if (n_src != 0) {
         std::uint64_t due[kMaxBurst];
@@ -201,14 +180,9 @@ void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbu
     unsigned u = 0;
     NetworkId gateway_network = kNoNetwork;
     std::uint64_t gateway_key = 0;
-    L2Verdict last{L2Verdict::Kind::Drop, kNoPort, DropReason::Count};  // of the frame decided before
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         if (m == nullptr) continue;
-        if (repeat[i]) {
-            act(m, last);
-            continue;
-        }
         const PacketMeta& meta = packet_meta(m);
         if ((meta.flags & kFlagMulticast) != 0) {
             // Nobody else on the network owns the gateway address: its ARP is not flooded.
@@ -222,26 +196,61 @@ void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbu
         }
         const PortId dst_port = found[u];
         if (dst_keys[u++] == gateway_key) {
-            last = L2Verdict{L2Verdict::Kind::Gateway, kNoPort, DropReason::Count};
+            act(m, L2Verdict{L2Verdict::Kind::Gateway, kNoPort, DropReason::Count});
         } else if (is_remote_port(dst_port)) {
             // Behind a remote VTEP (overlay networks only). The overlay is one
             // split-horizon group, as the VTEPs of a full mesh are: what came
             // from it never goes back into it (the sender reaches every peer
             // itself), so no duplicates, no loops, and nothing is ever sent
             // back towards a VTEP pseudo port as if it were an ethdev port.
-            last = is_remote_port(meta.ingress_port) ? L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SplitHorizon}
-                                                     : L2Verdict{L2Verdict::Kind::Remote, dst_port, DropReason::Count};
+            if (is_remote_port(meta.ingress_port)) {
+                act(m, L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SplitHorizon});
+            } else {
+                act(m, L2Verdict{L2Verdict::Kind::Remote, dst_port, DropReason::Count});
+            }
         } else if (dst_port == meta.ingress_port) {
-            last = L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SamePort};
+            act(m, L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SamePort});
         } else if (dst_port == kNoPort || !tables.port_in_network(dst_port, meta.network)) {
             // Unknown, or learned on a port that has since left the network
             // (its entries are flushed by the control thread shortly after).
-            last = L2Verdict{L2Verdict::Kind::Flood, kNoPort, DropReason::Count};
+            act(m, L2Verdict{L2Verdict::Kind::Flood, kNoPort, DropReason::Count});
         } else {
-            last = L2Verdict{L2Verdict::Kind::Port, dst_port, DropReason::Count};
+            act(m, L2Verdict{L2Verdict::Kind::Port, dst_port, DropReason::Count});
         }
-        act(m, last);
     }
+}
+
+template <BridgeTables Tables, class Act>
+    requires std::invocable<Act&, rte_mbuf*, const L2Verdict&>
+void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf** pkts, std::uint16_t n,
+                  std::uint64_t now, LearnTally& tally, Act&& act) {
+    if (n < 2 || !detail::one_flow(pkts, n)) {
+        decide_each(macs, cache, tables, pkts, n, now, tally, act);
+        return;
+    }
+    // Read before deciding: the first frame may be sent or freed by its action.
+    const PacketMeta& meta = packet_meta(pkts[0]);
+    const bool multicast = (meta.flags & kFlagMulticast) != 0;
+    const PortId ingress = meta.ingress_port;
+    const std::uint64_t src_key =
+        MacKey::pack(meta.network, detail::mac_bits(rte_pktmbuf_mtod(pkts[0], const rte_ether_hdr*)->src_addr));
+    L2Verdict verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::Count};
+    decide_each(macs, cache, tables, pkts, 1, now, tally, [&](rte_mbuf* m, const L2Verdict& v) {
+        verdict = v;
+        act(m, v);
+    });
+    // The rest repeat the first frame's verdict when nothing about them could
+    // differ: a unicast frame (a multicast one may be the gateway's ARP,
+    // which depends on its body) whose source is now fresh in the cache (the
+    // others would have only refreshed it; a refused move or a full table
+    // counts every frame, so those go one by one).
+    const MacCache::Entry* known = cache.find(src_key, macs.generation());
+    const bool fresh = known != nullptr && known->port() == ingress && now < known->due;
+    if (multicast || !fresh) {
+        decide_each(macs, cache, tables, pkts + 1, static_cast<std::uint16_t>(n - 1), now, tally, act);
+        return;
+    }
+    for (std::uint16_t i = 1; i < n; ++i) act(pkts[i], verdict);
 }
 
 }  // namespace dpdock::bridge

@@ -18,8 +18,8 @@ void process_burst(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap
 void process_classified(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                         std::uint16_t n, std::uint64_t now) {
     // A burst comes from one rx queue of one port. From the uplink: the outside world.
+    // (classify_stage parsed its bursts whole.)
     if (n != 0 && snap.ports[pkts[0]->port].role == dataplane::PortRole::Uplink) {
-        n = parse_l4_stage(ctx, pkts, n);
         // VXLAN for this host leaves the burst decapsulated; the rest is the uplink's.
         rte_mbuf* inner[kMaxBurst];
         std::uint16_t n_inner = 0;
@@ -33,7 +33,6 @@ void process_classified(WorkerContext& ctx, const dataplane::ForwardingSnapshot&
     }
     // From the host's kernel (exception interface): to containers or out of the uplink.
     if (n != 0 && snap.ports[pkts[0]->port].role == dataplane::PortRole::Host) {
-        n = parse_l4_stage(ctx, pkts, n);
         host_stage(ctx, snap, pkts, n, now);
         return;
     }

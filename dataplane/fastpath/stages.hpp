@@ -14,16 +14,17 @@
 
 namespace dpdock::dataplane {
 
-// Parses every packet to L3 (parse_l3: what bridging reads) into its
-// PacketMeta and assigns the ingress port's network. Returns how many
-// survived (compacted to the front).
+// Parses every packet into its PacketMeta, to L3 (parse_l3: what bridging
+// reads) for a network's member port, whole for the uplink and the host
+// interface (their stages read L4), and assigns the ingress port's network.
+// Returns how many survived (compacted to the front).
 std::uint16_t classify_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                              std::uint16_t n);
 
 // Completes the parse to L4 (parse_l4: L4 header, flow hash, checksum
 // state) for the stages that read it; a cut-short L4 header is dropped as
 // bad_header. Returns how many survived (compacted to the front). The
-// pipeline runs it before every stage after the bridge; those stages
+// pipeline runs it on what the bridge hands on; the stages after the bridge
 // DPDOCK_DCHECK parsed_to_l4().
 std::uint16_t parse_l4_stage(WorkerContext& ctx, rte_mbuf** pkts, std::uint16_t n);
 

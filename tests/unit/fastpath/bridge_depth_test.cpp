@@ -5,9 +5,10 @@
 //   bridge forwards it, while the same frame to the gateway (NAT, routing) is
 //   parsed to L4 and dropped as bad_header. A malformed IPv4 header is
 //   dropped on both paths.
-// - Runs (bridge/fastpath/l2_forward.hpp): frames repeating the previous
-//   frame's addresses, network, port and L3 type take its verdict; a change
-//   of any of them is decided afresh, and learning still counts every frame.
+// - Bursts of one flow (bridge/fastpath/l2_forward.hpp) are decided once and
+//   every frame takes the first one's verdict; a burst where addresses or L3
+//   type change is decided frame by frame, and learning still counts every
+//   frame.
 // Crafted frames, ring ports.
 #include <gtest/gtest.h>
 
@@ -72,9 +73,9 @@ TEST_F(BridgeDepthTest, AMalformedIpv4HeaderIsDroppedBetweenContainers) {
     EXPECT_EQ(h_.mbufs_in_use(), 0u);
 }
 
-// Runs to c2, broken by a frame to c3, one to the gateway and an unknown
+// Frames to c2, broken by a frame to c3, one to the gateway and an unknown
 // destination: each frame goes where it alone would go.
-TEST_F(BridgeDepthTest, RunsOfAFlowAndTheFramesBetweenThemEachGoTheirOwnWay) {
+TEST_F(BridgeDepthTest, AFlowAndTheFramesBetweenItsFramesEachGoTheirOwnWay) {
     const MacAddress unknown = MacAddress::from_u64(0x020000000099ULL);
     const Frame to_c2 = udp_to(kC2Mac, kC2);
     const Frame ping_gateway =
@@ -89,8 +90,8 @@ TEST_F(BridgeDepthTest, RunsOfAFlowAndTheFramesBetweenThemEachGoTheirOwnWay) {
 }
 
 // Same addresses, another L3 type: with ICC off, IPv4 between containers is
-// dropped while ARP is not, so the ARP frame after IPv4 ones is its own run.
-TEST_F(BridgeDepthTest, AFrameOfAnotherL3TypeStartsANewRun) {
+// dropped while ARP is not, so the ARP frames among IPv4 ones are not of its flow.
+TEST_F(BridgeDepthTest, AFrameOfAnotherL3TypeIsNotOfTheFlow) {
     h_.snapshot().networks[net_].icc = false;
     const Frame ip = udp_to(kC2Mac, kC2);
     const Frame arp = PacketBuilder().eth(kC2Mac, kC1Mac).arp_reply(kC1Mac, kC1, kC2Mac, kC2).build();
@@ -100,9 +101,36 @@ TEST_F(BridgeDepthTest, AFrameOfAnotherL3TypeStartsANewRun) {
     EXPECT_EQ(h_.mbufs_in_use(), 0u);
 }
 
-// c3's MAC is static on c3; c1 sends from it: each frame of the run is a
+// Bursts of one flow: to a known port, to the gateway (each echo answered),
+// blocked by ICC (each counted), and broadcast ARP for the gateway (each
+// answered: a broadcast is never decided for the burst, its body matters).
+TEST_F(BridgeDepthTest, EveryFrameOfABurstOfOneFlowGoesWhereTheFirstGoes) {
+    const Frame to_c2 = udp_to(kC2Mac, kC2);
+    h_.receive(c1_, {to_c2, to_c2, to_c2, to_c2});
+    const auto out = h_.sent(c2_);
+    ASSERT_EQ(out.size(), 4u);
+    for (const Frame& f : out) EXPECT_EQ(f, to_c2);
+
+    const Frame ping = PacketBuilder().eth(kGatewayMac, kC1Mac).ipv4(kC1, kGateway).icmp_echo(1, 1).payload(8).build();
+    h_.receive(c1_, {ping, ping, ping});
+    EXPECT_EQ(h_.sent(c1_).size(), 3u);
+
+    const Frame who_has = PacketBuilder().eth(kBroadcast, kC1Mac).arp_request(kC1Mac, kC1, kGateway).build();
+    h_.receive(c1_, {who_has, who_has});
+    EXPECT_EQ(h_.sent(c1_).size(), 2u);
+    EXPECT_TRUE(h_.sent(c2_).empty());
+
+    h_.snapshot().networks[net_].icc = false;
+    h_.receive(c1_, {to_c2, to_c2, to_c2});
+    EXPECT_TRUE(h_.sent(c2_).empty());
+    EXPECT_EQ(h_.drops(DropReason::IccBlocked), 3u);
+    EXPECT_EQ(h_.total_drops(), 3u);
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
+// c3's MAC is static on c3; c1 sends a burst from it: each frame is a
 // refused move, counted once per frame as for frames decided one by one.
-TEST_F(BridgeDepthTest, LearningCountsEveryFrameOfARun) {
+TEST_F(BridgeDepthTest, LearningCountsEveryFrameOfABurstOfOneFlow) {
     ASSERT_TRUE(h_.macs().add_static(net_, kC3Mac, c3_).ok());
     const Frame spoofed = PacketBuilder().eth(kC2Mac, kC3Mac).ipv4(kC3, kC2).udp(1, 2).payload(8).build();
     h_.receive(c1_, {spoofed, spoofed, spoofed});
