@@ -94,10 +94,8 @@ inline bool one_flow(rte_mbuf* const* pkts, std::uint16_t n) {
 // `act` may store a frame back into pkts[] at an index it has passed (the
 // engine compacts the gateway's frames to the front). `cache` is the
 // worker's own: sources it knows fresh on their port skip learning, and
-// destinations it knows skip the table. A burst of one flow (every frame
-// with the first one's addresses, network, ingress port and L3 type, as a
-// container's port often brings) is decided once, when the first frame is
-// unicast and its source fresh: every input of the verdict is the same.
+// destinations it knows skip the table. Every frame is decided on its own
+// here; decide_burst() below is what the engine calls.
 template <BridgeTables Tables, class Act>
     requires std::invocable<Act&, rte_mbuf*, const L2Verdict&>
 void decide_each(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf** pkts, std::uint16_t n,
@@ -220,6 +218,10 @@ void decide_each(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf
     }
 }
 
+// decide_each() for a burst, except that a burst of one flow (every frame
+// with the first one's addresses, network, ingress port and L3 type, as a
+// container's port often brings) is decided once, when the first frame is
+// unicast and its source fresh: every input of the verdict is the same.
 template <BridgeTables Tables, class Act>
     requires std::invocable<Act&, rte_mbuf*, const L2Verdict&>
 void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf** pkts, std::uint16_t n,
