@@ -1,5 +1,5 @@
-// PacketMeta: what parse_burst() learned about a packet, stored in the mbuf
-// private area so later stages never re-parse. Written by the worker that
+// PacketMeta: what parsing (base/packet/parse.hpp) learned about a packet,
+// stored in the mbuf private area so later stages never re-parse. Written by the worker that
 // received the mbuf, read only by the worker that forwards it: the same one,
 // or the one it handed the packet to (dataplane/fastpath/spread.hpp: the
 // ring's release/acquire hands the metadata over with the mbuf).
@@ -25,6 +25,12 @@ enum class L3Type : std::uint8_t { None, Ipv4, Ipv6, Arp, Other };
 // for a port without offloads (dataplane/fastpath/egress_offload.hpp).
 enum class ChecksumState : std::uint8_t { Unknown, Full, PseudoHeaderOnly };
 
+// How deep a packet was parsed. L3: Ethernet, VLAN and the L3 header (every
+// field below except l4_offset, kFlagL4Valid, l4_checksum and flow_hash,
+// which hold zero); L4: all of them. Bridging needs only L3; a stage that
+// reads an L4 field takes packets the engine parsed to L4 (parse_l4()).
+enum class ParseDepth : std::uint8_t { L3, L4 };
+
 enum PacketFlags : std::uint8_t {
     kFlagBroadcast = 1 << 0,
     kFlagMulticast = 1 << 1,  // group bit set, broadcast included
@@ -35,17 +41,18 @@ enum PacketFlags : std::uint8_t {
 
 struct PacketMeta {
     std::uint16_t l3_offset;   // bytes from frame start to the L3 header (after VLAN tags)
-    std::uint16_t l4_offset;   // bytes from frame start to the L4 header; 0 when none
+    std::uint16_t l4_offset;   // bytes from frame start to the L4 header; 0 when none (L4 depth)
     std::uint16_t l3_payload;  // IPv4 total length minus header, as the header declares
     std::uint16_t vlan_tci;    // outermost tag's TCI in host order, when kFlagVlan
     Be16 ethertype;            // innermost ethertype (after tags)
     L3Type l3_type;
     std::uint8_t l4_proto;     // IPPROTO_* for IPv4/IPv6, else 0
     std::uint8_t flags;        // PacketFlags
-    ChecksumState l4_checksum;
+    ChecksumState l4_checksum;  // L4 depth
+    ParseDepth depth;
     PortId ingress_port;
     NetworkId network;
-    std::uint32_t flow_hash;   // hash of the L3/L4 5-tuple (or MACs), for spreading and VXLAN sport
+    std::uint32_t flow_hash;   // hash of the L3/L4 5-tuple (or MACs), for spreading and VXLAN sport (L4 depth)
 };
 
 // The largest burst any stage takes (the size of its per-burst arrays); the
@@ -58,5 +65,9 @@ static_assert(kMbufPrivSize % RTE_MBUF_PRIV_ALIGN == 0);
 static_assert(std::is_trivially_copyable_v<PacketMeta>);
 
 inline PacketMeta& packet_meta(rte_mbuf* m) { return *static_cast<PacketMeta*>(rte_mbuf_to_priv(m)); }
+
+// True when every field of `meta` is filled (parse_l4() ran): what a stage
+// reading an L4 field checks with DPDOCK_DCHECK.
+inline bool parsed_to_l4(const PacketMeta& meta) { return meta.depth == ParseDepth::L4; }
 
 }  // namespace dpdock

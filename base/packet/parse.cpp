@@ -12,17 +12,10 @@
 namespace dpdock {
 namespace {
 
-constexpr rte_be16_t kEtherIpv4 = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-constexpr rte_be16_t kEtherIpv6 = RTE_BE16(RTE_ETHER_TYPE_IPV6);
-constexpr rte_be16_t kEtherArp = RTE_BE16(RTE_ETHER_TYPE_ARP);
-constexpr rte_be16_t kEtherVlan = RTE_BE16(RTE_ETHER_TYPE_VLAN);
-constexpr rte_be16_t kEtherQinQ = RTE_BE16(RTE_ETHER_TYPE_QINQ);
-constexpr rte_be16_t kFragMask = RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK);
+using namespace parse_detail;
+
 constexpr rte_be16_t kFragOffsetMask = RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK);
 constexpr std::uint32_t kHashSeed = 0x9e3779b9;
-constexpr std::uint32_t kMaxVlanTags = 2;
-
-constexpr std::optional<DropReason> kBad = DropReason::BadHeader;
 
 // CRC over header bytes at any alignment (rte_hash_crc() loads uint64_t
 // through a cast, which is undefined on the 2-byte aligned fields we hash).
@@ -77,28 +70,16 @@ std::uint32_t l4_ports(const rte_mbuf* m, const PacketMeta& meta) {
     return (std::uint32_t{udp->src_port} << 16) | udp->dst_port;
 }
 
-std::optional<DropReason> parse_ipv4(const rte_mbuf* m, PacketMeta& meta) {
+std::optional<DropReason> l4_of_ipv4(const rte_mbuf* m, PacketMeta& meta) {
     const std::uint32_t l3 = meta.l3_offset;
-    const auto* ip = header_at<const rte_ipv4_hdr>(m, l3);
-    if (ip == nullptr || (ip->version_ihl >> 4) != 4) return kBad;
-    const std::uint32_t ihl = ipv4_header_len(*ip);
-    const std::uint32_t total = rte_be_to_cpu_16(ip->total_length);
-    // Ethernet pads short frames, so the datagram may end before the frame.
-    if (ihl < sizeof(rte_ipv4_hdr) || !fits_in_first_segment(m, l3, ihl) || total < ihl || total > m->pkt_len - l3)
-        return kBad;
-
-    meta.l3_payload = static_cast<std::uint16_t>(total - ihl);
-    meta.l4_proto = ip->next_proto_id;
-    const bool fragment = (ip->fragment_offset & kFragMask) != 0;
-    const bool first = (ip->fragment_offset & kFragOffsetMask) == 0;
-    if (fragment) meta.flags |= kFlagFragment;
-
+    const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, l3);
     std::uint32_t ports = 0;
-    if (first) {
+    if ((ip->fragment_offset & kFragOffsetMask) == 0) {  // only the first fragment carries the L4 header
+        const std::uint32_t ihl = ipv4_header_len(*ip);
         meta.l4_offset = static_cast<std::uint16_t>(l3 + ihl);
-        if (!check_l4(m, meta, meta.l4_offset, l3 + total)) return kBad;
+        if (!check_l4(m, meta, meta.l4_offset, l3 + ihl + meta.l3_payload)) return kBad;
         // Fragments of one datagram must hash alike, and only the first has ports.
-        if (!fragment) ports = l4_ports(m, meta);
+        if ((meta.flags & kFlagFragment) == 0) ports = l4_ports(m, meta);
     }
     // Source and destination are adjacent: one 8-byte CRC step over both
     // gives the same value as two 4-byte steps, with one instruction less
@@ -112,42 +93,68 @@ std::optional<DropReason> parse_ipv4(const rte_mbuf* m, PacketMeta& meta) {
     return std::nullopt;
 }
 
-std::optional<DropReason> parse_ipv6(const rte_mbuf* m, PacketMeta& meta) {
-    const std::uint32_t l3 = meta.l3_offset;
-    const auto* ip = header_at<const rte_ipv6_hdr>(m, l3);
-    if (ip == nullptr || (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6) return kBad;
-    const std::uint32_t payload = rte_be_to_cpu_16(ip->payload_len);
-    const std::uint32_t l3_end = l3 + sizeof(rte_ipv6_hdr) + payload;
-    if (l3_end > m->pkt_len) return kBad;
-
-    meta.l3_payload = static_cast<std::uint16_t>(payload);
-    meta.l4_proto = ip->proto;
-    meta.l4_offset = static_cast<std::uint16_t>(l3 + sizeof(rte_ipv6_hdr));
-    if (!check_l4(m, meta, meta.l4_offset, l3_end)) return kBad;
+std::optional<DropReason> l4_of_ipv6(const rte_mbuf* m, PacketMeta& meta) {
+    const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, meta.l3_offset);
+    meta.l4_offset = static_cast<std::uint16_t>(meta.l3_offset + sizeof(rte_ipv6_hdr));
+    if (!check_l4(m, meta, meta.l4_offset, meta.l4_offset + meta.l3_payload)) return kBad;
     std::uint32_t h = crc_bytes(ip->src_addr, sizeof ip->src_addr + sizeof ip->dst_addr, kHashSeed);
     h = rte_hash_crc_4byte(l4_ports(m, meta), h);
     meta.flow_hash = rte_hash_crc_1byte(meta.l4_proto, h);
     return std::nullopt;
 }
 
-std::uint32_t hash_macs(const rte_ether_hdr& eth) { return crc_bytes(&eth, 2 * RTE_ETHER_ADDR_LEN, kHashSeed); }
+std::uint32_t hash_macs(const rte_mbuf* m) {
+    return crc_bytes(rte_pktmbuf_mtod(m, const rte_ether_hdr*), 2 * RTE_ETHER_ADDR_LEN, kHashSeed);
+}
+
+}  // namespace
+
+namespace parse_detail {
+
+namespace {
+constexpr std::uint32_t kMaxVlanTags = 2;
+}  // namespace
+
+// Tags after the Ethernet header (at most kMaxVlanTags), see parse_l3.hpp.
+L3Start skip_vlan_tags(Frame f, PacketMeta& meta, rte_be16_t type) {
+    std::uint32_t offset = sizeof(rte_ether_hdr);
+    for (std::uint32_t tags = 0; tags < kMaxVlanTags && (type == kEtherVlan || type == kEtherQinQ); ++tags) {
+        if (!f.fits(offset, sizeof(rte_vlan_hdr))) return {offset, type, false};
+        const auto* vlan = f.at<rte_vlan_hdr>(offset);
+        if (tags == 0) meta.vlan_tci = rte_be_to_cpu_16(vlan->vlan_tci);
+        type = vlan->eth_proto;
+        offset += sizeof(rte_vlan_hdr);
+    }
+    meta.flags |= kFlagVlan;
+    return {offset, type, true};
+}
+
+std::optional<DropReason> parse_ipv6(Frame f, PacketMeta& meta, std::uint32_t l3) {
+    if (!f.fits(l3, sizeof(rte_ipv6_hdr))) return kBad;
+    const auto* ip = f.at<rte_ipv6_hdr>(l3);
+    if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6) return kBad;
+    const std::uint32_t payload = rte_be_to_cpu_16(ip->payload_len);
+    if (l3 + sizeof(rte_ipv6_hdr) + payload > f.pkt_len) return kBad;
+    meta.l3_payload = static_cast<std::uint16_t>(payload);
+    meta.l4_proto = ip->proto;
+    return std::nullopt;
+}
 
 // Only Ethernet/IPv4 ARP is accepted, so the ARP responder can trust arp_data.
-std::optional<DropReason> parse_arp(const rte_mbuf* m, const PacketMeta& meta) {
-    const auto* arp = header_at<const rte_arp_hdr>(m, meta.l3_offset);
-    if (arp == nullptr || arp->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) || arp->arp_protocol != kEtherIpv4 ||
+std::optional<DropReason> parse_arp(Frame f, std::uint32_t l3) {
+    if (!f.fits(l3, sizeof(rte_arp_hdr))) return kBad;
+    const auto* arp = f.at<rte_arp_hdr>(l3);
+    if (arp->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) || arp->arp_protocol != kEtherIpv4 ||
         arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != sizeof(std::uint32_t))
         return kBad;
     return std::nullopt;
 }
 
-}  // namespace
+}  // namespace parse_detail
 
-std::optional<DropReason> parse_packet(rte_mbuf* m) {
+std::optional<DropReason> parse_l4(rte_mbuf* m) {
     PacketMeta& meta = packet_meta(m);
-    meta = PacketMeta{};
-    meta.ingress_port = m->port;
-    meta.network = kNoNetwork;
+    if (meta.depth == ParseDepth::L4) return std::nullopt;
     // A kernel port's partial checksum arrives as a tx checksum request
     // (dataplane/kernel_port/vnet_header.hpp): the field holds the
     // pseudo-header sum only.
@@ -155,46 +162,15 @@ std::optional<DropReason> parse_packet(rte_mbuf* m) {
         meta.l4_checksum = ChecksumState::PseudoHeaderOnly;
     } else if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
         meta.l4_checksum = ChecksumState::Full;
-    } else {
-        meta.l4_checksum = ChecksumState::Unknown;
     }
-
-    const auto* eth = header_at<const rte_ether_hdr>(m, 0);
-    if (eth == nullptr) return kBad;
-    if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
-        meta.flags |= kFlagMulticast;
-        if (rte_is_broadcast_ether_addr(&eth->dst_addr)) meta.flags |= kFlagBroadcast;
+    std::optional<DropReason> refused;
+    switch (meta.l3_type) {
+    case L3Type::Ipv4: refused = l4_of_ipv4(m, meta); break;
+    case L3Type::Ipv6: refused = l4_of_ipv6(m, meta); break;
+    default: meta.flow_hash = hash_macs(m); break;
     }
-
-    std::uint32_t offset = sizeof(rte_ether_hdr);
-    rte_be16_t type = eth->ether_type;
-    for (std::uint32_t tags = 0; tags < kMaxVlanTags && (type == kEtherVlan || type == kEtherQinQ); ++tags) {
-        const auto* vlan = header_at<const rte_vlan_hdr>(m, offset);
-        if (vlan == nullptr) return kBad;
-        if (tags == 0) meta.vlan_tci = rte_be_to_cpu_16(vlan->vlan_tci);
-        type = vlan->eth_proto;
-        offset += sizeof(rte_vlan_hdr);
-    }
-    if (offset != sizeof(rte_ether_hdr)) meta.flags |= kFlagVlan;
-    meta.l3_offset = static_cast<std::uint16_t>(offset);
-    meta.ethertype = Be16::from_raw(type);
-
-    switch (type) {
-    case kEtherIpv4:
-        meta.l3_type = L3Type::Ipv4;
-        return parse_ipv4(m, meta);
-    case kEtherIpv6:
-        meta.l3_type = L3Type::Ipv6;
-        return parse_ipv6(m, meta);
-    case kEtherArp:
-        meta.l3_type = L3Type::Arp;
-        meta.flow_hash = hash_macs(*eth);
-        return parse_arp(m, meta);
-    default:
-        meta.l3_type = L3Type::Other;
-        meta.flow_hash = hash_macs(*eth);
-        return std::nullopt;
-    }
+    if (!refused) meta.depth = ParseDepth::L4;
+    return refused;
 }
 
 }  // namespace dpdock

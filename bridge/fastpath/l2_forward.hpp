@@ -59,6 +59,32 @@ inline std::uint64_t mac_bits(const rte_ether_addr& a) {
 
 inline constexpr std::uint64_t kGroupBit = std::uint64_t{1} << 40;  // I/G bit of the first octet
 
+// True when every frame of pkts[0..n) has the first frame's addresses (the
+// first 12 bytes), network, ingress port and L3 type: what the bridge's
+// verdict on a frame depends on (ICC blocks IPv4 only). Stops at the first
+// difference, so a burst of several flows costs a frame or two.
+inline bool one_flow(rte_mbuf* const* pkts, std::uint16_t n) {
+    const auto* first = rte_pktmbuf_mtod(pkts[0], const std::uint8_t*);
+    const PacketMeta& meta = packet_meta(pkts[0]);
+    std::uint64_t head;
+    std::uint32_t tail;
+    std::memcpy(&head, first, sizeof head);
+    std::memcpy(&tail, first + sizeof head, sizeof tail);
+    for (std::uint16_t i = 1; i < n; ++i) {
+        const auto* frame = rte_pktmbuf_mtod(pkts[i], const std::uint8_t*);
+        const PacketMeta& other = packet_meta(pkts[i]);
+        std::uint64_t h;
+        std::uint32_t t;
+        std::memcpy(&h, frame, sizeof h);
+        std::memcpy(&t, frame + sizeof h, sizeof t);
+        if (t != tail || h != head || other.network != meta.network || other.ingress_port != meta.ingress_port ||
+            other.l3_type != meta.l3_type) {
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace detail
 
 // Decides for pkts[0..n) (parsed, each with its network): act(m, verdict)
@@ -68,11 +94,12 @@ inline constexpr std::uint64_t kGroupBit = std::uint64_t{1} << 40;  // I/G bit o
 // `act` may store a frame back into pkts[] at an index it has passed (the
 // engine compacts the gateway's frames to the front). `cache` is the
 // worker's own: sources it knows fresh on their port skip learning, and
-// destinations it knows skip the table.
+// destinations it knows skip the table. Every frame is decided on its own
+// here; decide_burst() below is what the engine calls.
 template <BridgeTables Tables, class Act>
     requires std::invocable<Act&, rte_mbuf*, const L2Verdict&>
-void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf** pkts, std::uint16_t n,
-                  std::uint64_t now, LearnTally& tally, Act&& act) {
+void decide_each(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf** pkts, std::uint16_t n,
+                 std::uint64_t now, LearnTally& tally, Act&& act) {
     std::uint64_t src_keys[kMaxBurst];
     PortId src_ports[kMaxBurst];
     std::uint64_t dst_keys[kMaxBurst];
@@ -174,8 +201,11 @@ void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbu
             // from it never goes back into it (the sender reaches every peer
             // itself), so no duplicates, no loops, and nothing is ever sent
             // back towards a VTEP pseudo port as if it were an ethdev port.
-            act(m, is_remote_port(meta.ingress_port) ? L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SplitHorizon}
-                                                     : L2Verdict{L2Verdict::Kind::Remote, dst_port, DropReason::Count});
+            if (is_remote_port(meta.ingress_port)) {
+                act(m, L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SplitHorizon});
+            } else {
+                act(m, L2Verdict{L2Verdict::Kind::Remote, dst_port, DropReason::Count});
+            }
         } else if (dst_port == meta.ingress_port) {
             act(m, L2Verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::SamePort});
         } else if (dst_port == kNoPort || !tables.port_in_network(dst_port, meta.network)) {
@@ -186,6 +216,43 @@ void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbu
             act(m, L2Verdict{L2Verdict::Kind::Port, dst_port, DropReason::Count});
         }
     }
+}
+
+// decide_each() for a burst, except that a burst of one flow (every frame
+// with the first one's addresses, network, ingress port and L3 type, as a
+// container's port often brings) is decided once, when the first frame is
+// unicast and its source fresh: every input of the verdict is the same.
+template <BridgeTables Tables, class Act>
+    requires std::invocable<Act&, rte_mbuf*, const L2Verdict&>
+void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf** pkts, std::uint16_t n,
+                  std::uint64_t now, LearnTally& tally, Act&& act) {
+    if (n < 2 || !detail::one_flow(pkts, n)) {
+        decide_each(macs, cache, tables, pkts, n, now, tally, act);
+        return;
+    }
+    // Read before deciding: the first frame may be sent or freed by its action.
+    const PacketMeta& meta = packet_meta(pkts[0]);
+    const bool multicast = (meta.flags & kFlagMulticast) != 0;
+    const PortId ingress = meta.ingress_port;
+    const std::uint64_t src_key =
+        MacKey::pack(meta.network, detail::mac_bits(rte_pktmbuf_mtod(pkts[0], const rte_ether_hdr*)->src_addr));
+    L2Verdict verdict{L2Verdict::Kind::Drop, kNoPort, DropReason::Count};
+    decide_each(macs, cache, tables, pkts, 1, now, tally, [&](rte_mbuf* m, const L2Verdict& v) {
+        verdict = v;
+        act(m, v);
+    });
+    // The rest repeat the first frame's verdict when nothing about them could
+    // differ: a unicast frame (a multicast one may be the gateway's ARP,
+    // which depends on its body) whose source is now fresh in the cache (the
+    // others would have only refreshed it; a refused move or a full table
+    // counts every frame, so those go one by one).
+    const MacCache::Entry* known = cache.find(src_key, macs.generation());
+    const bool fresh = known != nullptr && known->port() == ingress && now < known->due;
+    if (multicast || !fresh) {
+        decide_each(macs, cache, tables, pkts + 1, static_cast<std::uint16_t>(n - 1), now, tally, act);
+        return;
+    }
+    for (std::uint16_t i = 1; i < n; ++i) act(pkts[i], verdict);
 }
 
 }  // namespace dpdock::bridge

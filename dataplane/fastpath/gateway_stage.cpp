@@ -10,6 +10,7 @@ namespace dpdock::dataplane {
 
 std::uint16_t gateway_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                             std::uint16_t n, std::uint64_t now) {
+    dcheck_parsed_to_l4(pkts, n);
     std::uint16_t to_route = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];

@@ -94,6 +94,7 @@ unsigned drain_punts(WorkerContext& ctx, const dataplane::ForwardingSnapshot& sn
 
 void host_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                 std::uint64_t now) {
+    dcheck_parsed_to_l4(pkts, n);
     sync::bump(ctx.counters->from_host, n);
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];

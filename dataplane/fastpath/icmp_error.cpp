@@ -112,6 +112,7 @@ rte_mbuf* make_icmp_error(WorkerContext& ctx, const rte_mbuf* offending, const P
     em.l4_proto = IPPROTO_ICMP;
     em.flags = kFlagL4Valid;
     em.l4_checksum = ChecksumState::Full;
+    em.depth = ParseDepth::L4;
     sync::bump(ctx.counters->icmp_errors_sent);
     return e;
 }

@@ -102,6 +102,7 @@ bool too_big_for_the_underlay(WorkerContext& ctx, const dataplane::ForwardingSna
 void send_to_vtep(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf* m, PortId vtep,
                   std::uint64_t now) {
     const PacketMeta& meta = packet_meta(m);
+    DPDOCK_DCHECK(parsed_to_l4(meta));  // the flow hash
     const std::uint32_t vni = snap.segments.of(meta.network).vni;
     const Ipv4Address ip = ctx.vteps->address(vtep);
     if (vni == 0 || !snap.uplink || ip.host() == 0) {
@@ -127,6 +128,7 @@ unsigned replicate_to_peers(WorkerContext& ctx, const dataplane::ForwardingSnaps
         !snap.port_in_network(meta.ingress_port, meta.network)) {
         return 0;
     }
+    DPDOCK_DCHECK(parsed_to_l4(meta));  // the flow hash
     unsigned sent = 0;
     for (const vxlan::Peer& peer : segment.peers) {
         // A deep copy, since every peer needs its own outer header; flooded

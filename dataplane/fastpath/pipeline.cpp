@@ -8,7 +8,7 @@ namespace dpdock::dataplane {
 
 void process_burst(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                    std::uint64_t now) {
-    // 1. Parse once; malformed frames and frames from ports outside any network stop here.
+    // 1. Parse to L3; malformed frames and frames from ports outside any network stop here.
     n = classify_stage(ctx, snap, pkts, n);
     // Flows another worker owns go to it (several workers share one port); it runs the rest on them.
     n = spread_stage(ctx, snap, pkts, n);
@@ -18,6 +18,7 @@ void process_burst(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap
 void process_classified(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                         std::uint16_t n, std::uint64_t now) {
     // A burst comes from one rx queue of one port. From the uplink: the outside world.
+    // (classify_stage parsed its bursts whole.)
     if (n != 0 && snap.ports[pkts[0]->port].role == dataplane::PortRole::Uplink) {
         // VXLAN for this host leaves the burst decapsulated; the rest is the uplink's.
         rte_mbuf* inner[kMaxBurst];
@@ -36,7 +37,10 @@ void process_classified(WorkerContext& ctx, const dataplane::ForwardingSnapshot&
         return;
     }
     // 2. Bridge: learn, then forward or flood inside the packet's own network.
+    // It reads L2/L3 only (what goes to a VTEP it parses to L4 for the flow hash).
     n = bridge_stage(ctx, snap, pkts, n, now);
+    // The stages after the bridge read L4 (NAT, DNAT, DNS, ICMP, fragments).
+    n = parse_l4_stage(ctx, pkts, n);
     // 3. What is left was addressed to a gateway: ARP and ping for the gateway are answered.
     n = gateway_stage(ctx, snap, pkts, n, now);
     // 4. IPv4 for other destinations: out through the uplink, or dropped.

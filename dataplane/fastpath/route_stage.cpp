@@ -45,6 +45,7 @@ static_assert(nat::TrackedBurst::kCapacity >= kMaxBurst);
 
 void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                  std::uint64_t now) {
+    dcheck_parsed_to_l4(pkts, n);
     // The conntrack lookups of the whole burst first, so their cache misses overlap.
     nat::TrackedBurst tracked(*ctx.conntrack);
     for (std::uint16_t i = 0; i < n; ++i) {

@@ -2,6 +2,7 @@
 
 #include "dataplane/doorbells.hpp"
 #include "dataplane/fastpath/pipeline.hpp"
+#include "dataplane/fastpath/stages.hpp"
 #include "dataplane/spread_rings.hpp"
 
 namespace dpdock::dataplane {
@@ -20,6 +21,8 @@ std::uint16_t spread_stage(WorkerContext& ctx, const ForwardingSnapshot& snap, r
     if (n == 0 || ctx.spread == nullptr) return n;
     const PortSpread spread = snap.spread[pkts[0]->port];
     if (spread.mode == SpreadMode::Off) return n;
+    // The owner follows the flow hash, which the parse to L4 computes.
+    if (spread.mode == SpreadMode::Flows) n = parse_l4_stage(ctx, pkts, n);
     const unsigned workers = ctx.spread->workers();
     std::uint8_t owner[kMaxBurst];
     std::uint16_t kept = 0;

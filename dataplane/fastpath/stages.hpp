@@ -8,15 +8,33 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/forwarding_snapshot.hpp"
+#include "base/util/check.hpp"
 #include "dataplane/fastpath/worker_context.hpp"
 #include "l3/neighbour_table.hpp"
 
 namespace dpdock::dataplane {
 
-// Parses every packet once into its PacketMeta and assigns the ingress
-// port's network. Returns how many survived (compacted to the front).
+// Parses every packet into its PacketMeta, to L3 (parse_l3: what bridging
+// reads) for a network's member port, whole for the uplink and the host
+// interface (their stages read L4), and assigns the ingress port's network.
+// Returns how many survived (compacted to the front).
 std::uint16_t classify_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts,
                              std::uint16_t n);
+
+// Completes the parse to L4 (parse_l4: L4 header, flow hash, checksum
+// state) for the stages that read it; a cut-short L4 header is dropped as
+// bad_header. Returns how many survived (compacted to the front). The
+// pipeline runs it on what the bridge hands on; the stages after the bridge
+// DPDOCK_DCHECK parsed_to_l4().
+std::uint16_t parse_l4_stage(WorkerContext& ctx, rte_mbuf** pkts, std::uint16_t n);
+
+// Debug builds: every packet of the burst was parsed to L4 (parse_l4_stage),
+// as the stages after the bridge require.
+inline void dcheck_parsed_to_l4([[maybe_unused]] rte_mbuf* const* pkts, [[maybe_unused]] std::uint16_t n) {
+#ifndef NDEBUG
+    for (std::uint16_t i = 0; i < n; ++i) DPDOCK_DCHECK(parsed_to_l4(packet_meta(pkts[i])));
+#endif
+}
 
 // Layer 2 inside each packet's network: learns source MACs, forwards to the
 // learned port or floods. Packets addressed to the network's gateway MAC, and

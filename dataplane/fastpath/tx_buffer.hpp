@@ -1,10 +1,10 @@
-// Per (worker, port) transmit buffers on DPDK's rte_eth_dev_tx_buffer: packets
-// queue up per egress port and leave in bursts when a buffer fills or when the
-// worker flushes at the end of each loop iteration. Owned by one worker, which
-// is the only user of its tx queue on every port (queue id = worker index), so
-// no locks. Packets are counted per port in the buffers themselves and added
-// to the worker's tx counters once per flush (not per packet); packets the tx
-// ring refuses are dropped as tx_full and never counted as sent. A packet with transmit offload metadata goes as it
+// Per (worker, port) transmit buffers: packets queue up per egress port and
+// leave in one rte_eth_tx_burst when a buffer fills or when the worker flushes
+// at the end of each loop iteration. Owned by one worker, which is the only
+// user of its tx queue on every port (queue id = worker index), so no locks.
+// Queueing a packet is a store and a compare; counting is done per burst sent
+// (packets, and bytes summed over the burst), never per packet queued; packets
+// the tx ring refuses are dropped as tx_full and never counted as sent. A packet with transmit offload metadata goes as it
 // is only to a port that takes the offloads; for any other port it is made
 // whole first (egress_offload.hpp).
 #pragma once
@@ -56,39 +56,28 @@ public:
     bool owns(std::uint16_t port) const { return port < sync::kMaxPorts && buffers_[port] != nullptr; }
 
 private:
-    struct ErrorContext {
-        TxBuffers* self;
-        std::uint16_t port;
-    };
-    static void on_unsent(rte_mbuf** pkts, std::uint16_t count, void* userdata);
-
     void queue(std::uint16_t port, rte_mbuf* m) {
         DPDOCK_DCHECK(owns(port));
-        Unpublished& u = unpublished_[port];
-        ++u.packets;
-        u.bytes += rte_pktmbuf_pkt_len(m);
+        std::uint16_t& length = lengths_[port];
+        buffers_[port][length++] = m;
         pending_ |= std::uint64_t{1} << port;
-        rte_eth_tx_buffer(port, queue_, buffers_[port], m);
+        if (length == burst_) [[unlikely]] flush(port);
     }
+    // Sends what `port`'s buffer holds, counts it, and drops what the tx ring refused.
+    void flush(std::uint16_t port);
     // Passes the offloads on (the port's tx_prepare adjusts the checksum
     // fields as its hardware wants them) or resolves them in software.
     void send_offloaded(std::uint16_t port, rte_mbuf* m);
     void drop_unsendable(rte_mbuf* m);
 
     std::uint16_t queue_ = 0;
+    std::uint16_t burst_ = 0;  // a buffer's capacity
     std::uint64_t offload_ports_ = 0;
     OffloadPools pools_;
-    std::uint64_t pending_ = 0;  // bit per port with queued packets
-    // Queued since the last flush_all, less what the tx ring refused: added
-    // to the worker's counters by flush_all.
-    struct Unpublished {
-        std::uint64_t packets = 0;
-        std::uint64_t bytes = 0;
-    };
-    Unpublished unpublished_[sync::kMaxPorts] = {};
+    std::uint64_t pending_ = 0;  // bit per port that queued packets since the last flush_all
     sync::WorkerCounters* counters_ = nullptr;
-    rte_eth_dev_tx_buffer* buffers_[sync::kMaxPorts] = {};
-    ErrorContext error_contexts_[sync::kMaxPorts] = {};
+    std::uint16_t lengths_[sync::kMaxPorts] = {};
+    rte_mbuf** buffers_[sync::kMaxPorts] = {};  // `burst_` slots each
     static_assert(sync::kMaxPorts <= 64, "pending_ is a 64-bit mask");
 };
 

@@ -50,6 +50,7 @@ void learn_sender(WorkerContext& ctx, const dataplane::UplinkInfo& uplink, const
 
 void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                   std::uint64_t now) {
+    dcheck_parsed_to_l4(pkts, n);
     const dataplane::UplinkInfo& uplink = *snap.uplink;
     const Ipv4Address host = uplink.address.address();
     // The conntrack lookups of the whole burst first (replies and published

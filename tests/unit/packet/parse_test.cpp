@@ -1,6 +1,8 @@
 // parse_packet() over frames from PacketBuilder: one table of well-formed
 // frames with the metadata they must produce, one table of malformed frames
-// that must come back as BadHeader.
+// that must come back as BadHeader. Both tables also go through the two
+// depths: parse_l3() fills the L3 fields alone and refuses what is wrong up
+// to L3; parse_l4() completes the rest and refuses a cut-short L4 header.
 #include <netinet/in.h>
 
 #include <cstring>
@@ -50,15 +52,17 @@ struct Parsed {
     PacketMeta meta;
 };
 
+enum class Depth { Full, L3 };
+
 Parsed parse_frame(const std::vector<std::uint8_t>& frame, std::size_t max_segment = 0, rte_mempool* pool = nullptr,
-                   std::uint64_t ol_flags = 0) {
+                   std::uint64_t ol_flags = 0, Depth depth = Depth::Full) {
     Parsed p;
     p.mbuf.reset(test::to_mbuf(pool != nullptr ? pool : shared_pool(), frame, max_segment));
     if (!p.mbuf) return p;
     p.mbuf->port = 3;
     p.mbuf->ol_flags = ol_flags;
     std::memset(rte_mbuf_to_priv(p.mbuf.get()), 0xab, sizeof(PacketMeta));
-    p.drop = parse_packet(p.mbuf.get());
+    p.drop = depth == Depth::Full ? parse_packet(p.mbuf.get()) : parse_l3(p.mbuf.get());
     p.meta = packet_meta(p.mbuf.get());
     return p;
 }
@@ -152,6 +156,34 @@ TEST_P(ParseGood, FillsMeta) {
     EXPECT_EQ(p.meta.ingress_port, 3);
     EXPECT_EQ(p.meta.network, kNoNetwork);
     EXPECT_EQ(p.meta.l4_checksum, ChecksumState::Unknown);
+    EXPECT_EQ(p.meta.depth, ParseDepth::L4);
+}
+
+// parse_l3() alone: the same L3 fields, the L4 ones still zero; parse_l4()
+// then completes the metadata exactly as the whole parse does.
+TEST_P(ParseGood, InTwoDepths) {
+    const GoodCase& c = GetParam();
+    Parsed p = parse_frame(c.frame, 0, nullptr, 0, Depth::L3);
+    ASSERT_TRUE(p.mbuf);
+    EXPECT_EQ(p.drop, std::nullopt);
+    EXPECT_EQ(p.meta.depth, ParseDepth::L3);
+    EXPECT_EQ(p.meta.l3_type, c.l3_type);
+    EXPECT_EQ(p.meta.ethertype.host(), c.ethertype);
+    EXPECT_EQ(p.meta.l3_offset, c.l3_offset);
+    EXPECT_EQ(p.meta.l4_proto, c.l4_proto);
+    EXPECT_EQ(p.meta.l3_payload, c.l3_payload);
+    EXPECT_EQ(p.meta.flags, c.flags & ~kFlagL4Valid);
+    EXPECT_EQ(p.meta.l4_offset, 0);
+    EXPECT_EQ(p.meta.flow_hash, 0u);
+    EXPECT_EQ(p.meta.network, kNoNetwork);
+
+    EXPECT_EQ(parse_l4(p.mbuf.get()), std::nullopt);
+    const PacketMeta completed = packet_meta(p.mbuf.get());
+    const Parsed whole = parse_frame(c.frame);
+    EXPECT_EQ(std::memcmp(&completed, &whole.meta, sizeof completed), 0);
+    // A second parse_l4() changes nothing.
+    EXPECT_EQ(parse_l4(p.mbuf.get()), std::nullopt);
+    EXPECT_EQ(std::memcmp(&completed, &packet_meta(p.mbuf.get()), sizeof completed), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Frames, ParseGood, testing::ValuesIn(good_cases()),
@@ -161,6 +193,7 @@ struct BadCase {
     std::string name;
     std::vector<std::uint8_t> frame;
     std::size_t max_segment = 0;
+    bool l4 = false;  // only the L4 header is wrong: parse_l3() accepts it, parse_l4() refuses it
 };
 
 std::vector<BadCase> bad_cases() {
@@ -180,22 +213,22 @@ std::vector<BadCase> bad_cases() {
         {"ipv4_total_length_below_ihl", ab_ip().udp(1, 2).set_total_length(19).build()},
         {"ipv4_total_length_past_frame", ab_ip().udp(1, 2).payload(20).set_total_length(20 + 8 + 21).build()},
         {"ipv4_total_length_past_truncated_frame", ab_ip().tcp(1, 2).payload(40).truncate(60).build()},
-        {"tcp_header_cut_by_total_length", ab_ip().tcp(1, 2).set_total_length(30).truncate(44).build()},
-        {"tcp_header_cut_by_frame", ab_ip().tcp(1, 2).set_total_length(20 + 19).truncate(14 + 39).build()},
-        {"tcp_data_offset_4", ab_ip().tcp(1, 2).payload(8).set_tcp_data_offset(4).build()},
-        {"tcp_options_past_datagram", ab_ip().tcp(1, 2).payload(8).set_tcp_data_offset(8).build()},
-        {"tcp_cut_in_first_fragment", ab_ip().tcp(1, 2).ipv4_fragment(0, true).set_total_length(28).truncate(42).build()},
-        {"udp_header_cut", ab_ip().udp(1, 2).set_total_length(24).truncate(38).build()},
-        {"icmp_header_cut", ab_ip().icmp_echo(1, 1).set_total_length(24).truncate(38).build()},
+        {"tcp_header_cut_by_total_length", ab_ip().tcp(1, 2).set_total_length(30).truncate(44).build(), 0, true},
+        {"tcp_header_cut_by_frame", ab_ip().tcp(1, 2).set_total_length(20 + 19).truncate(14 + 39).build(), 0, true},
+        {"tcp_data_offset_4", ab_ip().tcp(1, 2).payload(8).set_tcp_data_offset(4).build(), 0, true},
+        {"tcp_options_past_datagram", ab_ip().tcp(1, 2).payload(8).set_tcp_data_offset(8).build(), 0, true},
+        {"tcp_cut_in_first_fragment", ab_ip().tcp(1, 2).ipv4_fragment(0, true).set_total_length(28).truncate(42).build(), 0, true},
+        {"udp_header_cut", ab_ip().udp(1, 2).set_total_length(24).truncate(38).build(), 0, true},
+        {"icmp_header_cut", ab_ip().icmp_echo(1, 1).set_total_length(24).truncate(38).build(), 0, true},
         {"arp_body_cut", ab().arp_request(kMacA, kIpA, kIpB).truncate(14 + 27).build()},
         {"arp_not_ethernet_ipv4", patched(arp, 14 + 4, 16)},
         {"ipv6_header_cut", ab().ipv6(kIp6A, kIp6B).udp(1, 2).truncate(14 + 39).build()},
         {"ipv6_version_not_6", patched(ip6, 14, 0x45)},
         {"ipv6_payload_past_frame", ab().ipv6(kIp6A, kIp6B).udp(1, 2).set_ipv6_payload_length(9).build()},
-        {"ipv6_udp_header_cut", ab().ipv6(kIp6A, kIp6B).udp(1, 2).set_ipv6_payload_length(4).truncate(58).build()},
+        {"ipv6_udp_header_cut", ab().ipv6(kIp6A, kIp6B).udp(1, 2).set_ipv6_payload_length(4).truncate(58).build(), 0, true},
         // Headers must sit in the first segment: a chain split inside the IPv4 header.
         {"ipv4_header_in_second_segment", udp, 24},
-        {"tcp_header_in_second_segment", ab_ip().tcp(1, 2).payload(100).build(), 40},
+        {"tcp_header_in_second_segment", ab_ip().tcp(1, 2).payload(100).build(), 40, true},
     };
 }
 
@@ -208,6 +241,19 @@ TEST_P(ParseBad, IsBadHeader) {
     Parsed p = parse_frame(c.frame, c.max_segment);
     ASSERT_TRUE(p.mbuf);
     EXPECT_EQ(p.drop, DropReason::BadHeader);
+}
+
+TEST_P(ParseBad, IsRefusedAtItsDepth) {
+    const BadCase& c = GetParam();
+    Parsed p = parse_frame(c.frame, c.max_segment, nullptr, 0, Depth::L3);
+    ASSERT_TRUE(p.mbuf);
+    if (!c.l4) {
+        EXPECT_EQ(p.drop, DropReason::BadHeader);
+        return;
+    }
+    EXPECT_EQ(p.drop, std::nullopt);
+    EXPECT_EQ(parse_l4(p.mbuf.get()), DropReason::BadHeader);
+    EXPECT_EQ(packet_meta(p.mbuf.get()).depth, ParseDepth::L3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Frames, ParseBad, testing::ValuesIn(bad_cases()),
