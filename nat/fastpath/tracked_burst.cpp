@@ -53,10 +53,6 @@ std::uint16_t TrackedBurst::look_up_cached(std::uint16_t count) {
     return left;
 }
 
-const Tracked& TrackedBurst::operator[](std::uint16_t i) {
-    Tracked& t = slots_[i].t;
-    if (t.key && t.entry == nullptr && i > first_miss_) t.entry = ct_.find(*t.key, t.dir);
-    return t;
-}
+void TrackedBurst::look_up_again(Tracked& t) const { t.entry = ct_.find(*t.key, t.dir); }
 
 }  // namespace dpdock::nat

@@ -43,12 +43,19 @@ public:
     // Looks up every key added, in bulk.
     void look_up();
     // Packet i's result, as look_up(ct, m, meta) would give it now.
-    const Tracked& operator[](std::uint16_t i);
+    const Tracked& operator[](std::uint16_t i) {
+        Tracked& t = slots_[i].t;
+        if (t.key && t.entry == nullptr && i > first_miss_) look_up_again(t);
+        return t;
+    }
 
 private:
     // Answers what the cache can of keys_[0, count); returns how many keys
     // are left for the table (compacted to the front, hashes_ with them).
     std::uint16_t look_up_cached(std::uint16_t count);
+    // A miss after the burst's first one, in the table now (an earlier
+    // packet's flow may have been created since).
+    void look_up_again(Tracked& t) const;
 
     // Left uninitialised until add(): value-initialising kCapacity results
     // for every burst would cost about as much as looking up a burst of 32.
