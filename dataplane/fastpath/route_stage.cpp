@@ -45,8 +45,6 @@ static_assert(nat::TrackedBurst::kCapacity >= kMaxBurst);
 
 void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, rte_mbuf** pkts, std::uint16_t n,
                  std::uint64_t now) {
-    // Per burst, not per packet (the compiler cannot tell that packet writes leave the snapshot alone).
-    const bool published = any_published(snap);
     // The conntrack lookups of the whole burst first, so their cache misses overlap.
     nat::TrackedBurst tracked(*ctx.conntrack, &ctx.flow_cache);
     for (std::uint16_t i = 0; i < n; ++i) {
@@ -69,7 +67,7 @@ void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, 
             continue;
         }
         const bool host_address = snap.uplink && dst == snap.uplink->address.address();
-        if (published && host_address && !net.internal && (meta.flags & kFlagVlan) == 0) {
+        if (any_published(snap) && host_address && !net.internal && (meta.flags & kFlagVlan) == 0) {
             if (hairpin(ctx, snap, m, tracked[i], now)) continue;
         }
         // The host's own addresses answer ping from every network, as Linux's
@@ -97,6 +95,7 @@ void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, 
         }
         const dataplane::UplinkInfo& uplink = *snap.uplink;
         const Ipv4Address next_hop = uplink.address.contains(dst) ? dst : uplink.gateway;
+        const bool published = any_published(snap);
         if (published || net.masquerade) {
             const nat::Tracked& t = tracked[i];
             // Replies of published flows are translated whatever the network's MASQUERADE setting.

@@ -5,11 +5,13 @@
 #include <rte_ip.h>
 
 #include "base/packet/headers.hpp"
+#include "nat/fastpath/masquerade.hpp"
 
 namespace dpdock::nat {
 
-std::optional<FlowKey> FragmentTable::fragment_key_of(rte_mbuf* m, const PacketMeta& meta, std::uint64_t now,
-                                                      std::uint64_t lifetime) {
+std::optional<FlowKey> FragmentTable::key_of(rte_mbuf* m, const PacketMeta& meta, std::uint64_t now,
+                                             std::uint64_t lifetime) {
+    if ((meta.flags & kFlagFragment) == 0 || meta.l3_type != L3Type::Ipv4) return flow_key_of(m, meta);
     const auto* ip = header_at<const rte_ipv4_hdr>(m, meta.l3_offset);
     std::uint32_t h = rte_hash_crc_4byte(ip->src_addr, ip->packet_id);
     h = rte_hash_crc_4byte(ip->dst_addr, h);

@@ -20,7 +20,6 @@
 
 #include "base/packet/packet_meta.hpp"
 #include "nat/conntrack.hpp"
-#include "nat/fastpath/masquerade.hpp"
 
 namespace dpdock::nat {
 
@@ -31,17 +30,9 @@ public:
     // The conntrack key of `m` as flow_key_of (masquerade.hpp) gives it,
     // fragments included: a first fragment's is remembered, a later one's
     // recalled. `now` and `lifetime` in the same ticks (TSC in the daemon).
-    // Inline for the common unfragmented packet.
-    std::optional<FlowKey> key_of(rte_mbuf* m, const PacketMeta& meta, std::uint64_t now, std::uint64_t lifetime) {
-        if ((meta.flags & kFlagFragment) == 0 || meta.l3_type != L3Type::Ipv4) return flow_key_of(m, meta);
-        return fragment_key_of(m, meta, now, lifetime);
-    }
+    std::optional<FlowKey> key_of(rte_mbuf* m, const PacketMeta& meta, std::uint64_t now, std::uint64_t lifetime);
 
 private:
-    // key_of() of an IPv4 fragment.
-    std::optional<FlowKey> fragment_key_of(rte_mbuf* m, const PacketMeta& meta, std::uint64_t now,
-                                           std::uint64_t lifetime);
-
     struct Slot {
         std::uint32_t src_ip = 0, dst_ip = 0;  // wire order
         std::uint16_t ip_id = 0;

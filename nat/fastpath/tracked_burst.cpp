@@ -1,8 +1,14 @@
 #include "nat/fastpath/tracked_burst.hpp"
 
+#include <memory>
+
 #include <rte_prefetch.h>
 
 namespace dpdock::nat {
+
+void TrackedBurst::add(std::optional<FlowKey> key) {
+    std::construct_at(&slots_[n_++].t, Tracked{key, nullptr, Direction::Original});
+}
 
 void TrackedBurst::look_up() {
     // The packets with a key, compacted for the bulk lookup.

@@ -21,7 +21,6 @@
 
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <optional>
 
 #include "nat/conntrack.hpp"
@@ -40,9 +39,7 @@ public:
 
     // The next packet's key (flow_key_of), or nullopt for one the stage does
     // not look up: its result is "no key". At most kCapacity packets.
-    void add(const std::optional<FlowKey>& key) {
-        std::construct_at(&slots_[n_++].t, Tracked{key, nullptr, Direction::Original});
-    }
+    void add(std::optional<FlowKey> key);
     // Looks up every key added, in bulk.
     void look_up();
     // Packet i's result, as look_up(ct, m, meta) would give it now.
