@@ -29,6 +29,7 @@ BENCHMARKS = [  # the pipeline benchmarks run on manual time: their names end so
     "BM_PipelineVxlanDecap/0/",
     "BM_PipelineDnat/1/",
     "BM_PipelineDnat/10000/",
+    "BM_PipelineSnat/1000/",
 ]
 RIG = pathlib.Path(__file__).resolve().parent / "pipeline_rig.hpp"
 

@@ -5,7 +5,7 @@
 // PMD's mempool cache keeps them. Before each timed iteration the generator
 // step (not timed) rewrites the burst about to be received from the
 // topology's traffic, as a memif or NIC rx would. A topology (L2 bridge,
-// VXLAN encap/decap, DNAT) decides the ports' roles, the forwarding snapshot,
+// VXLAN encap/decap, DNAT, SNAT) decides the ports' roles, the forwarding snapshot,
 // the tables and the traffic; the rest is shared. Benchmark thread only.
 #pragma once
 
@@ -45,6 +45,7 @@ enum class Topology {
     VxlanEncap,  // arg: peer VTEPs; 100 remote MACs (static fdb) spread over them, out of the uplink
     VxlanDecap,  // arg: other overlay networks; VXLAN from one peer into the uplink, inner frames to a static MAC on a member port
     Dnat,        // arg: published ports; 10,000 UDP flows from outside, into the uplink, spread over them
+    Snat,        // arg: flows; UDP from a container port to the gateway, MASQUERADE out of the uplink
 };
 
 struct PipelineRig {

@@ -38,6 +38,8 @@ constexpr std::uint32_t kVni = 256;
 constexpr std::uint32_t kRemoteMacs = 100;      // the vxlan-encap scenarios' destinations
 constexpr std::uint32_t kDnatFlows = 10'000;    // the dnat scenarios' flows, whatever the ports
 constexpr std::uint16_t kPublishedBase = 10000;
+constexpr std::uint32_t kNatSources = 65000;        // traffic.py's NAT_SOURCES
+constexpr std::uint32_t kOutsideAddresses = 65521;  // traffic.py's OUTSIDE_ADDRESSES
 
 MacAddress source_mac(std::uint32_t n) { return MacAddress::from_u64(0x021000000000ULL | n); }
 MacAddress remote_mac(std::uint32_t n) { return MacAddress::from_u64(0x022000000000ULL | n); }
@@ -152,6 +154,27 @@ Status vxlan_decap(PipelineRig& rig, std::uint32_t other_networks, dataplane::Fo
     return {};
 }
 
+// The worker's conntrack table and rule counters, for `capacity` flows.
+Status add_conntrack(PipelineRig& rig, std::uint32_t capacity) {
+    nat::ConntrackOptions ct;
+    static unsigned tables = 0;  // a rig per (topology, arg, exception path on/off)
+    ct.name = "pbct" + std::to_string(tables++);
+    ct.capacity = capacity;
+    // Nothing expires a flow here; a long timeout keeps the warm-up's flows
+    // the ones every later packet finds, however long the run.
+    ct.timeouts.udp_unreplied = 24 * 3600;
+    ct.hz = rte_get_tsc_hz();
+    ct.socket = static_cast<int>(rte_socket_id());
+    ct.qsbr = rig.rcu->qsbr();
+    auto table = nat::Conntrack::create(ct);
+    if (!table) return Status::error(table.message());
+    rig.conntrack = std::move(*table);
+    rig.rule_counters = std::make_unique<nat::RuleCounters>();
+    rig.ctx.conntrack = rig.conntrack.get();
+    rig.ctx.rule_counters = rig.rule_counters.get();
+    return {};
+}
+
 // kDnatFlows UDP flows from outside clients to the host address, flow i to
 // published port kPublishedBase + i % ports, all of them the container's.
 Status dnat(PipelineRig& rig, std::uint32_t ports, dataplane::ForwardingSnapshot& snap) {
@@ -175,22 +198,7 @@ Status dnat(PipelineRig& rig, std::uint32_t ports, dataplane::ForwardingSnapshot
         if (!map->add(r)) return Status::error("published port refused");
     }
     snap.published = std::move(map);
-    nat::ConntrackOptions ct;
-    static unsigned tables = 0;  // a rig per (ports, exception path on/off)
-    ct.name = "pbct" + std::to_string(tables++);
-    ct.capacity = std::bit_ceil(kDnatFlows);  // the daemon rounds up to a power of two too
-    // Nothing expires a flow here; a long timeout keeps the warm-up's flows
-    // the ones every later packet finds, however long the run.
-    ct.timeouts.udp_unreplied = 24 * 3600;
-    ct.hz = rte_get_tsc_hz();
-    ct.socket = static_cast<int>(rte_socket_id());
-    ct.qsbr = rig.rcu->qsbr();
-    auto table = nat::Conntrack::create(ct);
-    if (!table) return Status::error(table.message());
-    rig.conntrack = std::move(*table);
-    rig.rule_counters = std::make_unique<nat::RuleCounters>();
-    rig.ctx.conntrack = rig.conntrack.get();
-    rig.ctx.rule_counters = rig.rule_counters.get();
+    if (auto st = add_conntrack(rig, std::bit_ceil(kDnatFlows)); !st) return st;  // the daemon rounds up too
     rig.traffic.frame = udp_frame(kUplinkMac, kUplinkGatewayMac, client_address(0), kHost.address(), 1024, kPublishedBase);
     rig.traffic.vary = [ports](std::uint32_t flow, std::uint8_t* f) {
         auto* ip = reinterpret_cast<rte_ipv4_hdr*>(f + kIpAt);
@@ -203,6 +211,36 @@ Status dnat(PipelineRig& rig, std::uint32_t ports, dataplane::ForwardingSnapshot
         udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
     };
     rig.traffic.period = kDnatFlows;
+    return {};
+}
+
+// `flows` UDP flows from one member port (source MAC 0) to the gateway's
+// MAC, MASQUERADE'd out of the uplink, as bench/traffic.py's nat scenarios
+// send them: flow i from 10.99.0.2 + i % kNatSources, port 1024 + i /
+// kNatSources, to client i % kOutsideAddresses port 9, so every flow keeps
+// its port (no port search in the steady state).
+Status snat(PipelineRig& rig, std::uint32_t flows, dataplane::ForwardingSnapshot& snap) {
+    add_bench_network(snap);
+    snap.networks[kNetwork].masquerade = true;
+    snap.networks[kNetwork].masquerade_slot = 0;
+    member(snap, rig.in);
+    add_uplink(snap, rig.out);
+    // As bench/topology.py sizes it: twice the flows, at least 1,024.
+    if (auto st = add_conntrack(rig, std::max<std::uint32_t>(std::bit_ceil(2 * flows), 1024)); !st) return st;
+    const MacAddress gateway_mac = snap.networks[kNetwork].gateway_mac;
+    rig.traffic.frame = udp_frame(gateway_mac, source_mac(0), kContainer, client_address(0), 1024, 9);
+    rig.traffic.vary = [](std::uint32_t flow, std::uint8_t* f) {
+        auto* ip = reinterpret_cast<rte_ipv4_hdr*>(f + kIpAt);
+        auto* udp = reinterpret_cast<rte_udp_hdr*>(f + kUdpAt);
+        ip->src_addr = Ipv4Address(kContainer.host() + flow % kNatSources).be().raw();
+        ip->dst_addr = client_address(flow % kOutsideAddresses).be().raw();
+        udp->src_port = rte_cpu_to_be_16(static_cast<std::uint16_t>(1024 + flow / kNatSources));
+        ip->hdr_checksum = 0;
+        ip->hdr_checksum = rte_ipv4_cksum(ip);
+        udp->dgram_cksum = 0;
+        udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+    };
+    rig.traffic.period = flows;
     return {};
 }
 
@@ -222,6 +260,8 @@ Status setup_topology(PipelineRig& rig, Topology topology, std::uint32_t arg, da
             return vxlan_decap(rig, arg, snap);
         case Topology::Dnat:
             return dnat(rig, arg, snap);
+        case Topology::Snat:
+            return snat(rig, arg, snap);
     }
     return Status::error("unknown topology");
 }

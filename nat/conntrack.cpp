@@ -100,7 +100,7 @@ Result<std::unique_ptr<Conntrack>> Conntrack::create(const ConntrackOptions& o) 
     // Two keys per slot (dying entries hold theirs until reclaimed); rte_hash wants at least one bucket's worth.
     params.entries = std::max<std::uint32_t>(o.capacity * 2, kMinHashEntries);
     params.key_len = sizeof(FlowKey);
-    params.hash_func = rte_hash_crc;
+    params.hash_func = rte_hash_crc;  // with init value 0: hash()
     params.socket_id = o.socket;
     // EXT_TABLE: an add fails only when key slots run out, which the free
     // ring's capacity check rules out. Without an RCU config, LF deletes keep
@@ -137,14 +137,20 @@ Entry* Conntrack::find(const FlowKey& key, Direction& dir) const {
     return decode(data, dir);
 }
 
-void Conntrack::find_bulk(const FlowKey* const* keys, std::uint32_t n, Entry** entries, Direction* dirs) const {
+void Conntrack::find_bulk(const FlowKey* const* keys, std::uint32_t n, Entry** entries, Direction* dirs,
+                          const std::uint32_t* hashes) const {
     for (std::uint32_t first = 0; first < n; first += RTE_HASH_LOOKUP_BULK_MAX) {
         const std::uint32_t count = std::min<std::uint32_t>(n - first, RTE_HASH_LOOKUP_BULK_MAX);
         std::uint64_t hits = 0;
         void* data[RTE_HASH_LOOKUP_BULK_MAX];
-        // rte_hash takes `const void**`; it only reads the keys.
-        rte_hash_lookup_bulk_data(hash_, const_cast<const void**>(reinterpret_cast<const void* const*>(keys + first)),
-                                  count, &hits, data);
+        // rte_hash takes `const void**` (and non-const signatures); it only reads them.
+        const auto key_ptrs = const_cast<const void**>(reinterpret_cast<const void* const*>(keys + first));
+        if (hashes != nullptr) {
+            rte_hash_lookup_with_hash_bulk_data(hash_, key_ptrs, const_cast<hash_sig_t*>(hashes + first), count,
+                                                &hits, data);
+        } else {
+            rte_hash_lookup_bulk_data(hash_, key_ptrs, count, &hits, data);
+        }
         for (std::uint32_t i = 0; i < count; ++i) {
             if ((hits >> i & 1) == 0) {
                 entries[first + i] = nullptr;

@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include <rte_hash_crc.h>
 #include <rte_spinlock.h>
 
 #include "base/packet/drop_reason.hpp"
@@ -155,7 +156,11 @@ public:
     // no flow). rte_hash's bulk lookup fetches the buckets of up to 64 keys
     // before comparing any, so their cache misses overlap instead of stalling
     // each lookup in turn; the entries found are prefetched as well.
-    void find_bulk(const FlowKey* const* keys, std::uint32_t n, Entry** entries, Direction* dirs) const;
+    // With `hashes` (hash() of each key, computed already): not hashed again.
+    void find_bulk(const FlowKey* const* keys, std::uint32_t n, Entry** entries, Direction* dirs,
+                   const std::uint32_t* hashes = nullptr) const;
+    // The table's hash of a key (what find_bulk's `hashes` hold).
+    static std::uint32_t hash(const FlowKey& key) { return rte_hash_crc(&key, sizeof key, 0); }
     // A new flow for `original`, translated to `host_ip` and a host port
     // no other flow to the same destination uses (the original source port
     // when it can). When `capacity` flows are live, an unassured one is

@@ -54,9 +54,18 @@ void deliver_to_container(WorkerContext& ctx, const dataplane::ForwardingSnapsho
     std::memcpy(eth->dst_addr.addr_bytes, dst.data(), dst.size());
     std::memcpy(eth->src_addr.addr_bytes, src.data(), src.size());
     meta.network = network;
+    // The worker's MAC cache first (bridge/fastpath/mac_cache.hpp): a
+    // translated flow's packets all go to one container, and a one-key
+    // rte_hash bulk lookup costs more than the rest of the delivery.
     const std::uint64_t key = bridge::MacKey{network, mac}.packed();
+    const std::uint64_t generation = ctx.macs->generation();
     PortId port = kNoPort;
-    ctx.macs->lookup_bulk(&key, 1, &port);
+    if (const bridge::MacCache::Entry* known = ctx.mac_cache.find(key, generation)) {
+        port = known->port();
+    } else {
+        ctx.macs->lookup_bulk(&key, 1, &port);
+        ctx.mac_cache.put_destination(key, port, generation);
+    }
     const bool known = port != kNoPort && snap.port_in_network(port, network);
     if (needs_fitting(m, meta.l3_offset, mtu)) [[unlikely]] {
         forward_pieces(ctx, snap, m, mtu, port, known);

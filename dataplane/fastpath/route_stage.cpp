@@ -47,7 +47,7 @@ void route_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap, 
                  std::uint64_t now) {
     dcheck_parsed_to_l4(pkts, n);
     // The conntrack lookups of the whole burst first, so their cache misses overlap.
-    nat::TrackedBurst tracked(*ctx.conntrack);
+    nat::TrackedBurst tracked(*ctx.conntrack, &ctx.flow_cache);
     for (std::uint16_t i = 0; i < n; ++i) {
         const PacketMeta& meta = packet_meta(pkts[i]);
         tracked.add(may_translate(snap, meta.network) ? ctx.fragments.key_of(pkts[i], meta, now, ctx.fragment_ticks)

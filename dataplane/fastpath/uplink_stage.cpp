@@ -59,7 +59,7 @@ void uplink_stage(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap,
         return meta.l3_type == L3Type::Ipv4 &&
                header_at<const rte_ipv4_hdr>(m, meta.l3_offset)->dst_addr == host.be().raw();
     };
-    nat::TrackedBurst tracked(*ctx.conntrack);
+    nat::TrackedBurst tracked(*ctx.conntrack, &ctx.flow_cache);
     for (std::uint16_t i = 0; i < n; ++i) {
         const PacketMeta& meta = packet_meta(pkts[i]);
         tracked.add(to_host(pkts[i], meta) ? ctx.fragments.key_of(pkts[i], meta, now, ctx.fragment_ticks)

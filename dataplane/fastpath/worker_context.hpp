@@ -23,6 +23,7 @@
 #include "capture/fastpath/capture_tap.hpp"
 #include "exception/fastpath/punt_limit.hpp"
 #include "exception/fastpath/punt_ring.hpp"
+#include "nat/fastpath/flow_cache.hpp"
 #include "nat/fastpath/fragments.hpp"
 #include "vxlan/fastpath/outer_templates.hpp"
 
@@ -38,6 +39,9 @@ class NeighbourTable;
 namespace dpdock::nat {
 class Conntrack;
 struct FlowKey;
+}
+namespace dpdock::vxlan {
+class VtepTable;
 }
 
 namespace dpdock::dataplane {
@@ -57,6 +61,7 @@ struct WorkerContext {
     bridge::MacCache mac_cache;  // this worker's recent answers of `macs`
     l3::NeighbourTable* neighbours = nullptr;
     nat::Conntrack* conntrack = nullptr;  // shared by all workers (MASQUERADE)
+    nat::FlowCache flow_cache;            // this worker's recent answers of `conntrack`
     rte_mempool* pool = nullptr;  // for the packets this worker originates (ARP requests)
     rte_mempool* indirect_pool = nullptr;  // payload references of the fragments it makes
     sync::Rcu* rcu = nullptr;

@@ -129,17 +129,6 @@ Entry* flow_of(const Conntrack& ct, const Quote& q, Direction expected) {
 
 }  // namespace
 
-bool is_icmp_error(const rte_mbuf* m, const PacketMeta& meta) {
-    if (meta.l3_type != L3Type::Ipv4 || meta.l4_proto != IPPROTO_ICMP || (meta.flags & kFlagFragment) != 0 ||
-        (meta.flags & kFlagL4Valid) == 0) {
-        return false;
-    }
-    switch (header_at<const rte_icmp_hdr>(m, meta.l4_offset)->icmp_type) {
-    case 3: case 4: case 5: case 11: case 12: return true;
-    default: return false;
-    }
-}
-
 const Entry* icmp_error_inbound(const Conntrack& ct, rte_mbuf* m, const PacketMeta& meta) {
     const auto q = quote_of(m, meta);
     if (!q) return nullptr;

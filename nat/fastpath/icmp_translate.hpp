@@ -17,12 +17,15 @@
 // are left alone, as in Linux. Worker-only code, allocation-free.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <cstdint>
 #include <optional>
 
 #include <rte_mbuf.h>
 
 #include "base/packet/drop_reason.hpp"
+#include "base/packet/headers.hpp"
 #include "base/packet/packet_meta.hpp"
 #include "nat/conntrack.hpp"
 
@@ -30,7 +33,16 @@ namespace dpdock::nat {
 
 // True for an unfragmented ICMP error that carries a quote: destination
 // unreachable, source quench, redirect, time exceeded, parameter problem.
-bool is_icmp_error(const rte_mbuf* m, const PacketMeta& meta);
+inline bool is_icmp_error(const rte_mbuf* m, const PacketMeta& meta) {
+    if (meta.l3_type != L3Type::Ipv4 || meta.l4_proto != IPPROTO_ICMP || (meta.flags & kFlagFragment) != 0 ||
+        (meta.flags & kFlagL4Valid) == 0) {
+        return false;
+    }
+    switch (header_at<const rte_icmp_hdr>(m, meta.l4_offset)->icmp_type) {
+    case 3: case 4: case 5: case 11: case 12: return true;
+    default: return false;
+    }
+}
 
 // An error that arrived on the uplink about a flow's outbound packet (a
 // MASQUERADE flow's, or a published port's reply), translated towards the

@@ -12,38 +12,6 @@
 
 namespace dpdock::nat {
 
-std::optional<FlowKey> flow_key_of(rte_mbuf* m, const PacketMeta& meta) {
-    if ((meta.flags & kFlagFragment) != 0) return std::nullopt;
-    return flow_key_of_headers(m, meta);
-}
-
-std::optional<FlowKey> flow_key_of_headers(rte_mbuf* m, const PacketMeta& meta) {
-    if (meta.l3_type != L3Type::Ipv4 || (meta.flags & kFlagL4Valid) == 0) return std::nullopt;
-    const auto* ip = header_at<const rte_ipv4_hdr>(m, meta.l3_offset);
-    FlowKey k;
-    k.src_ip = ip->src_addr;
-    k.dst_ip = ip->dst_addr;
-    k.proto = meta.l4_proto;
-    if (meta.l4_proto == IPPROTO_TCP || meta.l4_proto == IPPROTO_UDP) {
-        // TCP and UDP headers both start with the two ports.
-        const auto* udp = header_at<const rte_udp_hdr>(m, meta.l4_offset);
-        k.src_port = udp->src_port;
-        k.dst_port = udp->dst_port;
-        return k;
-    }
-    if (meta.l4_proto != IPPROTO_ICMP) return std::nullopt;
-    const auto* icmp = header_at<const rte_icmp_hdr>(m, meta.l4_offset);
-    if (icmp->icmp_code != 0) return std::nullopt;
-    if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REQUEST) {
-        k.src_port = icmp->icmp_ident;
-    } else if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REPLY) {
-        k.dst_port = icmp->icmp_ident;
-    } else {
-        return std::nullopt;
-    }
-    return k;
-}
-
 Tracked look_up(const Conntrack& ct, rte_mbuf* m, const PacketMeta& meta) {
     Tracked t;
     t.key = flow_key_of(m, meta);

@@ -2,7 +2,9 @@
 // result a per-packet nat::look_up() gives: tracked flows in both directions,
 // untracked flows, packets without a key (ARP, IPv6, fragments, skipped),
 // bursts longer than one rte_hash bulk call, and a flow created by an earlier
-// packet of the same burst.
+// packet of the same burst. With a worker's FlowCache in front of the table
+// the results stay the same, and the cache answers only for flows the table
+// still has.
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
@@ -13,6 +15,7 @@
 #include "base/packet/parse.hpp"
 #include "base/sync/rcu.hpp"
 #include "nat/conntrack.hpp"
+#include "nat/fastpath/flow_cache.hpp"
 #include "nat/fastpath/masquerade.hpp"
 #include "nat/fastpath/tracked_burst.hpp"
 #include "tests/support/eal_environment.hpp"
@@ -171,6 +174,66 @@ TEST_F(TrackedBurstTest, FlowCreatedByAnEarlierPacketOfTheBurstIsFound) {
     EXPECT_EQ(burst[1].entry, nullptr);
     EXPECT_EQ(burst[2].entry, created);
     EXPECT_EQ(burst[2].dir, nat::Direction::Original);
+}
+
+TEST_F(TrackedBurstTest, WithAFlowCacheTheResultsStayThePerPacketOnes) {
+    nat::Entry* udp = open(udp_out(5001));
+    const std::uint16_t udp_host_port = rte_be_to_cpu_16(udp->reply.dst_port);
+    const std::vector<rte_mbuf*> pkts = {
+        packet(udp_out(5001)),                                                    // original direction
+        packet(udp_out(6000)),                                                    // untracked
+        packet(PacketBuilder().eth(kGatewayMac, kContainerMac).arp_request(kContainerMac, kContainer, kFar).build()),
+        packet(udp_reply(udp_host_port)),                                         // reply direction
+        packet(udp_out(5001)),
+    };
+    auto cache = std::make_unique<nat::FlowCache>();
+    // The first burst fills the cache from the table, the second is answered by it.
+    for (int round = 0; round < 2; ++round) {
+        nat::TrackedBurst burst(*ct_, cache.get());
+        add_all(burst, pkts);
+        expect_as_per_packet(burst, pkts);
+        EXPECT_EQ(burst[0].entry, udp);
+        EXPECT_EQ(burst[0].dir, nat::Direction::Original);
+        EXPECT_EQ(burst[1].entry, nullptr);
+        EXPECT_EQ(burst[3].entry, udp);
+        EXPECT_EQ(burst[3].dir, nat::Direction::Reply);
+        EXPECT_EQ(burst[4].entry, udp);
+    }
+    nat::Direction dir = nat::Direction::Reply;
+    EXPECT_EQ(cache->find(udp->original, nat::Conntrack::hash(udp->original), dir), udp);
+    EXPECT_EQ(dir, nat::Direction::Original);
+    EXPECT_EQ(cache->find(udp->reply, nat::Conntrack::hash(udp->reply), dir), udp);
+    EXPECT_EQ(dir, nat::Direction::Reply);
+}
+
+TEST_F(TrackedBurstTest, FlowCacheDoesNotAnswerForAFlowTheTableNoLongerHas) {
+    nat::Entry* old = open(udp_out(5001));
+    const nat::FlowKey key = old->original;
+    const std::uint32_t hash = nat::Conntrack::hash(key);
+    auto cache = std::make_unique<nat::FlowCache>();
+    cache->put(key, hash, old);
+    nat::Direction dir{};
+    ASSERT_EQ(cache->find(key, hash, dir), old);
+    // Expired (every flow's deadline is long past at this `now`): no longer Live.
+    EXPECT_EQ(ct_->expire(~std::uint64_t{0} / 2), 1u);
+    EXPECT_EQ(cache->find(key, hash, dir), nullptr);
+    // Its slot taken by other flows (the free list hands every slot out in
+    // turn): Live again, but with other tuples.
+    for (std::uint32_t i = 0; i < ct_->capacity() && old->life.load() != nat::Life::Live; ++i) {
+        nat::FlowKey other = key;
+        other.src_port = rte_cpu_to_be_16(static_cast<std::uint16_t>(20000 + i));
+        DropReason why{};
+        ASSERT_NE(ct_->create(other, kHostIp.be().raw(), kContainerMac, 0, 0, 100, why), nullptr);
+    }
+    ASSERT_EQ(old->life.load(), nat::Life::Live);
+    ASSERT_FALSE(old->original == key);
+    EXPECT_EQ(cache->find(key, hash, dir), nullptr);
+    // And a burst with the cache goes to the table, which has no such flow.
+    rte_mbuf* m = packet(udp_out(5001));
+    nat::TrackedBurst burst(*ct_, cache.get());
+    burst.add(nat::flow_key_of(m, packet_meta(m)));
+    burst.look_up();
+    EXPECT_EQ(burst[0].entry, nullptr);
 }
 
 }  // namespace
