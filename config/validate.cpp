@@ -1,11 +1,13 @@
 #include "config/validate.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
 
+#include "base/util/tap_ring.hpp"
 #include "config/config_error.hpp"
 #include "config/publish_rules.hpp"
 #include "config/overlay.hpp"
@@ -409,23 +411,33 @@ bool is_valid_name(const std::string& name) {
     return true;
 }
 
-// A TAP port fills its whole receive ring with mbufs from the pool when it
-// starts (net_tap), so each TAP endpoint takes rx-ring mbufs for good; the
-// pool must hold those and still leave kMinTrafficMbufs for traffic.
+// A TAP port fills its receive rings with mbufs from the pool when it starts
+// (net_tap): one ring per worker of min(rx-ring, kTapRxDescriptors) each
+// (base/util/tap_ring.hpp), held for good; the pool must hold those and still
+// leave kMinTrafficMbufs for traffic.
+namespace {
+
+std::uint64_t tap_mbufs(const DataplaneSpec& dp) {
+    return std::uint64_t{dp.workers} * std::min<std::uint64_t>(dp.rx_ring, kTapRxDescriptors);
+}
+
+}  // namespace
+
 // Reported on the container whose endpoint does not fit.
 Status check_mbufs(const Deployment& d) {
     const DataplaneSpec& dp = d.dataplane;
+    const std::uint64_t each = tap_mbufs(dp);
     std::uint64_t taps = 0;
     for (std::size_t ci = 0; ci < d.containers.size(); ++ci) {
         const auto& c = d.containers[ci];
         if (c.method != AttachMethod::Tap) continue;
         taps += c.networks.size();
-        const std::uint64_t needed = taps * dp.rx_ring + kMinTrafficMbufs;
+        const std::uint64_t needed = taps * each + kMinTrafficMbufs;
         if (needed > dp.mbufs) {
             return fail(c.pos, at("containers", ci) + ".method",
                         "container '" + c.name + "': " + std::to_string(taps) + " TAP endpoints hold " +
-                            std::to_string(taps * dp.rx_ring) + " mbufs in their receive rings (rx-ring " +
-                            std::to_string(dp.rx_ring) + " each); with " + std::to_string(kMinTrafficMbufs) +
+                            std::to_string(taps * each) + " mbufs in their receive rings (" + std::to_string(each) +
+                            " each: a ring per worker); with " + std::to_string(kMinTrafficMbufs) +
                             " for traffic that is " + std::to_string(needed) + ", more than dataplane.mbufs " +
                             std::to_string(dp.mbufs) + " (raise mbufs or use method veth)");
         }
@@ -448,9 +460,9 @@ Status check_exception(const Deployment& d) {
         return fail(e.pos, "exception.interface",
                     "'" + e.interface + "' is not an interface name (1-15 letters, digits, '_', '.', '-')");
     }
-    if (d.dataplane.rx_ring + std::uint64_t{kMinTrafficMbufs} > d.dataplane.mbufs) {
+    if (tap_mbufs(d.dataplane) + kMinTrafficMbufs > d.dataplane.mbufs) {
         return fail(e.pos, "exception.enabled",
-                    "its TAP holds rx-ring " + std::to_string(d.dataplane.rx_ring) + " mbufs; with " +
+                    "its TAP holds " + std::to_string(tap_mbufs(d.dataplane)) + " mbufs (a ring per worker); with " +
                         std::to_string(kMinTrafficMbufs) + " for traffic that is more than dataplane.mbufs " +
                         std::to_string(d.dataplane.mbufs));
     }

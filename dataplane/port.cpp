@@ -16,6 +16,8 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 
+#include "base/util/tap_ring.hpp"
+
 namespace dpdock::dataplane {
 namespace {
 
@@ -93,9 +95,6 @@ bool spreads_rx_over_all_queues(const rte_eth_dev_info& info) {
 // asking for rx interrupts only makes the driver list it, for an idle worker
 // to wait on (rx_wake_fds). Other drivers' interrupts would need arming.
 bool rx_queue_is_fd(const rte_eth_dev_info& info) { return std::strcmp(info.driver_name, "net_tap") == 0; }
-
-// What a net_tap rx queue needs: frames arrive whole in the first mbuf.
-constexpr std::uint16_t kTapRxDescriptors = 64;
 
 }  // namespace
 
@@ -179,9 +178,8 @@ Status configure_and_start_port(PortId port, const PortOptions& options) {
     }
 
     std::uint16_t rx_ring = options.rx_ring;
-    // net_tap pins an rx queue's descriptors as mbufs for one scattered read
-    // (readv) and, without the scatter offload, fills only the first: a
-    // TAP with one queue per worker would pin workers x 1023 of the pool.
+    // A TAP with one queue per worker would otherwise pin workers x rx-ring
+    // mbufs (base/util/tap_ring.hpp).
     if (rx_queue_is_fd(info)) rx_ring = std::min(rx_ring, kTapRxDescriptors);
     std::uint16_t tx_ring = options.tx_ring;
     if (const int ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_ring, &tx_ring); ret != 0) {

@@ -279,17 +279,21 @@ TEST(Validate, ObjectsMadeOutsideAFileHaveNoLineNumbersAndNoKeyPaths) {
               "invalid name 'bad name': use letters, digits, '_', '.' and '-', starting with a letter or digit");
 }
 
-// net_tap fills its receive ring from the pool when it starts: each TAP
-// endpoint holds rx-ring mbufs for good (issue 14 item 13).
+// net_tap fills its receive rings from the pool when it starts: each TAP
+// endpoint holds a ring per worker of min(rx-ring, 64) mbufs for good (issue
+// 14 item 13; base/util/tap_ring.hpp).
 TEST(Validate, TapEndpointsRingsCountAgainstMbufs) {
-    const std::string tap = "dataplane:\n  mbufs: 3000\n  rx-ring: 1024\ncontainers:\n"
+    const std::string tap = "dataplane:\n  workers: 2\n  mbufs: 1300\n  rx-ring: 1024\ncontainers:\n"
                             "  - name: t1\n    netns: /n/1\n    method: tap\n    networks: [bridge]\n";
-    EXPECT_TRUE(load(tap).ok()) << load(tap).message();  // 1024 + 1024 for traffic <= 3000
-    expect_error(tap + "  - name: v\n    netns: /n/3\n    networks: [bridge]\n"
-                       "  - name: t2\n    netns: /n/2\n    method: tap\n    networks: [bridge]\n",
-                 "test.yaml:12:5: ", "containers[2].method",
-                 "container 't2': 2 TAP endpoints hold 2048 mbufs in their receive rings (rx-ring 1024 each); with "
-                 "1024 for traffic that is 3072, more than dataplane.mbufs 3000 (raise mbufs or use method veth)");
+    EXPECT_TRUE(load(tap).ok()) << load(tap).message();  // 2 x 64 + 1024 for traffic <= 1300
+    const std::string two = tap + "  - name: v\n    netns: /n/3\n    networks: [bridge]\n"
+                                  "  - name: t2\n    netns: /n/2\n    method: tap\n    networks: [bridge]\n";
+    EXPECT_TRUE(load(two).ok()) << load(two).message();  // 4 x 64 + 1024 = 1280
+    expect_error(two + "  - name: t3\n    netns: /n/4\n    method: tap\n    networks: [bridge]\n",
+                 "test.yaml:17:5: ", "containers[3].method",
+                 "container 't3': 3 TAP endpoints hold 384 mbufs in their receive rings (128 each: a ring per "
+                 "worker); with 1024 for traffic that is 1408, more than dataplane.mbufs 1300 (raise mbufs or use "
+                 "method veth)");
 }
 
 TEST(Validate, NameRule) {
