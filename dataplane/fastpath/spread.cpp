@@ -1,8 +1,9 @@
 #include "dataplane/fastpath/spread.hpp"
 
+#include "base/packet/parse.hpp"
+
 #include "dataplane/doorbells.hpp"
 #include "dataplane/fastpath/pipeline.hpp"
-#include "dataplane/fastpath/stages.hpp"
 #include "dataplane/spread_rings.hpp"
 
 namespace dpdock::dataplane {
@@ -21,14 +22,18 @@ std::uint16_t spread_stage(WorkerContext& ctx, const ForwardingSnapshot& snap, r
     if (n == 0 || ctx.spread == nullptr) return n;
     const PortSpread spread = snap.spread[pkts[0]->port];
     if (spread.mode == SpreadMode::Off) return n;
-    // The owner follows the flow hash, which the parse to L4 computes.
-    if (spread.mode == SpreadMode::Flows) n = parse_l4_stage(ctx, pkts, n);
     const unsigned workers = ctx.spread->workers();
     std::uint8_t owner[kMaxBurst];
     std::uint16_t kept = 0;
     bool others = false;
     for (std::uint16_t i = 0; i < n; ++i) {
-        owner[i] = static_cast<std::uint8_t>(owner_of(packet_meta(pkts[i]), spread, ctx.index, workers));
+        // The owner follows the flow hash, which the parse to L4 computes. A
+        // frame whose L4 header is cut short has none: its home worker takes
+        // it and the stages decide, as without spreading (the bridge passes
+        // it, what reads L4 drops it).
+        const bool hashed = spread.mode != SpreadMode::Flows || !parse_l4(pkts[i]);
+        owner[i] = static_cast<std::uint8_t>(hashed ? owner_of(packet_meta(pkts[i]), spread, ctx.index, workers)
+                                                    : spread.home);
         others |= owner[i] != ctx.index;
     }
     if (!others) return n;

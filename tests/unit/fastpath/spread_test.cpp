@@ -115,6 +115,21 @@ TEST_F(SpreadStageTest, EveryFlowIsForwardedWholeAndInOrderByOneWorker) {
     EXPECT_EQ(by_0.size() + by_1.size(), kFlows * kRounds + 8u + 1u);
 }
 
+// A frame whose TCP header is cut short has no flow hash: with spreading it
+// is still bridged by its home worker, as without (bridge_depth_test.cpp),
+// not dropped while its owner is chosen.
+TEST_F(SpreadStageTest, ACutShortL4HeaderIsBridgedByTheHomeWorker) {
+    use_rings(dataplane::kSpreadRingSize);
+    const Frame frame = PacketBuilder().eth(kC2Mac, kC1Mac).ipv4(kC1, kC2).tcp(1, 2).set_total_length(30).truncate(44).build();
+    h_.receive(c1_, {frame});
+    const auto out = h_.sent(c2_);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0], frame);
+    EXPECT_EQ(counter(&sync::WorkerCounters::spread_out), 0u);
+    EXPECT_EQ(h_.total_drops(), 0u);
+    EXPECT_EQ(h_.mbufs_in_use(), 0u);
+}
+
 TEST_F(SpreadStageTest, AFullRingDropsWithItsReason) {
     use_rings(4);
     std::vector<Frame> burst;
