@@ -60,8 +60,12 @@ Result<std::unique_ptr<Dataplane>> Dataplane::start(const DataplaneOptions& opti
     if (!conntrack) return R::error(conntrack.message());
     dp->conntrack_ = std::move(*conntrack);
 
-    dp->dns_ = dns::DnsService::start(rte_socket_id());
-    if (!dp->dns_) return R::error("cannot start the DNS thread (rings or socket)");
+    auto doorbells = Doorbells::create(static_cast<unsigned>(options.worker_lcores.size()));
+    if (!doorbells) return R::error(doorbells.message());
+    dp->doorbells_ = std::move(*doorbells);
+    // Replies wake worker 0 (any worker may send them); polling workers need no doorbell.
+    dp->dns_ = dns::DnsService::start(rte_socket_id(), options.idle_sleep_us != 0 ? &dp->doorbells_->of(0) : nullptr);
+    if (!dp->dns_) return R::error("cannot start the DNS thread (rings, socket or doorbell)");
     if (auto st = dp->launch_workers(); !st) return R::error(st.message());
     return dp;
 }
@@ -72,9 +76,6 @@ Status Dataplane::launch_workers() {
     if (!punt) return Status::error(punt.message());
     punt_rings_ = std::move(*punt);
     capture_ = std::make_unique<capture::CaptureService>(static_cast<unsigned>(options_.worker_lcores.size()), socket);
-    auto doorbells = Doorbells::create(static_cast<unsigned>(options_.worker_lcores.size()));
-    if (!doorbells) return Status::error(doorbells.message());
-    doorbells_ = std::move(*doorbells);
     if (options_.spread_flows && options_.worker_lcores.size() > 1) {
         auto spread = SpreadRings::create("dpdock_spread", static_cast<unsigned>(options_.worker_lcores.size()), socket);
         if (!spread) return Status::error(spread.message());

@@ -17,6 +17,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_lcore.h>
+#include <rte_ring.h>
 
 #include "base/packet/headers.hpp"
 #include "base/packet/packet_meta.hpp"
@@ -78,8 +79,11 @@ struct DnsService::State {
     std::vector<TcpQuery> tcp_queries;
 };
 
-std::unique_ptr<DnsService> DnsService::start(unsigned socket_id) {
+std::unique_ptr<DnsService> DnsService::start(unsigned socket_id, sync::Doorbell* replies_bell) {
     std::unique_ptr<DnsService> s(new DnsService());
+    if (!s->bell_.open()) return nullptr;
+    s->rings_.dns_thread = &s->bell_;
+    s->replies_bell_ = replies_bell;
     static std::atomic<unsigned> instance{0};
     const std::string suffix = std::to_string(instance.fetch_add(1));
     s->rings_.queries = rte_ring_create(("dns_q" + suffix).c_str(), kRingSize, static_cast<int>(socket_id), RING_F_SC_DEQ);
@@ -94,6 +98,7 @@ std::unique_ptr<DnsService> DnsService::start(unsigned socket_id) {
 
 DnsService::~DnsService() {
     stop_.store(true);
+    bell_.ring();
     if (thread_.joinable()) thread_.join();
     rte_mbuf* m = nullptr;
     for (rte_ring* r : {rings_.queries, rings_.replies}) {
@@ -108,14 +113,20 @@ DnsService::~DnsService() {
 }
 
 void DnsService::set_names(std::shared_ptr<const NameTable> names) {
-    std::lock_guard lock(mutex_);
-    names_ = std::move(names);
-    hits_.retain(*names_);
+    {
+        std::lock_guard lock(mutex_);
+        names_ = std::move(names);
+        hits_.retain(*names_);
+    }
+    bell_.ring();  // the TCP listeners follow at once
 }
 
 void DnsService::set_options(const DnsOptions& options) {
-    std::lock_guard lock(mutex_);
-    options_ = options;
+    {
+        std::lock_guard lock(mutex_);
+        options_ = options;
+    }
+    bell_.ring();
 }
 
 std::shared_ptr<const NameTable> DnsService::names() const {
@@ -165,6 +176,7 @@ bool DnsService::send_reply(rte_mbuf* m, std::span<const std::uint8_t> wire) {
         rte_pktmbuf_free(m);
         return false;
     }
+    if (replies_bell_ != nullptr) replies_bell_->ring();
     return true;
 }
 
@@ -353,18 +365,28 @@ void DnsService::run() {
     }
 }
 
-// One poll() over the upstream socket and the TCP sockets: it is also the
-// idle sleep, at most 1 ms (the query ring has no wake-up).
+// One poll() over the doorbell, the upstream socket and the TCP sockets: idle,
+// it is also the thread's sleep (at most kIdleWaitMs), which a punted query
+// or a set_*() ends through the doorbell.
 void DnsService::serve_tcp(const NameTable& names, const DnsOptions& options, bool idle) {
     std::vector<pollfd>& fds = state_->fds;
     fds.clear();
+    fds.push_back({bell_.fd(), POLLIN, 0});
     fds.push_back({state_->sock, POLLIN, 0});
     state_->tcp.add_poll_fds(fds);
-    if (fds.size() == 1 && !idle) return;
-    if (poll(fds.data(), fds.size(), idle ? 1 : 0) < 0) return;
+    if (fds.size() == 2 && !idle) return;
+    int timeout_ms = 0;
+    if (idle) {
+        bell_.arm();
+        // The last look: a query punted before the doorbell was armed.
+        if (rte_ring_count(rings_.queries) == 0 && !stop_.load(std::memory_order_relaxed)) timeout_ms = kIdleWaitMs;
+    }
+    const int ready = poll(fds.data(), fds.size(), timeout_ms);
+    if (idle) bell_.disarm(ready > 0 && (fds[0].revents & POLLIN) != 0);
+    if (ready < 0) return;
     // serve() also when nothing is ready: that is when idle connections expire.
     state_->tcp_queries.clear();
-    state_->tcp.serve(std::span<const pollfd>(fds).subspan(1), state_->tcp_queries);
+    state_->tcp.serve(std::span<const pollfd>(fds).subspan(2), state_->tcp_queries);
     for (const TcpQuery& q : state_->tcp_queries) {
         bump(counters_.queries);
         bump(counters_.tcp_queries);

@@ -4,6 +4,10 @@
 // query mbuf into its answer for the workers to send (the `replies` ring).
 // With DnsOptions::tcp it also serves DNS over TCP at the gateways through the
 // kernel (dns/tcp_server.hpp), with the same responder and forwarding.
+// Idle, the thread waits in one poll() on the upstream socket, the TCP
+// sockets and its doorbell (base/sync/doorbell.hpp), which workers ring when
+// they punt a query; it rings worker 0's when it queues a reply, so neither
+// side waits for the other's idle sleep.
 // Threading: one std::thread (not an EAL lcore, no RCU reader); set_names()
 // and the counter reads come from the control thread. The table is swapped
 // under a mutex as a shared_ptr: the DNS thread takes its own reference once per
@@ -20,6 +24,7 @@
 #include <vector>
 
 #include "base/packet/net_types.hpp"
+#include "base/sync/doorbell.hpp"
 #include "dns/dns_counters.hpp"
 #include "dns/fastpath/dns_punt.hpp"
 #include "dns/hit_counters.hpp"
@@ -30,6 +35,10 @@ namespace dpdock::dns {
 inline constexpr unsigned kRingSize = 1024;
 inline constexpr std::uint32_t kMaxPendingForwards = 256;
 inline constexpr unsigned kForwardTimeoutMs = 2000;  // per upstream server tried
+// The idle thread's longest wait: every event it serves has a descriptor or
+// its doorbell; what it does on time (forward deadlines, TCP idle
+// connections, bind retries) needs no finer steps.
+inline constexpr int kIdleWaitMs = 50;
 
 struct DnsOptions {
     std::vector<Ipv4Address> upstream;  // empty: everything not local gets SERVFAIL
@@ -40,7 +49,9 @@ struct DnsOptions {
 
 class DnsService {
 public:
-    static std::unique_ptr<DnsService> start(unsigned socket_id);  // nullptr when rings cannot be made
+    // `replies_bell`: rung after each reply queued (a worker's; nullptr: the
+    // workers poll). nullptr when the rings, socket or doorbell cannot be made.
+    static std::unique_ptr<DnsService> start(unsigned socket_id, sync::Doorbell* replies_bell);
     ~DnsService();  // stops the thread, frees every mbuf it holds
     DnsService(const DnsService&) = delete;
     DnsService& operator=(const DnsService&) = delete;
@@ -72,6 +83,8 @@ private:
     void serve_tcp(const NameTable& names, const DnsOptions& options, bool idle);
 
     DnsRings rings_;
+    sync::Doorbell bell_;                     // this thread's: rung by workers' punts and by set_*()
+    sync::Doorbell* replies_bell_ = nullptr;  // a worker's
     DnsCounters counters_;
     mutable std::mutex mutex_;  // guards names_, options_, hits_
     std::shared_ptr<const NameTable> names_;

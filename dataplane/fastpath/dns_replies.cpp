@@ -22,4 +22,6 @@ void send_dns_replies(WorkerContext& ctx, const dataplane::ForwardingSnapshot& s
     }
 }
 
+bool dns_replies_waiting(const WorkerContext& ctx) { return ctx.dns != nullptr && rte_ring_count(ctx.dns->replies) != 0; }
+
 }  // namespace dpdock::dataplane

@@ -1,9 +1,9 @@
 // The idle worker's wait (worker.cpp): ppoll() on its doorbell (packets other
-// workers handed it: doorbells.hpp) and on the descriptors of the rx queues it
+// workers or the DNS thread handed it: doorbells.hpp) and on the descriptors of the rx queues it
 // polls that have one (kernel ports' sockets, TAPs' queues), for at most the
 // backoff's sleep (idle_backoff.hpp). A packet on such a queue or a ring of
 // the doorbell wakes the worker at once; sources without a descriptor (memif
-// and ring ports, DNS answers, packets waiting for ARP) are looked at when the
+// and ring ports, packets waiting for ARP) are looked at when the
 // sleep ends. The list is copied from the snapshot
 // while the worker is still online for RCU (the snapshot may be freed while
 // it waits); a descriptor closed meanwhile (its port removed after the grace

@@ -113,6 +113,10 @@ void service_pending(WorkerContext& ctx, const dataplane::ForwardingSnapshot& sn
 // came in on (a port gone meanwhile: dropped as port_gone). Once per loop.
 void send_dns_replies(WorkerContext& ctx, const dataplane::ForwardingSnapshot& snap);
 
+// True when the DNS thread's replies ring holds answers (an idle worker's last
+// look before its wait: the DNS thread rings worker 0's doorbell, doorbells.hpp).
+bool dns_replies_waiting(const WorkerContext& ctx);
+
 // A translated packet (NAT reply, published port) routed into `network`:
 // TTL decremented, MACs gateway -> `mac`, out of the port the MAC table knows
 // for `mac`, or flooded in the network when it has aged out, as a bridge would.

@@ -74,10 +74,10 @@ void count_wake(WorkerContext& ctx, bool by_fd, bool received, std::uint64_t wai
 }
 
 // The last look before an idle wait, after the doorbell is armed: packets
-// another worker handed over before it saw the doorbell armed.
+// another worker or the DNS thread handed over before it saw the doorbell armed.
 bool handoffs_waiting(const WorkerContext& ctx) {
     const ForwardingSnapshot* snap = ctx.snapshot->read();
-    return spread_waiting(ctx) || (snap != nullptr && punts_waiting(ctx, *snap));
+    return spread_waiting(ctx) || (snap != nullptr && punts_waiting(ctx, *snap)) || dns_replies_waiting(ctx);
 }
 
 // The timer slack of a timed wait: the kernel's default (50 us) would add

@@ -3,7 +3,9 @@
 // through a bounded ring; answers come back through `replies`, which every
 // worker drains each loop iteration. Worker code: no locks, no allocation.
 // Rings: `queries` is multi-producer (workers) / single-consumer (DNS thread);
-// `replies` is single-producer (DNS thread) / multi-consumer (workers).
+// `replies` is single-producer (DNS thread) / multi-consumer (workers). A
+// punt rings the DNS thread's doorbell (base/sync/doorbell.hpp) so that an
+// idle DNS thread answers at once.
 #pragma once
 
 #include <netinet/in.h>
@@ -14,6 +16,7 @@
 
 #include "base/packet/headers.hpp"
 #include "base/packet/packet_meta.hpp"
+#include "base/sync/doorbell.hpp"
 
 namespace dpdock::dns {
 
@@ -22,6 +25,7 @@ inline constexpr std::uint16_t kDnsPort = 53;
 struct DnsRings {
     rte_ring* queries = nullptr;
     rte_ring* replies = nullptr;
+    sync::Doorbell* dns_thread = nullptr;  // rung after each punt (none: the thread is not woken)
 };
 
 // An unfragmented UDP datagram to port 53 (the caller has checked that it is
@@ -34,6 +38,10 @@ inline bool is_dns_query(const rte_mbuf* m, const PacketMeta& meta) {
 }
 
 // false: the ring is full; the caller drops the packet (counted).
-inline bool punt_query(const DnsRings& rings, rte_mbuf* m) { return rte_ring_mp_enqueue(rings.queries, m) == 0; }
+inline bool punt_query(const DnsRings& rings, rte_mbuf* m) {
+    if (rte_ring_mp_enqueue(rings.queries, m) != 0) return false;
+    if (rings.dns_thread != nullptr) rings.dns_thread->ring();
+    return true;
+}
 
 }  // namespace dpdock::dns
