@@ -11,6 +11,8 @@
 //   steady state);
 // - BM_PipelineSnat/N: N UDP flows from a member port out of the uplink,
 //   MASQUERADE'd (flows created in the warm-up);
+// - BM_PipelineSnatNetworks/N: BM_PipelineSnat/1000 on a host with N more
+//   networks (the routing stage's network lookup);
 // BM_PipelineL2Exception / BM_PipelineDnatException: the same with the
 // exception path on (dpdock0 polled, punt rings drained by this worker);
 // and the same-run baseline BM_IoForward: rx burst + tx burst and nothing else
@@ -84,6 +86,7 @@ void BM_PipelineVxlanEncap(benchmark::State& state) { run_pipeline(state, Topolo
 void BM_PipelineVxlanDecap(benchmark::State& state) { run_pipeline(state, Topology::VxlanDecap, arg0(state)); }
 void BM_PipelineDnat(benchmark::State& state) { run_pipeline(state, Topology::Dnat, arg0(state)); }
 void BM_PipelineSnat(benchmark::State& state) { run_pipeline(state, Topology::Snat, arg0(state)); }
+void BM_PipelineSnatNetworks(benchmark::State& state) { run_pipeline(state, Topology::SnatNetworks, arg0(state)); }
 // The same two with the exception path on (issue 15: it must not cost the fast path).
 void BM_PipelineL2Exception(benchmark::State& state) { run_pipeline(state, Topology::L2, arg0(state), true); }
 void BM_PipelineDnatException(benchmark::State& state) { run_pipeline(state, Topology::Dnat, arg0(state), true); }
@@ -113,6 +116,7 @@ BENCHMARK(BM_PipelineVxlanEncap)->Arg(1)->Arg(100)->UseManualTime();
 BENCHMARK(BM_PipelineVxlanDecap)->Arg(0)->Arg(64)->UseManualTime();
 BENCHMARK(BM_PipelineDnat)->Arg(1)->Arg(10'000)->UseManualTime();
 BENCHMARK(BM_PipelineSnat)->Arg(1'000)->Arg(100'000)->UseManualTime();
+BENCHMARK(BM_PipelineSnatNetworks)->Arg(0)->Arg(100)->UseManualTime();
 BENCHMARK(BM_PipelineDnatException)->Arg(1)->Arg(10'000)->UseManualTime();
 
 }  // namespace

@@ -100,6 +100,7 @@ Status build(PipelineRig& rig, Topology topology, std::uint32_t arg, bool except
         if (auto st = add_exception_path(rig, tag, *snap); !st) return st;
     }
     rig.snapshot = std::make_unique<sync::Snapshot<dataplane::ForwardingSnapshot>>(*rig.rcu);
+    snap->index_subnets();
     rig.snapshot->publish(std::move(snap));
 
     rig.ctx.burst = kPipelineBurst;

@@ -46,6 +46,7 @@ enum class Topology {
     VxlanDecap,  // arg: other overlay networks; VXLAN from one peer into the uplink, inner frames to a static MAC on a member port
     Dnat,        // arg: published ports; 10,000 UDP flows from outside, into the uplink, spread over them
     Snat,        // arg: flows; UDP from a container port to the gateway, MASQUERADE out of the uplink
+    SnatNetworks,  // arg: other networks on the host; Snat's traffic with 1,000 flows
 };
 
 struct PipelineRig {

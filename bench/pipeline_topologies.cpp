@@ -244,6 +244,21 @@ Status snat(PipelineRig& rig, std::uint32_t flows, dataplane::ForwardingSnapshot
     return {};
 }
 
+// Snat with 1,000 flows on a host with `others` more networks (172.16.0.0/24
+// and up, after the bench network): every routed packet asks which network
+// its destination is on.
+Status snat_networks(PipelineRig& rig, std::uint32_t others, dataplane::ForwardingSnapshot& snap) {
+    if (auto st = snat(rig, 1'000, snap); !st) return st;
+    for (std::uint32_t i = 0; i < others; ++i) {
+        dataplane::NetworkInfo other;
+        other.gateway_ip = Ipv4Address(0xac100001 + (i << 8));  // 172.16.0.1 + i * 256
+        other.gateway_mac = docker_mac_for(other.gateway_ip);
+        other.subnet = Ipv4Cidr(Ipv4Cidr(other.gateway_ip, 24).network(), 24);
+        snap.networks.push_back(std::move(other));
+    }
+    return {};
+}
+
 }  // namespace
 
 std::uint32_t mac_capacity(Topology topology, std::uint32_t arg) {
@@ -262,6 +277,8 @@ Status setup_topology(PipelineRig& rig, Topology topology, std::uint32_t arg, da
             return dnat(rig, arg, snap);
         case Topology::Snat:
             return snat(rig, arg, snap);
+        case Topology::SnatNetworks:
+            return snat_networks(rig, arg, snap);
     }
     return Status::error("unknown topology");
 }

@@ -322,6 +322,7 @@ void State::publish() {
         info.icc = config::icc_enabled(network);
         info.mtu = network.mtu;
     }
+    snap->index_subnets();
     if (uplink_) {
         const std::uint64_t hz = rte_get_tsc_hz();
         snap->ports[uplink_->port] = {dataplane::PortRole::Uplink, kNoNetwork};

@@ -13,7 +13,9 @@
 
 #include "base/packet/net_types.hpp"
 #include "base/sync/counters.hpp"
+#include "base/util/check.hpp"
 #include "bridge/domain.hpp"
+#include "dataplane/subnet_index.hpp"
 #include "nat/published_ports.hpp"
 #include "vxlan/segments.hpp"
 
@@ -133,6 +135,7 @@ struct ForwardingSnapshot {
     std::shared_ptr<const nat::PortMap> published;  // published ports; shared by snapshots while unchanged
     vxlan::Settings vxlan;     // the host's VTEP
     vxlan::Segments segments;  // overlay networks: VNI and peers, by network and by VNI
+    SubnetIndex subnets;       // the networks' subnets by address (index_subnets)
     // Bit per port id: ports that take TCP segmentation and L4 checksum
     // offload metadata as it is (dataplane/fastpath/egress_offload.hpp).
     std::uint64_t offload_ports = 0;
@@ -141,12 +144,14 @@ struct ForwardingSnapshot {
     bool port_in_network(PortId port, NetworkId network) const {
         return port < ports.size() && ports[port].role != PortRole::Unused && ports[port].network == network;
     }
+    // After `networks` is filled (or changed in place): what network_of searches.
+    void index_subnets() {
+        subnets.rebuild(networks, [](const NetworkInfo& n) { return n.subnet; });
+    }
     // The network whose subnet holds `ip`, or kNoNetwork.
     NetworkId network_of(Ipv4Address ip) const {
-        for (std::size_t i = 0; i < networks.size(); ++i) {
-            if (networks[i].subnet.prefix() != 0 && networks[i].subnet.contains(ip)) return static_cast<NetworkId>(i);
-        }
-        return kNoNetwork;
+        DPDOCK_DCHECK(subnets.indexed() == networks.size());
+        return subnets.find(ip);
     }
 };
 

@@ -148,6 +148,7 @@ Rig& rig() {
             if (!map->add(rule)) fail("published port");
         }
         rg->snap.published = map;
+        rg->snap.index_subnets();
 
         dataplane::WorkerContext& c = *rg->ctx;
         c.macs = rg->macs.get();

@@ -126,6 +126,7 @@ public:
         net.gateway_ip = gateway_ip;
         net.subnet = Ipv4Cidr(Ipv4Cidr(gateway_ip, prefix).network(), prefix);
         snap_.networks.push_back(net);
+        snap_.index_subnets();
         return static_cast<NetworkId>(snap_.networks.size() - 1);
     }
 
@@ -176,6 +177,7 @@ public:
     // One worker loop iteration without traffic: waiting packets are looked at.
     void idle(std::uint64_t now) {
         snap_.serial.renew();  // tests change snap_ in place between bursts
+        snap_.index_subnets();
         ctx_->tx.set_offload_ports(snap_.offload_ports);
         if (ctx_->pending.count != 0) dataplane::service_pending(*ctx_, snap_, now);
         ctx_->tx.flush_all();
@@ -197,6 +199,7 @@ public:
     // `port` says where they arrived) through the pipeline as one burst.
     void receive(std::vector<rte_mbuf*> burst, std::uint64_t now = 1) {
         snap_.serial.renew();  // tests change snap_ in place between bursts
+        snap_.index_subnets();
         ctx_->tx.set_offload_ports(snap_.offload_ports);
         dataplane::process_burst(*ctx_, snap_, burst.data(), static_cast<std::uint16_t>(burst.size()), now);
         ctx_->tx.flush_all();
