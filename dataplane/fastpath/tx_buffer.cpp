@@ -1,5 +1,8 @@
 #include "dataplane/fastpath/tx_buffer.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include <rte_malloc.h>
 
 #include "base/packet/drop_reason.hpp"
@@ -45,6 +48,26 @@ void TxBuffers::flush(std::uint16_t port) {
     sync::bump(pc.tx_packets, sent);
     sync::bump(pc.tx_bytes, bytes);
     sync::bump(counters_->tx_packets, sent);
+}
+
+void TxBuffers::send_burst(std::uint16_t port, rte_mbuf* const* pkts, std::uint16_t n) {
+    std::uint64_t flags = 0;
+    for (std::uint16_t i = 0; i < n; ++i) flags |= pkts[i]->ol_flags;
+    if ((flags & kTxOffloadFlags) != 0) [[unlikely]] {
+        for (std::uint16_t i = 0; i < n; ++i) send(port, pkts[i]);
+        return;
+    }
+    DPDOCK_DCHECK(owns(port));
+    while (n != 0) {
+        std::uint16_t& length = lengths_[port];
+        const std::uint16_t take = std::min<std::uint16_t>(n, static_cast<std::uint16_t>(burst_ - length));
+        std::memcpy(buffers_[port] + length, pkts, take * sizeof(rte_mbuf*));
+        length = static_cast<std::uint16_t>(length + take);
+        pending_ |= std::uint64_t{1} << port;
+        pkts += take;
+        n = static_cast<std::uint16_t>(n - take);
+        if (length == burst_) flush(port);
+    }
 }
 
 void TxBuffers::flush_all() {

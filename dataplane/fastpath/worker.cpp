@@ -43,7 +43,7 @@ std::uint64_t worker_poll(WorkerContext& ctx) {
         }
     }
     // Packets of flows this worker owns, received by the workers that poll their ports.
-    const unsigned handed_in = snap != nullptr ? take_spread(ctx, *snap, start) : 0;
+    const unsigned handed_in = snap != nullptr && ctx.spread != nullptr ? take_spread(ctx, *snap, start) : 0;
     if (snap != nullptr && ctx.pending.count != 0) service_pending(ctx, *snap, start);
     // Packets for the host's kernel are work too: the worker of dpdock0 stays awake for them.
     const unsigned punted = snap != nullptr && snap->host ? drain_punts(ctx, *snap) : 0;
