@@ -1,7 +1,6 @@
 #include "dataplane/fastpath/tx_buffer.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include <rte_malloc.h>
 
@@ -51,17 +50,21 @@ void TxBuffers::flush(std::uint16_t port) {
 }
 
 void TxBuffers::send_burst(std::uint16_t port, rte_mbuf* const* pkts, std::uint16_t n) {
-    std::uint64_t flags = 0;
-    for (std::uint16_t i = 0; i < n; ++i) flags |= pkts[i]->ol_flags;
-    if ((flags & kTxOffloadFlags) != 0) [[unlikely]] {
-        for (std::uint16_t i = 0; i < n; ++i) send(port, pkts[i]);
-        return;
-    }
     DPDOCK_DCHECK(owns(port));
     while (n != 0) {
         std::uint16_t& length = lengths_[port];
-        const std::uint16_t take = std::min<std::uint16_t>(n, static_cast<std::uint16_t>(burst_ - length));
-        std::memcpy(buffers_[port] + length, pkts, take * sizeof(rte_mbuf*));
+        rte_mbuf** slots = buffers_[port] + length;
+        const auto take = static_cast<std::uint16_t>(std::min<unsigned>(n, burst_ - length));
+        // Copied and checked in one pass; queued only if none needs its offloads resolved.
+        std::uint64_t flags = 0;
+        for (std::uint16_t i = 0; i < take; ++i) {
+            slots[i] = pkts[i];
+            flags |= pkts[i]->ol_flags;
+        }
+        if ((flags & kTxOffloadFlags) != 0) [[unlikely]] {
+            for (std::uint16_t i = 0; i < n; ++i) send(port, pkts[i]);
+            return;
+        }
         length = static_cast<std::uint16_t>(length + take);
         pending_ |= std::uint64_t{1} << port;
         pkts += take;
