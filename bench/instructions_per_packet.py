@@ -5,7 +5,7 @@ Cycles on this 2-vCPU machine move by up to 2x with the other vCPU's load and
 cache placement; instruction counts do not. This runs `dpdock_microbench`
 under `valgrind --tool=callgrind` for each pipeline benchmark, reads the
 inclusive instruction count of every `worker_poll` call (one burst of
-kPipelineBurst packets each) from callgrind's output, and prints
+kPipelineBurst packets each, B for `BM_...Burst/B`) from callgrind's output, and prints
 instructions per packet, for one binary or, with two, both side by side
 (A B A B in one invocation) and their ratio.
 
@@ -25,6 +25,7 @@ import tempfile
 BENCHMARKS = [  # the pipeline benchmarks run on manual time: their names end so
     "BM_PipelineL2/1/",
     "BM_PipelineL2/1000/",
+    "BM_PipelineL2Burst/8/",
     "BM_PipelineVxlanEncap/1/",
     "BM_PipelineVxlanDecap/0/",
     "BM_PipelineDnat/1/",
@@ -66,6 +67,12 @@ def worker_poll_cost(out_file: pathlib.Path) -> tuple[int, int]:
     return calls, cost
 
 
+def packets_per_call(benchmark: str, burst: int) -> int:
+    """kPipelineBurst, or B for the partial-burst benchmarks (BM_...Burst/B)."""
+    match = re.search(r"Burst/(\d+)", benchmark)
+    return int(match.group(1)) if match else burst
+
+
 def measure(binary: str, benchmark: str, min_time: float, burst: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         out = pathlib.Path(tmp) / "callgrind.out"
@@ -77,7 +84,7 @@ def measure(binary: str, benchmark: str, min_time: float, burst: int) -> float:
         calls, cost = worker_poll_cost(out)
         if calls == 0:
             sys.exit(f"instructions_per_packet: no worker_poll calls for {benchmark} (filter matched nothing?)")
-        return cost / (calls * burst)
+        return cost / (calls * packets_per_call(benchmark, burst))
 
 
 def main() -> int:

@@ -2,6 +2,7 @@
 // burst, the pipeline, tx buffers, flush, quiescent state) over the ring-port
 // loop of bench/pipeline_rig.hpp, 64-byte frames, per topology:
 // - BM_PipelineL2/N: N source MACs to a static destination (bridge only);
+//   BM_PipelineL2Burst/B: 1 MAC, bursts of B packets instead of 32;
 // - BM_PipelineVxlanEncap/P: a member port to 100 remote MACs behind P peer
 //   VTEPs, encapsulated out of the uplink;
 // - BM_PipelineVxlanDecap/N: VXLAN from one peer into the uplink, the inner
@@ -48,7 +49,7 @@ void run_loop(benchmark::State& state, PipelineRig& rig, Poll&& poll) {
         const std::uint64_t start = rte_rdtsc_precise();
         const std::uint64_t n = poll();
         const std::uint64_t spent = rte_rdtsc_precise() - start;
-        if (n != kPipelineBurst) {
+        if (n != rig.burst) {
             state.SkipWithError("the loop lost packets");
             break;
         }
@@ -65,23 +66,31 @@ void run_loop(benchmark::State& state, PipelineRig& rig, Poll&& poll) {
     if (!bursts.empty()) {
         const auto mid = bursts.begin() + static_cast<std::ptrdiff_t>(bursts.size() / 2);
         std::nth_element(bursts.begin(), mid, bursts.end());
-        state.counters["median_cycles_per_packet"] = cycles_per_packet(*mid, kPipelineBurst);
+        state.counters["median_cycles_per_packet"] = cycles_per_packet(*mid, rig.burst);
     }
 }
 
-void run_pipeline(benchmark::State& state, Topology topology, std::uint32_t arg, bool exception = false) {
+void run_pipeline(benchmark::State& state, Topology topology, std::uint32_t arg, bool exception = false,
+                  unsigned burst = kPipelineBurst) {
     std::string error;
     PipelineRig* rig = pipeline_rig(topology, arg, &error, exception);
     if (rig == nullptr) {
         state.SkipWithError(error.c_str());
         return;
     }
+    rig->set_burst(burst);
     run_loop(state, *rig, [rig] { return dataplane::worker_poll(rig->ctx); });
+    rig->set_burst(kPipelineBurst);
 }
 
 std::uint32_t arg0(const benchmark::State& state) { return static_cast<std::uint32_t>(state.range(0)); }
 
 void BM_PipelineL2(benchmark::State& state) { run_pipeline(state, Topology::L2, arg0(state)); }
+// L2 with 1 MAC in partial bursts of N packets, as a worker that keeps up
+// with its port receives them: the per-iteration cost shows per packet.
+void BM_PipelineL2Burst(benchmark::State& state) {
+    run_pipeline(state, Topology::L2, 1, false, static_cast<unsigned>(state.range(0)));
+}
 void BM_PipelineVxlanEncap(benchmark::State& state) { run_pipeline(state, Topology::VxlanEncap, arg0(state)); }
 void BM_PipelineVxlanDecap(benchmark::State& state) { run_pipeline(state, Topology::VxlanDecap, arg0(state)); }
 void BM_PipelineDnat(benchmark::State& state) { run_pipeline(state, Topology::Dnat, arg0(state)); }
@@ -111,6 +120,7 @@ void BM_IoForward(benchmark::State& state) {
 
 BENCHMARK(BM_IoForward)->UseManualTime();
 BENCHMARK(BM_PipelineL2)->Arg(1)->Arg(1'000)->Arg(100'000)->UseManualTime();
+BENCHMARK(BM_PipelineL2Burst)->Arg(4)->Arg(8)->Arg(16)->UseManualTime();
 BENCHMARK(BM_PipelineL2Exception)->Arg(1)->Arg(1'000)->Arg(100'000)->UseManualTime();
 BENCHMARK(BM_PipelineVxlanEncap)->Arg(1)->Arg(100)->UseManualTime();
 BENCHMARK(BM_PipelineVxlanDecap)->Arg(0)->Arg(64)->UseManualTime();

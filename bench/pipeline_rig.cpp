@@ -145,8 +145,8 @@ Status build(PipelineRig& rig, Topology topology, std::uint32_t arg, bool except
 
 void PipelineRig::prepare_burst() {
     const std::vector<std::uint8_t>& frame = traffic.frame;
-    for (unsigned i = 0; i < kPipelineBurst; ++i) {
-        rte_mbuf* m = order[cursor + i];
+    for (unsigned i = 0; i < burst; ++i) {
+        rte_mbuf* m = order[(cursor + i) % order.size()];
         // Undo what the last lap did to it (prepended or stripped headers).
         m->data_off = std::min<std::uint16_t>(RTE_PKTMBUF_HEADROOM, m->buf_len);
         m->data_len = static_cast<std::uint16_t>(frame.size());
@@ -157,7 +157,12 @@ void PipelineRig::prepare_burst() {
         if (traffic.vary) traffic.vary(next_packet, bytes);
         next_packet = next_packet + 1 == traffic.period ? 0 : next_packet + 1;
     }
-    cursor = (cursor + kPipelineBurst) % order.size();
+    cursor = (cursor + burst) % order.size();
+}
+
+void PipelineRig::set_burst(unsigned packets) {
+    burst = packets;
+    ctx.burst = static_cast<std::uint16_t>(packets);
 }
 
 PipelineRig* pipeline_rig(Topology topology, std::uint32_t arg, std::string* error, bool exception) {

@@ -4,7 +4,10 @@
 // next, so a fixed set of mbufs circulates and stays cache-warm the way a
 // PMD's mempool cache keeps them. Before each timed iteration the generator
 // step (not timed) rewrites the burst about to be received from the
-// topology's traffic, as a memif or NIC rx would. A topology (L2 bridge,
+// topology's traffic, as a memif or NIC rx would. A burst is kPipelineBurst
+// packets (full, the worker saturated) unless set_burst() asks for fewer: a
+// worker that keeps up with its port receives partial bursts, and what each
+// iteration costs whatever its size then weighs on every packet. A topology (L2 bridge,
 // VXLAN encap/decap, DNAT, SNAT) decides the ports' roles, the forwarding snapshot,
 // the tables and the traffic; the rest is shared. Benchmark thread only.
 #pragma once
@@ -68,10 +71,14 @@ struct PipelineRig {
     std::vector<rte_mbuf*> order;  // the circulating mbufs in ring order
     std::uint32_t next_packet = 0;
     std::size_t cursor = 0;
+    unsigned burst = kPipelineBurst;  // packets received per iteration
 
     // The generator's part: the next burst to be received becomes the next
     // packets of the traffic, arriving on port `in`.
     void prepare_burst();
+    // Packets per received burst from now on (1..kPipelineBurst; the worker's
+    // tx buffers keep kPipelineBurst, dpdockd's `burst`).
+    void set_burst(unsigned packets);
 };
 
 // The rig of a topology and argument, built (tables filled, every flow seen

@@ -221,7 +221,10 @@ void decide_each(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf
 // decide_each() for a burst, except that a burst of one flow (every frame
 // with the first one's addresses, network, ingress port and L3 type, as a
 // container's port often brings) is decided once, when the first frame is
-// unicast and its source fresh: every input of the verdict is the same.
+// unicast and its source fresh: every input of the verdict is the same. The
+// rest of such a burst then goes to act(pkts, count, verdict) in one call
+// when `act` takes that form (the engine queues them for tx as a block),
+// else frame by frame.
 template <BridgeTables Tables, class Act>
     requires std::invocable<Act&, rte_mbuf*, const L2Verdict&>
 void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbuf** pkts, std::uint16_t n,
@@ -252,7 +255,11 @@ void decide_burst(MacTable& macs, MacCache& cache, const Tables& tables, rte_mbu
         decide_each(macs, cache, tables, pkts + 1, static_cast<std::uint16_t>(n - 1), now, tally, act);
         return;
     }
-    for (std::uint16_t i = 1; i < n; ++i) act(pkts[i], verdict);
+    if constexpr (std::invocable<Act&, rte_mbuf**, std::uint16_t, const L2Verdict&>) {
+        act(pkts + 1, static_cast<std::uint16_t>(n - 1), verdict);
+    } else {
+        for (std::uint16_t i = 1; i < n; ++i) act(pkts[i], verdict);
+    }
 }
 
 }  // namespace dpdock::bridge

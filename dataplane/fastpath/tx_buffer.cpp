@@ -1,5 +1,7 @@
 #include "dataplane/fastpath/tx_buffer.hpp"
 
+#include <algorithm>
+
 #include <rte_malloc.h>
 
 #include "base/packet/drop_reason.hpp"
@@ -45,6 +47,30 @@ void TxBuffers::flush(std::uint16_t port) {
     sync::bump(pc.tx_packets, sent);
     sync::bump(pc.tx_bytes, bytes);
     sync::bump(counters_->tx_packets, sent);
+}
+
+void TxBuffers::send_burst(std::uint16_t port, rte_mbuf* const* pkts, std::uint16_t n) {
+    DPDOCK_DCHECK(owns(port));
+    while (n != 0) {
+        std::uint16_t& length = lengths_[port];
+        rte_mbuf** slots = buffers_[port] + length;
+        const auto take = static_cast<std::uint16_t>(std::min<unsigned>(n, burst_ - length));
+        // Copied and checked in one pass; queued only if none needs its offloads resolved.
+        std::uint64_t flags = 0;
+        for (std::uint16_t i = 0; i < take; ++i) {
+            slots[i] = pkts[i];
+            flags |= pkts[i]->ol_flags;
+        }
+        if ((flags & kTxOffloadFlags) != 0) [[unlikely]] {
+            for (std::uint16_t i = 0; i < n; ++i) send(port, pkts[i]);
+            return;
+        }
+        length = static_cast<std::uint16_t>(length + take);
+        pending_ |= std::uint64_t{1} << port;
+        pkts += take;
+        n = static_cast<std::uint16_t>(n - take);
+        if (length == burst_) flush(port);
+    }
 }
 
 void TxBuffers::flush_all() {

@@ -47,6 +47,10 @@ public:
         queue(port, m);
     }
 
+    // send() for pkts[0..n) in order, all to `port`: queued as a block when
+    // none carries offload metadata.
+    void send_burst(std::uint16_t port, rte_mbuf* const* pkts, std::uint16_t n);
+
     // Sends everything queued. Called once per loop iteration, before the
     // worker reports a quiescent state, so nothing is ever left buffered for a
     // port that the control thread is about to remove.
