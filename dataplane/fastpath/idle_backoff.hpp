@@ -2,7 +2,7 @@
 // `poll_cycles` (idle-poll-us) after the last packet, so that the answer to
 // what it just forwarded (a container's reply, a TCP ACK) finds it polling
 // rather than asleep on another vCPU (waking it costs a cross-CPU wake-up,
-// about 25 us on a 2-vCPU VM: bench/README.md, "Paced request/response").
+// 12-25 us on a 2-vCPU VM: bench/README.md, "Paced request/response").
 // Then `first_us`, doubled after every kSleepsPerStep sleeps up to `max_us`;
 // the first packet resets it. Busy workers poll, idle ones cost one wake-up
 // per `max_us` (dataplane idle-sleep-us / idle-sleep-max-us), and a packet
