@@ -107,9 +107,9 @@ class DockerBridge(KernelBridge):
 class Dpdock:
     name = "dpdock"
 
-    def __init__(self, binary, c1, c2, workdir, idle_sleep_us, workers=1, spread=True):
+    def __init__(self, binary, c1, c2, workdir, idle_sleep_us, workers=1, spread=True, idle_poll_us=None):
         self.binary, self.c1, self.c2, self.workdir = binary, c1, c2, workdir
-        self.idle = idle_sleep_us
+        self.idle, self.idle_poll = idle_sleep_us, idle_poll_us
         self.workers, self.spread = workers, spread
         self.proc = None
 
@@ -122,6 +122,8 @@ class Dpdock:
                 out.write(f"  spread-flows: {'true' if self.spread else 'false'}\n")
             if self.idle is not None:
                 out.write(f"  idle-sleep-us: {self.idle}\n")
+            if self.idle_poll is not None:  # (a build before 0810e59 knows no such key)
+                out.write(f"  idle-poll-us: {self.idle_poll}\n")
             out.write("containers:\n")
             for name, ns in (("c1", self.c1), ("c2", self.c2)):
                 out.write(f"  - name: {name}\n    netns: {ns.path}\n    networks: [bridge]\n")
@@ -166,7 +168,7 @@ def dpdock_variant(system):
 
 
 @contextlib.contextmanager
-def containers(system, tag, workdir, dpdockd=None, idle_sleep_us=None):
+def containers(system, tag, workdir, dpdockd=None, idle_sleep_us=None, idle_poll_us=None):
     """Namespaces c1, c2 joined by `system` ("docker": Docker's rules on the
     kernel bridge, "kernel-bridge": without rules, "dpdock[-wN][-nospread]":
     dpdockd at `dpdockd`, its config and log in `workdir`); yields (c1, c2).
@@ -174,6 +176,6 @@ def containers(system, tag, workdir, dpdockd=None, idle_sleep_us=None):
     with Namespace(f"cpa{tag}") as c1, Namespace(f"cpb{tag}") as c2:
         env = (DockerBridge(tag, c1, c2) if system == "docker" else
                KernelBridge(tag, c1, c2) if system == "kernel-bridge" else
-               Dpdock(dpdockd, c1, c2, workdir, idle_sleep_us, *dpdock_variant(system)))
+               Dpdock(dpdockd, c1, c2, workdir, idle_sleep_us, *dpdock_variant(system), idle_poll_us=idle_poll_us))
         with env:
             yield c1, c2

@@ -33,10 +33,12 @@ struct DataplaneSpec {
     std::uint16_t tx_ring = 1024;         // tx descriptors per queue
     std::uint32_t mac_table_size = 65536; // learned + static MAC entries, all networks together
     std::uint32_t mac_ageing_s = 300;     // like the Linux bridge's ageing_time
-    // Idle workers sleep: after a run of empty polls idle_sleep_us, doubling up
-    // to idle_sleep_max_us while nothing arrives. idle_sleep_us 0: pure polling.
+    // Idle workers sleep: once idle_poll_us passed since the last packet,
+    // idle_sleep_us, doubling up to idle_sleep_max_us while nothing arrives.
+    // idle_sleep_us 0: pure polling.
     std::uint32_t idle_sleep_us = 10;
     std::uint32_t idle_sleep_max_us = 1000;
+    std::uint32_t idle_poll_us = 200;
     // With several workers, each port's flows are shared among them
     // (dataplane/fastpath/spread.hpp); false: a port's worker forwards all of it.
     bool spread_flows = false;

@@ -290,7 +290,7 @@ private:
         Fields m;
         return fields(f.value, mark(f), p,
                       {"workers", "mbufs", "burst", "rx-ring", "tx-ring", "mac-table-size", "mac-ageing",
-                       "idle-sleep-us", "idle-sleep-max-us", "spread-flows", "memory-mb", "socket", "eal-args", "icmp-errors-per-second",
+                       "idle-sleep-us", "idle-sleep-max-us", "idle-poll-us", "spread-flows", "memory-mb", "socket", "eal-args", "icmp-errors-per-second",
                        "icmp-errors-burst"},
                       m) &&
                optional(m, "workers", p, dp.workers) && optional(m, "mbufs", p, dp.mbufs) &&
@@ -298,6 +298,7 @@ private:
                optional(m, "tx-ring", p, dp.tx_ring) && optional(m, "mac-table-size", p, dp.mac_table_size) &&
                optional(m, "mac-ageing", p, dp.mac_ageing_s) && optional(m, "idle-sleep-us", p, dp.idle_sleep_us) &&
                optional(m, "idle-sleep-max-us", p, dp.idle_sleep_max_us) &&
+               optional(m, "idle-poll-us", p, dp.idle_poll_us) &&
                optional(m, "spread-flows", p, dp.spread_flows) &&
                optional(m, "memory-mb", p, dp.memory_mb) && optional(m, "socket", p, dp.socket_path) &&
                optional(m, "eal-args", p, dp.eal_args) &&

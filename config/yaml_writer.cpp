@@ -36,6 +36,7 @@ void write_dataplane(YAML::Emitter& out, const DataplaneSpec& dp) {
     if (dp.mac_ageing_s != def.mac_ageing_s) put(out, "mac-ageing", dp.mac_ageing_s);
     if (dp.idle_sleep_us != def.idle_sleep_us) put(out, "idle-sleep-us", dp.idle_sleep_us);
     if (dp.idle_sleep_max_us != def.idle_sleep_max_us) put(out, "idle-sleep-max-us", dp.idle_sleep_max_us);
+    if (dp.idle_poll_us != def.idle_poll_us) put(out, "idle-poll-us", dp.idle_poll_us);
     if (dp.spread_flows != def.spread_flows) put(out, "spread-flows", dp.spread_flows);
     if (dp.memory_mb != def.memory_mb) put(out, "memory-mb", dp.memory_mb);
     if (dp.socket_path != def.socket_path) put(out, "socket", dp.socket_path);

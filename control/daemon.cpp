@@ -197,6 +197,7 @@ int run_daemon(const DaemonOptions& options) {
                                                .mac_table_size = spec.mac_table_size,
                                                .idle_sleep_us = spec.idle_sleep_us,
                                                .idle_sleep_max_us = spec.idle_sleep_max_us,
+                                               .idle_poll_us = spec.idle_poll_us,
                                                .spread_flows = spec.spread_flows,
                                                .conntrack = conntrack_options(deployment->nat),
                                                .icmp_errors_per_s = spec.icmp_errors_per_s,

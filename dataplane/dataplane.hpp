@@ -51,6 +51,7 @@ struct DataplaneOptions {
     std::uint32_t mac_table_size = 65536;
     std::uint32_t idle_sleep_us = 0;      // first idle sleep; 0: pure polling
     std::uint32_t idle_sleep_max_us = 0;  // idle sleeps double up to this
+    std::uint32_t idle_poll_us = 0;       // polling after the last packet before the first sleep
     // Several workers share each port's packets (dataplane/fastpath/spread.hpp);
     // false: every packet of a port is forwarded by the worker that polls it.
     bool spread_flows = false;

@@ -45,6 +45,7 @@ Status check_dataplane_unchanged(const config::DataplaneSpec& a, const config::D
     if (a.idle_sleep_us != b.idle_sleep_us) return differs("idle-sleep-us");
     if (a.spread_flows != b.spread_flows) return differs("spread-flows");
     if (a.idle_sleep_max_us != b.idle_sleep_max_us) return differs("idle-sleep-max-us");
+    if (a.idle_poll_us != b.idle_poll_us) return differs("idle-poll-us");
     if (a.memory_mb != b.memory_mb) return differs("memory-mb");
     if (a.socket_path != b.socket_path) return differs("socket");
     if (a.eal_args != b.eal_args) return differs("eal-args");

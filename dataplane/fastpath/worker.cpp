@@ -95,7 +95,7 @@ int worker_main(void* arg) {
     prctl(PR_SET_TIMERSLACK, kTimerSlackNs);
     ctx.rcu->register_reader(ctx.index);
     ctx.rcu->online(ctx.index);
-    IdleBackoff idle(ctx.idle_sleep_us, ctx.idle_sleep_max_us);
+    IdleBackoff idle(ctx.idle_sleep_us, ctx.idle_sleep_max_us, ctx.idle_poll_cycles);
     IdleWaitList waits;
     bool waited = false, by_fd = false;
     std::uint64_t wait_cycles = 0;
@@ -104,7 +104,7 @@ int worker_main(void* arg) {
         if (waited) count_wake(ctx, by_fd, received != 0, wait_cycles);
         waited = false;
         ctx.woke_at = 0;
-        if (const std::uint32_t sleep_us = idle.after_poll(received); sleep_us != 0) {
+        if (const std::uint32_t sleep_us = idle.after_poll(received, rte_rdtsc()); sleep_us != 0) {
             const int doorbell = ctx.doorbells != nullptr ? ctx.doorbells->fd(ctx.index) : -1;
             // What happens between two polls from here on is not a poll's time.
             ctx.poll_start = 0;
@@ -125,7 +125,7 @@ int worker_main(void* arg) {
             if (doorbell >= 0) ctx.doorbells->disarm(ctx.index, doorbell_rung(waits, doorbell));
             ctx.rcu->online(ctx.index);
         } else if (received == 0 && ctx.idle_sleep_us != 0) {
-            // An empty poll before the wait: a process woken on this CPU
+            // An empty poll in the poll window: a process woken on this CPU
             // (a container's, whose packet the worker just delivered) runs
             // now instead of after the worker's time slice.
             sched_yield();

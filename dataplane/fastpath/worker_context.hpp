@@ -55,6 +55,7 @@ struct WorkerContext {
     std::uint16_t burst = 32;
     std::uint32_t idle_sleep_us = 0;      // first idle sleep; 0: pure polling (idle_backoff.hpp)
     std::uint32_t idle_sleep_max_us = 0;  // the longest idle sleep
+    std::uint64_t idle_poll_cycles = 0;   // polling after the last packet before the first sleep (TSC)
     std::uint64_t woke_at = 0;  // TSC at the end of the last idle wait, until a packet arrives (0: none)
     std::uint64_t poll_start = 0;  // TSC at which the next worker_poll starts: the last one's end (0: read it then)
     const sync::Snapshot<dataplane::ForwardingSnapshot>* snapshot = nullptr;

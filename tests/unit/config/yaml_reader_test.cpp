@@ -228,6 +228,7 @@ TEST(YamlReader, ReadsEveryField) {
   mac-ageing: 60
   idle-sleep-us: 10
   idle-sleep-max-us: 500
+  idle-poll-us: 2500
   spread-flows: true
   memory-mb: 256
   socket: /tmp/x.sock
@@ -263,6 +264,7 @@ containers:
     EXPECT_EQ(dp.mac_ageing_s, 60u);
     EXPECT_EQ(dp.idle_sleep_us, 10u);
     EXPECT_EQ(dp.idle_sleep_max_us, 500u);
+    EXPECT_EQ(dp.idle_poll_us, 2500u);
     EXPECT_TRUE(dp.spread_flows);
     EXPECT_EQ(dp.memory_mb, 256u);
     EXPECT_EQ(dp.socket_path, "/tmp/x.sock");
