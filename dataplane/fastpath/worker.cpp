@@ -100,11 +100,11 @@ int worker_main(void* arg) {
     bool waited = false, by_fd = false;
     std::uint64_t wait_cycles = 0;
     while (!ctx.stop->load(std::memory_order_relaxed)) {
-        const std::uint64_t received = worker_poll(ctx);
+        const std::uint64_t received = worker_poll(ctx);  // ends with ctx.poll_start = its end (TSC)
         if (waited) count_wake(ctx, by_fd, received != 0, wait_cycles);
         waited = false;
         ctx.woke_at = 0;
-        if (const std::uint32_t sleep_us = idle.after_poll(received, rte_rdtsc()); sleep_us != 0) {
+        if (const std::uint32_t sleep_us = idle.after_poll(received, ctx.poll_start); sleep_us != 0) {
             const int doorbell = ctx.doorbells != nullptr ? ctx.doorbells->fd(ctx.index) : -1;
             // What happens between two polls from here on is not a poll's time.
             ctx.poll_start = 0;
