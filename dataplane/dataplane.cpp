@@ -89,7 +89,7 @@ Status Dataplane::launch_workers() {
         ctx->burst = options_.burst;
         ctx->idle_sleep_us = options_.idle_sleep_us;
         ctx->idle_sleep_max_us = options_.idle_sleep_max_us;
-        ctx->idle_poll_cycles = options_.idle_poll_us * rte_get_tsc_hz() / 1000000;
+        ctx->idle_poll_cycles = std::uint64_t{options_.idle_poll_us} * (rte_get_tsc_hz() / 1000000);  // no overflow for any idle-poll-us
         ctx->snapshot = snapshot_.get();
         ctx->macs = macs_.get();
         ctx->neighbours = neighbours_.get();
