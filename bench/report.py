@@ -1,7 +1,8 @@
 # Results of a benchmark invocation: per-scenario summaries (min/median/max
 # over repetitions), ratios to the baseline and to OVS paired by repetition
 # (run i of dpdock against run i of the other system, which ran right beside
-# it under the same cache placement), the verdict against the scenario's
+# it, mostly in the same vCPU placement; the _by_placement ratios keep only the
+# pairs that did), the verdict against the scenario's
 # targets, the terminal table and the JSON document; beside each figure the
 # same per vCPU placement (placement.py). Pure functions of the collected data.
 import statistics

@@ -33,10 +33,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import container_report  # noqa: E402
 import container_runs  # noqa: E402
 import discard  # noqa: E402
-import tools  # noqa: E402
 import placement  # noqa: E402
 import report  # noqa: E402
 import smoke  # noqa: E402
+import tools  # noqa: E402
 import topology  # noqa: E402
 import traffic  # noqa: E402
 import ovs  # noqa: E402
@@ -45,8 +45,8 @@ from cpu_meter import CpuMeter  # noqa: E402
 from dut import BURST, MBUFS, BaselineForwarder, Cpus, DpdockdForwarder, Generator, remove_runtime_dirs  # noqa: E402
 from host_info import cpu_model, package_version, tsc_hz  # noqa: E402
 from netns import Namespace  # noqa: E402
-from tools import is_container_path, systems_for  # noqa: E402
 from procs import ProcessError, Supervisor  # noqa: E402
+from tools import is_container_path, systems_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALL_SYSTEMS = report.SYSTEMS + ("kernel",)
