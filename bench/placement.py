@@ -22,9 +22,9 @@ import subprocess
 from procs import ProcessError
 
 # Median round trip, TSC cycles, below which the two vCPUs share an L3. This
-# machine's (2.6 GHz TSC) near probes read 165-205 cycles, its far ones
-# 770-890 (bench/README.md, "The 6 Mpps ceiling of some rounds"): 400 is
-# twice the near ones' highest and half the far ones' lowest.
+# machine's (2.6 GHz TSC) near probes read 162-239 cycles, its far ones
+# 788-1,123 (bench/README.md, "vCPU placement"): 400 is 1.7 times the near
+# ones' highest and half the far ones' lowest.
 NEAR_MAX_CYCLES = 400.0
 # A median above this (over twice the far ones) means the other thread was
 # preempted for most of the probe: it says nothing, the probe is repeated.
