@@ -15,6 +15,8 @@
 # The rest are pure functions of collected runs (report.py calls them):
 # per-placement medians, ratios over same-placement pairs, and a scenario
 # compared with another within the placement both have most rounds in.
+# These take only runs that count: a run kept with interference after its
+# repeats (`interfered`) is in the overall figures, not in these.
 import json
 import statistics
 import subprocess
@@ -85,12 +87,17 @@ def spread(values):
     return {"min": min(values), "median": statistics.median(values), "max": max(values), "n": len(values)}
 
 
+def placed(rows, p):
+    """The rows that ran in placement `p`, undisturbed by other processes."""
+    return [r for r in rows if r.get("placement") == p and not r.get("interfered")]
+
+
 def by_placement(rows):
     """{placement: {"runs", "pps", "cycles_per_packet"}} over one system's rows,
     for the placements it has runs in."""
     groups = {}
     for p in PLACEMENTS:
-        chosen = [r for r in rows if r.get("placement") == p]
+        chosen = placed(rows, p)
         if chosen:
             groups[p] = {"runs": len(chosen), "pps": spread([r["pps"] for r in chosen]),
                          "cycles_per_packet": spread([r["cycles_per_packet"] for r in chosen])}
@@ -102,7 +109,7 @@ def paired_by_placement(pairs, ratio):
     two runs share it; placements with fewer than MIN_PAIRS pairs left out."""
     groups = {}
     for p in PLACEMENTS:
-        values = [ratio(a, b) for a, b in pairs if a.get("placement") == p and b.get("placement") == p]
+        values = [ratio(a, b) for a, b in pairs if placed([a, b], p) == [a, b]]
         values = [v for v in values if v is not None]
         if len(values) >= MIN_PAIRS:
             groups[p] = spread(values)
@@ -114,7 +121,7 @@ def common_placement(rows, other_rows):
     then the larger total; near first on a tie), or None if they share none."""
     best = None
     for p in PLACEMENTS:
-        n, m = (sum(1 for r in rs if r.get("placement") == p) for rs in (rows, other_rows))
+        n, m = (len(placed(rs, p)) for rs in (rows, other_rows))
         if n and m and (best is None or (min(n, m), n + m) > best[0]):
             best = ((min(n, m), n + m), p)
     return best[1] if best else None
@@ -128,8 +135,7 @@ def compare_within(rows, other_rows):
     p = common_placement(rows, other_rows)
     if p is None:
         return None
-    mine = [r for r in rows if r.get("placement") == p]
-    theirs = [r for r in other_rows if r.get("placement") == p]
+    mine, theirs = placed(rows, p), placed(other_rows, p)
 
     def median(rs, key):
         return statistics.median(r[key] for r in rs)
@@ -179,7 +185,7 @@ def table(results, systems):
         return ""
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     lines = [f"memif by vCPU placement (probe round trip < {NEAR_MAX_CYCLES:g} cycles: near; runs whose "
-             "placement changed or is unknown left out; paired ratios need "
+             "placement changed or is unknown, or kept with interference, left out; paired ratios need "
              f"{MIN_PAIRS} same-placement pairs)",
              "  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]

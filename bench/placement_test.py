@@ -93,12 +93,14 @@ class PerPlacementFigures(unittest.TestCase):
         runs = dnat_runs([("near", 340.0, 7.6e6), ("far", 400.0, 6.4e6), ("near", 344.0, 7.5e6),
                           ("far", 396.0, 6.5e6)])
         runs[0]["placement"] = "changed"  # kept after its repeats: in no placement's figures
+        runs.append(probed({"system": "dpdock", "rep": 4, "pps": 1e6, "cycles_per_packet": 2000.0,
+                            "interfered": True}, FAR, FAR))  # kept disturbed: the same
         summary = report.summarize({"mean-frame-bytes": 64, "targets": {}}, runs)
         groups = summary["dpdock"]["by_placement"]
         self.assertEqual(groups["far"]["runs"], 2)
         self.assertEqual(groups["far"]["cycles_per_packet"]["median"], 398.0)
         self.assertEqual(groups["near"]["runs"], 1)
-        self.assertEqual(summary["dpdock"]["cycles_per_packet"]["median"], 370.0)  # overall, as before
+        self.assertEqual(summary["dpdock"]["cycles_per_packet"]["median"], 396.0)  # overall, all 5 as before
         # pairs: one near pair (rep 2) is too few; two far pairs (reps 1, 3)
         self.assertEqual(list(summary["ratio_cycles_by_placement"]), ["far"])
         self.assertAlmostEqual(summary["ratio_cycles_by_placement"]["far"]["median"], (70 / 400 + 70 / 396) / 2)
