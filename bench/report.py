@@ -1,10 +1,13 @@
 # Results of a benchmark invocation: per-scenario summaries (min/median/max
 # over repetitions), ratios to the baseline and to OVS paired by repetition
 # (run i of dpdock against run i of the other system, which ran right beside
-# it under the same cache placement), the verdict against the scenario's
-# targets, the terminal table and the JSON document. Pure functions of the
-# collected data.
+# it, mostly in the same vCPU placement; the _by_placement ratios keep only the
+# pairs that did), the verdict against the scenario's
+# targets, the terminal table and the JSON document; beside each figure the
+# same per vCPU placement (placement.py). Pure functions of the collected data.
 import statistics
+
+import placement
 
 SYSTEMS = ("dpdock", "ovs", "baseline")
 
@@ -31,7 +34,8 @@ def summarize(scenario, runs, tsc_hz=None):
                                "cycles_per_packet": spread([r["cycles_per_packet"] for r in rows]),
                                "gbps": spread([r["pps"] * scenario["mean-frame-bytes"] * 8 / 1e9 for r in rows]),
                                "busy": spread([r["pps"] * r["cycles_per_packet"] / tsc_hz for r in rows])
-                               if tsc_hz else None}
+                               if tsc_hz else None,
+                               "by_placement": placement.by_placement(rows)}
     for other, suffix in (("baseline", ""), ("ovs", "_vs_ovs")):
         pairs = [(a, b) for a in by_system["dpdock"] for b in by_system[other] if a["rep"] == b["rep"]]
         if pairs:
@@ -39,6 +43,12 @@ def summarize(scenario, runs, tsc_hz=None):
             summary["ratio_pps" + suffix] = spread([a["pps"] / b["pps"] for a, b in pairs if b["pps"] > 0])
             summary["ratio_cycles" + suffix] = spread([b["cycles_per_packet"] / a["cycles_per_packet"]
                                                        for a, b in pairs if a["cycles_per_packet"] > 0])
+            # The same over pairs that ran in one placement, per placement.
+            summary["ratio_pps" + suffix + "_by_placement"] = placement.paired_by_placement(
+                pairs, lambda a, b: a["pps"] / b["pps"] if b["pps"] > 0 else None)
+            summary["ratio_cycles" + suffix + "_by_placement"] = placement.paired_by_placement(
+                pairs, lambda a, b: b["cycles_per_packet"] / a["cycles_per_packet"] if a["cycles_per_packet"] > 0
+                else None)
     summary["verdict"] = verdict(scenario.get("targets", {}), summary)
     return summary
 
@@ -51,7 +61,13 @@ def versus_ovs(summary):
         return {}
     return {"ratio_vs_ovs": summary["ratio_pps_vs_ovs"],
             "cycles_per_packet": {s: summary[s]["cycles_per_packet"]["median"] for s in ("dpdock", "ovs")},
-            "cycle_ratio_ovs_vs_dpdock": summary.get("ratio_cycles_vs_ovs")}
+            "cycle_ratio_ovs_vs_dpdock": summary.get("ratio_cycles_vs_ovs"),
+            # The same per vCPU placement, over same-placement pairs / runs (placement.py).
+            "ratio_vs_ovs_by_placement": summary.get("ratio_pps_vs_ovs_by_placement", {}),
+            "cycles_per_packet_by_placement": {s: {p: g["cycles_per_packet"]["median"]
+                                                   for p, g in summary[s]["by_placement"].items()}
+                                               for s in ("dpdock", "ovs")},
+            "cycle_ratio_ovs_vs_dpdock_by_placement": summary.get("ratio_cycles_vs_ovs_by_placement", {})}
 
 
 def verdict(targets, summary):
@@ -76,21 +92,36 @@ def verdict(targets, summary):
 
 def compare_scenarios(results):
     """Targets relative to another scenario of the same invocation ("within-of":
-    {"scenario", "max-drop"}): the pps ratio to the baseline (median) may be at
-    most max-drop below the other scenario's. Ratios, not packets/s, since each
-    scenario's baseline ran under its own load. Updates the verdicts in place."""
-    by_name = {r["scenario"]["name"]: r["summary"] for r in results}
+    {"scenario", "max-drop"}). Where dpdock's runs of both share a vCPU
+    placement, they are compared within the one both have most rounds in
+    (`relative_within_placement`): the median packets/s may be at most
+    max-drop below the other's, and the median cycles per packet at most
+    max-drop above. Else (no probe, or no common placement) the pps ratio to
+    the baseline (median) may be at most max-drop below the other scenario's:
+    ratios, not packets/s, since each scenario's baseline ran under its own
+    load (`relative_to`, always computed). Updates the verdicts in place."""
+    by_name = {r["scenario"]["name"]: r for r in results}
     for entry in results:
         target = entry["scenario"].get("targets", {}).get("within-of")
-        if not target:
+        if not target or target["scenario"] not in by_name:
             continue
-        summary, other = entry["summary"], by_name.get(target["scenario"])
-        if not other or not summary.get("ratio_pps") or not other.get("ratio_pps"):
+        summary, other = entry["summary"], by_name[target["scenario"]]["summary"]
+        if not summary.get("ratio_pps") or not other.get("ratio_pps"):
             continue
         relative = summary["ratio_pps"]["median"] / other["ratio_pps"]["median"]
         summary["relative_to"] = {"scenario": target["scenario"], "ratio_pps": relative}
         summary["verdict"] = ("met" if relative >= 1 - target["max-drop"] else "missed") + \
             f" ({relative:.2f} of {target['scenario']})"
+        within = placement.compare_within(*([r for r in e["runs"] if r["system"] == "dpdock"]
+                                            for e in (entry, by_name[target["scenario"]])))
+        if within is None or within["ratio_pps"] is None or within["ratio_cycles"] is None:
+            continue
+        summary["relative_within_placement"] = within
+        drop = target["max-drop"]
+        met = within["ratio_pps"] >= 1 - drop and within["ratio_cycles"] <= 1 + drop
+        summary["verdict"] = ("met" if met else "missed") + \
+            f" ({within['placement']}: pps {within['ratio_pps']:.3f}, cycles {within['ratio_cycles']:.3f} " \
+            f"of {target['scenario']})"
 
 
 def _triple(s, scale=1.0, digits=1):
@@ -143,8 +174,9 @@ def interference_note(results):
     """How many runs of `results` (any kind) were discarded for interference
     and how many were kept with it; empty when none."""
     interfered = sum(1 for entry in results for r in entry["runs"] if r.get("interfered"))
+    moved = sum(1 for entry in results for r in entry["runs"] if r.get("placement") == "changed")
     discarded = sum(r.get("discarded", 0) for entry in results for r in entry["runs"])
-    if not discarded and not interfered:
+    if not discarded and not interfered and not moved:
         return ""
-    return (f"{discarded} run(s) discarded for interference and repeated; "
-            f"{interfered} kept with interference after the last repeat")
+    return (f"{discarded} run(s) discarded for interference or a vCPU placement change and repeated; "
+            f"{interfered} kept with interference, {moved} with a changed placement after the last repeat")

@@ -7,8 +7,10 @@
 # (container_runs.py: TCP, UDP and request/response between two network
 # namespaces) run dpdockd beside the kernel's bridge with Docker's rules
 # (system "kernel") in the same invocation and report dpdock / kernel.
-# A run during which other processes used the CPUs (cpu_meter.py) is
-# discarded and repeated, a bounded number of times.
+# Every memif run is framed by two vCPU placement probes (placement.py); a
+# run during which other processes used the CPUs (cpu_meter.py) or the
+# placement changed is discarded and repeated, a bounded number of times
+# (discard.py).
 # --smoke runs every scenario once, briefly, dpdockd only, and fails unless
 # dpdockd took the scenario's path (smoke.py, container_runs.py; ctest bench_smoke).
 # Everything it starts is ended by PID and its temp dir removed, also on error,
@@ -30,8 +32,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import container_report  # noqa: E402
 import container_runs  # noqa: E402
+import discard  # noqa: E402
+import placement  # noqa: E402
 import report  # noqa: E402
 import smoke  # noqa: E402
+import tools  # noqa: E402
 import topology  # noqa: E402
 import traffic  # noqa: E402
 import ovs  # noqa: E402
@@ -41,20 +46,10 @@ from dut import BURST, MBUFS, BaselineForwarder, Cpus, DpdockdForwarder, Generat
 from host_info import cpu_model, package_version, tsc_hz  # noqa: E402
 from netns import Namespace  # noqa: E402
 from procs import ProcessError, Supervisor  # noqa: E402
+from tools import is_container_path, systems_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALL_SYSTEMS = report.SYSTEMS + ("kernel",)
-
-
-def is_container_path(scenario):
-    return scenario["kind"] == container_runs.KIND
-
-
-def systems_for(scenario, systems):
-    """The systems of `systems` (in their order) that apply to the scenario:
-    dpdock and the kernel for the container path, the memif devices else."""
-    own = container_runs.SYSTEMS if is_container_path(scenario) else report.SYSTEMS
-    return [s for s in systems if s in own]
 
 
 def summarize(scenario, runs, hz):
@@ -81,18 +76,7 @@ def load_scenarios(names):
     return scenarios
 
 
-EXIT_SKIP = 77  # ctest's SKIP_RETURN_CODE for bench_smoke
 SMOKE_CONTAINER_SECONDS = 1.0
-
-
-def find_binary(given, candidates, what, missing_code=2):
-    for path in ([given] if given else candidates):
-        found = shutil.which(path) if path and not os.path.isabs(path) else path
-        if found and os.access(found, os.X_OK):
-            return found
-    tried = ", ".join(c for c in ([given] if given else candidates) if c) or "nothing"
-    print(f"run.py: {what} not found (tried {tried})", file=sys.stderr)
-    sys.exit(missing_code)
 
 
 class Bench:
@@ -116,6 +100,7 @@ class Bench:
             return self.run_container(scenario, system, rep, rundir)
         memif_sock = os.path.join(rundir, "memif.sock")
         prefixes = []
+        probe_before = self.probe()  # both CPUs idle: nothing of the run is started yet
         try:
             with contextlib.ExitStack() as stack:
                 if system == "ovs":  # entered first, left last: after every process is gone
@@ -145,13 +130,31 @@ class Bench:
             raise
         finally:
             remove_runtime_dirs(prefixes)
+        probe_after = self.probe()  # every process of the run has exited
         row = {"system": system, "rep": rep, "pps": sample.pps, "cycles_per_packet": sample.cycles_per_packet,
                "forwarded": sample.forwarded, "received": sample.received, "seconds": sample.seconds,
                **sample.extra}
+        where = ""
+        if self.args.probe:
+            row.update(probe_before=probe_before, probe_after=probe_after,
+                       placement=placement.classify(*(p and p["median_cycles"] for p in (probe_before, probe_after))))
+            where = f", placement {row['placement']} ({placement_cycles(probe_before)} -> " \
+                    f"{placement_cycles(probe_after)} cycles)"
         if self.args.verbose:
             print(f"  {scenario['name']} {system} #{rep}: {sample.pps / 1e6:.2f} Mpps, "
-                  f"{sample.cycles_per_packet:.1f} cycles/pkt, {json.dumps(sample.extra)}", flush=True)
+                  f"{sample.cycles_per_packet:.1f} cycles/pkt{where}, {json.dumps(sample.extra)}", flush=True)
         return row
+
+    def probe(self):
+        """The placement probe's result between the generator's and the worker's
+        CPUs, None without a probe (--smoke) or when it failed (said why)."""
+        if not self.args.probe:
+            return None
+        try:
+            return placement.probe(self.args.probe, self.cpus.generator, self.cpus.worker)
+        except ProcessError as e:
+            print(f"run.py: {e}; this run's placement is unknown", file=sys.stderr, flush=True)
+            return None
 
     def run_container(self, scenario, system, rep, rundir):
         # Smoke: a second shows the path works; the setup costs more than that.
@@ -185,22 +188,11 @@ class Bench:
             return row
 
     def run_quiet(self, scenario, system, rep, pcap, netns):
-        """One run whose window other processes left alone: a run during which
-        they used more than --max-interference CPUs is discarded and repeated,
-        up to --interference-retries times; the last one is kept, marked."""
-        limit, retries = self.args.max_interference, self.args.interference_retries
-        for attempt in range(retries + 1):
-            row = self.run_restarting(scenario, system, rep, pcap, netns)
-            other = row.get("other_cpus")
-            row["discarded"] = attempt
-            if other is None or other <= limit:
-                return row
-            what = f"{scenario['name']} {system} #{rep}: other processes used {other:.2f} CPUs (> {limit:g})"
-            if attempt < retries:
-                print(f"  {what}; run discarded, repeating ({attempt + 1}/{retries})", flush=True)
-        print(f"  {what}; kept after {retries} repeat(s), marked as interfered", flush=True)
-        row["interfered"] = True
-        return row
+        """One run that counts: neither disturbed by other processes nor moved
+        to another vCPU placement (discard.py), repeated a bounded number of times."""
+        return discard.run_until_counted(lambda: self.run_restarting(scenario, system, rep, pcap, netns),
+                                         f"{scenario['name']} {system} #{rep}", self.args.max_interference,
+                                         self.args.interference_retries, lambda line: print(line, flush=True))
 
     def run_scenario(self, scenario):
         runs = []
@@ -234,6 +226,10 @@ class Bench:
                 "summary": report.summarize(scenario, runs, self.tsc_hz)}
 
 
+def placement_cycles(probe):
+    return f"{probe['median_cycles']:.0f}" if probe else "?"
+
+
 def dump_logs(rundir, tail=25):
     for path in sorted(glob.glob(os.path.join(rundir, "*.log"))):
         with open(path, errors="replace") as f:
@@ -265,6 +261,8 @@ def parse_args(argv):
     parser.add_argument("--dpdockd", help="dpdockd binary (default: build/release/control/dpdockd, else build*/control/dpdockd)")
     parser.add_argument("--cli", help="dpdock CLI binary for the counters (default: speak the socket directly)")
     parser.add_argument("--testpmd", help="dpdk-testpmd binary (default: from PATH)")
+    parser.add_argument("--probe", help="placement_probe binary (default: bench/placement_probe of dpdockd's "
+                                        "build dir, else build/release/bench, else build*/bench)")
     parser.add_argument("--write-pcaps", metavar="DIR",
                         help="write each scenario's pcap (e.g. for pktgen -s) into DIR and exit")
     parser.add_argument("--keep-temp", action="store_true", help="keep the temp dir (configs, pcaps, logs)")
@@ -308,19 +306,8 @@ def main(argv):
     if left_out := [s["name"] for s in scenarios if not systems_for(s, args.systems)]:
         print(f"run.py: left out, no system of --systems applies: {', '.join(left_out)}", file=sys.stderr)
         scenarios = [s for s in scenarios if systems_for(s, args.systems)]
-    root = os.path.dirname(HERE)
-    if "dpdock" in args.systems:
-        # scripts/build.sh's Release build first: Debug figures mean nothing.
-        candidates = [os.path.join(root, "build", "release", "control", "dpdockd")]
-        candidates += sorted(glob.glob(os.path.join(root, "build*", "control", "dpdockd")))
-        args.dpdockd = find_binary(args.dpdockd, candidates, "dpdockd")
-    args.cli = find_binary(args.cli, [], "dpdock CLI") if args.cli else None
-    if "ovs" in args.systems and (reason := ovs.available()):
-        print(f"run.py: Open vSwitch DPDK cannot run: {reason}", file=sys.stderr)
-        return 2
-    # Without testpmd there is no generator: a CI machine without DPDK's tools skips the smoke run.
-    if any(not is_container_path(s) for s in scenarios):
-        args.testpmd = find_binary(args.testpmd, ["dpdk-testpmd"], "dpdk-testpmd", EXIT_SKIP if args.smoke else 2)
+    if (code := tools.locate(args, scenarios, os.path.dirname(HERE))) is not None:
+        return code
     signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGHUP, on_sigterm)
 
@@ -356,8 +343,8 @@ def main(argv):
     load_at_end = os.getloadavg()[0]
     memif = [r for r in results if not is_container_path(r["scenario"])]
     container = [r for r in results if is_container_path(r["scenario"])]
-    for part in ((report.table(memif) if memif else ""), (container_report.table(container) if container else ""),
-                 report.interference_note(results)):
+    for part in ((report.table(memif) if memif else ""), placement.table(memif, report.SYSTEMS),
+                 (container_report.table(container) if container else ""), report.interference_note(results)):
         if part:
             print()
             print(part)
@@ -374,11 +361,12 @@ def main(argv):
                          "testpmd": package_version(args.testpmd) if args.testpmd else None, "python": platform.python_version(),
                          **({"iperf3": package_version(p) if (p := shutil.which("iperf3")) else None}
                             if any(is_container_path(r["scenario"]) for r in results) else {})},
-            "binaries": {"dpdockd": args.dpdockd, "cli": args.cli, "testpmd": args.testpmd},
+            "binaries": {"dpdockd": args.dpdockd, "cli": args.cli, "testpmd": args.testpmd, "probe": args.probe},
             "settings": {"tsc_hz": bench.tsc_hz, "reps": args.reps, "duration_s": args.duration, "warmup_s": args.warmup, "burst": BURST,
                          "mbufs": MBUFS, "cpus": vars(bench.cpus),
                          "order": ", ".join(args.systems) + " per rep", "max_interference_cpus": args.max_interference,
-                         "interference_retries": args.interference_retries},
+                         "interference_retries": args.interference_retries,
+                         "placement_near_max_cycles": placement.NEAR_MAX_CYCLES if args.probe else None},
             "eal_args": bench.eal_args,
             "scenarios": [{"name": r["scenario"]["name"], "description": r["scenario"]["description"],
                            "definition": r["scenario"], "pcap_frames": r["pcap_frames"], "runs": r["runs"],
