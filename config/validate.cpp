@@ -55,6 +55,8 @@ Status check_mtu(std::uint32_t mtu, const SourcePos& pos, const std::string& pat
         "mtu " + std::to_string(mtu) + " is outside " + std::to_string(kMinMtu) + ".." + std::to_string(kMaxMtu));
 }
 
+constexpr std::uint64_t kMaxIdleUs = 1'000'000;
+
 Status check_dataplane(const DataplaneSpec& dp) {
     const auto& pos = dp.pos;
     auto range = [&](const char* key, std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {
@@ -72,6 +74,11 @@ Status check_dataplane(const DataplaneSpec& dp) {
     if (auto s = ring("tx-ring", dp.tx_ring); !s) return s;
     if (auto s = range("burst", dp.burst, 1, kMaxBurst); !s) return s;
     if (auto s = range("icmp-errors-burst", dp.icmp_errors_burst, 1, 1000000); !s) return s;
+    // Idle waits up to a second: a packet on a port without a wake descriptor
+    // (memif, an uplink NIC) waits for the end of the sleep.
+    if (auto s = range("idle-sleep-us", dp.idle_sleep_us, 0, kMaxIdleUs); !s) return s;
+    if (auto s = range("idle-sleep-max-us", dp.idle_sleep_max_us, 0, kMaxIdleUs); !s) return s;
+    if (auto s = range("idle-poll-us", dp.idle_poll_us, 0, kMaxIdleUs); !s) return s;
     if (dp.burst > dp.rx_ring) {
         return fail(pos, "dataplane.burst",
                     "burst " + std::to_string(dp.burst) + " is larger than rx-ring " + std::to_string(dp.rx_ring));

@@ -111,6 +111,13 @@ const RuleCase kRules[] = {
     {"NoIcmpBurst", "dataplane:\n  icmp-errors-burst: 0\n", "test.yaml:2:3: ", "dataplane.icmp-errors-burst",
      "0 is outside 1..1000000"},
     {"TooManyWorkers", "dataplane:\n  workers: 17\n", "test.yaml:2:3: ", "dataplane.workers", "17 is outside 1..16"},
+    // A worker asleep for minutes would leave memif and NIC traffic waiting that long.
+    {"IdleSleepTooLong", "dataplane:\n  idle-sleep-us: 1000001\n", "test.yaml:2:3: ", "dataplane.idle-sleep-us",
+     "1000001 is outside 0..1000000"},
+    {"IdleSleepMaxTooLong", "dataplane:\n  idle-sleep-max-us: 4000000000\n", "test.yaml:2:3: ",
+     "dataplane.idle-sleep-max-us", "4000000000 is outside 0..1000000"},
+    {"IdlePollTooLong", "dataplane:\n  idle-poll-us: 2000000\n", "test.yaml:2:3: ", "dataplane.idle-poll-us",
+     "2000000 is outside 0..1000000"},
     {"BurstZero", "dataplane:\n  burst: 0\n", "test.yaml:2:3: ", "dataplane.burst", "0 is outside 1..256"},
     // The dataplane refuses bursts over kMaxBurst: validation must not accept them.
     {"BurstTooLarge", "dataplane:\n  burst: 257\n", "test.yaml:2:3: ", "dataplane.burst", "257 is outside 1..256"},
