@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <optional>
 #include <string>
 #include <thread>
 
@@ -25,28 +24,20 @@ std::uint64_t idle_counter(DpdockdInstance& d, const char* key) {
     return stats.ok() ? (*stats)["workers"][0]["idle"][key].get<std::uint64_t>() : 0;
 }
 
-class IdlePollTest : public ::testing::Test {
-protected:
-    void SetUp() override {
-        c1_.emplace(make_netns("c1"));
-        c2_.emplace(make_netns("c2"));
-    }
-    std::optional<Netns> c1_, c2_;
-};
-
 // Pings 20 ms apart inside a 300 ms window: the worker never sleeps between
 // them (at most once before the first, while the ping process starts); with
 // the old window of 256 empty polls (about 1 ms) each ping woke it from a
 // sleep. Once they stop, the window passes and the worker sleeps again.
-TEST_F(IdlePollTest, AWorkerPollsThroughItsPollWindowAndSleepsAfterIt) {
+TEST(IdlePollTest, AWorkerPollsThroughItsPollWindowAndSleepsAfterIt) {
+    const Netns c1 = make_netns("c1"), c2 = make_netns("c2");
     auto d = DpdockdInstance::start("dataplane:\n  workers: 1\n  idle-sleep-us: 300000\n  idle-sleep-max-us: 300000\n"
                                     "  idle-poll-us: 300000\ncontainers:\n" +
-                                    container_yaml("c1", c1_->path(), "[bridge]") +
-                                    container_yaml("c2", c2_->path(), "[bridge]"));
+                                    container_yaml("c1", c1.path(), "[bridge]") +
+                                    container_yaml("c2", c2.path(), "[bridge]"));
     ASSERT_TRUE(d.ok()) << d.message();
-    ASSERT_TRUE(ping(*c1_, kC2, 2)) << d->log();
+    ASSERT_TRUE(ping(c1, kC2, 2)) << d->log();
     ASSERT_TRUE(d->call("stats.clear").ok());
-    const std::string out = c1_->exec_output("ping -n -q -c 20 -i 0.02 -W 2 " + kC2.to_string());
+    const std::string out = c1.exec_output("ping -n -q -c 20 -i 0.02 -W 2 " + kC2.to_string());
     EXPECT_NE(out.find(" 20 received"), std::string::npos) << out;
     EXPECT_LE(idle_counter(*d, "waits"), 1u);
     EXPECT_LE(idle_counter(*d, "fd_wakes"), 1u);
