@@ -175,9 +175,11 @@ TEST(ExceptionTest, APuntWakesTheSleepingWorkerOfTheHostPort) {
 }
 
 // The host connects to an on-link address nobody answers ARP for: the
-// dataplane gives up after its retries and tells the kernel (ICMP host
-// unreachable), so connect() fails with EHOSTUNREACH within 4 s, as it would
-// on a kernel-owned link (before: a silent drop and the kernel's own timeout).
+// dataplane gives up after its retries (3 requests 1 s apart, as Linux's
+// ARP) and tells the kernel (ICMP host unreachable), so connect() fails with
+// EHOSTUNREACH after about 3 s, as it would on a kernel-owned link (before:
+// a silent drop and ETIMEDOUT at the socket's 8 s). The bound leaves 3 s for
+// a loaded machine: 4 s failed once under load (the give-up itself is 3 s).
 TEST(ExceptionTest, AnUnresolvableNeighbourFailsTheHostsConnectQuickly) {
     Topology t;
     make_topology(t);
@@ -185,7 +187,7 @@ TEST(ExceptionTest, AnUnresolvableNeighbourFailsTheHostsConnectQuickly) {
     ASSERT_TRUE(d.ok()) << d.message();
     const auto [error, took] = try_connect(t.host, *Ipv4Address::parse("192.168.93.77"), 80, 8);
     EXPECT_EQ(error, EHOSTUNREACH) << std::strerror(error) << "\n" << d->log();
-    EXPECT_LT(took, std::chrono::seconds(4));
+    EXPECT_LT(took, std::chrono::seconds(6));
     EXPECT_GE(d->drops("arp_unresolved"), 1u);
 }
 
